@@ -1,0 +1,65 @@
+# postmask — every target bootstraps the virtualenv it needs; nothing has to be installed by hand.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV     := .venv
+PY       := $(VENV)/bin/python
+STAMP    := $(VENV)/.installed
+PYENV313 := /root/.pyenv/versions/3.13.0/bin/python3.13
+# Lambda runs python3.13: build the venv with it when this machine has one.
+BOOTSTRAP_PY := $(shell command -v python3.13 2>/dev/null || { test -x $(PYENV313) && echo $(PYENV313); })
+export AWS_DEFAULT_REGION ?= eu-west-1
+export SAM_CLI_TELEMETRY := 0
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: help venv run test test-fast lint typecheck template-check build deploy admin openapi bench clean
+
+help:
+	@echo "make run        start postmask locally (API, web, SMTP) on embedded moto"
+	@echo "make test       the whole test suite (bootstraps .venv)"
+	@echo "make lint       ruff + mypy"
+	@echo "make build      sam build"
+	@echo "make deploy     sam deploy (guided the first time)"
+	@echo "make admin EMAIL=you@example.org   create the first admin of a deployed stack"
+
+$(STAMP): requirements-dev.txt layers/common/requirements.txt
+	@if [ ! -x $(PY) ]; then \
+	  if [ -n "$(BOOTSTRAP_PY)" ]; then $(BOOTSTRAP_PY) -m venv $(VENV); \
+	  else echo "python3.13 not found (Lambda's runtime); falling back to $$(python3 --version)." >&2; python3 -m venv $(VENV); fi; \
+	fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m local
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not e2e and not browser"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+template-check: $(STAMP)
+	$(VENV)/bin/sam validate --lint
+	$(VENV)/bin/cfn-lint template.yaml
+
+build: $(STAMP)
+	$(VENV)/bin/sam build
+
+deploy: build
+	$(VENV)/bin/sam deploy $(if $(wildcard .aws-sam/deployed),,--guided)
+
+admin: $(STAMP)
+	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=you@example.org [STACK=postmask]" >&2; exit 2; }
+	$(PY) -m scripts.admin --email "$(EMAIL)" --stack "$(or $(STACK),postmask)"
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,33 @@
+"""POST /api/aliases: a new alias on one of the caller's domains."""
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+
+from postmask.api import BEARER, caller_id, errors, install, observed
+from postmask.observability import metrics
+from postmask.schemas import Alias, AliasCreate
+from postmask.store import aliases
+
+app = APIGatewayHttpResolver(enable_validation=True)
+install(app)
+
+
+@app.post(
+    "/api/aliases",
+    tags=["Aliases"],
+    operation_id="createAlias",
+    summary="Create an alias",
+    security=BEARER,
+    responses=errors(401, 404, 409, 415, 422, success=(201, "Created")),
+)
+def create_alias(body: AliasCreate) -> Response[Alias]:
+    alias = aliases.create(caller_id(app), body)
+    metrics.add_metric(name="AliasCreated", unit="Count", value=1)
+    return Response(
+        status_code=201,
+        content_type=content_types.APPLICATION_JSON,
+        body=alias,
+        headers={"Location": f"/api/aliases/{alias.id}"},
+    )
+
+
+lambda_handler = observed(app)

@@ -1,0 +1,25 @@
+"""DELETE /api/aliases/{alias_id}: delete an alias; its address becomes free again."""
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+
+from postmask.api import BEARER, caller_id, errors, install, observed
+from postmask.store import aliases
+
+app = APIGatewayHttpResolver(enable_validation=True)
+install(app)
+
+
+@app.delete(
+    "/api/aliases/<alias_id>",
+    tags=["Aliases"],
+    operation_id="deleteAlias",
+    summary="Delete an alias",
+    security=BEARER,
+    responses=errors(401, 404, success=(204, "Deleted")),
+)
+def delete_alias(alias_id: str) -> Response[None]:
+    aliases.delete(caller_id(app), alias_id)
+    return Response(status_code=204)
+
+
+lambda_handler = observed(app)

@@ -1,0 +1,26 @@
+"""PUT /api/aliases/{alias_id}: replace an alias's mutable fields."""
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+
+from postmask.api import BEARER, caller_id, errors, install, observed
+from postmask.schemas import AliasReplace
+from postmask.store import aliases
+
+app = APIGatewayHttpResolver(enable_validation=True)
+install(app)
+
+
+@app.put(
+    "/api/aliases/<alias_id>",
+    tags=["Aliases"],
+    operation_id="replaceAlias",
+    summary="Replace an alias's destinations, note, enabled and expiry",
+    security=BEARER,
+    responses=errors(401, 404, 415, 422, success=(204, "Replaced")),
+)
+def replace_alias(alias_id: str, body: AliasReplace) -> Response[None]:
+    aliases.update(caller_id(app), alias_id, body.model_dump())
+    return Response(status_code=204)
+
+
+lambda_handler = observed(app)

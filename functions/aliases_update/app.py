@@ -1,0 +1,25 @@
+"""PATCH /api/aliases/{alias_id}: change some of an alias's mutable fields."""
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+from postmask.api import BEARER, caller_id, errors, install, observed
+from postmask.schemas import Alias, AliasUpdate
+from postmask.store import aliases
+
+app = APIGatewayHttpResolver(enable_validation=True)
+install(app)
+
+
+@app.patch(
+    "/api/aliases/<alias_id>",
+    tags=["Aliases"],
+    operation_id="updateAlias",
+    summary="Change some of an alias's fields",
+    security=BEARER,
+    responses=errors(401, 404, 415, 422),
+)
+def update_alias(alias_id: str, body: AliasUpdate) -> Alias:
+    return aliases.update(caller_id(app), alias_id, body.changes())
+
+
+lambda_handler = observed(app)

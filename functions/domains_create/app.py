@@ -1,0 +1,31 @@
+"""POST /api/domains: register a domain you own."""
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+
+from postmask.api import BEARER, caller_id, errors, install, observed
+from postmask.schemas import Domain, DomainCreate
+from postmask.store import domains
+
+app = APIGatewayHttpResolver(enable_validation=True)
+install(app)
+
+
+@app.post(
+    "/api/domains",
+    tags=["Domains"],
+    operation_id="createDomain",
+    summary="Register a domain",
+    security=BEARER,
+    responses=errors(401, 409, 415, 422, success=(201, "Registered")),
+)
+def create_domain(body: DomainCreate) -> Response[Domain]:
+    domain = domains.create(caller_id(app), body.name, body.catch_all_destination)
+    return Response(
+        status_code=201,
+        content_type=content_types.APPLICATION_JSON,
+        body=domain,
+        headers={"Location": f"/api/domains/{domain.name}"},
+    )
+
+
+lambda_handler = observed(app)

@@ -1,0 +1,29 @@
+"""DELETE /api/domains/{domain}: forget a domain that has no aliases left."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from postmask.api import BEARER, caller_id, errors, install, observed
+from postmask.schemas import DomainName
+from postmask.store import domains
+
+app = APIGatewayHttpResolver(enable_validation=True)
+install(app)
+
+
+@app.delete(
+    "/api/domains/<domain>",
+    tags=["Domains"],
+    operation_id="deleteDomain",
+    summary="Delete a domain without aliases",
+    security=BEARER,
+    responses=errors(401, 404, 409, 422, success=(204, "Deleted")),
+)
+def delete_domain(domain: Annotated[DomainName, Path()]) -> Response[None]:
+    domains.delete(caller_id(app), domain)
+    return Response(status_code=204)
+
+
+lambda_handler = observed(app)

@@ -1,0 +1,28 @@
+"""GET /api/domains/{domain}: one of the caller's domains."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from postmask.api import BEARER, caller_id, errors, install, observed
+from postmask.schemas import Domain, DomainName
+from postmask.store import domains
+
+app = APIGatewayHttpResolver(enable_validation=True)
+install(app)
+
+
+@app.get(
+    "/api/domains/<domain>",
+    tags=["Domains"],
+    operation_id="getDomain",
+    summary="Get a domain",
+    security=BEARER,
+    responses=errors(401, 404, 422),
+)
+def get_domain(domain: Annotated[DomainName, Path()]) -> Domain:
+    return domains.get(caller_id(app), domain)
+
+
+lambda_handler = observed(app)

@@ -1,0 +1,32 @@
+"""GET /api/domains: the caller's domains, by name."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from postmask.api import BEARER, Limit, NextToken, caller_id, errors, install, observed
+from postmask.schemas import DomainList
+from postmask.store import domains
+
+app = APIGatewayHttpResolver(enable_validation=True)
+install(app)
+
+
+@app.get(
+    "/api/domains",
+    tags=["Domains"],
+    operation_id="listDomains",
+    summary="List your domains",
+    security=BEARER,
+    responses=errors(400, 401, 422),
+)
+def list_domains(
+    name: Annotated[str | None, Query(max_length=253, description="Substring of the domain name")] = None,
+    limit: Limit = 50,
+    next_token: NextToken = None,
+) -> DomainList:
+    return domains.list_page(caller_id(app), name_contains=name, limit=limit, next_token=next_token)
+
+
+lambda_handler = observed(app)

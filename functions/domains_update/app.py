@@ -1,0 +1,28 @@
+"""PATCH /api/domains/{domain}: set or clear the catch-all destination."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from postmask.api import BEARER, caller_id, errors, install, observed
+from postmask.schemas import Domain, DomainName, DomainUpdate
+from postmask.store import domains
+
+app = APIGatewayHttpResolver(enable_validation=True)
+install(app)
+
+
+@app.patch(
+    "/api/domains/<domain>",
+    tags=["Domains"],
+    operation_id="updateDomain",
+    summary="Set or clear the catch-all destination",
+    security=BEARER,
+    responses=errors(401, 404, 415, 422),
+)
+def update_domain(domain: Annotated[DomainName, Path()], body: DomainUpdate) -> Domain:
+    return domains.set_catch_all(caller_id(app), domain, body.catch_all_destination)
+
+
+lambda_handler = observed(app)

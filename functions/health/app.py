@@ -1,0 +1,17 @@
+"""GET /api/health: liveness, public."""
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+from postmask.api import install, observed
+from postmask.schemas import Health
+
+app = APIGatewayHttpResolver(enable_validation=True)
+install(app)
+
+
+@app.get("/api/health", tags=["Health"], operation_id="getHealth", summary="Is the API up?")
+def health() -> Health:
+    return Health()
+
+
+lambda_handler = observed(app)

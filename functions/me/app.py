@@ -1,0 +1,20 @@
+"""GET /api/me: who the token belongs to."""
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+from postmask.api import BEARER, caller_id, errors, install, observed
+from postmask.schemas import User
+from postmask.store import users
+
+app = APIGatewayHttpResolver(enable_validation=True)
+install(app)
+
+
+@app.get(
+    "/api/me", tags=["Users"], operation_id="getMe", summary="The calling user", security=BEARER, responses=errors(401)
+)
+def get_me() -> User:
+    return users.get(caller_id(app))
+
+
+lambda_handler = observed(app)

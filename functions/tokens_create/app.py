@@ -1,0 +1,26 @@
+"""POST /api/tokens: a new API token for the caller; the secret is in this response only."""
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+
+from postmask.api import BEARER, caller, errors, install, observed
+from postmask.schemas import TokenCreate, TokenCreated
+from postmask.store import tokens
+
+app = APIGatewayHttpResolver(enable_validation=True)
+install(app)
+
+
+@app.post(
+    "/api/tokens",
+    tags=["Tokens"],
+    operation_id="createToken",
+    summary="Create an API token",
+    security=BEARER,
+    responses=errors(401, 415, 422, success=(201, "Created")),
+)
+def create_token(body: TokenCreate) -> Response[TokenCreated]:
+    created = tokens.create(caller(app), body.name, body.expires_at)
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=created)
+
+
+lambda_handler = observed(app)

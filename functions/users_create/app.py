@@ -1,0 +1,27 @@
+"""POST /api/users: an admin creates a user and receives that user's first token."""
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+
+from postmask.api import BEARER, errors, install, observed, require_admin
+from postmask.schemas import UserCreate, UserCreated
+from postmask.store import users
+
+app = APIGatewayHttpResolver(enable_validation=True)
+install(app)
+
+
+@app.post(
+    "/api/users",
+    tags=["Users"],
+    operation_id="createUser",
+    summary="Create a user (admins only)",
+    security=BEARER,
+    responses=errors(401, 403, 409, 415, 422, success=(201, "Created")),
+)
+def create_user(body: UserCreate) -> Response[UserCreated]:
+    require_admin(app)
+    created = users.create(body.email, is_admin=False)
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=created)
+
+
+lambda_handler = observed(app)

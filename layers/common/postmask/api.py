@@ -1,0 +1,188 @@
+"""The HTTP plumbing every API function shares: error mapping, the caller, paging parameters, the handler.
+
+A handler file creates its own resolver (a literal `APIGatewayHttpResolver(enable_validation=True)`, which
+is how OpenAPIMerge finds it), calls `install(app)` once, and exports `lambda_handler = observed(app)`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from postmask.auth import Caller
+from postmask.errors import AdminRequired, BadRequest, Conflict, Forbidden, NotFound, PostmaskError, Unauthenticated
+from postmask.observability import logger, metrics, tracer
+from postmask.schemas import ErrorBody, ValidationErrorBody
+
+# Domain errors -> HTTP, once for the whole service. The most specific base class listed first wins.
+_STATUS_BY_ERROR: list[tuple[type[PostmaskError], HTTPStatus]] = [
+    (NotFound, HTTPStatus.NOT_FOUND),
+    (Conflict, HTTPStatus.CONFLICT),
+    (BadRequest, HTTPStatus.BAD_REQUEST),
+    (Unauthenticated, HTTPStatus.UNAUTHORIZED),
+    (Forbidden, HTTPStatus.FORBIDDEN),
+]
+
+# The security requirement of every protected route (the scheme is declared in the merged document).
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+
+# Query parameters every list takes.
+Limit = Annotated[int, Query(ge=1, le=100, description="How many items per page (1-100)")]
+NextToken = Annotated[
+    str | None, Query(max_length=2048, description="The `next_token` of the previous page; omit for the first")
+]
+
+
+def error_response(status: int, message: str, **extra: Any) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"message": message, **extra})
+
+
+def errors(*statuses: int, success: tuple[int, str] | None = None) -> dict[int, OpenAPIResponse]:
+    """OpenAPI `responses` for a route: the error statuses it documents (each with its JSON model; 422 has
+    `detail`) and, for a route whose success is not a plain 200, that status and its description."""
+    described: dict[int, OpenAPIResponse] = {}
+    if success is not None:
+        described[success[0]] = {"description": success[1]}
+    for status in statuses:
+        model = ValidationErrorBody if status == 422 else ErrorBody
+        described[status] = {
+            "description": HTTPStatus(status).phrase,
+            "content": {"application/json": {"model": model}},
+        }
+    return described
+
+
+def _status_of(exc: PostmaskError) -> HTTPStatus:
+    for error_class, status in _STATUS_BY_ERROR:
+        if isinstance(exc, error_class):
+            return status
+    return HTTPStatus.BAD_REQUEST
+
+
+def _domain_error(exc: PostmaskError) -> Response:
+    return error_response(_status_of(exc), exc.message)
+
+
+def _validation_error(exc: RequestValidationError) -> Response:
+    # Powertools' own 422 drops `msg`; ours keeps it (pydantic's messages name no code or file) and says
+    # the gist in `message`. The input is never echoed back.
+    detail = [
+        {"loc": list(error.get("loc", ())), "msg": str(error.get("msg", "invalid")), "type": str(error.get("type"))}
+        for error in exc.errors()
+    ]
+    if any(d["type"] == "json_invalid" for d in detail):
+        message = "The body is not valid JSON"
+    else:
+        message = "Invalid request: " + "; ".join(
+            f"{'.'.join(str(part) for part in d['loc'])}: {d['msg']}" for d in detail[:5]
+        )
+    return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, message, detail=detail)
+
+
+def _unsupported_content_type(exc: RequestUnsupportedContentType) -> Response:
+    return error_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Send the body as application/json")
+
+
+def _route_not_found(exc: NotFoundError) -> Response:
+    return error_response(HTTPStatus.NOT_FOUND, "Not Found")
+
+
+def _unexpected(exc: Exception) -> Response:
+    logger.exception("Unhandled error")
+    return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal error; it has been logged")
+
+
+def install(app: APIGatewayHttpResolver) -> APIGatewayHttpResolver:
+    """Register the shared error mapping on a function's resolver."""
+    app.exception_handler(PostmaskError)(_domain_error)
+    app.exception_handler(RequestValidationError)(_validation_error)
+    app.exception_handler(RequestUnsupportedContentType)(_unsupported_content_type)
+    app.not_found(_route_not_found)
+    app.exception_handler(Exception)(_unexpected)
+    return app
+
+
+def caller(app: APIGatewayHttpResolver) -> Caller:
+    """The authenticated caller, from the authorizer's context (`requestContext.authorizer.lambda`)."""
+    context = app.current_event.request_context.authorizer.get_lambda
+    user_id = context.get("user_id")
+    if not isinstance(user_id, str) or not user_id:
+        raise Unauthenticated
+    is_admin = context.get("is_admin")
+    return Caller(user_id=user_id, is_admin=is_admin is True or str(is_admin).lower() == "true")
+
+
+def caller_id(app: APIGatewayHttpResolver) -> str:
+    return caller(app).user_id
+
+
+def require_admin(app: APIGatewayHttpResolver) -> Caller:
+    who = caller(app)
+    if not who.is_admin:
+        raise AdminRequired
+    return who
+
+
+def _unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A response for a body no route can read, before Powertools sees it.
+
+    Powertools turns a multipart body without a boundary, or base64 that is not UTF-8, into an uncaught
+    exception (a 500). Every postmask body is JSON, so anything else is refused here with a clear 4xx.
+    """
+    body = event.get("body")
+    if not body:
+        return None
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+        return _plain_error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Send the body as application/json")
+    if event.get("isBase64Encoded"):
+        try:
+            base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            return _plain_error(HTTPStatus.BAD_REQUEST, "The body is not valid UTF-8 JSON")
+    return None
+
+
+def _plain_error(status: int, message: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps({"message": message}),
+        "isBase64Encoded": False,
+    }
+
+
+def observed(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda entry point for a resolver: structured logs with the request id, metrics flushed, traced."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        response = _unreadable_body(event) or app.resolve(event, context)
+        http = event.get("requestContext", {}).get("http", {})
+        logger.info(
+            "request",
+            method=http.get("method"),
+            path=event.get("rawPath"),
+            status=response.get("statusCode"),
+        )
+        return response
+
+    return lambda_handler

@@ -1,0 +1,26 @@
+"""Who is calling: the shape the authorizer hands to every protected function."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: str
+    is_admin: bool
+    token_id: str | None = None
+
+    def context(self) -> dict[str, str | bool]:
+        """What the authorizer returns as `context`; API Gateway passes it on as `authorizer.lambda`."""
+        return {"user_id": self.user_id, "is_admin": self.is_admin}
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token from an `Authorization: Bearer <token>` header, or None when there is none."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()

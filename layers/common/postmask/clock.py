@@ -1,0 +1,19 @@
+"""Timestamps as the contract writes them: ISO 8601, UTC, millisecond precision, `Z` suffix."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """`2026-11-23T19:03:37.123Z`; lexicographic order is time order, which the store relies on."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def now_iso() -> str:
+    return iso(now())

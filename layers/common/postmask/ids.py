@@ -1,0 +1,34 @@
+"""Identifiers and secrets, all from the CSPRNG (`secrets`)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+
+# Crockford's base32, lower case: no i, l, o, u, and no `_`, so ids can sit inside a token string.
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+ID_PATTERN = re.compile(r"^[0-9a-hjkmnp-tv-z]{26}$")
+_LOCAL_PART_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+RANDOM_LOCAL_PART_LENGTH = 12  # 36**12 ~ 4.7e18: unguessable for a spammer walking the domain
+
+
+def new_id() -> str:
+    """A ULID-shaped id: 48 bits of milliseconds then 80 random bits, 26 characters.
+
+    Ids sort by creation time, which is what lets a `Query` return "newest first" without an index.
+    """
+    value = (time.time_ns() // 1_000_000) << 80 | secrets.randbits(80)
+    chars = []
+    for _ in range(26):
+        value, digit = divmod(value, 32)
+        chars.append(_ALPHABET[digit])
+    return "".join(reversed(chars))
+
+
+def is_id(value: str) -> bool:
+    return bool(ID_PATTERN.match(value))
+
+
+def random_local_part() -> str:
+    return "".join(secrets.choice(_LOCAL_PART_ALPHABET) for _ in range(RANDOM_LOCAL_PART_LENGTH))

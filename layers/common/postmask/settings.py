@@ -1,0 +1,24 @@
+"""Runtime settings, read from the environment the first time they are needed (never at import)."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from pydantic import BaseModel, Field
+
+
+class Settings(BaseModel):
+    table_name: str = Field(min_length=1, description="The DynamoDB table (TABLE_NAME).")
+    token_last_used_resolution_seconds: int = Field(
+        default=300, ge=0, description="How stale a token's last_used_at may get before the authorizer writes it."
+    )
+
+
+@cache
+def get_settings() -> Settings:
+    """The settings of this container; tests call `get_settings.cache_clear()` after changing the env."""
+    return Settings(
+        table_name=os.environ.get("TABLE_NAME", ""),
+        token_last_used_resolution_seconds=int(os.environ.get("TOKEN_LAST_USED_RESOLUTION_SECONDS", "300")),
+    )

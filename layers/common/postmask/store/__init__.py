@@ -1,0 +1,32 @@
+"""The store: the only code in postmask that knows DynamoDB. Its key design, in one place.
+
+One table, `pk` (partition) and `sk` (sort), no secondary index. Everything a user owns lives in that
+user's partition, so every user-facing read is keyed by the caller's own id: another user's item is not
+"forbidden", it is simply not there (404). Global uniqueness is held by marker items written in the same
+transaction as the item they guard.
+
+| item                 | pk                   | sk                | holds                                          |
+|----------------------|----------------------|-------------------|------------------------------------------------|
+| user                 | `USER#<user_id>`     | `PROFILE`         | email, is_admin, created_at                    |
+| user's e-mail marker | `EMAIL#<email>`      | `EMAIL`           | user_id (one user per e-mail)                  |
+| API token            | `USER#<user_id>`     | `TOKEN#<token_id>`| name, sha-256 of the secret, expiry, last use  |
+| domain               | `USER#<user_id>`     | `DOMAIN#<name>`   | created_at, alias_count, catch_all_destination |
+| domain marker        | `DOMAIN#<name>`      | `DOMAIN`          | owner_id, catch_all_destination (forwarder)    |
+| alias                | `USER#<user_id>`     | `ALIAS#<alias_id>`| the whole Alias, counts included               |
+| address route        | `ADDRESS#<address>`  | `ADDRESS`         | owner_id, alias_id, destinations, enabled,     |
+|                      |                      |                   | expires_at: what the forwarder needs, one read |
+
+Ids are ULID-shaped (time first), so `ALIAS#…` sort keys are in creation order and "newest first" is a
+`Query` with `ScanIndexForward=False`. A token's secret reads `pm_<user_id>_<token_id>_<random>`: the
+authorizer finds the token item with one `GetItem` and compares hashes in constant time.
+
+Access patterns and their cost (the benchmarks hold the code to these):
+- get one domain / alias / token / user: 1 `GetItem` on the caller's partition;
+- list domains / aliases / tokens: 1 `Query` (filters may need a few more pages, see `_dynamo.query_page`);
+- create domain / alias / user: 1 `TransactWriteItems` (item + marker(s) + `alias_count`), conditional,
+  so uniqueness and ownership hold under concurrent requests;
+- change or delete an alias: 1 `GetItem` (for its address) + 1 `TransactWriteItems` (alias + route);
+- forwarder: 1 `GetItem` on the route per recipient, 1 `UpdateItem` for the counts.
+
+No `Scan`, ever: a test fails the suite if one is made.
+"""

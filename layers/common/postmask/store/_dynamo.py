@@ -1,0 +1,193 @@
+"""DynamoDB plumbing shared by the store modules: the client, (de)serialisation, paging, transactions."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from postmask.errors import InvalidNextToken
+from postmask.settings import get_settings
+
+Item = dict[str, Any]
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+# A filtered list reads at most this many DynamoDB pages per request, then returns what it found with a
+# next_token: a page can hold fewer than `limit` items while more follow, the cost of a request stays bounded.
+MAX_FILTERED_ROUNDS = 5
+_TRANSACTION_ATTEMPTS = 3
+
+
+@cache
+def client() -> Any:  # botocore builds the client class at run time; there is nothing static to name
+    """One low-level client per container, made on first use (a `resource` costs more to import and create)."""
+    import boto3
+
+    return boto3.client("dynamodb")
+
+
+def table() -> str:
+    return get_settings().table_name
+
+
+def key(pk: str, sk: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _serializer.serialize(value) for name, value in item.items()}
+
+
+def values(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """ExpressionAttributeValues from plain Python values."""
+    return serialize(mapping)
+
+
+def deserialize(raw: Mapping[str, Any]) -> Item:
+    item = {name: _deserializer.deserialize(value) for name, value in raw.items()}
+    return {name: _plain(value) for name, value in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, set):
+        return sorted(_plain(v) for v in value)
+    return value
+
+
+def get_item(pk: str, sk: str) -> Item | None:
+    response = client().get_item(TableName=table(), Key=key(pk, sk), ConsistentRead=True)
+    raw = response.get("Item")
+    return deserialize(raw) if raw else None
+
+
+# --- transactions -----------------------------------------------------------------------------------------
+
+
+class TransactionCancelled(Exception):
+    """A conditional transaction failed; `failed[i]` is True where the i-th action's condition failed."""
+
+    def __init__(self, failed: list[bool], old_items: list[Item | None]) -> None:
+        super().__init__(f"transaction cancelled: {failed}")
+        self.failed = failed
+        self.old_items = old_items
+
+
+def transact(actions: Sequence[dict[str, Any]]) -> None:
+    """TransactWriteItems, with the table name filled in. A lost race against another transaction
+    (`TransactionConflict`) is retried: the retry then sees the winner's write and fails its condition cleanly.
+    """
+    items = [{kind: {"TableName": table(), **body} for kind, body in action.items()} for action in actions]
+    for attempt in range(_TRANSACTION_ATTEMPTS):
+        try:
+            client().transact_write_items(TransactItems=items)
+            return
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = exc.response.get("CancellationReasons") or [{} for _ in items]
+            codes = [reason.get("Code", "None") for reason in reasons]
+            if "TransactionConflict" in codes and attempt + 1 < _TRANSACTION_ATTEMPTS:
+                time.sleep(0.05 * (attempt + 1))  # back off before retrying a conflicting transaction
+                continue
+            if "ConditionalCheckFailed" not in codes:
+                raise
+            failed = [code == "ConditionalCheckFailed" for code in codes]
+            old = [deserialize(reason["Item"]) if reason.get("Item") else None for reason in reasons]
+            raise TransactionCancelled(failed, old) from exc
+
+
+def condition_failed(exc: ClientError) -> bool:
+    return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+# --- paging -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Item]
+    next_token: str | None
+
+
+def encode_token(sk: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": sk}).encode()).decode().rstrip("=")
+
+
+def decode_token(token: str, sk_prefix: str) -> str:
+    """The sort key to continue after. Anything not made by `encode_token` for this list is a 400,
+    including a token from another user's list (it could never point into the caller's partition anyway)."""
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, UnicodeError, binascii.Error) as exc:
+        raise InvalidNextToken from exc
+    after = data.get("after") if isinstance(data, dict) else None
+    if not isinstance(after, str) or not after.startswith(sk_prefix) or len(after.encode()) > 1024:
+        raise InvalidNextToken
+    return after
+
+
+def query_page(
+    pk: str,
+    sk_prefix: str,
+    *,
+    limit: int,
+    next_token: str | None,
+    newest_first: bool = False,
+    filter_expression: str | None = None,
+    filter_values: Mapping[str, Any] | None = None,
+    filter_names: Mapping[str, str] | None = None,
+) -> Page:
+    """One page of a partition's items whose sort key starts with `sk_prefix`.
+
+    Without a filter this is exactly one `Query` with `Limit`. With one, DynamoDB applies `Limit` before the
+    filter, so we read further pages (at most MAX_FILTERED_ROUNDS) until `limit` items match. The returned
+    token points after the last item *returned*, so nothing is skipped or repeated.
+    """
+    params: dict[str, Any] = {
+        "TableName": table(),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+        "ExpressionAttributeValues": values({":pk": pk, ":prefix": sk_prefix, **(filter_values or {})}),
+        "ScanIndexForward": not newest_first,
+        "ConsistentRead": True,
+        # One more than asked: if it comes back, there is a next page and we know it without an empty last page.
+        "Limit": limit + 1,
+    }
+    if filter_expression:
+        params["FilterExpression"] = filter_expression
+    if filter_names:
+        params["ExpressionAttributeNames"] = dict(filter_names)
+    if next_token is not None:
+        params["ExclusiveStartKey"] = key(pk, decode_token(next_token, sk_prefix))
+
+    found: list[Item] = []
+    rounds = MAX_FILTERED_ROUNDS if filter_expression else 1
+    last_key: dict[str, Any] | None = None
+    for _ in range(rounds):
+        response = client().query(**params)
+        found.extend(deserialize(raw) for raw in response.get("Items", []))
+        last_key = response.get("LastEvaluatedKey")
+        if len(found) > limit or not last_key:
+            break
+        params["ExclusiveStartKey"] = last_key
+
+    if len(found) > limit:
+        found = found[:limit]
+        return Page(found, encode_token(found[-1]["sk"]))
+    if last_key:
+        return Page(found, encode_token(last_key["sk"]["S"]))
+    return Page(found, None)

@@ -1,0 +1,222 @@
+"""Aliases: `USER#<owner>/ALIAS#<id>` (the whole alias) and `ADDRESS#<address>/ADDRESS` (its route).
+
+The route is the forwarder's one-read view of an alias and the guard of the address's global uniqueness;
+every write that changes what the forwarder needs writes both items in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from postmask import ids
+from postmask.clock import iso, now_iso
+from postmask.errors import AddressTaken, AliasNotFound, DomainNotFound
+from postmask.schemas import Alias, AliasCreate, AliasList
+from postmask.store import _dynamo as db
+
+_PREFIX = "ALIAS#"
+_ROUTED_FIELDS = ("destinations", "enabled", "expires_at")  # copied onto the route for the forwarder
+_RANDOM_ADDRESS_ATTEMPTS = 3
+
+
+def _user_pk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def _route_key(address: str) -> dict[str, Any]:
+    return db.key(f"ADDRESS#{address}", "ADDRESS")
+
+
+def _to_model(item: Mapping[str, Any]) -> Alias:
+    return Alias.model_validate({name: item.get(name) for name in Alias.model_fields})
+
+
+def _alias_item(user_id: str, alias_id: str, local_part: str, body: AliasCreate) -> dict[str, Any]:
+    now = now_iso()
+    return {
+        "pk": _user_pk(user_id),
+        "sk": _PREFIX + alias_id,
+        "id": alias_id,
+        "address": f"{local_part}@{body.domain}",
+        "domain": body.domain,
+        "local_part": local_part,
+        "destinations": list(body.destinations),
+        "note": body.note,
+        "note_lc": body.note.lower(),  # `q` is case-insensitive; DynamoDB's contains() is not
+        "enabled": body.enabled,
+        "expires_at": iso(body.expires_at) if body.expires_at else None,
+        "created_at": now,
+        "updated_at": now,
+        "forwarded_count": 0,
+        "blocked_count": 0,
+        "last_forwarded_at": None,
+        "last_blocked_at": None,
+    }
+
+
+def create(user_id: str, body: AliasCreate) -> Alias:
+    """Create an alias on one of the caller's domains. One transaction: the alias, its route (the address
+    must be free in the whole installation) and the domain's alias_count (the domain must be the caller's)."""
+    attempts = 1 if body.local_part else _RANDOM_ADDRESS_ATTEMPTS
+    for attempt in range(attempts):
+        local_part = body.local_part or ids.random_local_part()
+        item = _alias_item(user_id, ids.new_id(), local_part, body)
+        route = {
+            "pk": f"ADDRESS#{item['address']}",
+            "sk": "ADDRESS",
+            "address": item["address"],
+            "owner_id": user_id,
+            "alias_id": item["id"],
+            **{name: item[name] for name in _ROUTED_FIELDS},
+        }
+        try:
+            db.transact(
+                [
+                    {"Put": {"Item": db.serialize(item), "ConditionExpression": "attribute_not_exists(pk)"}},
+                    {"Put": {"Item": db.serialize(route), "ConditionExpression": "attribute_not_exists(pk)"}},
+                    {
+                        "Update": {
+                            "Key": db.key(_user_pk(user_id), f"DOMAIN#{body.domain}"),
+                            "UpdateExpression": "ADD alias_count :one",
+                            "ConditionExpression": "attribute_exists(pk)",
+                            "ExpressionAttributeValues": db.values({":one": 1}),
+                        }
+                    },
+                ]
+            )
+        except db.TransactionCancelled as exc:
+            if exc.failed[2]:
+                raise DomainNotFound("Domain not found among your domains") from exc
+            if attempt + 1 < attempts:
+                continue  # a random local part collided: draw another
+            raise AddressTaken(f"{item['address']} is already taken") from exc
+        return _to_model(item)
+    raise AssertionError("unreachable")
+
+
+def _get_item(user_id: str, alias_id: str) -> dict[str, Any]:
+    if not ids.is_id(alias_id):
+        raise AliasNotFound  # not an id we could have issued: no need to ask DynamoDB
+    item = db.get_item(_user_pk(user_id), _PREFIX + alias_id)
+    if item is None:
+        raise AliasNotFound
+    return item
+
+
+def get(user_id: str, alias_id: str) -> Alias:
+    return _to_model(_get_item(user_id, alias_id))
+
+
+def list_page(
+    user_id: str,
+    *,
+    domain: str | None,
+    q: str | None,
+    enabled: bool | None,
+    limit: int,
+    next_token: str | None,
+) -> AliasList:
+    """The caller's aliases, newest first; `q` matches the address or the note, case-insensitively."""
+    clauses: list[str] = []
+    filter_values: dict[str, Any] = {}
+    if domain is not None:
+        clauses.append("#domain = :domain")
+        filter_values[":domain"] = domain
+    if enabled is not None:
+        clauses.append("enabled = :enabled")
+        filter_values[":enabled"] = enabled
+    if q:
+        clauses.append("(contains(address, :q) OR contains(note_lc, :q))")
+        filter_values[":q"] = q.lower()
+    page = db.query_page(
+        _user_pk(user_id),
+        _PREFIX,
+        limit=limit,
+        next_token=next_token,
+        newest_first=True,
+        filter_expression=" AND ".join(clauses) or None,
+        filter_names={"#domain": "domain"} if domain is not None else None,
+        filter_values=filter_values,
+    )
+    return AliasList(items=[_to_model(item) for item in page.items], next_token=page.next_token)
+
+
+def update(user_id: str, alias_id: str, changes: Mapping[str, Any]) -> Alias:
+    """Set some of destinations / note / enabled / expires_at (PUT passes all four, PATCH a subset)."""
+    current = _get_item(user_id, alias_id)
+    fields = {name: (iso(value) if name == "expires_at" and value else value) for name, value in changes.items()}
+    if "note" in fields:
+        fields["note_lc"] = fields["note"].lower()
+    fields["updated_at"] = now_iso()
+
+    routed = {name: fields[name] for name in _ROUTED_FIELDS if name in fields}
+    actions: list[dict[str, Any]] = [
+        {
+            "Update": {
+                "Key": db.key(_user_pk(user_id), _PREFIX + alias_id),
+                **_set_expression(fields),
+                "ConditionExpression": "attribute_exists(pk)",
+            }
+        }
+    ]
+    if routed:
+        actions.append(
+            {
+                "Update": {
+                    "Key": _route_key(current["address"]),
+                    **_set_expression(routed, extra_values={":alias_id": alias_id}),
+                    "ConditionExpression": "alias_id = :alias_id",
+                }
+            }
+        )
+    try:
+        db.transact(actions)
+    except db.TransactionCancelled as exc:
+        raise AliasNotFound from exc  # deleted between our read and our write
+    return _to_model({**current, **fields})
+
+
+def delete(user_id: str, alias_id: str) -> None:
+    """Delete the alias and its route (the address becomes free again) and count it off its domain."""
+    current = _get_item(user_id, alias_id)
+    try:
+        db.transact(
+            [
+                {
+                    "Delete": {
+                        "Key": db.key(_user_pk(user_id), _PREFIX + alias_id),
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+                {
+                    "Delete": {
+                        "Key": _route_key(current["address"]),
+                        "ConditionExpression": "alias_id = :alias_id",
+                        "ExpressionAttributeValues": db.values({":alias_id": alias_id}),
+                    }
+                },
+                {
+                    "Update": {
+                        "Key": db.key(_user_pk(user_id), f"DOMAIN#{current['domain']}"),
+                        "UpdateExpression": "ADD alias_count :minus_one",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": db.values({":minus_one": -1}),
+                    }
+                },
+            ]
+        )
+    except db.TransactionCancelled as exc:
+        raise AliasNotFound from exc
+
+
+def _set_expression(fields: Mapping[str, Any], extra_values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    names = {f"#{name}": name for name in fields}
+    assignments = ", ".join(f"#{name} = :{name}" for name in fields)
+    return {
+        "UpdateExpression": f"SET {assignments}",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": db.values(
+            {**{f":{name}": v for name, v in fields.items()}, **(extra_values or {})}
+        ),
+    }

@@ -1,0 +1,49 @@
+"""Users: `USER#<id>/PROFILE`, with `EMAIL#<email>/EMAIL` keeping e-mail addresses unique."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from postmask import ids
+from postmask.clock import now_iso
+from postmask.errors import EmailTaken, UserNotFound
+from postmask.schemas import User, UserCreated
+from postmask.store import _dynamo as db
+from postmask.store.tokens import new_token_item
+
+
+def _to_model(item: dict[str, Any]) -> User:
+    return User.model_validate({name: item.get(name) for name in User.model_fields})
+
+
+def create(email: str, *, is_admin: bool, token_name: str = "first token") -> UserCreated:  # noqa: S107
+    """A user and their first token, in one transaction; the e-mail address must be free."""
+    user_id = ids.new_id()
+    profile = {
+        "pk": f"USER#{user_id}",
+        "sk": "PROFILE",
+        "id": user_id,
+        "email": email,
+        "is_admin": is_admin,
+        "created_at": now_iso(),
+    }
+    marker = {"pk": f"EMAIL#{email.lower()}", "sk": "EMAIL", "user_id": user_id}
+    token_item, secret = new_token_item(user_id, is_admin, token_name, None)
+    try:
+        db.transact(
+            [
+                {"Put": {"Item": db.serialize(marker), "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"Item": db.serialize(profile), "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"Item": db.serialize(token_item), "ConditionExpression": "attribute_not_exists(pk)"}},
+            ]
+        )
+    except db.TransactionCancelled as exc:
+        raise EmailTaken from exc
+    return UserCreated(user=_to_model(profile), token=secret)
+
+
+def get(user_id: str) -> User:
+    item = db.get_item(f"USER#{user_id}", "PROFILE")
+    if item is None:
+        raise UserNotFound
+    return _to_model(item)

@@ -1,0 +1,69 @@
+"""Fixtures for the whole suite: a fake AWS environment, a moto table built from template.yaml, users."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import botocore.client
+import pytest
+
+# Before anything imports boto3: no real credentials, no real AWS, ever.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "TABLE_NAME": "postmask-test",
+        "POWERTOOLS_SERVICE_NAME": "postmask",
+        "POWERTOOLS_METRICS_NAMESPACE": "Postmask",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+_make_api_call = botocore.client.BaseClient._make_api_call
+
+
+def _no_scan(self: botocore.client.BaseClient, operation_name: str, api_params: dict) -> dict:
+    if operation_name == "Scan":
+        raise AssertionError("DynamoDB Scan called: lists must be Queries (see postmask/store/__init__.py)")
+    return _make_api_call(self, operation_name, api_params)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _forbid_scans() -> Iterator[None]:
+    """Fails any DynamoDB Scan made anywhere in the suite."""
+    botocore.client.BaseClient._make_api_call = _no_scan  # type: ignore[method-assign]
+    yield
+    botocore.client.BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """A fresh moto world; the store's cached clients are reset so they bind to it."""
+    from moto import mock_aws
+
+    from postmask.settings import get_settings
+    from postmask.store import _dynamo
+
+    with mock_aws():
+        _dynamo.client.cache_clear()
+        get_settings.cache_clear()
+        yield
+        _dynamo.client.cache_clear()
+
+
+@pytest.fixture
+def table(aws: None) -> str:
+    """The table, created from template.yaml's own properties."""
+    import boto3
+
+    from local.sam_template import table_definition
+
+    name = os.environ["TABLE_NAME"]
+    boto3.client("dynamodb").create_table(TableName=name, **table_definition())
+    return name
