@@ -1,18 +1,19 @@
-"""API tokens: `USER#<user_id>/TOKEN#<token_id>`, holding the SHA-256 of the secret, never the secret.
+"""API tokens. Only the SHA-256 of a secret is stored, never the secret.
 
-The secret is `pm_<user_id>_<token_id>_<random>`: the ids make the lookup one `GetItem`; the 256 random bits
-make it unguessable, which is also why a fast hash is the right one (there is no password to brute-force).
+Two items per token, written and deleted together:
+- `TOKEN#<sha256 of the secret>/TOKEN`: what the authorizer needs, found with one `GetItem` from the secret;
+- `USER#<user_id>/TOKEN#<token_id>`: the owner's view (name, dates), listed with one `Query`.
+
+Secrets are `pm_` + 256 random bits, so a fast hash is the right one (there is no password to brute-force).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import hmac
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from postmask import ids
 from postmask.auth import Caller
@@ -23,33 +24,54 @@ from postmask.settings import get_settings
 from postmask.store import _dynamo as db
 
 _PREFIX = "TOKEN#"
-_SCHEME = "pm"
+_SECRET_PREFIX = "pm_"  # lets secret scanners recognise a leaked postmask token
+_MAX_SECRET_LENGTH = 512
 
 
 def _user_pk(user_id: str) -> str:
     return f"USER#{user_id}"
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+def _lookup_key(secret: str) -> dict[str, Any]:
+    return db.key(_PREFIX + hashlib.sha256(secret.encode()).hexdigest(), "TOKEN")
 
 
-def new_token_item(user_id: str, is_admin: bool, name: str, expires_at: datetime | None) -> tuple[dict[str, Any], str]:
-    """A token item ready to write, and its secret (to show once)."""
+def new_secret() -> str:
+    return _SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+def put_actions(
+    user_id: str, is_admin: bool, name: str, expires_at: datetime | None, secret: str | None = None
+) -> tuple[list[dict[str, Any]], TokenCreated]:
+    """The transaction actions that create a token (for callers that write it with other items), and the
+    token as shown once. `secret` is generated unless given (the local stack's fixed dev token)."""
+    secret = secret or new_secret()
     token_id = ids.new_id()
-    secret = f"{_SCHEME}_{user_id}_{token_id}_{secrets.token_urlsafe(32)}"
-    item = {
+    lookup_key = _lookup_key(secret)
+    owner_view = {
         "pk": _user_pk(user_id),
         "sk": _PREFIX + token_id,
         "id": token_id,
         "name": name,
-        "token_sha256": _digest(secret),
-        "is_admin": is_admin,
+        "lookup_pk": lookup_key["pk"]["S"],
         "created_at": now_iso(),
         "expires_at": iso(expires_at) if expires_at else None,
         "last_used_at": None,
     }
-    return item, secret
+    lookup = {
+        "pk": lookup_key["pk"]["S"],
+        "sk": "TOKEN",
+        "user_id": user_id,
+        "token_id": token_id,
+        "is_admin": is_admin,
+        "expires_at": owner_view["expires_at"],
+        "last_used_at": None,
+    }
+    actions = [
+        {"Put": {"Item": db.serialize(lookup), "ConditionExpression": "attribute_not_exists(pk)"}},
+        {"Put": {"Item": db.serialize(owner_view), "ConditionExpression": "attribute_not_exists(pk)"}},
+    ]
+    return actions, TokenCreated.model_validate({**owner_view, "token": secret})
 
 
 def _to_info(item: dict[str, Any]) -> TokenInfo:
@@ -57,9 +79,9 @@ def _to_info(item: dict[str, Any]) -> TokenInfo:
 
 
 def create(caller: Caller, name: str, expires_at: datetime | None) -> TokenCreated:
-    item, secret = new_token_item(caller.user_id, caller.is_admin, name, expires_at)
-    db.client().put_item(TableName=db.table(), Item=db.serialize(item), ConditionExpression="attribute_not_exists(pk)")
-    return TokenCreated.model_validate({**_to_info(item).model_dump(), "token": secret})
+    actions, created = put_actions(caller.user_id, caller.is_admin, name, expires_at)
+    db.transact(actions)
+    return created
 
 
 def list_page(user_id: str, *, limit: int, next_token: str | None) -> TokenList:
@@ -69,54 +91,71 @@ def list_page(user_id: str, *, limit: int, next_token: str | None) -> TokenList:
 
 
 def revoke(user_id: str, token_id: str) -> None:
+    """Delete both items of one of the caller's tokens; the next request with it is refused."""
     if not ids.is_id(token_id):
         raise TokenNotFound
+    owner_view = db.get_item(_user_pk(user_id), _PREFIX + token_id)
+    if owner_view is None:
+        raise TokenNotFound
     try:
-        db.client().delete_item(
-            TableName=db.table(),
-            Key=db.key(_user_pk(user_id), _PREFIX + token_id),
-            ConditionExpression="attribute_exists(pk)",
+        db.transact(
+            [
+                {
+                    "Delete": {
+                        "Key": db.key(owner_view["pk"], owner_view["sk"]),
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+                {"Delete": {"Key": db.key(owner_view["lookup_pk"], "TOKEN")}},
+            ]
         )
-    except ClientError as exc:
-        if db.condition_failed(exc):
-            raise TokenNotFound from exc
-        raise
+    except db.TransactionCancelled as exc:
+        raise TokenNotFound from exc
 
 
 def authenticate(secret: str) -> Caller | None:
-    """The caller a token belongs to, or None for a malformed, unknown, revoked or expired token.
+    """The caller a token belongs to, or None for an unknown, revoked or expired token.
 
-    One `GetItem`; one conditional `UpdateItem` at most every few minutes per token, to keep last_used_at
-    roughly current without a write on every request.
+    One `GetItem`; at most every few minutes per token, one transaction to keep last_used_at roughly
+    current without a write on every request.
     """
-    parts = secret.split("_", 3)
-    if len(parts) != 4 or parts[0] != _SCHEME or not ids.is_id(parts[1]) or not ids.is_id(parts[2]):
+    if not secret or len(secret) > _MAX_SECRET_LENGTH:
         return None
-    user_id, token_id = parts[1], parts[2]
-    item = db.get_item(_user_pk(user_id), _PREFIX + token_id)
-    if item is None or not hmac.compare_digest(item["token_sha256"], _digest(secret)):
+    lookup_key = _lookup_key(secret)
+    item = db.get_item(lookup_key["pk"]["S"], "TOKEN")
+    if item is None:
         return None
     moment = now()
     if item.get("expires_at") and item["expires_at"] <= iso(moment):
         return None
     _touch(item, moment)
-    return Caller(user_id=user_id, is_admin=bool(item.get("is_admin")), token_id=token_id)
+    return Caller(user_id=item["user_id"], is_admin=bool(item.get("is_admin")), token_id=item["token_id"])
 
 
 def _touch(item: dict[str, Any], moment: datetime) -> None:
     stale_before = iso(moment - timedelta(seconds=get_settings().token_last_used_resolution_seconds))
     if item.get("last_used_at") and item["last_used_at"] > stale_before:
         return
-    try:
-        db.client().update_item(
-            TableName=db.table(),
-            Key=db.key(item["pk"], item["sk"]),
-            UpdateExpression="SET last_used_at = :now",
-            # Another container may have just written it; and a revoked token must not be re-created.
-            ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(last_used_at) "
-            "OR attribute_type(last_used_at, :null) OR last_used_at < :stale_before)",
-            ExpressionAttributeValues=db.values({":now": iso(moment), ":stale_before": stale_before, ":null": "NULL"}),
+    stamp = db.values({":now": iso(moment)})
+    # Revoked meanwhile (a condition fails): this request was already authorised, the next one will not be.
+    with contextlib.suppress(db.TransactionCancelled):
+        db.transact(
+            [
+                {
+                    "Update": {
+                        "Key": db.key(item["pk"], "TOKEN"),
+                        "UpdateExpression": "SET last_used_at = :now",
+                        "ConditionExpression": "attribute_exists(pk)",  # a revoked token is not re-created
+                        "ExpressionAttributeValues": stamp,
+                    }
+                },
+                {
+                    "Update": {
+                        "Key": db.key(_user_pk(item["user_id"]), _PREFIX + item["token_id"]),
+                        "UpdateExpression": "SET last_used_at = :now",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": stamp,
+                    }
+                },
+            ]
         )
-    except ClientError as exc:
-        if not db.condition_failed(exc):
-            raise

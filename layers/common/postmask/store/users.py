@@ -9,15 +9,23 @@ from postmask.clock import now_iso
 from postmask.errors import EmailTaken, UserNotFound
 from postmask.schemas import User, UserCreated
 from postmask.store import _dynamo as db
-from postmask.store.tokens import new_token_item
+from postmask.store import tokens
 
 
 def _to_model(item: dict[str, Any]) -> User:
     return User.model_validate({name: item.get(name) for name in User.model_fields})
 
 
-def create(email: str, *, is_admin: bool, token_name: str = "first token") -> UserCreated:  # noqa: S107
-    """A user and their first token, in one transaction; the e-mail address must be free."""
+def create(
+    email: str,
+    *,
+    is_admin: bool,
+    token_name: str = "first token",  # noqa: S107 - a label, not a secret
+    token_secret: str | None = None,
+) -> UserCreated:
+    """A user and their first token, in one transaction; the e-mail address must be free.
+
+    `token_secret` fixes the first token's secret (the local stack's POSTMASK_DEV_TOKEN); normally random."""
     user_id = ids.new_id()
     profile = {
         "pk": f"USER#{user_id}",
@@ -28,18 +36,18 @@ def create(email: str, *, is_admin: bool, token_name: str = "first token") -> Us
         "created_at": now_iso(),
     }
     marker = {"pk": f"EMAIL#{email.lower()}", "sk": "EMAIL", "user_id": user_id}
-    token_item, secret = new_token_item(user_id, is_admin, token_name, None)
+    token_actions, token = tokens.put_actions(user_id, is_admin, token_name, None, secret=token_secret)
     try:
         db.transact(
             [
                 {"Put": {"Item": db.serialize(marker), "ConditionExpression": "attribute_not_exists(pk)"}},
                 {"Put": {"Item": db.serialize(profile), "ConditionExpression": "attribute_not_exists(pk)"}},
-                {"Put": {"Item": db.serialize(token_item), "ConditionExpression": "attribute_not_exists(pk)"}},
+                *token_actions,
             ]
         )
     except db.TransactionCancelled as exc:
         raise EmailTaken from exc
-    return UserCreated(user=_to_model(profile), token=secret)
+    return UserCreated(user=_to_model(profile), token=token.token)
 
 
 def get(user_id: str) -> User:
