@@ -24,7 +24,7 @@ from postmask.settings import get_settings
 from postmask.store import _dynamo as db
 
 _PREFIX = "TOKEN#"
-_SECRET_PREFIX = "pm_"  # lets secret scanners recognise a leaked postmask token
+_SECRET_PREFIX = "pm_"  # noqa: S105 - lets secret scanners recognise a leaked postmask token
 _MAX_SECRET_LENGTH = 512
 
 
