@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 import idna
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -33,7 +34,7 @@ def _utc(value: datetime) -> datetime:
 
 
 Timestamp = Annotated[
-    datetime,
+    AwareDatetime,  # a time without a zone is ambiguous: 422, not a guess
     AfterValidator(_utc),
     PlainSerializer(iso, return_type=str, when_used="json"),
     Field(description="ISO 8601, UTC, with a `Z` suffix", examples=["2026-11-23T19:03:37.123Z"]),
@@ -241,6 +242,13 @@ class UserCreated(BaseModel):
 class TokenCreate(RequestModel):
     name: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
     expires_at: Timestamp | None = Field(default=None, description="When the token stops working; null: never")
+
+    @field_validator("expires_at")
+    @classmethod
+    def _in_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value <= datetime.now(UTC):
+            raise ValueError("must be in the future")
+        return value
 
 
 class TokenInfo(BaseModel):
