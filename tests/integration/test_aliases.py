@@ -28,7 +28,8 @@ def test_create_with_a_local_part(alice: Client, alice_domain: str) -> None:
     assert alias["enabled"] is True
     assert alias["expires_at"] is None
     assert alias["forwarded_count"] == alias["blocked_count"] == 0
-    assert alias["last_forwarded_at"] is None and alias["last_blocked_at"] is None
+    assert alias["last_forwarded_at"] is None
+    assert alias["last_blocked_at"] is None
     assert alias["created_at"] == alias["updated_at"]
     assert response.header("Location") == f"/api/aliases/{alias['id']}"
     assert alice.get(response.header("Location") or "").json() == alias
@@ -96,7 +97,8 @@ def test_invalid_fields_are_422_with_the_field_named(
 
     assert response.status == 422
     body = response.json()
-    assert isinstance(body["message"], str) and body["message"]
+    assert isinstance(body["message"], str)
+    assert body["message"]
     assert any(issue["loc"][:2] == ["body", field] for issue in body["detail"]), body
     assert all({"loc", "msg", "type"} <= issue.keys() for issue in body["detail"])
     assert alice.get("/api/aliases").json()["items"] == []
