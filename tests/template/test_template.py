@@ -1,0 +1,206 @@
+"""template.yaml, checked the way CloudFormation will see it: linted, transformed, every route and policy."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local import sam_template
+from tests.support.transform import transformed
+
+ROOT = sam_template.ROOT
+BIN = Path(sys.executable).parent
+
+# The routes of shared/api-contract.md, with whether they are public (no authorizer).
+CONTRACT_ROUTES = {
+    "GET /api/me": False,
+    "POST /api/users": False,
+    "GET /api/tokens": False,
+    "POST /api/tokens": False,
+    "DELETE /api/tokens/{token_id}": False,
+    "GET /api/domains": False,
+    "POST /api/domains": False,
+    "GET /api/domains/{domain}": False,
+    "PATCH /api/domains/{domain}": False,
+    "DELETE /api/domains/{domain}": False,
+    "GET /api/aliases": False,
+    "POST /api/aliases": False,
+    "GET /api/aliases/{alias_id}": False,
+    "PUT /api/aliases/{alias_id}": False,
+    "PATCH /api/aliases/{alias_id}": False,
+    "DELETE /api/aliases/{alias_id}": False,
+    "GET /api/health": True,
+}
+WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+
+
+@pytest.fixture(scope="module")
+def cfn() -> dict[str, Any]:
+    return transformed()
+
+
+def _lint_env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "SAM_CLI_TELEMETRY": "0",
+        "PATH": f"{BIN}:{os.environ['PATH']}",
+    }
+
+
+def test_sam_validate_lint_is_clean() -> None:
+    sam = shutil.which("sam", path=str(BIN)) or "sam"
+    result = subprocess.run(
+        [sam, "validate", "--lint"], cwd=ROOT, env=_lint_env(), capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint_is_clean() -> None:
+    cfn_lint = shutil.which("cfn-lint", path=str(BIN)) or "cfn-lint"
+    result = subprocess.run(
+        [cfn_lint, "template.yaml"], cwd=ROOT, env=_lint_env(), capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _api_paths(cfn: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    api = cfn["Resources"]["Api"]
+    assert api["Type"] == "AWS::ApiGatewayV2::Api"
+    paths: dict[str, dict[str, Any]] = api["Properties"]["Body"]["paths"]
+    return paths
+
+
+def _operations(cfn: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        f"{method.upper()} {path}": operation
+        for path, methods in _api_paths(cfn).items()
+        for method, operation in methods.items()
+    }
+
+
+def _function_of(operation: dict[str, Any]) -> str:
+    uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+    found = re.search(r"\$\{(\w+)\.Arn\}", uri)
+    assert found, uri
+    return found.group(1)
+
+
+def test_every_contract_route_goes_to_a_function_of_its_own(cfn: dict[str, Any]) -> None:
+    operations = _operations(cfn)
+    missing = set(CONTRACT_ROUTES) - set(operations)
+    assert not missing, f"routes of the contract missing from template.yaml: {sorted(missing)}"
+
+    functions = [_function_of(operations[route]) for route in CONTRACT_ROUTES]
+    assert len(set(functions)) == len(functions), "two contract routes share a function"
+    for route in CONTRACT_ROUTES:
+        integration = operations[route]["x-amazon-apigateway-integration"]
+        assert integration["payloadFormatVersion"] == "2.0"
+        assert integration["type"] == "aws_proxy"
+
+
+def test_the_authorizer_guards_every_protected_route_and_no_public_one(cfn: dict[str, Any]) -> None:
+    for route, operation in _operations(cfn).items():
+        security = operation.get("security")
+        public = CONTRACT_ROUTES.get(route, not route.split(" ")[1].startswith("/api/"))
+        if public:
+            assert security == [{"NONE": []}], f"{route} should be public"
+        else:
+            assert security == [{"TokenAuthorizer": []}], f"{route} must carry the authorizer"
+
+
+def test_the_authorizer_is_a_cached_request_authorizer_on_the_authorization_header(cfn: dict[str, Any]) -> None:
+    scheme = cfn["Resources"]["Api"]["Properties"]["Body"]["components"]["securitySchemes"]["TokenAuthorizer"]
+    authorizer = scheme["x-amazon-apigateway-authorizer"]
+    assert authorizer["type"] == "request"
+    assert authorizer["identitySource"] == ["$request.header.Authorization"]
+    assert authorizer["enableSimpleResponses"] is True
+    assert authorizer["authorizerPayloadFormatVersion"] == "2.0"
+    assert authorizer["authorizerResultTtlInSeconds"] == {"Ref": "AuthorizerCacheTtl"}
+    assert cfn["Parameters"]["AuthorizerCacheTtl"]["Default"] == 60
+    assert "AuthorizerFunction" in str(authorizer["authorizerUri"])
+
+
+def _lambda_functions(cfn: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in cfn["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+
+
+def test_every_function_runs_python313_on_arm64_with_the_common_layer(cfn: dict[str, Any]) -> None:
+    functions = _lambda_functions(cfn)
+    assert len(functions) >= len(CONTRACT_ROUTES) + 1  # + the authorizer
+    for name, function in functions.items():
+        props = function["Properties"]
+        assert props["Runtime"] == "python3.13", name
+        assert props["Architectures"] == ["arm64"], name
+        assert props["TracingConfig"] == {"Mode": "Active"}, name
+        layers = [layer["Ref"] for layer in props["Layers"]]
+        assert any(layer.startswith("CommonLayer") for layer in layers), name
+
+
+def _allowed_actions(cfn: dict[str, Any], function: str) -> set[str]:
+    role_name = _lambda_functions(cfn)[function]["Properties"]["Role"]["Fn::GetAtt"][0]
+    role = cfn["Resources"][role_name]["Properties"]
+    actions: set[str] = set()
+    for policy in role.get("Policies", []):
+        for statement in policy["PolicyDocument"]["Statement"]:
+            if statement["Effect"] == "Allow":
+                listed = statement["Action"]
+                actions.update([listed] if isinstance(listed, str) else listed)
+    return actions
+
+
+def test_reading_routes_cannot_write_the_table(cfn: dict[str, Any]) -> None:
+    operations = _operations(cfn)
+    for route in CONTRACT_ROUTES:
+        if route.startswith("GET "):
+            actions = _allowed_actions(cfn, _function_of(operations[route]))
+            assert not actions & WRITE_ACTIONS, f"{route} may write: {sorted(actions & WRITE_ACTIONS)}"
+            assert all(action in {"dynamodb:GetItem", "dynamodb:Query"} for action in actions), actions
+
+
+def test_no_function_may_scan_or_use_wildcards(cfn: dict[str, Any]) -> None:
+    for function in _lambda_functions(cfn):
+        actions = _allowed_actions(cfn, function)
+        assert "dynamodb:Scan" not in actions, function
+        assert not any(action.endswith("*") for action in actions), (function, actions)
+
+
+def test_the_health_function_has_no_table_access(cfn: dict[str, Any]) -> None:
+    health = _function_of(_operations(cfn)["GET /api/health"])
+    assert _allowed_actions(cfn, health) == set()
+
+
+def test_the_table_is_protected_and_recoverable(cfn: dict[str, Any]) -> None:
+    table = cfn["Resources"]["Table"]
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["UpdateReplacePolicy"] == "Retain"
+    props = table["Properties"]
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_outputs_name_the_api_url_and_the_table(cfn: dict[str, Any]) -> None:
+    assert {"ApiUrl", "TableName"} <= set(cfn["Outputs"])
+
+
+def test_the_common_layer_is_built_for_python313() -> None:
+    layer = sam_template.load()["Resources"]["CommonLayer"]
+    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+    assert (ROOT / layer["Properties"]["ContentUri"] / "requirements.txt").is_file()
+
+
+def test_every_handler_file_exists_and_each_folder_is_one_route() -> None:
+    seen: dict[Path, str] = {}
+    for route in sam_template.routes():
+        module = route.code_dir / (route.handler.rpartition(".")[0] + ".py")
+        assert module.is_file(), f"{route.key}: {module} missing"
+        assert route.code_dir not in seen, f"{route.key} and {seen.get(route.code_dir)} share {route.code_dir}"
+        seen[route.code_dir] = route.key

@@ -1,0 +1,59 @@
+"""The validation rules of the contract, on the models themselves."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from postmask.schemas import AliasCreate, AliasUpdate, DomainCreate
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("Example.ORG", "example.org"),
+        ("example.org.", "example.org"),
+        ("bücher.example", "xn--bcher-kva.example"),
+        ("MÜNCHEN.de", "xn--mnchen-3ya.de"),
+        ("xn--bcher-kva.example", "xn--bcher-kva.example"),
+        ("a-b.c-d.example", "a-b.c-d.example"),
+    ],
+)
+def test_domain_names_are_normalised(given: str, stored: str) -> None:
+    assert DomainCreate(name=given).name == stored
+
+
+@pytest.mark.parametrize("name", ["example", "-a.example", "a-.example", "a..b", "a b.example", "x.123", "☃"])
+def test_invalid_domain_names_are_rejected(name: str) -> None:
+    with pytest.raises(ValidationError):
+        DomainCreate(name=name)
+
+
+@pytest.mark.parametrize("local_part", ["a", "Shop", "a.b", "a+b", "a_b-c", "0", "x" * 64])
+def test_valid_local_parts_are_lower_cased(local_part: str) -> None:
+    alias = AliasCreate(domain="example.org", local_part=local_part, destinations=["me@example.net"])
+    assert alias.local_part == local_part.lower()
+
+
+@pytest.mark.parametrize("local_part", ["", ".a", "a.", "a..b", "a b", "a@b", "x" * 65, "é"])
+def test_invalid_local_parts_are_rejected(local_part: str) -> None:
+    with pytest.raises(ValidationError):
+        AliasCreate(domain="example.org", local_part=local_part, destinations=["me@example.net"])
+
+
+def test_duplicate_destinations_are_collapsed() -> None:
+    alias = AliasCreate(domain="example.org", destinations=["me@example.net", "ME@example.net", "you@example.net"])
+    assert alias.destinations == ["me@example.net", "you@example.net"]
+
+
+def test_patch_changes_are_only_the_fields_sent() -> None:
+    assert AliasUpdate.model_validate({"note": "x"}).changes() == {"note": "x"}
+    assert AliasUpdate.model_validate({"expires_at": None}).changes() == {"expires_at": None}
+    with pytest.raises(ValidationError):
+        AliasUpdate.model_validate({"note": None})
+
+
+def test_patch_document_does_not_advertise_null_for_required_fields() -> None:
+    schema = AliasUpdate.model_json_schema()
+    assert "anyOf" not in schema["properties"]["note"]
+    assert {"type": "null"} in schema["properties"]["expires_at"]["anyOf"]
