@@ -59,7 +59,7 @@ deploy: build
 
 admin: $(STAMP)
 	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=you@example.org [STACK=postmask]" >&2; exit 2; }
-	$(PY) -m scripts.admin --email "$(EMAIL)" --stack "$(or $(STACK),postmask)"
+	PYTHONPATH=layers/common $(PY) -m scripts.admin --email "$(EMAIL)" --stack "$(or $(STACK),postmask)"
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
