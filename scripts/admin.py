@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     from postmask.store import users
 
     try:
-        created = users.create(email, is_admin=True, token_name="admin bootstrap")
+        created = users.create(email, is_admin=True, token_name="admin bootstrap")  # noqa: S106 - a label
     except EmailTaken:
         print(f"{email} already has an account; ask an admin for a token or use one you have.", file=sys.stderr)
         return 1
