@@ -25,6 +25,10 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
+# Create the service's Logger now, bound to the real stdout: created inside a test that uses `capsys`, its
+# handler would keep that test's stream and fail ("I/O operation on closed file") for every later test.
+import postmask.observability  # noqa: F401
+
 _make_api_call = botocore.client.BaseClient._make_api_call
 
 
