@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from postmask.api import BEARER, caller_id, errors, install, observed
-from postmask.schemas import DomainName
+from postmask.schemas import DomainInPath
 from postmask.store import domains
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -21,7 +21,7 @@ install(app)
     security=BEARER,
     responses=errors(401, 404, 409, 422, success=(204, "Deleted")),
 )
-def delete_domain(domain: Annotated[DomainName, Path()]) -> Response[None]:
+def delete_domain(domain: Annotated[DomainInPath, Path()]) -> Response[None]:
     domains.delete(caller_id(app), domain)
     return Response(status_code=204)
 

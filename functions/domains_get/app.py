@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from postmask.api import BEARER, caller_id, errors, install, observed
-from postmask.schemas import Domain, DomainName
+from postmask.schemas import Domain, DomainInPath
 from postmask.store import domains
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -21,7 +21,7 @@ install(app)
     security=BEARER,
     responses=errors(401, 404, 422),
 )
-def get_domain(domain: Annotated[DomainName, Path()]) -> Domain:
+def get_domain(domain: Annotated[DomainInPath, Path()]) -> Domain:
     return domains.get(caller_id(app), domain)
 
 

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from postmask.api import BEARER, caller_id, errors, install, observed
-from postmask.schemas import Domain, DomainName, DomainUpdate
+from postmask.schemas import Domain, DomainInPath, DomainUpdate
 from postmask.store import domains
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -21,7 +21,7 @@ install(app)
     security=BEARER,
     responses=errors(401, 404, 415, 422),
 )
-def update_domain(domain: Annotated[DomainName, Path()], body: DomainUpdate) -> Domain:
+def update_domain(domain: Annotated[DomainInPath, Path()], body: DomainUpdate) -> Domain:
     return domains.set_catch_all(caller_id(app), domain, body.catch_all_destination)
 
 

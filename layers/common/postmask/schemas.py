@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Literal
+from urllib.parse import unquote
 
 import idna
 from pydantic import (
@@ -72,6 +73,9 @@ DomainName = Annotated[
         description="A domain you own; stored lower case, internationalised names in punycode", examples=["example.org"]
     ),
 ]
+
+# In a URL path the name arrives percent-encoded (API Gateway passes the raw path on): decode, then validate.
+DomainInPath = Annotated[DomainName, BeforeValidator(lambda value: unquote(value) if isinstance(value, str) else value)]
 
 LocalPart = Annotated[
     str,
