@@ -6,8 +6,9 @@ VENV     := .venv
 PY       := $(VENV)/bin/python
 STAMP    := $(VENV)/.installed
 PYENV313 := /root/.pyenv/versions/3.13.0/bin/python3.13
-# Lambda runs python3.13: build the venv with it when this machine has one.
-BOOTSTRAP_PY := $(shell command -v python3.13 2>/dev/null || { test -x $(PYENV313) && echo $(PYENV313); })
+# Lambda runs python3.13: build the venv with it when this machine has one (a pyenv shim on PATH may
+# exist without working, so each candidate must actually run).
+BOOTSTRAP_PY := $(firstword $(foreach candidate,python3.13 $(PYENV313),$(shell $(candidate) -c "" >/dev/null 2>&1 && echo $(candidate))))
 export AWS_DEFAULT_REGION ?= eu-west-1
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
