@@ -20,7 +20,7 @@ help:
 	@echo "make test       the whole test suite (bootstraps .venv)"
 	@echo "make lint       ruff + mypy"
 	@echo "make build      sam build"
-	@echo "make deploy     sam deploy (guided the first time)"
+	@echo "make deploy     sam deploy (GUIDED=1 the first time)"
 	@echo "make admin EMAIL=you@example.org   create the first admin of a deployed stack"
 
 $(STAMP): requirements-dev.txt layers/common/requirements.txt
@@ -55,8 +55,9 @@ template-check: $(STAMP)
 build: $(STAMP)
 	$(VENV)/bin/sam build
 
+# First time: `make deploy GUIDED=1` (asks for stack name, region, parameters and saves them to samconfig.toml).
 deploy: build
-	$(VENV)/bin/sam deploy $(if $(wildcard .aws-sam/deployed),,--guided)
+	$(VENV)/bin/sam deploy $(if $(GUIDED),--guided,)
 
 admin: $(STAMP)
 	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=you@example.org [STACK=postmask]" >&2; exit 2; }
