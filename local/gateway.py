@@ -112,7 +112,7 @@ class Gateway:
             query_string=query_string,
             headers=[*pairs, ("X-Amzn-Trace-Id", _trace_id())],
             body=body,
-            path_parameters={name: unquote(value) for name, value in params.items()},
+            path_parameters=params,  # from the decoded path: decoded once, not twice
             route_key=route.key,
             source_ip=source_ip,
         )

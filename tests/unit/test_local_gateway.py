@@ -90,6 +90,14 @@ def test_a_path_is_routed_and_passed_on_decoded_as_http_apis_do() -> None:
     assert event["routeKey"] == "GET /api/domains/{domain}"
 
 
+def test_a_path_is_decoded_once_only() -> None:
+    functions = FakeFunctions()
+
+    make(functions).dispatch("GET", "/api/aliases/a%2541", headers=AUTH)
+
+    assert functions.events("AliasesGetFunction")[0]["pathParameters"] == {"alias_id": "a%41"}
+
+
 def test_the_event_is_payload_2_0_as_api_gateway_builds_it() -> None:
     functions = FakeFunctions()
     headers = [
