@@ -1,6 +1,9 @@
 """Amazon SES's side of receiving mail, played locally: what its S3 action stores, and the event its Lambda
 action sends to the forwarder (`Records[].ses.mail` / `.receipt`, as documented in "Sample incoming email
 event" of the SES developer guide). The local SMTP listener and the tests build events only here.
+
+Also where moto's SES differs from SES for domain identities (`emulate_ses_identities`). Locally a
+domain is verified as soon as it is registered (moto reports SUCCESS): there is no DNS to check.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from postmask.clock import iso, now
 from postmask.mail.message import RawMessage
 
 ACCOUNT_ID = "123456789012"  # moto's default account
+_DKIM_TOKEN_CHARACTERS = "abcdefghijklmnopqrstuvwxyz234567"  # noqa: S105 - what SES tokens are made of
 
 
 @dataclass(frozen=True)
@@ -123,3 +127,35 @@ def _common_headers(message: RawMessage, envelope_sender: str) -> dict[str, Any]
         if field is not None:
             common[name] = field.text()
     return common
+
+
+def emulate_ses_identities() -> None:
+    """Make moto's domain identities behave like SES's in the two ways postmask relies on, once per process:
+    a new domain identity gets three Easy DKIM tokens, and creating an identity that exists fails with
+    AlreadyExistsException (moto would silently replace it, tokens and all)."""
+    from moto.core.exceptions import JsonRESTError
+    from moto.ses import models
+    from moto.sesv2.models import SESV2Backend
+
+    identity_class: Any = models.EmailIdentity
+    if getattr(identity_class, "postmask_emulated", False):
+        return
+    original_init = identity_class.__init__
+    original_create = SESV2Backend.create_email_identity
+
+    def with_tokens(self: Any, email_identity: str, *args: Any, **kwargs: Any) -> None:
+        original_init(self, email_identity, *args, **kwargs)
+        if self.identity_type == "DOMAIN" and "Tokens" not in self.dkim_attributes:
+            self.dkim_attributes["Tokens"] = [
+                "".join(secrets.choice(_DKIM_TOKEN_CHARACTERS) for _ in range(32)) for _ in range(3)
+            ]
+
+    def create_once(self: Any, email_identity: str, *args: Any, **kwargs: Any) -> Any:
+        if email_identity in self.core_backend.email_identities:
+            raise JsonRESTError("AlreadyExistsException", f"Email identity {email_identity} already exist.")
+        return original_create(self, email_identity, *args, **kwargs)
+
+    backend_class: Any = SESV2Backend
+    identity_class.__init__ = with_tokens
+    backend_class.create_email_identity = create_once
+    identity_class.postmask_emulated = True

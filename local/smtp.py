@@ -25,7 +25,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from local import sam_template
 from local.functions import FakeLambdaContext, Handler, load_handler
 from local.outbox import Outbox
-from local.ses import new_message_id, receipt_event, stored_message
+from local.ses import emulate_ses_identities, new_message_id, receipt_event, stored_message
 from postmask.settings import get_settings
 
 DEFAULT_PORT = 2525
@@ -45,9 +45,11 @@ class MailSetup:
 
 
 def provision_mail(bucket: str = DEFAULT_BUCKET) -> MailSetup:
-    """Create the mail bucket (in moto) and point the forwarder at it, as the template's MAIL_BUCKET does."""
+    """Create the mail bucket (in moto) and point the forwarder at it, as the template's MAIL_BUCKET does;
+    make moto's domain identities behave like SES's."""
     import boto3
 
+    emulate_ses_identities()
     s3: Any = boto3.client("s3")  # untyped: the stubs' region literal does not take a region read at run time
     region = s3.meta.region_name
     try:

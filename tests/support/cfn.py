@@ -65,6 +65,36 @@ def deployed(parameters: dict[str, str] | None = None) -> Deployed:
     )
 
 
+def resolved(parameters: dict[str, str] | None = None) -> dict[str, Any]:
+    """The transformed template as the stack really gets it: resources and outputs whose Condition is false
+    removed, every Fn::If replaced by its branch, no Conditions left. What cfn-lint checks per combination."""
+    template = transformed(parameters)
+    stack = deployed(parameters)
+
+    def choose(node: Any) -> Any:
+        if isinstance(node, list):
+            return [choose(item) for item in node if not _is_no_value(item)]
+        if isinstance(node, dict):
+            if set(node) == {"Fn::If"}:
+                condition, when_true, when_false = node["Fn::If"]
+                return choose(when_true if stack.conditions[condition] else when_false)
+            return {
+                key: choose(value)
+                for key, value in node.items()
+                if key != "Condition" and not _is_no_value(choose(value) if isinstance(value, dict) else value)
+            }
+        return node
+
+    template["Resources"] = choose(stack.resources)
+    template["Outputs"] = choose(stack.outputs)
+    template.pop("Conditions", None)
+    return template
+
+
+def _is_no_value(node: Any) -> bool:
+    return node == {"Ref": "AWS::NoValue"}
+
+
 def _condition(name: str, defined: dict[str, Any], values: dict[str, str], done: dict[str, bool]) -> bool:
     if name not in done:
         done[name] = _evaluate(defined[name], defined, values, done)

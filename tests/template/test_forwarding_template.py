@@ -155,6 +155,7 @@ def test_the_forwarder_gets_least_privilege() -> None:
         "dynamodb:DeleteItem",
         "s3:GetObject",
         "ses:SendEmail",
+        "ses:GetEmailIdentity",
     }
     for statement in statements:
         if any(action.startswith("dynamodb:") for action in statement["Action"]):

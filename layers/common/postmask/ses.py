@@ -1,4 +1,4 @@
-"""Amazon SES (v2): sending a raw message without copying it.
+"""Amazon SES (v2): domain identities (Easy DKIM, verification) and sending a raw message without copying it.
 
 SESv2 `SendEmail` carries a raw message as base64 inside a JSON body (up to 40 MB; v1 `SendRawEmail` takes
 only 10 MB). Serialised the ordinary way, one 30 MB message becomes a 40 MB base64 string, a 40 MB JSON string
@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import base64
 import io
+import time
 from collections.abc import Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from postmask.schemas import VerificationStatus
 
 # SES refuses a message larger than this (SESv2 SendEmail, headers and attachments included).
 MAX_MESSAGE_BYTES = 40 * 1024 * 1024
@@ -43,6 +47,103 @@ def client() -> Any:  # botocore builds the client class at run time; there is n
     sesv2 = boto3.client("sesv2")
     sesv2.meta.events.register("before-call.sesv2.SendEmail", _stream_raw_data)
     return sesv2
+
+
+# --- domain identities ------------------------------------------------------------------------------------
+
+# How long the forwarder trusts that a domain is verified before asking SES again (per container).
+VERIFIED_CACHE_SECONDS = 300
+_verified_until: dict[str, float] = {}
+
+
+@dataclass(frozen=True)
+class DomainIdentity:
+    status: VerificationStatus
+    dkim_tokens: tuple[str, ...]
+
+
+def _status(verification_status: str | None, verified_for_sending: bool | None = None) -> VerificationStatus:
+    """SES's PENDING / SUCCESS / FAILED / TEMPORARY_FAILURE / NOT_STARTED, as the API says it."""
+    if verification_status == "SUCCESS" or (verification_status is None and verified_for_sending):
+        return "verified"
+    if verification_status == "FAILED":
+        return "failed"
+    return "pending"
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def create_domain_identity(domain: str) -> DomainIdentity:
+    """Create the domain's SES identity with Easy DKIM (2048-bit); an existing identity is reused as it is."""
+    try:
+        response = client().create_email_identity(
+            EmailIdentity=domain, DkimSigningAttributes={"NextSigningKeyLength": "RSA_2048_BIT"}
+        )
+    except ClientError as exc:
+        if _error_code(exc) != "AlreadyExistsException":
+            raise
+        existing = get_domain_identity(domain)
+        if existing is None:  # deleted in between: create it again
+            return create_domain_identity(domain)
+        return existing
+    # A new identity: SES has not seen the DKIM records yet.
+    tokens = tuple(response.get("DkimAttributes", {}).get("Tokens", ()))
+    return DomainIdentity(_status(None, response.get("VerifiedForSendingStatus")), tokens)
+
+
+def get_domain_identity(domain: str) -> DomainIdentity | None:
+    """SES's current view of the domain, or None when it has no identity."""
+    try:
+        response = client().get_email_identity(EmailIdentity=domain)
+    except ClientError as exc:
+        if _error_code(exc) == "NotFoundException":
+            return None
+        raise
+    tokens = tuple(response.get("DkimAttributes", {}).get("Tokens", ()))
+    return DomainIdentity(_status(response.get("VerificationStatus"), response.get("VerifiedForSendingStatus")), tokens)
+
+
+def verification_statuses() -> dict[str, VerificationStatus]:
+    """The status of every identity in this account and region: one call per 1000 identities."""
+    statuses: dict[str, VerificationStatus] = {}
+    kwargs: dict[str, Any] = {"PageSize": 1000}
+    while True:
+        response = client().list_email_identities(**kwargs)
+        for identity in response.get("EmailIdentities", []):
+            statuses[identity["IdentityName"].lower()] = _status(identity.get("VerificationStatus"))
+        if not response.get("NextToken"):
+            return statuses
+        kwargs["NextToken"] = response["NextToken"]
+
+
+def delete_domain_identity(domain: str) -> None:
+    try:
+        client().delete_email_identity(EmailIdentity=domain)
+    except ClientError as exc:
+        if _error_code(exc) != "NotFoundException":
+            raise
+    _verified_until.pop(domain, None)
+
+
+def is_verified(domain: str) -> bool:
+    """Whether SES will send from `domain`. A yes is trusted for VERIFIED_CACHE_SECONDS; a no is asked again."""
+    if _verified_until.get(domain, 0.0) > time.monotonic():
+        return True
+    identity = get_domain_identity(domain)
+    if identity is None or identity.status != "verified":
+        return False
+    _verified_until[domain] = time.monotonic() + VERIFIED_CACHE_SECONDS
+    return True
+
+
+def forget_verifications() -> None:
+    """Drop the forwarder's cached answers (tests, or a container that must re-check)."""
+    _verified_until.clear()
+
+
+# --- sending ----------------------------------------------------------------------------------------------
 
 
 def send_raw(*, sender: str, destination: str, parts: Sequence[bytes | bytearray | memoryview]) -> str:

@@ -15,6 +15,7 @@ class Settings(BaseModel):
     )
     mail_bucket: str = Field(default="", description="Where SES's receipt rule stores raw mail (MAIL_BUCKET).")
     mail_prefix: str = Field(default="inbound/", description="The receipt rule's S3 object key prefix (MAIL_PREFIX).")
+    region: str = Field(default="", description="The stack's region, where SES receives mail (AWS_REGION).")
 
 
 @cache
@@ -25,4 +26,5 @@ def get_settings() -> Settings:
         token_last_used_resolution_seconds=int(os.environ.get("TOKEN_LAST_USED_RESOLUTION_SECONDS", "300")),
         mail_bucket=os.environ.get("MAIL_BUCKET", ""),
         mail_prefix=os.environ.get("MAIL_PREFIX", "inbound/"),
+        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", ""),
     )

@@ -65,6 +65,7 @@ def mailroom(table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailroom]:
     get_settings.cache_clear()
     inbox.s3.cache_clear()
     ses.client.cache_clear()
+    ses.forget_verifications()
     yield Mailroom(BUCKET)
     get_settings.cache_clear()
     inbox.s3.cache_clear()

@@ -16,7 +16,7 @@ from postmask.store import deliveries
 from tests.integration.forwarding.conftest import Mailroom
 from tests.support.api import Client
 from tests.support.mail import corpus
-from tests.support.ses import SesRecorder
+from tests.support.ses import SesRecorder, ses_says
 
 MESSAGE = corpus()["multipart-alternative.eml"]
 
@@ -269,8 +269,7 @@ def test_moto_ses_accepts_what_the_forwarder_sends(
 ) -> None:
     from moto.ses.models import ses_backends
 
-    sent.pass_through = True
-    boto3.client("sesv2").create_email_identity(EmailIdentity=alice_domain)
+    sent.pass_through = True  # the domain's identity exists: registering the domain created it
     new_alias(alice, alice_domain, "shop", ["alice@real.example"])
 
     mailroom.deliver(MESSAGE, ["shop@alice.example"])
@@ -279,3 +278,30 @@ def test_moto_ses_accepts_what_the_forwarder_sends(
     assert received.source == "shop@alice.example"
     assert received.destinations[0] == "alice@real.example"
     assert received.raw_data.encode() == sent.sent[0].raw
+
+
+def test_the_forwarder_refuses_to_send_from_an_unverified_domain(
+    alice: Client,
+    alice_domain: str,
+    mailroom: Mailroom,
+    sent: SesRecorder,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    alias = new_alias(alice, alice_domain, "shop", ["alice@real.example"])
+    ses_says(alice_domain, "PENDING")
+
+    # Not stored: the refusal happens before the message would be read.
+    summary = mailroom.deliver(corpus()["multipart-alternative.eml"], ["shop@alice.example"], store=False)
+
+    assert summary["refused"] == ["shop@alice.example"]
+    assert sent.sent == []
+    (refusal,) = [record for record in caplog.records if "has not verified the domain" in record.getMessage()]
+    assert refusal.levelname == "ERROR"
+    assert '"MailRefusedUnverifiedDomain":[1.0]' in capsys.readouterr().out  # the metric, flushed as EMF
+    assert alice.get(f"/api/aliases/{alias['id']}").json()["forwarded_count"] == 0
+
+    ses_says(alice_domain, "SUCCESS")
+    event = mailroom.receive(corpus()["multipart-alternative.eml"], ["shop@alice.example"])
+    assert mailroom.forward(event)["forwarded"] == ["shop@alice.example"]
+    assert len(sent.sent) == 1

@@ -1,5 +1,8 @@
 """The forwarder: for each recipient of an SES receipt event, forward, block, hand to the catch-all, or drop.
 
+A copy is sent only from a domain SES has verified (asked once per domain every few minutes); otherwise it is
+refused with an error log line and the MailRefusedUnverifiedDomain metric.
+
 Per recipient: one GetItem on its route (and, only for an unknown address, one on the domain's marker). The
 raw message is read from S3 once, and only when something is to be sent. Each (message, recipient,
 destination) is sent at most once across retries (`store.deliveries`); each outcome is counted once
@@ -52,6 +55,7 @@ class Summary:
     forwarded: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # the alias's domain is not verified in SES
     sent: int = 0
     skipped_as_already_sent: int = 0
     too_large: int = 0
@@ -149,7 +153,7 @@ def _process(record: SESEventRecord, summary: Summary, *, lease_seconds: float) 
             summary.dropped.append(decision.recipient)
             metrics.add_metric(name="MailDropped", unit=MetricUnit.Count, value=1)
 
-    forwards = [decision for decision in decisions if decision.action is Action.FORWARD]
+    forwards = [decision for decision in decisions if _may_send_from(decision, message_id, summary)]
     if not forwards:
         return []
     settings = get_settings()
@@ -158,6 +162,25 @@ def _process(record: SESEventRecord, summary: Summary, *, lease_seconds: float) 
     for decision in forwards:
         failures.extend(_forward(message, message_id, mail.source, decision, summary, lease_seconds, now_iso))
     return failures
+
+
+def _may_send_from(decision: Decision, message_id: str, summary: Summary) -> bool:
+    """A forward whose domain SES has not verified is refused here: SES would reject every send, and retrying
+    cannot help until the owner publishes the domain's DNS records."""
+    if decision.action is not Action.FORWARD:
+        return False
+    domain = decision.recipient.rpartition("@")[2]
+    if ses.is_verified(domain):
+        return True
+    summary.refused.append(decision.recipient)
+    metrics.add_metric(name="MailRefusedUnverifiedDomain", unit=MetricUnit.Count, value=1)
+    logger.error(
+        "not forwarded: Amazon SES has not verified the domain; publish its DNS records (GET /api/domains/<domain>)",
+        message_id=message_id,
+        recipient=decision.recipient,
+        domain=domain,
+    )
+    return False
 
 
 def _forward(
