@@ -130,7 +130,8 @@ def _process(record: SESEventRecord, summary: Summary, *, lease_seconds: float) 
     message_id = mail.message_id
     now_iso = clock.now_iso()
     verdict_failed = _verdict_failed(receipt.raw_event)
-    bounce = (mail.get("source") or "").strip() in ("", "<>")
+    envelope_sender = (mail.get("source") or "").strip()
+    bounce = envelope_sender in ("", "<>")
     decisions = [
         decide(normalise(recipient), verdict_failed=verdict_failed, bounce=bounce, now_iso=now_iso)
         for recipient in receipt.recipients
@@ -157,10 +158,12 @@ def _process(record: SESEventRecord, summary: Summary, *, lease_seconds: float) 
     if not forwards:
         return []
     settings = get_settings()
+    if not settings.mail_bucket:
+        raise RuntimeError("MAIL_BUCKET is not set: the forwarder cannot read the messages SES stored")
     message = RawMessage.parse(inbox.read(settings.mail_bucket, settings.mail_prefix + message_id))
     failures: list[Exception] = []
     for decision in forwards:
-        failures.extend(_forward(message, message_id, mail.source, decision, summary, lease_seconds, now_iso))
+        failures.extend(_forward(message, message_id, envelope_sender, decision, summary, lease_seconds, now_iso))
     return failures
 
 
