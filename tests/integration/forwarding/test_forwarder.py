@@ -305,3 +305,20 @@ def test_the_forwarder_refuses_to_send_from_an_unverified_domain(
     event = mailroom.receive(corpus()["multipart-alternative.eml"], ["shop@alice.example"])
     assert mailroom.forward(event)["forwarded"] == ["shop@alice.example"]
     assert len(sent.sent) == 1
+
+
+def test_a_failure_never_carries_the_message_into_the_error(
+    alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new_alias(alice, alice_domain, "shop", ["alice@real.example"])
+
+    def choke(*, parts: Any, **_: Any) -> str:
+        raw = b"".join(bytes(part) for part in parts)
+        raise UnicodeDecodeError("utf-8", raw, 0, 1, "invalid start byte")  # its repr holds the whole message
+
+    monkeypatch.setattr(ses, "send_raw", choke)
+
+    with pytest.raises(ForwardingIncomplete) as caught:
+        mailroom.deliver(MESSAGE, ["shop@alice.example"])
+    assert "UnicodeDecodeError" in str(caught.value)
+    assert "order #4711" not in str(caught.value)

@@ -118,9 +118,11 @@ def handle(event: dict[str, Any], remaining_seconds: float) -> dict[str, Any]:
     for record in SESEvent(event).records:
         failures.extend(_process(record, summary, lease_seconds=remaining_seconds + _LEASE_MARGIN_SECONDS))
     if failures:
-        raise ForwardingIncomplete(
-            f"{len(failures)} deliveries failed and will be retried; first: {failures[0]!r}"
-        ) from failures[0]
+        # The type and text, never the repr: some exceptions' repr carries the bytes they choked on (the mail).
+        first = f"{type(failures[0]).__name__}: {failures[0]}"[:500]
+        raise ForwardingIncomplete(f"{len(failures)} deliveries failed and will be retried; first: {first}") from (
+            failures[0]
+        )
     return summary.as_dict()
 
 
