@@ -22,7 +22,6 @@ from local import sam_template
 from local.sam_template import FunctionSpec, Resolver, UnresolvableError
 
 STACK_NAME = "postmask-local"
-COMMON_LAYER = sam_template.ROOT / "layers" / "common"  # where the `postmask` package lives
 DEV_ADMIN_EMAIL = "admin@example.com"
 
 
@@ -91,8 +90,21 @@ def _create_table(logical_id: str, resource: dict[str, Any], local: LocalResourc
     )
 
 
+def _create_bucket(logical_id: str, resource: dict[str, Any], local: LocalResources) -> None:
+    import boto3
+
+    s3: Any = boto3.client("s3")
+    region = s3.meta.region_name
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    try:
+        s3.create_bucket(Bucket=local.name(logical_id), **location)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        return
+
+
 PROVISIONERS: dict[str, Provisioner] = {
     "AWS::DynamoDB::Table": _create_table,
+    "AWS::S3::Bucket": _create_bucket,
 }
 
 
@@ -130,8 +142,6 @@ def provision(
 def create_admin(table_name: str, token: str | None, email: str = DEV_ADMIN_EMAIL) -> str | None:
     """The admin dev user, with `token` as their token (a random one when None). Returns the token, or None
     when a user with this e-mail address already exists (DynamoDB Local kept from an earlier run)."""
-    if str(COMMON_LAYER) not in sys.path:
-        sys.path.insert(0, str(COMMON_LAYER))
     os.environ["TABLE_NAME"] = table_name
     from postmask.errors import EmailTaken
     from postmask.settings import get_settings

@@ -19,8 +19,11 @@ from typing import Protocol
 from local import sam_template
 from local.aws import FAKE_CREDENTIALS, EmbeddedAws
 from local.gateway import Gateway, GatewayServer
+from local.outbox import Outbox
 from local.resources import DEV_ADMIN_EMAIL, LocalResources, create_admin, provision
 from local.sam_template import FunctionSpec, UnresolvableError
+from local.ses import emulate_ses_identities
+from local.smtp import FORWARDER, MAIL_PREFIX, MailSetup, start_smtp
 from local.workers import WorkerPool, lambda_runtime_environment
 
 log = logging.getLogger("local.stack")
@@ -53,6 +56,7 @@ class LocalStack:
         self.admin_email = DEV_ADMIN_EMAIL
         self.resources: LocalResources | None = None
         self.functions: WorkerPool | None = None
+        self.specs: dict[str, FunctionSpec] = {}
         self.gateway: Gateway | None = None
 
     def start(self) -> None:
@@ -84,7 +88,7 @@ class LocalStack:
         assert token is not None, "a fresh moto has no users"
         self.token = token
 
-        specs = sam_template.function_specs(parameters=config.parameters)
+        self.specs = specs = sam_template.function_specs(parameters=config.parameters)
         environments = {name: self._environment(spec, aws_environment) for name, spec in specs.items()}
         self.functions = WorkerPool(
             specs,
@@ -112,6 +116,29 @@ class LocalStack:
 
     def _start_services(self) -> None:
         """Services beside the API: start each, append it to `services`, add its banner line to `endpoints`."""
+        assert self.resources is not None
+        assert self.functions is not None
+        if FORWARDER in self.specs:  # EnableForwarding=false leaves it out, and the SMTP ingress with it
+            self._start_smtp(self.functions)
+
+    def _start_smtp(self, functions: WorkerPool) -> None:
+        """The SMTP ingress plays SES's receipt rule: store to the mail bucket, then invoke the forwarder (in its
+        worker, like every function); what the forwarder sends through (moto's) SES lands in the outbox."""
+        assert self.resources is not None
+        emulate_ses_identities()  # moto runs in this process: its SES gets Easy DKIM tokens, as SES has
+        forwarder = self.specs[FORWARDER]
+        prefix = str(self.resources.function_environment(forwarder).get("MAIL_PREFIX", MAIL_PREFIX))
+        smtp = start_smtp(
+            MailSetup(self.resources.name("MailBucket"), prefix),
+            Outbox(self.config.outbox, region=self.config.region),
+            host=self.config.host,
+            port=self.config.smtp_port,
+            forward=lambda event, _context: functions.invoke(FORWARDER, event),
+        )
+        self.services.append(smtp)
+        self.endpoints.append(
+            ("SMTP", f"{self.config.host}:{smtp.port}   (forwarded mail: {self.config.outbox}/*.eml)")
+        )
 
     def stop(self) -> None:
         """Stop every service, last started first. Safe to call twice."""

@@ -1,10 +1,10 @@
-"""POST /api/domains: register a domain you own."""
+"""POST /api/domains: register a domain you own (and create its Amazon SES identity)."""
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
+from postmask import mail_domains
 from postmask.api import BEARER, caller_id, errors, install, observed
 from postmask.schemas import Domain, DomainCreate
-from postmask.store import domains
 
 app = APIGatewayHttpResolver(enable_validation=True)
 install(app)
@@ -19,7 +19,7 @@ install(app)
     responses=errors(401, 409, 415, 422, success=(201, "Registered")),
 )
 def create_domain(body: DomainCreate) -> Response[Domain]:
-    domain = domains.create(caller_id(app), body.name, body.catch_all_destination)
+    domain = mail_domains.register(caller_id(app), body.name, body.catch_all_destination)
     return Response(
         status_code=201,
         content_type=content_types.APPLICATION_JSON,

@@ -5,9 +5,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
+from postmask import mail_domains
 from postmask.api import BEARER, caller_id, errors, install, observed
 from postmask.schemas import DomainInPath
-from postmask.store import domains
 
 app = APIGatewayHttpResolver(enable_validation=True)
 install(app)
@@ -22,7 +22,7 @@ install(app)
     responses=errors(401, 404, 409, 422, success=(204, "Deleted")),
 )
 def delete_domain(domain: Annotated[DomainInPath, Path()]) -> Response[None]:
-    domains.delete(caller_id(app), domain)
+    mail_domains.delete(caller_id(app), domain)
     return Response(status_code=204)
 
 

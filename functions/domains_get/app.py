@@ -5,9 +5,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
+from postmask import mail_domains
 from postmask.api import BEARER, caller_id, errors, install, observed
 from postmask.schemas import Domain, DomainInPath
-from postmask.store import domains
 
 app = APIGatewayHttpResolver(enable_validation=True)
 install(app)
@@ -22,7 +22,7 @@ install(app)
     responses=errors(401, 404, 422),
 )
 def get_domain(domain: Annotated[DomainInPath, Path()]) -> Domain:
-    return domains.get(caller_id(app), domain)
+    return mail_domains.get(caller_id(app), domain)
 
 
 lambda_handler = observed(app)

@@ -5,9 +5,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from postmask import mail_domains
 from postmask.api import BEARER, Limit, NextToken, caller_id, errors, install, observed
 from postmask.schemas import DomainList
-from postmask.store import domains
 
 app = APIGatewayHttpResolver(enable_validation=True)
 install(app)
@@ -26,7 +26,7 @@ def list_domains(
     limit: Limit = 50,
     next_token: NextToken = None,
 ) -> DomainList:
-    return domains.list_page(caller_id(app), name_contains=name, limit=limit, next_token=next_token)
+    return mail_domains.list_page(caller_id(app), name_contains=name, limit=limit, next_token=next_token)
 
 
 lambda_handler = observed(app)

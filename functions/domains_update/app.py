@@ -5,9 +5,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
+from postmask import mail_domains
 from postmask.api import BEARER, caller_id, errors, install, observed
 from postmask.schemas import Domain, DomainInPath, DomainUpdate
-from postmask.store import domains
 
 app = APIGatewayHttpResolver(enable_validation=True)
 install(app)
@@ -22,7 +22,7 @@ install(app)
     responses=errors(401, 404, 415, 422),
 )
 def update_domain(domain: Annotated[DomainInPath, Path()], body: DomainUpdate) -> Domain:
-    return domains.set_catch_all(caller_id(app), domain, body.catch_all_destination)
+    return mail_domains.set_catch_all(caller_id(app), domain, body.catch_all_destination)
 
 
 lambda_handler = observed(app)

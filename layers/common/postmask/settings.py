@@ -13,6 +13,9 @@ class Settings(BaseModel):
     token_last_used_resolution_seconds: int = Field(
         default=300, ge=0, description="How stale a token's last_used_at may get before the authorizer writes it."
     )
+    mail_bucket: str = Field(default="", description="Where SES's receipt rule stores raw mail (MAIL_BUCKET).")
+    mail_prefix: str = Field(default="inbound/", description="The receipt rule's S3 object key prefix (MAIL_PREFIX).")
+    region: str = Field(default="", description="The stack's region, where SES receives mail (AWS_REGION).")
 
 
 @cache
@@ -21,4 +24,7 @@ def get_settings() -> Settings:
     return Settings(
         table_name=os.environ.get("TABLE_NAME", ""),
         token_last_used_resolution_seconds=int(os.environ.get("TOKEN_LAST_USED_RESOLUTION_SECONDS", "300")),
+        mail_bucket=os.environ.get("MAIL_BUCKET", ""),
+        mail_prefix=os.environ.get("MAIL_PREFIX", "inbound/"),
+        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", ""),
     )

@@ -10,11 +10,15 @@ transaction as the item they guard.
 | user                 | `USER#<user_id>`     | `PROFILE`         | email, is_admin, created_at                    |
 | user's e-mail marker | `EMAIL#<email>`      | `EMAIL`           | user_id (one user per e-mail)                  |
 | API token            | `USER#<user_id>`     | `TOKEN#<token_id>`| name, sha-256 of the secret, expiry, last use  |
-| domain               | `USER#<user_id>`     | `DOMAIN#<name>`   | created_at, alias_count, catch_all_destination |
+| domain               | `USER#<user_id>`     | `DOMAIN#<name>`   | created_at, alias_count, catch_all_destination,|
+|                      |                      |                   | dkim_tokens (SES Easy DKIM, for dns_records)   |
 | domain marker        | `DOMAIN#<name>`      | `DOMAIN`          | owner_id, catch_all_destination (forwarder)    |
 | alias                | `USER#<user_id>`     | `ALIAS#<alias_id>`| the whole Alias, counts included               |
 | address route        | `ADDRESS#<address>`  | `ADDRESS`         | owner_id, alias_id, destinations, enabled,     |
 |                      |                      |                   | expires_at: what the forwarder needs, one read |
+| delivery record      | `MAIL#<ses msg id>`  | `SEND#<rcpt>#<dest>` | status sending/sent/too_large, lease_until, |
+|                      |                      |                   | token, ses_message_id, purge_at (TTL)          |
+| outcome counted      | `MAIL#<ses msg id>`  | `COUNTED#<rcpt>`  | outcome, alias_id, at, purge_at (TTL)          |
 
 Ids are ULID-shaped (time first), so `ALIAS#…` sort keys are in creation order and "newest first" is a
 `Query` with `ScanIndexForward=False`. A token's secret reads `pm_<user_id>_<token_id>_<random>`: the
@@ -26,7 +30,10 @@ Access patterns and their cost (the benchmarks hold the code to these):
 - create domain / alias / user: 1 `TransactWriteItems` (item + marker(s) + `alias_count`), conditional,
   so uniqueness and ownership hold under concurrent requests;
 - change or delete an alias: 1 `GetItem` (for its address) + 1 `TransactWriteItems` (alias + route);
-- forwarder: 1 `GetItem` on the route per recipient, 1 `UpdateItem` for the counts.
+- forwarder: 1 `GetItem` on the route per recipient (+1 on the domain marker for an unknown address, for
+  the catch-all); per destination 1 conditional `PutItem` (claim) and 1 `UpdateItem` (sent); per recipient
+  1 `TransactWriteItems` (outcome record + the alias's counters), so retries never send or count twice.
+  `MAIL#` items expire through the table's TTL attribute `purge_at` (store/deliveries.py explains the scheme).
 
 No `Scan`, ever: a test fails the suite if one is made.
 """

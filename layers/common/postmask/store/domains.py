@@ -1,12 +1,20 @@
-"""Domains: `USER#<owner>/DOMAIN#<name>` (the owner's view) and `DOMAIN#<name>/DOMAIN` (global marker)."""
+"""Domains: `USER#<owner>/DOMAIN#<name>` (the owner's view) and `DOMAIN#<name>/DOMAIN` (global marker).
+
+The owner's view keeps the domain's Easy DKIM tokens (from SES, at registration), so its DNS records are
+known without asking SES. Verification is SES's to say: these models carry `pending` until
+`postmask.mail_domains` puts SES's current status in.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from postmask import dns
 from postmask.clock import now_iso
 from postmask.errors import DomainHasAliases, DomainNotFound, DomainTaken
-from postmask.schemas import Domain, DomainList
+from postmask.schemas import Domain, DomainList, DomainVerification
+from postmask.settings import get_settings
 from postmask.store import _dynamo as db
 
 _PREFIX = "DOMAIN#"
@@ -26,10 +34,12 @@ def _to_model(item: dict[str, Any]) -> Domain:
         created_at=item["created_at"],
         alias_count=item.get("alias_count", 0),
         catch_all_destination=item.get("catch_all_destination"),
+        verification=DomainVerification(status="pending"),
+        dns_records=dns.records_for(item["name"], item.get("dkim_tokens") or [], get_settings().region),
     )
 
 
-def create(user_id: str, name: str, catch_all_destination: str | None) -> Domain:
+def create(user_id: str, name: str, catch_all_destination: str | None, *, dkim_tokens: Sequence[str] = ()) -> Domain:
     """Register `name` for `user_id`. A domain belongs to one user in the whole installation."""
     created_at = now_iso()
     owner_view = {
@@ -39,6 +49,7 @@ def create(user_id: str, name: str, catch_all_destination: str | None) -> Domain
         "created_at": created_at,
         "alias_count": 0,
         "catch_all_destination": catch_all_destination,
+        "dkim_tokens": list(dkim_tokens),
     }
     marker = {
         "pk": _marker_pk(name),

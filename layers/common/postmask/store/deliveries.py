@@ -1,0 +1,131 @@
+"""Delivery records: the forwarder's guard against sending one message twice to one destination.
+
+One item per (message, recipient, destination): `MAIL#<SES message id>/SEND#<recipient>#<destination>`.
+- `claim` writes it as `sending` with a lease that outlives the invocation, only if it is absent or its lease
+  ran out (the invocation that held it timed out or crashed);
+- `complete` marks it `sent` (or `too_large`) for good; `release` deletes it when sending failed, so a retry
+  sends again.
+A retried or replayed event finds `sent` and skips that destination; two copies of one event running at once
+find the other's live lease and back off (Lambda retries later). The one window left, a crash after SES
+accepted the message and before `complete`, re-sends once after the lease: at-least-once there, exactly-once
+everywhere else. Records expire (DynamoDB TTL on `purge_at`) after RECORD_DAYS.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+from botocore.exceptions import ClientError
+
+from postmask.clock import now_iso
+from postmask.store import _dynamo as db
+
+# Longer than an event can live: Lambda's retries (hours), then 14 days in the dead-letter queue before a redrive.
+RECORD_DAYS = 30
+
+
+class Status(StrEnum):
+    SENDING = "sending"
+    SENT = "sent"
+    TOO_LARGE = "too_large"
+
+
+class DeliveryInProgress(Exception):
+    """Another invocation holds this delivery right now; retry later, when it has finished or expired."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    message_id: str
+    recipient: str
+    destination: str
+    token: str  # proves this invocation holds the claim when it completes or releases it
+
+
+def mail_pk(message_id: str) -> str:
+    return f"MAIL#{message_id}"
+
+
+def purge_at(days: int = RECORD_DAYS) -> int:
+    """The TTL attribute's value: epoch seconds."""
+    return int(time.time()) + days * 86_400
+
+
+def _key(message_id: str, recipient: str, destination: str) -> dict[str, dict[str, str]]:
+    return db.key(mail_pk(message_id), f"SEND#{recipient}#{destination.lower()}")
+
+
+def claim(message_id: str, recipient: str, destination: str, *, lease_seconds: float) -> Claim | Status:
+    """Take this delivery for the next `lease_seconds`; or, when an earlier invocation already finished it,
+    how it ended (`SENT`, `TOO_LARGE`).
+
+    Raises DeliveryInProgress when another invocation holds a live lease on it.
+    """
+    token = secrets.token_hex(8)
+    now = time.time()
+    item = {
+        **_key(message_id, recipient, destination),
+        **db.serialize(
+            {
+                "status": str(Status.SENDING),
+                "token": token,
+                "lease_until": int(now + lease_seconds) + 1,
+                "claimed_at": now_iso(),
+                "purge_at": purge_at(),
+            }
+        ),
+    }
+    try:
+        db.client().put_item(
+            TableName=db.table(),
+            Item=item,
+            ConditionExpression="attribute_not_exists(pk) OR (#status = :sending AND lease_until < :now)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=db.values({":sending": str(Status.SENDING), ":now": int(now)}),
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as exc:
+        if not db.condition_failed(exc):
+            raise
+        old = db.deserialize(exc.response.get("Item") or {})  # type: ignore[arg-type]  # botocore types it as object
+        if old.get("status") == Status.SENDING:
+            raise DeliveryInProgress(f"{message_id} to one destination is being sent by another invocation") from exc
+        return Status(old["status"])
+    return Claim(message_id, recipient, destination, token)
+
+
+def complete(held: Claim, status: Status, ses_message_id: str | None = None) -> None:
+    """Record the delivery as done for good; later invocations skip it."""
+    try:
+        db.client().update_item(
+            TableName=db.table(),
+            Key=_key(held.message_id, held.recipient, held.destination),
+            UpdateExpression="SET #status = :status, ses_message_id = :ses_id, done_at = :now REMOVE lease_until",
+            ConditionExpression="#token = :token",
+            ExpressionAttributeNames={"#status": "status", "#token": "token"},
+            ExpressionAttributeValues=db.values(
+                {":status": str(status), ":ses_id": ses_message_id, ":now": now_iso(), ":token": held.token}
+            ),
+        )
+    except ClientError as exc:
+        if not db.condition_failed(exc):
+            raise
+        # Our lease ran out and another invocation took over: it records the outcome itself.
+
+
+def release(held: Claim) -> None:
+    """Give the delivery back after a failed send, so that the retry sends it."""
+    try:
+        db.client().delete_item(
+            TableName=db.table(),
+            Key=_key(held.message_id, held.recipient, held.destination),
+            ConditionExpression="#token = :token",
+            ExpressionAttributeNames={"#token": "token"},
+            ExpressionAttributeValues=db.values({":token": held.token}),
+        )
+    except ClientError as exc:
+        if not db.condition_failed(exc):
+            raise

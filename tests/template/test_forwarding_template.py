@@ -1,0 +1,170 @@
+"""The mail-forwarding part of template.yaml: bucket and its policy, the receipt rule, retries and the DLQ,
+least privilege, and the EnableForwarding switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from local.sam_template import load
+from tests.support.cfn import dangling_references, deployed, transformed
+
+FORWARDING = {
+    "MailBucket",
+    "MailBucketPolicy",
+    "ReceiptRuleSet",
+    "ForwardRule",
+    "ForwarderFunction",
+    "ForwarderSesPermission",
+    "ForwarderDeadLetterQueue",
+    "ForwarderDeadLetterAlarm",
+}
+
+
+def resource(name: str) -> dict[str, Any]:
+    found: dict[str, Any] = load()["Resources"][name]
+    return found
+
+
+def props(name: str) -> dict[str, Any]:
+    found: dict[str, Any] = resource(name)["Properties"]
+    return found
+
+
+def test_enable_forwarding_is_a_true_false_parameter_defaulting_to_true() -> None:
+    parameter = load()["Parameters"]["EnableForwarding"]
+    assert (parameter["Type"], parameter["Default"], parameter["AllowedValues"]) == (
+        "String",
+        "true",
+        ["true", "false"],
+    )
+    assert parameter["Description"]
+    assert load()["Conditions"]["ForwardingEnabled"] == {"Fn::Equals": [{"Ref": "EnableForwarding"}, "true"]}
+
+
+@pytest.mark.parametrize("name", sorted(FORWARDING))
+def test_every_forwarding_resource_is_behind_the_switch(name: str) -> None:
+    assert resource(name)["Condition"] == "ForwardingEnabled"
+
+
+@pytest.mark.parametrize("enabled", ["true", "false"])
+def test_the_switch_adds_or_removes_all_of_forwarding_and_leaves_nothing_dangling(enabled: str) -> None:
+    parameters = {"EnableForwarding": enabled}
+    stack = deployed(parameters)
+    present = FORWARDING | {"ForwarderFunctionRole", "ForwarderFunctionEventInvokeConfig"}
+    if enabled == "true":
+        assert present <= set(stack.resources)
+    else:
+        assert present.isdisjoint(stack.resources)
+        assert not {"MailBucketName", "ReceiptRuleSetName", "ActivateReceiptRuleSet"} & set(stack.outputs)
+    assert dangling_references(stack, parameters) == {}
+    # The API is there either way.
+    assert {"Api", "AuthorizerFunction", "AliasesCreateFunction", "Table"} <= set(stack.resources)
+
+
+def test_the_mail_bucket_is_encrypted_private_and_expires_raw_mail() -> None:
+    bucket = props("MailBucket")
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
+    (expire,) = [rule for rule in bucket["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in rule]
+    assert expire["Prefix"] == "inbound/"
+    assert expire["ExpirationInDays"] == {"Ref": "MailRetentionDays"}
+    assert load()["Parameters"]["MailRetentionDays"]["Description"]
+
+
+def test_only_ses_for_this_account_and_rule_set_may_write_to_the_bucket() -> None:
+    statements = props("MailBucketPolicy")["PolicyDocument"]["Statement"]
+    allows = [statement for statement in statements if statement["Effect"] == "Allow"]
+    (statement,) = allows
+    assert statement["Principal"] == {"Service": "ses.amazonaws.com"}
+    assert statement["Action"] == "s3:PutObject"
+    assert statement["Resource"] == {"Fn::Sub": "${MailBucket.Arn}/inbound/*"}
+    assert statement["Condition"]["StringEquals"] == {"AWS:SourceAccount": {"Ref": "AWS::AccountId"}}
+    source_arn = statement["Condition"]["ArnLike"]["AWS:SourceArn"]["Fn::Sub"]
+    assert ":receipt-rule-set/${AWS::StackName}-inbound:receipt-rule/" in source_arn
+    assert props("ReceiptRuleSet")["RuleSetName"] == {"Fn::Sub": "${AWS::StackName}-inbound"}
+
+
+def test_the_receipt_rule_stores_to_s3_before_it_invokes_the_forwarder_asynchronously() -> None:
+    rule = props("ForwardRule")["Rule"]
+    first, second = rule["Actions"]
+    assert first["S3Action"]["BucketName"] == {"Ref": "MailBucket"}
+    assert second["LambdaAction"]["FunctionArn"] == {"Fn::GetAtt": ["ForwarderFunction", "Arn"]}
+    assert second["LambdaAction"]["InvocationType"] == "Event"
+    assert rule["ScanEnabled"] is True  # the spam and virus verdicts the forwarder blocks on
+    assert rule["Enabled"] is True
+    # The forwarder reads the key the S3 action writes.
+    assert first["S3Action"]["ObjectKeyPrefix"] == props("ForwarderFunction")["Environment"]["Variables"]["MAIL_PREFIX"]
+    # SES checks both permissions when the rule is created.
+    assert set(resource("ForwardRule")["DependsOn"]) == {"MailBucketPolicy", "ForwarderSesPermission"}
+
+
+def test_only_ses_for_this_rule_may_invoke_the_forwarder() -> None:
+    permission = props("ForwarderSesPermission")
+    assert permission["Principal"] == "ses.amazonaws.com"
+    assert permission["SourceAccount"] == {"Ref": "AWS::AccountId"}
+    assert permission["SourceArn"]["Fn::Sub"].endswith(
+        ":receipt-rule-set/${AWS::StackName}-inbound:receipt-rule/${AWS::StackName}-forward"
+    )
+    assert props("ForwardRule")["Rule"]["Name"] == {"Fn::Sub": "${AWS::StackName}-forward"}
+
+
+def test_failed_events_are_retried_a_little_then_dead_lettered_and_alarmed() -> None:
+    config = props("ForwarderFunction")["EventInvokeConfig"]
+    assert 0 < config["MaximumRetryAttempts"] <= 2
+    assert config["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS",
+        "Destination": {"Fn::GetAtt": ["ForwarderDeadLetterQueue", "Arn"]},
+    }
+    assert props("ForwarderDeadLetterQueue")["MessageRetentionPeriod"] == 14 * 24 * 3600
+    alarm = props("ForwarderDeadLetterAlarm")
+    assert alarm["Namespace"] == "AWS/SQS"
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["ForwarderDeadLetterQueue", "QueueName"]}}
+    ]
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+    # After the transform, the function may write to the queue and nowhere else in SQS.
+    role = transformed({"EnableForwarding": "true"})["Resources"]["ForwarderFunctionRole"]
+    sqs = [
+        statement
+        for policy in role["Properties"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        if "sqs" in str(statement["Action"])
+    ]
+    assert sqs == [
+        {
+            "Action": "sqs:SendMessage",
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": ["ForwarderDeadLetterQueue", "Arn"]},
+        }
+    ]
+
+
+def test_the_forwarder_gets_least_privilege() -> None:
+    statements = props("ForwarderFunction")["Policies"][0]["Statement"]
+    granted = {
+        (action, str(statement.get("Condition", ""))) for statement in statements for action in statement["Action"]
+    }
+    actions = {action for action, _ in granted}
+    assert actions == {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "s3:GetObject",
+        "ses:SendEmail",
+        "ses:GetEmailIdentity",
+    }
+    for statement in statements:
+        if any(action.startswith("dynamodb:") for action in statement["Action"]):
+            # Every table action is limited to the partitions it needs; reads never reach users or tokens.
+            keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            assert "USER#*" not in keys or statement["Action"] == ["dynamodb:UpdateItem"]
+    assert "dynamodb:Scan" not in actions
+    assert "dynamodb:Query" not in actions
+
+
+def test_delivery_records_expire_through_the_table_ttl() -> None:
+    assert props("Table")["TimeToLiveSpecification"] == {"AttributeName": "purge_at", "Enabled": True}
