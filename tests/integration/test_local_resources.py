@@ -15,7 +15,7 @@ from postmask.settings import get_settings
 from postmask.store import _dynamo, tokens
 
 
-def test_provision_creates_the_table_from_the_template_and_names_it(aws: None) -> None:
+def test_provision_creates_the_table_and_bucket_from_the_template_and_names_them(aws: None) -> None:
     local = provision()
 
     table = boto3.client("dynamodb").describe_table(TableName=local.name("Table"))["Table"]
@@ -23,7 +23,8 @@ def test_provision_creates_the_table_from_the_template_and_names_it(aws: None) -
     assert local.name("Table") == physical_name("Table") == "postmask-local-table"
     assert table["KeySchema"] == template_table["KeySchema"]
     assert table["AttributeDefinitions"] == template_table["AttributeDefinitions"]
-    assert local.created == ["Table"]
+    assert local.created == ["Table", "MailBucket"]
+    assert boto3.client("s3").head_bucket(Bucket=local.name("MailBucket"))["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert local.resolver.attributes[("Table", "Arn")] == table["TableArn"]
 
 
