@@ -182,15 +182,17 @@ def _unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
         try:
             base64.b64decode(body, validate=True).decode("utf-8")
         except (binascii.Error, ValueError):
-            return _plain_error(HTTPStatus.BAD_REQUEST, "The body is not valid UTF-8 JSON")
+            # Said as a JSON syntax error is said (422, `json_invalid`): JSON text is UTF-8 by definition.
+            detail = [{"loc": ["body"], "msg": "JSON text must be UTF-8", "type": "json_invalid"}]
+            return _plain_error(HTTPStatus.UNPROCESSABLE_ENTITY, "The body is not valid JSON", detail=detail)
     return None
 
 
-def _plain_error(status: int, message: str) -> dict[str, Any]:
+def _plain_error(status: int, message: str, **extra: Any) -> dict[str, Any]:
     return {
         "statusCode": status,
         "headers": {"Content-Type": content_types.APPLICATION_JSON},
-        "body": json.dumps({"message": message}),
+        "body": json.dumps({"message": message, **extra}),
         "isBase64Encoded": False,
     }
 
