@@ -30,8 +30,10 @@ def invoke(
     body: Any = None,
     raw_body: bytes | str | None = None,
     query: dict[str, Any] | None = None,
+    query_string: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> HttpResponse:
+    """`query` is encoded for you; `query_string` is sent exactly as given (the WSGI adapter passes it on)."""
     found = route_for(method, path)
     if found is None:
         return HttpResponse(404, [("Content-Type", "application/json")], b'{"message":"Not Found"}')
@@ -42,7 +44,8 @@ def invoke(
     if body is not None:
         raw_body = json.dumps(body)
         all_headers.setdefault("content-type", "application/json")
-    query_string = urlencode({k: v for k, v in (query or {}).items() if v is not None})
+    if query_string is None:
+        query_string = urlencode({k: v for k, v in (query or {}).items() if v is not None})
     event = http_event(
         method,
         path,
