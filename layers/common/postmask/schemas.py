@@ -70,6 +70,8 @@ MAX_DOMAIN_NAME_LENGTH = 253
 def _domain_name(value: str) -> str:
     """Lower case; an internationalised name is converted to its IDNA (punycode) form first."""
     name = value
+    if len(name) > MAX_DOMAIN_NAME_LENGTH:  # the documented maxLength, before any conversion
+        raise ValueError(f"not a valid domain name: {MAX_DOMAIN_NAME_LENGTH} characters at most")
     if not name.isascii():
         try:
             name = idna.encode(name, uts46=True).decode("ascii")
@@ -134,7 +136,7 @@ Note = Annotated[str, Field(max_length=500, description="Free text for you, at m
 
 
 class RequestModel(BaseModel):
-    # Booleans are StrictBool: JSON has true and false, and pydantic alone would also take 0, 1 and "yes".
+    # Their booleans are declared StrictBool: JSON has true and false, and pydantic alone also takes 0, 1, "yes".
     model_config = ConfigDict(extra="forbid")
 
 
