@@ -107,6 +107,7 @@ def _describe_what_the_api_returns(document: dict[str, Any]) -> None:
             for response in responses.values():
                 if response.get("content") == {}:
                     del response["content"]
+            operation["responses"] = dict(sorted(responses.items()))  # success first, then errors in order
     _drop_unreferenced_schemas(document)
 
 

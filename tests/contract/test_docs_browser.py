@@ -3,6 +3,7 @@ every operation of the document is on the page, and a pasted token makes "Try it
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,8 +60,6 @@ def docs_page(table: str, browser: Browser) -> Iterator[tuple[Page, list[str]]]:
 
 
 def documented_operations() -> set[tuple[str, str]]:
-    import json
-
     document = json.loads(DOCUMENT.read_text(encoding="utf-8"))
     return {(method.upper(), path) for path, item in document["paths"].items() for method in item}
 
