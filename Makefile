@@ -13,12 +13,13 @@ export AWS_DEFAULT_REGION ?= eu-west-1
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv run test test-fast lint typecheck template-check build deploy admin openapi bench clean
+.PHONY: help venv run test test-fast lint typecheck template-check build deploy admin openapi chromium bench clean
 
 help:
 	@echo "make run        start postmask locally (API, web, SMTP) on embedded moto"
 	@echo "make test       the whole test suite (bootstraps .venv)"
 	@echo "make lint       ruff + mypy"
+	@echo "make openapi    regenerate functions/docs/openapi.json from the handlers (commit the result)"
 	@echo "make build      sam build"
 	@echo "make deploy     sam deploy (GUIDED=1 the first time)"
 	@echo "make admin EMAIL=you@example.org   create the first admin of a deployed stack"
@@ -37,7 +38,7 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(PY) -m local
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(PY) -m pytest
 
 test-fast: $(STAMP)
@@ -58,6 +59,18 @@ build: $(STAMP)
 # First time: `make deploy GUIDED=1` (asks for stack name, region, parameters and saves them to samconfig.toml).
 deploy: build
 	$(VENV)/bin/sam deploy $(if $(GUIDED),--guided,)
+
+# The one OpenAPI document, built from every function's resolver; a test fails when the committed one drifts.
+openapi: $(STAMP)
+	$(PY) -m scripts.openapi
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own browsers here).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$sudo apt-get install -y chromium || { $$sudo apt-get update && $$sudo apt-get install -y chromium; }; \
+	fi
 
 admin: $(STAMP)
 	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=you@example.org [STACK=postmask]" >&2; exit 2; }

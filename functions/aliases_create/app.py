@@ -17,7 +17,7 @@ install(app)
     operation_id="createAlias",
     summary="Create an alias",
     security=BEARER,
-    responses=errors(401, 404, 409, 415, 422, success=(201, "Created")),
+    responses=errors(401, 404, 409, 415, 422, success=(201, "Created"), location="The new alias: `/api/aliases/{id}`"),
 )
 def create_alias(body: AliasCreate) -> Response[Alias]:
     alias = aliases.create(caller_id(app), body)

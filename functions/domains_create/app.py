@@ -16,7 +16,7 @@ install(app)
     operation_id="createDomain",
     summary="Register a domain",
     security=BEARER,
-    responses=errors(401, 409, 415, 422, success=(201, "Registered")),
+    responses=errors(401, 409, 415, 422, success=(201, "Registered"), location="The domain: `/api/domains/{name}`"),
 )
 def create_domain(body: DomainCreate) -> Response[Domain]:
     domain = mail_domains.register(caller_id(app), body.name, body.catch_all_destination)

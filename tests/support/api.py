@@ -34,15 +34,18 @@ def invoke(
     body: Any = None,
     raw_body: bytes | str | None = None,
     query: dict[str, Any] | None = None,
+    query_string: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> HttpResponse:
+    """`query` is encoded for you; `query_string` is sent exactly as given (the WSGI adapter passes it on)."""
     all_headers = {"host": "api.test", "user-agent": "pytest", **(headers or {})}
     if token is not None:
         all_headers["authorization"] = f"Bearer {token}"
     if body is not None:
         raw_body = json.dumps(body)
         all_headers.setdefault("content-type", "application/json")
-    query_string = urlencode({k: v for k, v in (query or {}).items() if v is not None})
+    if query_string is None:
+        query_string = urlencode({k: v for k, v in (query or {}).items() if v is not None})
     data = raw_body.encode("utf-8") if isinstance(raw_body, str) else raw_body or b""
     return gateway().dispatch(method, path, query_string=query_string, headers=all_headers, body=data)
 

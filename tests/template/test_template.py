@@ -37,7 +37,13 @@ CONTRACT_ROUTES = {
     "PATCH /api/aliases/{alias_id}": False,
     "DELETE /api/aliases/{alias_id}": False,
     "GET /api/health": True,
+    "GET /api/openapi.json": True,
+    "GET /api/docs": True,
 }
+# Routes beyond the contract's that are public too: Swagger UI's assets (and the web pages, outside /api).
+EXTRA_PUBLIC_API_ROUTES = {"GET /api/docs/{asset}"}
+# One function serves the document, its UI and the UI's assets: they are one thing.
+SHARED_FUNCTION_ROUTES = {"GET /api/openapi.json", "GET /api/docs", "GET /api/docs/{asset}"}
 READ_ACTIONS = {"dynamodb:GetItem", "dynamodb:Query", "ses:GetEmailIdentity", "ses:ListEmailIdentities"}
 WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 
@@ -99,7 +105,7 @@ def test_every_contract_route_goes_to_a_function_of_its_own(cfn: dict[str, Any])
     missing = set(CONTRACT_ROUTES) - set(operations)
     assert not missing, f"routes of the contract missing from template.yaml: {sorted(missing)}"
 
-    functions = [_function_of(operations[route]) for route in CONTRACT_ROUTES]
+    functions = [_function_of(operations[route]) for route in CONTRACT_ROUTES if route not in SHARED_FUNCTION_ROUTES]
     assert len(set(functions)) == len(functions), "two contract routes share a function"
     for route in CONTRACT_ROUTES:
         integration = operations[route]["x-amazon-apigateway-integration"]
@@ -110,7 +116,9 @@ def test_every_contract_route_goes_to_a_function_of_its_own(cfn: dict[str, Any])
 def test_the_authorizer_guards_every_protected_route_and_no_public_one(cfn: dict[str, Any]) -> None:
     for route, operation in _operations(cfn).items():
         security = operation.get("security")
-        public = CONTRACT_ROUTES.get(route, not route.split(" ")[1].startswith("/api/"))
+        public = CONTRACT_ROUTES.get(
+            route, route in EXTRA_PUBLIC_API_ROUTES or not route.split(" ")[1].startswith("/api/")
+        )
         if public:
             assert security == [{"NONE": []}], f"{route} should be public"
         else:
@@ -201,6 +209,8 @@ def test_the_common_layer_is_built_for_python313() -> None:
 def test_every_handler_file_exists_and_each_folder_is_one_route() -> None:
     seen: dict[Path, str] = {}
     for route in sam_template.routes():
+        if route.key in SHARED_FUNCTION_ROUTES and route.code_dir.name == "docs":
+            continue
         module = route.code_dir / (route.handler.rpartition(".")[0] + ".py")
         assert module.is_file(), f"{route.key}: {module} missing"
         assert route.code_dir not in seen, f"{route.key} and {seen.get(route.code_dir)} share {route.code_dir}"

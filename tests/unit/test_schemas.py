@@ -12,7 +12,6 @@ from postmask.schemas import AliasCreate, AliasUpdate, DomainCreate
     ("given", "stored"),
     [
         ("Example.ORG", "example.org"),
-        ("example.org.", "example.org"),
         ("bücher.example", "xn--bcher-kva.example"),
         ("MÜNCHEN.de", "xn--mnchen-3ya.de"),
         ("xn--bcher-kva.example", "xn--bcher-kva.example"),
@@ -23,7 +22,9 @@ def test_domain_names_are_normalised(given: str, stored: str) -> None:
     assert DomainCreate(name=given).name == stored
 
 
-@pytest.mark.parametrize("name", ["example", "-a.example", "a-.example", "a..b", "a b.example", "x.123", "☃"])
+@pytest.mark.parametrize(
+    "name", ["example.org.", " example.org", "example", "-a.example", "a-.example", "a..b", "a b.example", "x.123", "☃"]
+)
 def test_invalid_domain_names_are_rejected(name: str) -> None:
     with pytest.raises(ValidationError):
         DomainCreate(name=name)

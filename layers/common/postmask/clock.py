@@ -12,7 +12,8 @@ def now() -> datetime:
 def iso(moment: datetime) -> str:
     """`2026-11-23T19:03:37.123Z`; lexicographic order is time order, which the store relies on."""
     utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # isoformat, not strftime: glibc's %Y does not pad years before 1000 to four digits.
+    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def now_iso() -> str:

@@ -6,20 +6,21 @@ Response models are what handlers return; Powertools builds the OpenAPI document
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
 import idna
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
     PlainSerializer,
+    StrictBool,
     StringConstraints,
     field_validator,
 )
@@ -28,49 +29,77 @@ from pydantic.json_schema import SkipJsonSchema
 from postmask.clock import iso
 
 # --- field types ------------------------------------------------------------------------------------------
+# Each type's JSON schema says exactly which inputs it accepts: the OpenAPI document is built from these,
+# and the contract fuzzer sends what the schema allows (and what it forbids) and holds the API to it.
+
+# RFC 3339 `date-time`, what the JSON Schema format means: a full date, a time and a zone, nothing looser.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})")
+
+
+def _rfc3339(value: object) -> object:
+    # pydantic alone also takes numbers (Unix time), bare dates and zone-less times; the contract does not.
+    if isinstance(value, datetime) or (isinstance(value, str) and _RFC3339.fullmatch(value)):
+        return value
+    raise ValueError("must be an RFC 3339 date-time with a time zone, such as 2026-11-23T19:03:37Z")
 
 
 def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00:00+01:00 is before the first representable instant
+        raise ValueError("is out of range") from exc
 
 
 Timestamp = Annotated[
-    AwareDatetime,  # a time without a zone is ambiguous: 422, not a guess
+    datetime,
+    BeforeValidator(_rfc3339),
     AfterValidator(_utc),
     PlainSerializer(iso, return_type=str, when_used="json"),
-    Field(description="ISO 8601, UTC, with a `Z` suffix", examples=["2026-11-23T19:03:37.123Z"]),
+    Field(
+        description="ISO 8601, UTC, with a `Z` suffix",
+        examples=["2026-11-23T19:03:37.123Z"],
+        json_schema_extra={"format": "date-time"},  # also in responses, where the serializer only says "string"
+    ),
 ]
 
-
-def _lower(value: object) -> object:
-    return value.lower() if isinstance(value, str) else value
+# A host name in ASCII: letters, digits and hyphens, at least two labels, the last one starting with a letter.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_TOP_LABEL = r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+DOMAIN_NAME_PATTERN = rf"^(?:{_LABEL}\.)+{_TOP_LABEL}$"
+_DOMAIN_NAME = re.compile(rf"(?:{_LABEL}\.)+{_TOP_LABEL}")
+MAX_DOMAIN_NAME_LENGTH = 253
 
 
 def _domain_name(value: str) -> str:
-    """Lower case, IDNA (punycode) form, syntactically a real host name."""
-    name = value.strip().removesuffix(".")
-    try:
-        ascii_name = idna.encode(name, uts46=True).decode("ascii")
-    except (idna.IDNAError, UnicodeError) as exc:
-        raise ValueError(f"not a valid domain name ({exc})") from exc
-    labels = ascii_name.split(".")
-    if len(labels) < 2 or len(ascii_name) > 253:
-        raise ValueError("a domain name needs at least two labels and at most 253 characters")
-    for label in labels:
-        ok = 0 < len(label) <= 63 and label.replace("-", "").isalnum() and label.isascii()
-        if not ok or label.startswith("-") or label.endswith("-"):
-            raise ValueError(f"{label!r} is not a valid label in a domain name")
-    if labels[-1].isdigit():
-        raise ValueError("the top-level domain cannot be numeric")
-    return ascii_name.lower()
+    """Lower case; an internationalised name is converted to its IDNA (punycode) form first."""
+    name = value
+    if len(name) > MAX_DOMAIN_NAME_LENGTH:  # the documented maxLength, before any conversion
+        raise ValueError(f"not a valid domain name: {MAX_DOMAIN_NAME_LENGTH} characters at most")
+    if not name.isascii():
+        try:
+            name = idna.encode(name, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError) as exc:
+            raise ValueError(f"not a valid internationalised domain name ({exc})") from exc
+    if len(name) > MAX_DOMAIN_NAME_LENGTH or not _DOMAIN_NAME.fullmatch(name):
+        raise ValueError(
+            "not a valid domain name: labels of letters, digits and hyphens (1-63 characters, no hyphen at "
+            "either end) joined by dots, at least two, the last starting with a letter; 253 characters at most"
+        )
+    return name.lower()
 
 
 DomainName = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=253),
     AfterValidator(_domain_name),
     Field(
-        description="A domain you own; stored lower case, internationalised names in punycode", examples=["example.org"]
+        description=(
+            "A domain you own, stored in lower case. An internationalised name (`bücher.example`) is also "
+            "accepted and stored in its punycode form (`xn--bcher-kva.example`)."
+        ),
+        examples=["example.org"],
+        # The pattern documents the ASCII form; it is not enforced as such, or no internationalised name
+        # would reach the conversion above.
+        json_schema_extra={"pattern": DOMAIN_NAME_PATTERN, "minLength": 1, "maxLength": MAX_DOMAIN_NAME_LENGTH},
     ),
 ]
 
@@ -79,13 +108,19 @@ DomainInPath = Annotated[DomainName, BeforeValidator(lambda value: unquote(value
 
 LocalPart = Annotated[
     str,
-    BeforeValidator(_lower),
-    StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9_+-]+(\.[a-z0-9_+-]+)*$"),
+    StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*$"),
+    AfterValidator(str.lower),
     Field(
-        description="The part before the @: a-z 0-9 . _ + -, lower case, no leading, trailing or double dot",
+        description="The part before the @: a-z 0-9 . _ + -, no leading, trailing or double dot; stored lower case",
         examples=["shop"],
     ),
 ]
+
+# email-validator refuses the special-use domains of RFC 6761 and friends (mail to them can never be
+# delivered); the schema says so, case-insensitively, since JSON Schema patterns have no flags.
+_SPECIAL_USE_TLDS = ("arpa", "invalid", "local", "localhost", "onion", "test")
+_SPECIAL_USE_DOMAIN = r"\.(?:{})$".format("|".join("".join(f"[{c}{c.upper()}]" for c in t) for t in _SPECIAL_USE_TLDS))
+Email = Annotated[EmailStr, Field(json_schema_extra={"not": {"pattern": _SPECIAL_USE_DOMAIN}})]
 
 
 def _unique(addresses: list[str]) -> list[str]:
@@ -99,7 +134,7 @@ def _unique(addresses: list[str]) -> list[str]:
 
 
 Destinations = Annotated[
-    list[EmailStr],
+    list[Email],
     Field(min_length=1, max_length=10, description="1 to 10 addresses that receive the alias's mail"),
     AfterValidator(_unique),
 ]
@@ -107,6 +142,7 @@ Note = Annotated[str, Field(max_length=500, description="Free text for you, at m
 
 
 class RequestModel(BaseModel):
+    # Their booleans are declared StrictBool: JSON has true and false, and pydantic alone also takes 0, 1, "yes".
     model_config = ConfigDict(extra="forbid")
 
 
@@ -139,13 +175,13 @@ class Health(BaseModel):
 
 class DomainCreate(RequestModel):
     name: DomainName
-    catch_all_destination: EmailStr | None = Field(
+    catch_all_destination: Email | None = Field(
         default=None, description="Where mail to unknown addresses on this domain goes; null drops it"
     )
 
 
 class DomainUpdate(RequestModel):
-    catch_all_destination: EmailStr | None = Field(description="Set an address, or null to drop unknown mail")
+    catch_all_destination: Email | None = Field(description="Set an address, or null to drop unknown mail")
 
 
 VerificationStatus = Literal["pending", "verified", "failed"]
@@ -193,7 +229,7 @@ class AliasCreate(RequestModel):
     local_part: LocalPart | None = Field(default=None, description="Omit for a random, unguessable one")
     destinations: Destinations
     note: Note = ""
-    enabled: bool = True
+    enabled: StrictBool = True
     expires_at: Timestamp | None = None
 
 
@@ -202,25 +238,26 @@ class AliasReplace(RequestModel):
 
     destinations: Destinations
     note: Note
-    enabled: bool
+    enabled: StrictBool
     expires_at: Timestamp | None
+
+
+_LEFT_OUT: Any = None  # the default of a PATCH field that was not sent (typed Any: it is not a field value)
+
+
+def _optional_not_nullable(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)  # the marker is not a value a client may send
 
 
 class AliasUpdate(RequestModel):
     """PATCH: any subset of the PUT fields; a field left out keeps its value, `expires_at: null` clears it."""
 
-    # `SkipJsonSchema[None]`: absent is allowed, but the document (and the validator below) refuse null.
-    destinations: Destinations | SkipJsonSchema[None] = None
-    note: Note | SkipJsonSchema[None] = None
-    enabled: bool | SkipJsonSchema[None] = None
+    # A field left out is not validated, so its None default means "keep"; a null that is sent fails the
+    # field's own type, with a plain message. (A `| None` in the type would make null a valid value.)
+    destinations: Destinations = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
+    note: Note = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
+    enabled: StrictBool = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
     expires_at: Timestamp | None = None
-
-    @field_validator("destinations", "note", "enabled", mode="before")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may be left out, but not null")
-        return value
 
     def changes(self) -> dict[str, object]:
         """Only the fields the client sent."""
@@ -260,7 +297,7 @@ class User(BaseModel):
 
 
 class UserCreate(RequestModel):
-    email: EmailStr
+    email: Email
 
 
 class UserCreated(BaseModel):
@@ -268,9 +305,20 @@ class UserCreated(BaseModel):
     token: str = Field(description="The new user's first API token. Shown once; only its hash is stored.")
 
 
+_ASCII_SPACE = " \t\n\r\f\v"
+
+
 class TokenCreate(RequestModel):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
-    expires_at: Timestamp | None = Field(default=None, description="When the token stops working; null: never")
+    # Not blank: at least one character that is not an ASCII space (an explicit class, so that Python's,
+    # JavaScript's and pydantic's regular expressions all agree on it); those spaces are trimmed.
+    name: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=100, pattern=r"[^ \t\n\r\f\v]"),  # _ASCII_SPACE
+        AfterValidator(lambda name: name.strip(_ASCII_SPACE)),
+    ]
+    expires_at: Timestamp | None = Field(
+        default=None, description="When the token stops working, in the future; null: never"
+    )
 
     @field_validator("expires_at")
     @classmethod

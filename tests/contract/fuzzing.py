@@ -1,0 +1,74 @@
+"""What the two contract fuzzers share: the in-process one (tests/contract/test_fuzz.py) imports this
+module, and the run against the local stack (tests/e2e/test_contract_fuzz.py) loads it into the
+schemathesis CLI as its hooks module (SCHEMATHESIS_HOOKS).
+
+Every built-in check runs except `unsupported_method` (API Gateway answers 404, not 405, to a method no
+route has) and `positive_data_acceptance`, which runs as `positive_data_acceptance_except_documented_refusals`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import schemathesis
+from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
+
+EXCLUDED_CHECKS = [unsupported_method, positive_data_acceptance]
+
+# The two users schemathesis calls as: it sends requests as either, and replays one user's reads as the
+# other (`object_level_authorization`: another user's resource must be a 404).
+OWNER, PEER = "owner", "peer"
+
+
+@schemathesis.check
+def positive_data_acceptance_except_documented_refusals(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+) -> bool | None:
+    """`positive_data_acceptance`, but for the schema-valid requests the API refuses on purpose, which no
+    JSON Schema can describe: a `next_token` the server never issued (400), and a new token whose
+    `expires_at` is not in the future (422, as its field description says)."""
+    if response.status_code == 400 and "next_token" in (case.query or {}):
+        return None
+    if response.status_code == 422 and case.path == "/api/tokens" and _expiry_not_in_future(case.body):
+        return None
+    return positive_data_acceptance(ctx, response, case)
+
+
+def _expiry_not_in_future(body: Any) -> bool:
+    expires_at = body.get("expires_at") if isinstance(body, dict) else None
+    if not isinstance(expires_at, str):
+        return False
+    try:
+        moment = datetime.fromisoformat(expires_at.replace("z", "Z"))
+    except ValueError:
+        return False
+    return moment.tzinfo is not None and moment <= datetime.now(UTC)
+
+
+@schemathesis.hook
+def before_load_schema(context: schemathesis.HookContext, raw_schema: dict[str, Any]) -> None:
+    """Links from a new domain to what can be done with it. Schemathesis infers the other links (an alias's
+    or a token's id) from the document by itself, but not that an alias is created *on* a domain."""
+    created = raw_schema.get("paths", {}).get("/api/domains", {}).get("post", {}).get("responses", {}).get("201")
+    if created is None:
+        return
+    name = "$response.body#/name"
+    created["links"] = {
+        "GetDomain": {"operationId": "getDomain", "parameters": {"path.domain": name}},
+        "DeleteDomain": {"operationId": "deleteDomain", "parameters": {"path.domain": name}},
+        "CreateAliasOnDomain": {"operationId": "createAlias", "requestBody": {"domain": name}},
+        "ListAliasesOnDomain": {"operationId": "listAliases", "parameters": {"query.domain": name}},
+    }
+
+
+def write_users(path: Path, tokens: dict[str, str]) -> Path:
+    """A Web Fuzzing Commons auth file: each user by name, with the bearer token it calls with."""
+    users = [
+        {"name": name, "fixedHeaders": [{"name": "Authorization", "value": f"Bearer {token}"}]}
+        for name, token in tokens.items()
+    ]
+    path.write_text(json.dumps({"auth": users}, indent=2), encoding="utf-8")
+    return path

@@ -1,0 +1,182 @@
+"""The committed OpenAPI document: current, valid, and saying what the API does."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openapi_spec_validator import validate
+
+from local import sam_template
+from scripts import openapi
+
+DOCS_FUNCTION = "DocsFunction"
+# What the contract (shared/api-contract.md) says each operation can answer, besides its success.
+CONTRACT_ERRORS = {
+    "getMe": {401},
+    "createUser": {401, 403, 409, 422},
+    "listTokens": {400, 401},
+    "createToken": {401, 422},
+    "deleteToken": {401, 404},
+    "listDomains": {400, 401},
+    "createDomain": {401, 409, 422},
+    "getDomain": {401, 404},
+    "updateDomain": {401, 404, 422},
+    "deleteDomain": {401, 404, 409},
+    "listAliases": {400, 401, 422},
+    "createAlias": {401, 404, 409, 422},
+    "getAlias": {401, 404},
+    "replaceAlias": {401, 404, 422},
+    "updateAlias": {401, 404, 422},
+    "deleteAlias": {401, 404},
+    "getHealth": set(),
+}
+SUCCESS = {"createUser": "201", "createToken": "201", "createDomain": "201", "createAlias": "201"} | dict.fromkeys(
+    ("deleteToken", "deleteDomain", "replaceAlias", "deleteAlias"), "204"
+)
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    committed: dict[str, Any] = json.loads(openapi.DOCUMENT.read_text(encoding="utf-8"))
+    return committed
+
+
+def operations(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {operation["operationId"]: operation for item in document["paths"].values() for operation in item.values()}
+
+
+def test_the_committed_document_is_what_the_code_builds() -> None:
+    built = openapi.render(openapi.build())
+    committed = openapi.DOCUMENT.read_text(encoding="utf-8")
+    assert committed == built, "functions/docs/openapi.json is out of date: run make openapi"
+
+
+def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
+    assert document["openapi"].startswith("3.1")
+    validate(document)
+
+
+def test_the_document_has_exactly_the_templates_routes_except_the_docs_own(document: dict[str, Any]) -> None:
+    routes = sam_template.routes()
+    documented = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
+    api_routes = {(route.method, route.path) for route in routes if route.function != DOCS_FUNCTION}
+    docs_routes = {(route.method, route.path) for route in routes if route.function == DOCS_FUNCTION}
+
+    assert documented == api_routes
+    # The docs function's routes describe the document rather than the API, so they are left out of it.
+    assert docs_routes == {("GET", "/api/openapi.json"), ("GET", "/api/docs"), ("GET", "/api/docs/{asset}")}
+
+
+def test_protected_routes_require_the_bearer_token_and_public_ones_do_not(document: dict[str, Any]) -> None:
+    public = {(route.method, route.path) for route in sam_template.routes() if route.public}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if (method.upper(), path) in public:
+                assert "security" not in operation, (method, path)
+                assert not {"401", "403"} & set(operation["responses"]), (method, path)
+            else:
+                assert operation["security"] == [{"bearerAuth": []}], (method, path)
+                # API Gateway: no token is a 401, a wrong, revoked or expired one a 401 or 403.
+                assert {"401", "403"} <= set(operation["responses"]), (method, path)
+    assert document["components"]["securitySchemes"]["bearerAuth"]["type"] == "http"
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_info_tags_and_operation_ids(document: dict[str, Any]) -> None:
+    assert document["info"]["title"] == "postmask API"
+    assert document["info"]["version"] == openapi.api_version()
+    assert document["info"]["description"]
+    assert [tag["name"] for tag in document["tags"]] == ["Domains", "Aliases", "Users", "Tokens", "Health"]
+    assert all(tag["description"] for tag in document["tags"])
+    by_id = operations(document)
+    assert set(by_id) == set(CONTRACT_ERRORS)  # every operation id is meaningful, and unique
+    for operation in by_id.values():
+        assert len(operation["tags"]) == 1
+        assert operation["tags"][0] in {tag["name"] for tag in document["tags"]}
+        assert operation["summary"]
+
+
+@pytest.mark.parametrize("operation_id", sorted(CONTRACT_ERRORS))
+def test_every_status_the_contract_names_is_documented_with_its_model(
+    document: dict[str, Any], operation_id: str
+) -> None:
+    operation = operations(document)[operation_id]
+    responses = operation["responses"]
+    success = SUCCESS.get(operation_id, "200")
+
+    assert success in responses
+    assert {str(status) for status in CONTRACT_ERRORS[operation_id]} <= set(responses)
+    for status, response in responses.items():
+        if status.startswith("2"):
+            continue
+        schema = response["content"]["application/json"]["schema"]
+        model = "ValidationErrorBody" if status == "422" else "ErrorBody"
+        assert schema == {"$ref": f"#/components/schemas/{model}"}, (operation_id, status)
+    if success == "204":
+        assert "content" not in responses["204"]
+    else:
+        assert "$ref" in responses[success]["content"]["application/json"]["schema"]
+
+
+def test_a_body_that_can_be_refused_documents_422_and_415(document: dict[str, Any]) -> None:
+    for operation_id, operation in operations(document).items():
+        if "requestBody" in operation:
+            assert {"415", "422"} <= set(operation["responses"]), operation_id
+
+
+def test_422_is_the_body_the_api_sends(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    assert schemas["ValidationErrorBody"]["required"] == ["message", "detail"]
+    issue = schemas["ValidationErrorBody"]["properties"]["detail"]["items"]
+    assert issue == {"$ref": "#/components/schemas/ValidationIssue"}
+    assert schemas["ValidationIssue"]["required"] == ["loc", "msg", "type"]
+    # Powertools' own 422 model (no `msg`) is never sent, so it is nowhere in the document.
+    assert "HTTPValidationError" not in json.dumps(document)
+
+
+def test_creations_say_where_the_new_resource_is(document: dict[str, Any]) -> None:
+    by_id = operations(document)
+    for operation_id in ("createAlias", "createDomain"):
+        assert "Location" in by_id[operation_id]["responses"]["201"]["headers"]
+
+
+def test_nullable_fields_are_nullable_and_only_those(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+
+    def nullable(model: str, field: str) -> bool:
+        types = schemas[model]["properties"][field].get("anyOf", [])
+        return {"type": "null"} in types
+
+    for model, field in [
+        ("Alias", "expires_at"),
+        ("Alias", "last_forwarded_at"),
+        ("Alias", "last_blocked_at"),
+        ("Domain", "catch_all_destination"),
+        ("TokenInfo", "last_used_at"),
+        ("TokenInfo", "expires_at"),
+        ("AliasList", "next_token"),
+        ("DomainUpdate", "catch_all_destination"),
+        ("AliasUpdate", "expires_at"),
+    ]:
+        assert nullable(model, field), (model, field)
+    for model, field in [("Alias", "note"), ("Alias", "destinations"), ("AliasUpdate", "destinations")]:
+        assert not nullable(model, field), (model, field)
+    # PATCH: a field may be left out, but not sent as null.
+    assert "required" not in schemas["AliasUpdate"]
+    assert schemas["AliasUpdate"]["properties"]["enabled"] == {"type": "boolean", "title": "Enabled"}
+
+
+def test_check_mode_fails_on_drift(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stale = tmp_path / "openapi.json"
+    stale.write_text("{}\n", encoding="utf-8")
+    monkeypatch.setattr(openapi, "DOCUMENT", stale)
+
+    assert openapi.main(["--check"]) == 1
+    assert "run make openapi" in capsys.readouterr().err
+    assert openapi.main([]) == 0
+    assert openapi.main(["--check"]) == 0
