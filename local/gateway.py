@@ -250,6 +250,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, PROPFIND, ...) goes through the gateway too: no route has it, so the answer is
+        # API Gateway's 404 JSON, not http.server's 501 HTML page (a 5xx for a client's mistake).
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
     def _serve(self) -> None:
         started = time.perf_counter()
         path, _, query = self.path.partition("?")

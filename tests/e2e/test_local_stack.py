@@ -52,7 +52,14 @@ def test_the_dev_token_is_the_admins(stack: Stack) -> None:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/api/nothing-here"), ("GET", "/api/aliases/"), ("DELETE", "/api/health"), ("GET", "/favicon.ico")],
+    [
+        ("GET", "/api/nothing-here"),
+        ("GET", "/api/aliases/"),
+        ("DELETE", "/api/health"),
+        ("GET", "/favicon.ico"),
+        ("TRACE", "/api/aliases"),
+        ("PROPFIND", "/api/me"),
+    ],
 )
 def test_unknown_routes_are_404_json(stack: Stack, method: str, path: str) -> None:
     response = stack.request(method, path)
