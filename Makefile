@@ -12,7 +12,7 @@ export AWS_DEFAULT_REGION ?= eu-west-1
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv run test test-fast lint typecheck template-check build deploy admin openapi bench clean
+.PHONY: help venv run test test-fast lint typecheck template-check build deploy admin openapi bench clean chromium
 
 help:
 	@echo "make run        start postmask locally (API, web, SMTP) on embedded moto"
@@ -22,7 +22,7 @@ help:
 	@echo "make deploy     sam deploy (guided the first time)"
 	@echo "make admin EMAIL=you@example.org   create the first admin of a deployed stack"
 
-$(STAMP): requirements-dev.txt layers/common/requirements.txt
+$(STAMP): requirements-dev.txt layers/common/requirements.txt layers/web/requirements.txt
 	@if [ ! -x $(PY) ]; then \
 	  if [ -n "$(BOOTSTRAP_PY)" ]; then $(BOOTSTRAP_PY) -m venv $(VENV); \
 	  else echo "python3.13 not found (Lambda's runtime); falling back to $$(python3 --version)." >&2; python3 -m venv $(VENV); fi; \
@@ -36,8 +36,12 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(PY) -m local
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(PY) -m pytest
+
+# The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not e2e and not browser"

@@ -117,14 +117,26 @@ postmask.page(async () => {
     $('[data-action="delete"]', row).setAttribute("aria-label", `Delete ${alias.address}`);
   }
 
-  function aliasRow(initial) {
-    let alias = initial;
+  // The latest state of every alias on the page, by id. A row reads it when clicked, so a row that a list
+  // reload replaced while a request was in flight still ends up showing what the server answered.
+  const known = new Map();
+
+  function show(alias) {
+    known.set(alias.id, alias);
+    for (const row of rows.querySelectorAll(`tr[data-id="${CSS.escape(alias.id)}"]`)) fillRow(row, alias);
+  }
+
+  function aliasRow(alias) {
+    const id = alias.id;
+    const current = () => known.get(id);
+    const path = `/api/aliases/${encodeURIComponent(id)}`;
     const row = fromTemplate("alias-row");
-    row.dataset.id = alias.id;
+    row.dataset.id = id;
+    known.set(id, alias);
     fillRow(row, alias);
 
     $('[data-action="copy"]', row).addEventListener("click", (event) =>
-      postmask.copyText(alias.address, event.currentTarget),
+      postmask.copyText(current().address, event.currentTarget),
     );
 
     const enabled = $('[data-field="enabled"]', row);
@@ -133,50 +145,48 @@ postmask.page(async () => {
       const wanted = enabled.checked;
       enabled.disabled = true;
       try {
-        alias = await api("PATCH", `/api/aliases/${encodeURIComponent(alias.id)}`, { body: { enabled: wanted } });
-        fillRow(row, alias);
-        announce(`${alias.address} ${alias.enabled ? "enabled: mail is forwarded" : "disabled: mail is blocked"}.`);
+        const saved = await api("PATCH", path, { body: { enabled: wanted } });
+        show(saved);
+        announce(`${saved.address} ${saved.enabled ? "enabled: mail is forwarded" : "disabled: mail is blocked"}.`);
       } catch (error) {
-        enabled.checked = alias.enabled; // the switch shows what the server holds, not what was asked
+        enabled.checked = current().enabled; // the switch shows what the server holds, not what was asked
         postmask.showRowError(row, error);
       } finally {
         enabled.disabled = false;
       }
     });
 
-    $('[data-action="edit"]', row).addEventListener("click", () => openEditor(alias, (saved) => {
-      alias = saved;
-      fillRow(row, alias);
-    }));
+    $('[data-action="edit"]', row).addEventListener("click", () => openEditor(current()));
 
     $('[data-action="delete"]', row).addEventListener("click", async () => {
       postmask.clearRowError(row);
-      const question = `Delete ${alias.address}? Mail sent to it will no longer be forwarded, and the address cannot be recovered.`;
+      const { address } = current();
+      const question = `Delete ${address}? Mail sent to it will no longer be forwarded, and the address cannot be recovered.`;
       if (!(await postmask.confirmAction(question, "Delete alias"))) return;
       try {
-        await api("DELETE", `/api/aliases/${encodeURIComponent(alias.id)}`);
+        await api("DELETE", path);
       } catch (error) {
         postmask.showRowError(row, error);
         return;
       }
+      known.delete(id);
+      const gone = [...rows.querySelectorAll(`tr[data-id="${CSS.escape(id)}"]`)];
       const focusAfter = row.nextElementSibling ?? row.previousElementSibling;
-      row.remove();
-      shown -= 1;
+      for (const shownRow of gone) shownRow.remove();
+      shown -= gone.length;
       describeList(Object.values(currentFilters()).some(Boolean));
-      announce(`Deleted ${alias.address}.`);
-      (focusAfter ? $('[data-action="delete"]', focusAfter) : newAlias).focus();
+      announce(`Deleted ${address}.`);
+      (focusAfter?.isConnected ? $('[data-action="delete"]', focusAfter) : newAlias).focus();
     });
     return row;
   }
 
   // --- edit -----------------------------------------------------------------------------------------------
 
-  let onSaved = null;
   let editing = null;
 
-  function openEditor(alias, saved) {
+  function openEditor(alias) {
     editing = alias;
-    onSaved = saved;
     postmask.clearErrors(editForm);
     setText(editForm, "address", alias.address);
     editForm.elements.destinations.value = alias.destinations.join("\n");
@@ -202,7 +212,7 @@ postmask.page(async () => {
       postmask.showErrors(editForm, error, { sent: body });
       return;
     }
-    onSaved(saved);
+    show(saved);
     editDialog.close();
     announce(`Saved ${saved.address}.`);
   });
@@ -274,7 +284,9 @@ postmask.page(async () => {
   try {
     await loadDomains();
   } catch (error) {
-    $("#list-error").textContent = postmask.errorText(error) ?? "";
+    const text = postmask.errorText(error);
+    if (text === null) return; // the token was refused: on the way to sign-in
+    $("#list-error").textContent = text;
   }
   await loadPage({ fromStart: true });
 });

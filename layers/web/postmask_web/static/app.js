@@ -116,19 +116,19 @@ const postmask = (() => {
     return /[.!?]$/.test(capital) ? capital : `${capital}.`;
   }
 
+  const NOT_AN_EMAIL = /^value is not a valid email address: /;
+
   /** A 422 issue in plain words. `sent` is the body that was sent, to name the value that was refused. */
   function plainWords(issue, sent) {
     const [, field, index] = Array.isArray(issue.loc) ? issue.loc : [];
     if (issue.type === "missing") return "This is required.";
     const message = String(issue.msg ?? "is not valid").replace(/^Value error, /, "");
-    if (typeof index === "number" && Array.isArray(sent?.[field])) {
-      const value = sent[field][index];
-      const reason = message.replace(/^value is not a valid email address: /, "");
-      return reason === message
-        ? sentence(`“${value}”: ${message}`)
-        : sentence(`“${value}” is not a valid e-mail address. ${reason}`);
+    const inList = typeof index === "number" && Array.isArray(sent?.[field]);
+    const value = inList ? sent[field][index] : sent?.[field];
+    if (NOT_AN_EMAIL.test(message) && typeof value === "string") {
+      return sentence(`“${value}” is not a valid e-mail address. ${message.replace(NOT_AN_EMAIL, "")}`);
     }
-    return sentence(message);
+    return sentence(inList ? `“${value}”: ${message}` : message);
   }
 
   function clearErrors(form) {
