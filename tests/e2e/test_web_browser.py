@@ -55,6 +55,11 @@ def call(base_url: str, token: str, method: str, path: str, body: Any = None) ->
         return error.code, json.loads(error.read() or b"null")
 
 
+def base_url(stack: Any) -> str:
+    url: str = stack.base_url
+    return url.rstrip("/")
+
+
 @dataclass
 class User:
     base_url: str
@@ -76,12 +81,12 @@ def user(stack: Any) -> User:
     """A new user (made by the stack's admin) with one domain, so tests never see each other's data."""
     suffix = uuid.uuid4().hex[:10]
     email = f"web-{suffix}@example.org"
-    status, created = call(stack.base_url, stack.token, "POST", "/api/users", {"email": email})
+    status, created = call(base_url(stack), stack.token, "POST", "/api/users", {"email": email})
     assert status == 201, created
     domain = f"web-{suffix}.example"
-    status, body = call(stack.base_url, created["token"], "POST", "/api/domains", {"name": domain})
+    status, body = call(base_url(stack), created["token"], "POST", "/api/domains", {"name": domain})
     assert status == 201, body
-    return User(stack.base_url, email, created["token"], domain)
+    return User(base_url(stack), email, created["token"], domain)
 
 
 # --- the browser ------------------------------------------------------------------------------------------------
@@ -122,7 +127,7 @@ class Screen:
 def screen(request: pytest.FixtureRequest, browser: Browser, stack: Any) -> Iterator[Screen]:
     context = browser.new_context(**VIEWPORTS[request.param])
     context.set_default_timeout(15_000)
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.base_url)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url(stack))
     page = context.new_page()
     problems: list[str] = []
     dialogs: list[str] = []
@@ -139,7 +144,7 @@ def screen(request: pytest.FixtureRequest, browser: Browser, stack: Any) -> Iter
 
     page.on("dialog", record_dialog)
     name = request.node.originalname.removeprefix("test_")
-    yield Screen(page, request.param, stack.base_url, name, dialogs)
+    yield Screen(page, request.param, base_url(stack), name, dialogs)
     context.close()
     assert problems == []
 
