@@ -445,7 +445,9 @@ def test_manage_domains(screen: Screen, user: User) -> None:
     form = page.locator("#add-form")
     form.get_by_label("Domain name").fill("not a domain")
     form.get_by_role("button", name="Add domain").click()
-    expect(form.locator('[data-error-for="name"]')).not_to_be_empty()
+    expect(form.locator('[data-error-for="name"]')).to_have_text(
+        re.compile(r"^This is not a valid domain name\. A domain looks like example\.org")
+    )
     expect(form.get_by_label("Domain name")).to_have_attribute("aria-invalid", "true")
     screen.shot("2-invalid-name")
 
