@@ -110,14 +110,19 @@ def http_event(
 
 
 def authorizer_event(
-    event: Mapping[str, Any], route_arn: str = "arn:aws:execute-api:local:123456789012:local/$default"
+    event: Mapping[str, Any],
+    route_arn: str = "arn:aws:execute-api:local:123456789012:local/$default",
+    identity_source: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """The REQUEST authorizer's event (payload 2.0) for a request event."""
+    """The REQUEST authorizer's event (payload 2.0) for a request event. `identity_source` is the values of
+    the authorizer's identity sources; by default, the Authorization header."""
+    if identity_source is None:
+        identity_source = [event["headers"]["authorization"]] if "authorization" in event["headers"] else []
     return {
         "version": "2.0",
         "type": "REQUEST",
         "routeArn": f"{route_arn}/{event['requestContext']['http']['method']}{event['rawPath']}",
-        "identitySource": [event["headers"]["authorization"]] if "authorization" in event["headers"] else [],
+        "identitySource": list(identity_source),
         "routeKey": event["routeKey"],
         "rawPath": event["rawPath"],
         "rawQueryString": event["rawQueryString"],

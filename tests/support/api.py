@@ -1,25 +1,29 @@
-"""Call the API in-process exactly as API Gateway would: route from template.yaml, run the authorizer where
-the route has one, build a payload-2.0 event, read the result back as an HTTP response."""
+"""Call the API in-process exactly as API Gateway would: the local gateway's own routing from template.yaml,
+authorizer step, payload-2.0 event and result reading (local/gateway.py), with the handlers run in this
+process against the test's moto."""
 
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
 from local import sam_template
-from local.events import HttpResponse, authorizer_event, http_event, read_result
-from local.functions import FakeLambdaContext, load_handler
+from local.events import HttpResponse
+from local.functions import InProcessInvoker
+from local.gateway import Gateway
 
-_AUTHORIZER = sam_template.ROOT / "functions" / "authorizer"
+
+@cache
+def gateway() -> Gateway:
+    handlers = {name: (spec.code_dir, spec.handler) for name, spec in sam_template.function_specs().items()}
+    # No authorizer cache: each test has a fresh table, and checks a revocation at once.
+    return Gateway.from_template(InProcessInvoker(handlers), cache_authorizations=False)
 
 
 def route_for(method: str, path: str) -> tuple[sam_template.Route, dict[str, str]] | None:
-    for route in sam_template.routes():
-        params = route.match(method, path)
-        if params is not None:
-            return route, params
-    return None
+    return gateway().route_for(method, path)
 
 
 def invoke(
@@ -32,10 +36,6 @@ def invoke(
     query: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> HttpResponse:
-    found = route_for(method, path)
-    if found is None:
-        return HttpResponse(404, [("Content-Type", "application/json")], b'{"message":"Not Found"}')
-    route, params = found
     all_headers = {"host": "api.test", "user-agent": "pytest", **(headers or {})}
     if token is not None:
         all_headers["authorization"] = f"Bearer {token}"
@@ -43,24 +43,8 @@ def invoke(
         raw_body = json.dumps(body)
         all_headers.setdefault("content-type", "application/json")
     query_string = urlencode({k: v for k, v in (query or {}).items() if v is not None})
-    event = http_event(
-        method,
-        path,
-        query_string=query_string,
-        headers=all_headers,
-        body=raw_body,
-        path_parameters=params,
-        route_key=route.key,
-    )
-    if not route.public:
-        if "authorization" not in event["headers"]:
-            return HttpResponse(401, [("Content-Type", "application/json")], b'{"message":"Unauthorized"}')
-        decision = load_handler(_AUTHORIZER, "app.lambda_handler")(authorizer_event(event), FakeLambdaContext())
-        if not decision.get("isAuthorized"):
-            return HttpResponse(403, [("Content-Type", "application/json")], b'{"message":"Forbidden"}')
-        event["requestContext"]["authorizer"] = {"lambda": decision.get("context", {})}
-    result = load_handler(route.code_dir, route.handler)(event, FakeLambdaContext(route.function))
-    return read_result(result)
+    data = raw_body.encode("utf-8") if isinstance(raw_body, str) else raw_body or b""
+    return gateway().dispatch(method, path, query_string=query_string, headers=all_headers, body=data)
 
 
 class Client:

@@ -1,0 +1,159 @@
+"""The whole local stack: embedded AWS, the template's resources, the admin dev user, every function in
+workers of its own, the gateway, and the services beside it. `python -m local` runs one.
+
+Everything it starts is in `services`, in start order, and `stop()` stops them in reverse: a service is
+anything with `stop()`. To add one (the SMTP ingress), start it in `_start_services` and append it, with a
+line for the banner in `endpoints`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from local import sam_template
+from local.aws import FAKE_CREDENTIALS, EmbeddedAws
+from local.gateway import Gateway, GatewayServer
+from local.resources import DEV_ADMIN_EMAIL, LocalResources, create_admin, provision
+from local.sam_template import FunctionSpec, UnresolvableError
+from local.workers import WorkerPool, lambda_runtime_environment
+
+log = logging.getLogger("local.stack")
+
+
+@dataclass
+class Config:
+    port: int = 3000
+    smtp_port: int = 2525
+    dev_token: str | None = None  # the admin's token; generated when None
+    outbox: Path = Path(".postmask/outbox")  # forwarded mail, one .eml per message and destination
+    logs: Path = Path(".postmask/logs")  # each function's output, <LogicalId>.log
+    parameters: dict[str, str] = field(default_factory=dict)  # template parameter overrides
+    region: str = "eu-west-1"
+    workers_per_function: int = 4
+    host: str = "127.0.0.1"  # loopback only: the dev token is an admin's
+
+
+class Service(Protocol):
+    def stop(self) -> None: ...
+
+
+class LocalStack:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.services: list[Service] = []  # started, in order
+        self.endpoints: list[tuple[str, str]] = []  # (label, where): what the banner lists
+        self.base_url = ""
+        self.token = ""
+        self.admin_email = DEV_ADMIN_EMAIL
+        self.resources: LocalResources | None = None
+        self.functions: WorkerPool | None = None
+        self.gateway: Gateway | None = None
+
+    def start(self) -> None:
+        """Start everything; if anything fails, what was started is stopped and the error raised."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
+        config = self.config
+        aws = EmbeddedAws(config.host)
+        aws.start()
+        self.services.append(aws)
+        aws_environment = {
+            "AWS_ENDPOINT_URL": aws.url,
+            "AWS_REGION": config.region,
+            "AWS_DEFAULT_REGION": config.region,
+            **FAKE_CREDENTIALS,
+            # No ~/.aws: a profile's settings or credentials must not leak into the emulation.
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        }
+        _point_boto3_at(aws_environment)
+
+        self.resources = resources = provision(parameters=config.parameters, region=config.region)
+        token = create_admin(resources.name("Table"), config.dev_token)
+        assert token is not None, "a fresh moto has no users"
+        self.token = token
+
+        specs = sam_template.function_specs(parameters=config.parameters)
+        environments = {name: self._environment(spec, aws_environment) for name, spec in specs.items()}
+        self.functions = WorkerPool(
+            specs,
+            lambda spec: environments[spec.logical_id],
+            logs_dir=config.logs,
+            per_function=config.workers_per_function,
+        )
+        self.services.append(self.functions)
+        self.gateway = Gateway.from_template(self.functions, parameters=config.parameters)
+        for route in self.gateway.routes:
+            missing = {route.function, *([route.authorizer.function] if route.authorizer else [])} - set(specs)
+            if missing:
+                raise UnresolvableError(f"{route.key}: no function {', '.join(missing)} in this deployment")
+        server = GatewayServer(self.gateway, config.host, config.port)
+        server.start()
+        self.services.append(server)
+        self.base_url = server.url
+        self._start_services()
+
+    def _environment(self, spec: FunctionSpec, aws_environment: Mapping[str, str]) -> dict[str, str]:
+        """Lambda's variables, then the template's (Globals + the function's), as in AWS."""
+        assert self.resources is not None
+        name = self.resources.name(spec.logical_id)
+        return {**lambda_runtime_environment(spec, name, aws_environment), **self.resources.function_environment(spec)}
+
+    def _start_services(self) -> None:
+        """Services beside the API: start each, append it to `services`, add its banner line to `endpoints`."""
+
+    def stop(self) -> None:
+        """Stop every service, last started first. Safe to call twice."""
+        while self.services:
+            service = self.services.pop()
+            try:
+                service.stop()
+            except Exception:
+                log.exception("stopping %s failed", type(service).__name__)
+
+    def banner(self) -> str:
+        """What a user needs next: where things are, the token, a first command."""
+        assert self.gateway is not None
+        url = self.base_url
+        lines = [
+            "postmask is running on this machine. AWS is emulated (moto, in memory): stopping forgets everything.",
+            "",
+            f"  API        {url}/api   (try /api/me, /api/domains, /api/aliases)",
+        ]
+        if self.gateway.route_for("GET", "/api/docs"):
+            lines.append(f"  API docs   {url}/api/docs")
+        if self.gateway.route_for("GET", "/"):
+            lines.append(f"  Web        {url}/")
+        lines += [f"  {label:<10} {where}" for label, where in self.endpoints]
+        lines += [
+            "",
+            f"  Admin      {self.admin_email}",
+            f"  Token      {self.token}",
+            "",
+            "Try it:",
+            f"  curl -H {shlex.quote('Authorization: Bearer ' + self.token)} {url}/api/me",
+            "",
+            f"Function logs: {self.config.logs}/<Function>.log"
+            + ("" if self.config.dev_token else "   Same token every run: POSTMASK_DEV_TOKEN=<secret> make run"),
+            "Ctrl-C stops everything.",
+        ]
+        return "\n".join(lines)
+
+
+def _point_boto3_at(aws_environment: Mapping[str, str]) -> None:
+    """This process's boto3 (provisioning, the dev user) talks to the embedded AWS and nothing else."""
+    for name in list(os.environ):
+        if name in ("AWS_PROFILE", "AWS_SESSION_TOKEN") or name.startswith("AWS_ENDPOINT_URL_"):
+            del os.environ[name]
+    os.environ.update(aws_environment)
