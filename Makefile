@@ -24,7 +24,7 @@ help:
 	@echo "make deploy     sam deploy (GUIDED=1 the first time)"
 	@echo "make admin EMAIL=you@example.org   create the first admin of a deployed stack"
 
-$(STAMP): requirements-dev.txt layers/common/requirements.txt
+$(STAMP): requirements-dev.txt layers/common/requirements.txt layers/web/requirements.txt
 	@if [ ! -x $(PY) ]; then \
 	  if [ -n "$(BOOTSTRAP_PY)" ]; then $(BOOTSTRAP_PY) -m venv $(VENV); \
 	  else echo "python3.13 not found (Lambda's runtime); falling back to $$(python3 --version)." >&2; python3 -m venv $(VENV); fi; \
@@ -40,6 +40,8 @@ run: $(STAMP)
 
 test: $(STAMP) chromium
 	$(PY) -m pytest
+
+# The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not e2e and not browser"

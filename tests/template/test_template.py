@@ -90,6 +90,7 @@ def _operations(cfn: dict[str, Any]) -> dict[str, dict[str, Any]]:
         f"{method.upper()} {path}": operation
         for path, methods in _api_paths(cfn).items()
         for method, operation in methods.items()
+        if method in {"get", "put", "post", "delete", "patch", "head", "options", "x-amazon-apigateway-any-method"}
     }
 
 

@@ -65,7 +65,7 @@ AUTH = [("Authorization", "Bearer pm_secret")]
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/api/nothing"), ("GET", "/api/aliases/"), ("PUT", "/api/health"), ("GET", "/"), ("GET", "/api")],
+    [("GET", "/api/nothing"), ("GET", "/api/aliases/"), ("PUT", "/api/health"), ("POST", "/"), ("GET", "/api")],
 )
 def test_an_unknown_route_is_a_404_json_and_runs_nothing(method: str, path: str) -> None:
     functions = FakeFunctions()

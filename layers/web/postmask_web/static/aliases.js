@@ -1,0 +1,292 @@
+"use strict";
+/* The aliases page: list (search, filters, load more), create, edit, switch on and off, delete. */
+postmask.page(async () => {
+  const { $, api, announce, fromTemplate, setText } = postmask;
+  const PAGE_SIZE = 25;
+  const SEARCH_DELAY_MS = 250; // wait for a pause in typing before searching
+
+  const rows = $("#alias-rows");
+  const summary = $("#list-summary");
+  const loadMore = $("#load-more");
+  const filters = $("#filters");
+  const createSection = $("#create-section");
+  const createForm = $("#create-form");
+  const newAlias = $("#new-alias");
+  const editDialog = $("#edit-dialog");
+  const editForm = $("#edit-form");
+
+  let nextToken = null;
+  let shown = 0;
+  let listRequest = 0; // only the answer to the latest request may fill the table
+
+  /** "a@x.org, b@y.org\nc@z.org" -> ["a@x.org", "b@y.org", "c@z.org"] */
+  const addressesIn = (text) => text.split(/[\s,;]+/).filter(Boolean);
+
+  // --- the list -------------------------------------------------------------------------------------------
+
+  function currentFilters() {
+    return {
+      q: filters.elements.q.value.trim(),
+      domain: filters.elements.domain.value,
+      enabled: filters.elements.enabled.value,
+    };
+  }
+
+  function describeList(filtered) {
+    if (shown > 0) {
+      const more = nextToken ? " so far" : "";
+      summary.textContent = `${postmask.plural(shown, "alias", "aliases")} shown${more}.`;
+    } else {
+      summary.textContent = filtered ? "No alias matches this search." : "No aliases yet. Create one with “New alias”.";
+    }
+  }
+
+  async function loadPage({ fromStart }) {
+    const request = (listRequest += 1);
+    const wanted = currentFilters();
+    const query = { ...wanted, limit: PAGE_SIZE, next_token: fromStart ? null : nextToken };
+    $("#list-error").textContent = "";
+    rows.closest("table").setAttribute("aria-busy", "true");
+    let page;
+    try {
+      page = await api("GET", "/api/aliases", { query });
+    } catch (error) {
+      if (request === listRequest) $("#list-error").textContent = postmask.errorText(error) ?? "";
+      return;
+    } finally {
+      if (request === listRequest) rows.closest("table").removeAttribute("aria-busy");
+    }
+    if (request !== listRequest) return;
+    if (fromStart) {
+      rows.replaceChildren();
+      shown = 0;
+    }
+    for (const alias of page.items) rows.append(aliasRow(alias));
+    shown += page.items.length;
+    nextToken = page.next_token;
+    loadMore.hidden = !nextToken;
+    describeList(Boolean(wanted.q || wanted.domain || wanted.enabled));
+  }
+
+  function filtersChanged() {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(currentFilters())) if (value) params.set(name, value);
+    const query = params.toString();
+    history.replaceState(null, "", query ? `/aliases?${query}` : "/aliases");
+    return loadPage({ fromStart: true });
+  }
+
+  let searchTimer = null;
+  filters.elements.q.addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(filtersChanged, SEARCH_DELAY_MS);
+  });
+  filters.addEventListener("change", (event) => {
+    if (event.target !== filters.elements.q) filtersChanged();
+  });
+  filters.addEventListener("submit", (event) => {
+    event.preventDefault();
+    clearTimeout(searchTimer);
+    filtersChanged();
+  });
+  loadMore.addEventListener("click", () => loadPage({ fromStart: false }));
+
+  // --- one row --------------------------------------------------------------------------------------------
+
+  function fillRow(row, alias) {
+    setText(row, "address", alias.address);
+    const destinations = $('[data-field="destinations"]', row);
+    destinations.replaceChildren(
+      ...alias.destinations.map((address) => {
+        const item = document.createElement("li");
+        item.textContent = address;
+        return item;
+      }),
+    );
+    setText(row, "note", alias.note);
+    const enabled = $('[data-field="enabled"]', row);
+    enabled.checked = alias.enabled;
+    enabled.setAttribute("aria-label", `Enabled: ${alias.address}`);
+    row.classList.toggle("disabled", !alias.enabled);
+    setText(row, "forwarded_count", String(alias.forwarded_count));
+    setText(row, "blocked_count", String(alias.blocked_count));
+    const lastUsed = [alias.last_forwarded_at, alias.last_blocked_at].filter(Boolean).sort().pop();
+    $('[data-field="last_used"]', row).replaceChildren(postmask.timeElement(lastUsed));
+    $('[data-action="copy"]', row).setAttribute("aria-label", `Copy ${alias.address}`);
+    $('[data-action="edit"]', row).setAttribute("aria-label", `Edit ${alias.address}`);
+    $('[data-action="delete"]', row).setAttribute("aria-label", `Delete ${alias.address}`);
+  }
+
+  // The latest state of every alias on the page, by id. A row reads it when clicked, so a row that a list
+  // reload replaced while a request was in flight still ends up showing what the server answered.
+  const known = new Map();
+
+  function show(alias) {
+    known.set(alias.id, alias);
+    for (const row of rows.querySelectorAll(`tr[data-id="${CSS.escape(alias.id)}"]`)) fillRow(row, alias);
+  }
+
+  function aliasRow(alias) {
+    const id = alias.id;
+    const current = () => known.get(id);
+    const path = `/api/aliases/${encodeURIComponent(id)}`;
+    const row = fromTemplate("alias-row");
+    row.dataset.id = id;
+    known.set(id, alias);
+    fillRow(row, alias);
+
+    $('[data-action="copy"]', row).addEventListener("click", (event) =>
+      postmask.copyText(current().address, event.currentTarget),
+    );
+
+    const enabled = $('[data-field="enabled"]', row);
+    enabled.addEventListener("change", async () => {
+      postmask.clearRowError(row);
+      const wanted = enabled.checked;
+      enabled.disabled = true;
+      try {
+        const saved = await api("PATCH", path, { body: { enabled: wanted } });
+        show(saved);
+        announce(`${saved.address} ${saved.enabled ? "enabled: mail is forwarded" : "disabled: mail is blocked"}.`);
+      } catch (error) {
+        enabled.checked = current().enabled; // the switch shows what the server holds, not what was asked
+        postmask.showRowError(row, error);
+      } finally {
+        enabled.disabled = false;
+      }
+    });
+
+    $('[data-action="edit"]', row).addEventListener("click", () => openEditor(current()));
+
+    $('[data-action="delete"]', row).addEventListener("click", async () => {
+      postmask.clearRowError(row);
+      const { address } = current();
+      const question = `Delete ${address}? Mail sent to it will no longer be forwarded, and the address cannot be recovered.`;
+      if (!(await postmask.confirmAction(question, "Delete alias"))) return;
+      try {
+        await api("DELETE", path);
+      } catch (error) {
+        postmask.showRowError(row, error);
+        return;
+      }
+      known.delete(id);
+      const gone = [...rows.querySelectorAll(`tr[data-id="${CSS.escape(id)}"]`)];
+      const focusAfter = row.nextElementSibling ?? row.previousElementSibling;
+      for (const shownRow of gone) shownRow.remove();
+      shown -= gone.length;
+      describeList(Object.values(currentFilters()).some(Boolean));
+      announce(`Deleted ${address}.`);
+      (focusAfter?.isConnected ? $('[data-action="delete"]', focusAfter) : newAlias).focus();
+    });
+    return row;
+  }
+
+  // --- edit -----------------------------------------------------------------------------------------------
+
+  let editing = null;
+
+  function openEditor(alias) {
+    editing = alias;
+    postmask.clearErrors(editForm);
+    setText(editForm, "address", alias.address);
+    editForm.elements.destinations.value = alias.destinations.join("\n");
+    editForm.elements.note.value = alias.note;
+    editDialog.showModal();
+    editForm.elements.destinations.focus();
+  }
+
+  $('[data-action="close"]', editForm).addEventListener("click", () => editDialog.close());
+  editForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = { destinations: addressesIn(editForm.elements.destinations.value), note: editForm.elements.note.value };
+    if (body.destinations.length === 0) {
+      postmask.showFieldError(editForm, "destinations", "Enter at least one address to forward to.");
+      return;
+    }
+    let saved;
+    try {
+      saved = await postmask.busy(editForm, () =>
+        api("PATCH", `/api/aliases/${encodeURIComponent(editing.id)}`, { body }),
+      );
+    } catch (error) {
+      postmask.showErrors(editForm, error, { sent: body });
+      return;
+    }
+    show(saved);
+    editDialog.close();
+    announce(`Saved ${saved.address}.`);
+  });
+
+  // --- create ---------------------------------------------------------------------------------------------
+
+  function showCreate(open) {
+    createSection.hidden = !open;
+    newAlias.setAttribute("aria-expanded", String(open));
+    if (open) (createForm.elements.domain.disabled ? $("#no-domains a") : createForm.elements.domain).focus();
+    else newAlias.focus();
+  }
+
+  newAlias.addEventListener("click", () => showCreate(createSection.hidden));
+  $("#create-cancel").addEventListener("click", () => showCreate(false));
+
+  createForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const fields = createForm.elements;
+    const body = { domain: fields.domain.value, destinations: addressesIn(fields.destinations.value) };
+    const localPart = fields.local_part.value.trim();
+    if (localPart) body.local_part = localPart; // empty: the service picks a random one
+    if (fields.note.value) body.note = fields.note.value;
+    if (body.destinations.length === 0) {
+      postmask.showFieldError(createForm, "destinations", "Enter at least one address to forward to.");
+      return;
+    }
+    let alias;
+    try {
+      alias = await postmask.busy(createForm, () => api("POST", "/api/aliases", { body }));
+    } catch (error) {
+      // 409: the address is taken; 404: the domain is not (or no longer) yours.
+      postmask.showErrors(createForm, error, { sent: body, fieldFor: { 409: "local_part", 404: "domain" } });
+      return;
+    }
+    postmask.clearErrors(createForm);
+    fields.local_part.value = "";
+    fields.note.value = "";
+    createSection.hidden = true;
+    newAlias.setAttribute("aria-expanded", "false");
+    const row = aliasRow(alias);
+    row.classList.add("new");
+    rows.prepend(row);
+    shown += 1;
+    describeList(false);
+    announce(`Created ${alias.address}.`);
+    $('[data-action="copy"]', row).focus();
+  });
+
+  // --- start ----------------------------------------------------------------------------------------------
+
+  async function loadDomains() {
+    const { items } = await postmask.listAll("/api/domains");
+    const options = items.map((domain) => new Option(domain.name, domain.name));
+    createForm.elements.domain.replaceChildren(...options);
+    const filter = filters.elements.domain;
+    const chosen = new URLSearchParams(location.search).get("domain") ?? "";
+    filter.replaceChildren(new Option("All domains", ""), ...items.map((domain) => new Option(domain.name, domain.name)));
+    if (chosen && !items.some((domain) => domain.name === chosen)) filter.append(new Option(chosen, chosen));
+    filter.value = chosen;
+    createForm.elements.domain.disabled = items.length === 0;
+    $("#no-domains").hidden = items.length > 0;
+    if (chosen) createForm.elements.domain.value = chosen;
+  }
+
+  const params = new URLSearchParams(location.search);
+  filters.elements.q.value = params.get("q") ?? "";
+  filters.elements.enabled.value = ["true", "false"].includes(params.get("enabled")) ? params.get("enabled") : "";
+  try {
+    await loadDomains();
+  } catch (error) {
+    const text = postmask.errorText(error);
+    if (text === null) return; // the token was refused: on the way to sign-in
+    $("#list-error").textContent = text;
+  }
+  await loadPage({ fromStart: true });
+});

@@ -1,0 +1,325 @@
+"use strict";
+/*
+ * postmask in the browser: the session (a pasted token, kept in sessionStorage), the API client and the
+ * DOM helpers every page shares. Page scripts use it through the `postmask` global.
+ *
+ * User data reaches the page only as text: textContent, input values and attributes, never as HTML.
+ */
+const postmask = (() => {
+  const TOKEN_KEY = "postmask.token";
+  // Where a sign-in may send the user back to (the `next` parameter comes from the URL: never trust it).
+  const RETURN_PAGES = new Set(["/aliases", "/domains"]);
+
+  const session = {
+    token: () => sessionStorage.getItem(TOKEN_KEY),
+    start: (token) => sessionStorage.setItem(TOKEN_KEY, token),
+    end: () => sessionStorage.removeItem(TOKEN_KEY),
+  };
+
+  /** Thrown when the token was refused: the page is already on its way to the sign-in form. */
+  class SignedOut extends Error {}
+
+  class ApiError extends Error {
+    constructor(status, body) {
+      super(describeFailure(status, body));
+      this.status = status;
+      this.detail = Array.isArray(body?.detail) ? body.detail : [];
+    }
+  }
+
+  function describeFailure(status, body) {
+    if (status === 0) return "Could not reach postmask. Check your connection and try again.";
+    if (status === 429) return "Too many requests at once. Wait a moment and try again.";
+    if (status >= 500) return `Something went wrong on our side (error ${status}). Please try again.`;
+    if (typeof body?.message === "string" && body.message) return body.message;
+    return `The request failed (error ${status}).`;
+  }
+
+  function toSignIn(reason) {
+    const params = new URLSearchParams();
+    if (reason) params.set("reason", reason);
+    if (location.pathname !== "/") params.set("next", location.pathname + location.search);
+    const query = params.toString();
+    location.assign(query ? `/?${query}` : "/");
+  }
+
+  function safeReturnPath(next) {
+    if (!next) return "/";
+    const url = new URL(next, location.origin);
+    return url.origin === location.origin && RETURN_PAGES.has(url.pathname) ? url.pathname + url.search : "/";
+  }
+
+  /**
+   * Call the JSON API. Resolves to the parsed body (null for 204); rejects with ApiError. A refused token
+   * (401, or 403 from the authorizer) ends the session and returns to sign-in, unless `signInOnRefusal`
+   * is false (the sign-in form itself).
+   */
+  async function api(method, path, { body, query, token = session.token(), signInOnRefusal = true } = {}) {
+    const url = new URL(path, location.origin);
+    for (const [name, value] of Object.entries(query ?? {})) {
+      if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
+    }
+    const headers = { Accept: "application/json", Authorization: `Bearer ${token}` };
+    const init = { method, headers };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await fetch(url, init);
+    } catch {
+      throw new ApiError(0, null);
+    }
+    if ((response.status === 401 || response.status === 403) && signInOnRefusal) {
+      session.end();
+      toSignIn("expired");
+      throw new SignedOut();
+    }
+    let data = null;
+    if (response.status !== 204) {
+      try {
+        data = await response.json();
+      } catch {
+        data = null;
+      }
+    }
+    if (!response.ok) throw new ApiError(response.status, data);
+    return data;
+  }
+
+  /** Every item of a list route, following next_token (at most `pages` pages). */
+  async function listAll(path, { query = {}, pages = 10 } = {}) {
+    const items = [];
+    let nextToken = null;
+    for (let page = 0; page < pages; page += 1) {
+      const data = await api("GET", path, { query: { ...query, limit: 100, next_token: nextToken } });
+      items.push(...data.items);
+      nextToken = data.next_token;
+      if (!nextToken) return { items, complete: true };
+    }
+    return { items, complete: false };
+  }
+
+  // --- errors next to what caused them -------------------------------------------------------------------
+
+  /** The form field a 422 `loc` names: ["body", "destinations", 0] -> "destinations". */
+  function fieldOf(loc) {
+    if (!Array.isArray(loc)) return "form";
+    const [where, name] = loc;
+    return (where === "body" || where === "query" || where === "path") && typeof name === "string" ? name : "form";
+  }
+
+  function sentence(text) {
+    const trimmed = String(text).trim();
+    const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+    return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+  }
+
+  const NOT_AN_EMAIL = /^value is not a valid email address: /;
+
+  /** A 422 issue in plain words. `sent` is the body that was sent, to name the value that was refused. */
+  function plainWords(issue, sent) {
+    const [, field, index] = Array.isArray(issue.loc) ? issue.loc : [];
+    if (issue.type === "missing") return "This is required.";
+    const message = String(issue.msg ?? "is not valid").replace(/^Value error, /, "");
+    const inList = typeof index === "number" && Array.isArray(sent?.[field]);
+    const value = inList ? sent[field][index] : sent?.[field];
+    if (/^not a valid domain name \(/.test(message)) {
+      // The detail in brackets is the IDNA library's ("Codepoint U+0020 at position 4"): not for people.
+      return "This is not a valid domain name. A domain looks like example.org: letters, digits and hyphens, separated by dots.";
+    }
+    if (NOT_AN_EMAIL.test(message) && typeof value === "string") {
+      return sentence(`“${value}” is not a valid e-mail address. ${message.replace(NOT_AN_EMAIL, "")}`);
+    }
+    return sentence(inList ? `“${value}”: ${message}` : message);
+  }
+
+  function clearErrors(form) {
+    for (const slot of form.querySelectorAll("[data-error-for]")) slot.textContent = "";
+    for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+  }
+
+  /**
+   * Show an error from `api` in `form`: each 422 issue next to the field its `loc` names, any other
+   * error next to the field `fieldFor[status]` (e.g. 409 -> the name that is taken) or for the whole form.
+   */
+  function showErrors(form, error, { sent = {}, fieldFor = {} } = {}) {
+    clearErrors(form);
+    if (error instanceof SignedOut) return;
+    if (!(error instanceof ApiError)) console.error(error);
+    const general = form.querySelector('[data-error-for="form"]');
+    let first = null;
+    const place = (name, message) => {
+      const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`) ?? general;
+      slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : message;
+      const input = form.elements.namedItem(name);
+      if (input instanceof HTMLElement) {
+        input.setAttribute("aria-invalid", "true");
+        first ??= input;
+      }
+    };
+    if (!(error instanceof ApiError)) {
+      place("form", "Something unexpected went wrong. Reload the page and try again.");
+    } else if (error.status === 422 && error.detail.length) {
+      for (const issue of error.detail) place(fieldOf(issue.loc), plainWords(issue, sent));
+    } else {
+      place(fieldFor[error.status] ?? "form", error.message);
+    }
+    first?.focus();
+  }
+
+  /** A field's own error, found before anything is sent (e.g. an empty list of destinations). */
+  function showFieldError(form, name, message) {
+    clearErrors(form);
+    form.querySelector(`[data-error-for="${CSS.escape(name)}"]`).textContent = message;
+    const input = form.elements.namedItem(name);
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+  }
+
+  /** What to tell the user about an error that belongs to no field; null when the page is leaving. */
+  function errorText(error) {
+    if (error instanceof SignedOut) return null;
+    if (error instanceof ApiError) return error.message;
+    console.error(error);
+    return "Something unexpected went wrong. Reload the page and try again.";
+  }
+
+  /** An error that belongs to one row or card (a switch, a delete), shown in its `data-field="error"`. */
+  function showRowError(row, error) {
+    const text = errorText(error);
+    if (text !== null) row.querySelector('[data-field="error"]').textContent = text;
+  }
+
+  function clearRowError(row) {
+    row.querySelector('[data-field="error"]').textContent = "";
+  }
+
+  /** Run `action` with the form's submit button disabled, so a double click sends one request. */
+  async function busy(form, action) {
+    const buttons = form.querySelectorAll('button[type="submit"]');
+    for (const button of buttons) button.disabled = true;
+    form.setAttribute("aria-busy", "true");
+    try {
+      return await action();
+    } finally {
+      for (const button of buttons) button.disabled = false;
+      form.removeAttribute("aria-busy");
+    }
+  }
+
+  // --- DOM --------------------------------------------------------------------------------------------------
+
+  const $ = (selector, root = document) => root.querySelector(selector);
+
+  /** A fresh copy of a <template>'s first element. */
+  function fromTemplate(id) {
+    return document.getElementById(id).content.firstElementChild.cloneNode(true);
+  }
+
+  function setText(root, field, text) {
+    $(`[data-field="${field}"]`, root).textContent = text;
+  }
+
+  let uniqueCounter = 0;
+  const uniqueId = (prefix) => `${prefix}-${(uniqueCounter += 1)}`;
+
+  function plural(count, one, many) {
+    return `${count} ${count === 1 ? one : many}`;
+  }
+
+  /** A timestamp as a <time> element in the reader's locale, or `fallback` text when there is none. */
+  function timeElement(iso, fallback = "Never") {
+    if (!iso) return document.createTextNode(fallback);
+    const element = document.createElement("time");
+    element.dateTime = iso;
+    element.textContent = new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    return element;
+  }
+
+  let statusTimer = null;
+  /** A short message for everyone: shown, and read out by screen readers (role=status). */
+  function announce(message) {
+    const status = $("#status");
+    status.textContent = message;
+    status.classList.add("visible");
+    clearTimeout(statusTimer);
+    statusTimer = setTimeout(() => status.classList.remove("visible"), 5000);
+  }
+
+  async function copyText(text, button) {
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      announce(`Could not copy; select the text and copy it yourself: ${text}`);
+      return;
+    }
+    const label = button.textContent;
+    button.textContent = "Copied";
+    setTimeout(() => {
+      button.textContent = label;
+    }, 1500);
+    announce(`Copied ${text}`);
+  }
+
+  /** Ask before a destructive action; resolves to true when the user confirms. */
+  function confirmAction(question, confirmLabel) {
+    const dialog = $("#confirm-dialog");
+    $("#confirm-text", dialog).textContent = question;
+    $("#confirm-yes", dialog).textContent = confirmLabel;
+    dialog.returnValue = "";
+    dialog.showModal();
+    return new Promise((resolve) => {
+      dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
+    });
+  }
+
+  // --- page start --------------------------------------------------------------------------------------------
+
+  /** Run a page's `main` once the page may show: pages that need a session send signed-out users away. */
+  function page(main) {
+    const signedIn = Boolean(session.token());
+    if (document.body.hasAttribute("data-requires-session") && !signedIn) return;
+    Promise.resolve()
+      .then(main)
+      .catch((error) => {
+        if (!(error instanceof SignedOut)) console.error(error);
+      });
+  }
+
+  // Scripts are deferred: the document is parsed when this runs.
+  const signedIn = Boolean(session.token());
+  document.body.classList.toggle("signed-in", signedIn);
+  if (document.body.hasAttribute("data-requires-session") && !signedIn) toSignIn();
+  $("#sign-out").addEventListener("click", () => {
+    session.end();
+    location.assign("/?reason=signed-out");
+  });
+
+  return {
+    session,
+    api,
+    listAll,
+    ApiError,
+    SignedOut,
+    safeReturnPath,
+    showErrors,
+    showFieldError,
+    errorText,
+    clearErrors,
+    showRowError,
+    clearRowError,
+    busy,
+    $,
+    fromTemplate,
+    setText,
+    uniqueId,
+    plural,
+    timeElement,
+    announce,
+    copyText,
+    confirmAction,
+    page,
+  };
+})();

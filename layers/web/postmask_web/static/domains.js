@@ -1,0 +1,159 @@
+"use strict";
+/* The domains page: list (load more), add, delete, catch-all address, DNS records and verification. */
+postmask.page(async () => {
+  const { $, api, announce, fromTemplate, setText } = postmask;
+  const PAGE_SIZE = 25;
+  const STATUS_TEXT = { verified: "Verified", pending: "Waiting for DNS", failed: "Verification failed" };
+  const DNS_FIELDS = ["name", "value"];
+
+  const list = $("#domain-list");
+  const summary = $("#list-summary");
+  const loadMore = $("#load-more");
+  const addForm = $("#add-form");
+
+  let nextToken = null;
+
+  function describeList() {
+    const count = list.children.length;
+    summary.textContent =
+      count === 0 ? "No domains yet. Add one above." : `${postmask.plural(count, "domain", "domains")} shown${nextToken ? " so far" : ""}.`;
+  }
+
+  async function loadPage() {
+    $("#list-error").textContent = "";
+    let page;
+    try {
+      page = await api("GET", "/api/domains", { query: { limit: PAGE_SIZE, next_token: nextToken } });
+    } catch (error) {
+      $("#list-error").textContent = postmask.errorText(error) ?? "";
+      return;
+    }
+    for (const domain of page.items) list.append(domainCard(domain));
+    nextToken = page.next_token;
+    loadMore.hidden = !nextToken;
+    describeList();
+  }
+
+  loadMore.addEventListener("click", loadPage);
+
+  // --- one domain -----------------------------------------------------------------------------------------
+
+  function dnsRow(record) {
+    const row = fromTemplate("dns-row");
+    setText(row, "type", record.priority === undefined || record.priority === null ? record.type : `${record.type} ${record.priority}`);
+    for (const field of DNS_FIELDS) {
+      setText(row, field, record[field]);
+      const button = $(`[data-action="copy-${field}"]`, row);
+      button.setAttribute("aria-label", `Copy the ${field} of the ${record.type} record`);
+      button.addEventListener("click", () => postmask.copyText(record[field], button));
+    }
+    setText(row, "purpose", record.purpose ?? "");
+    return row;
+  }
+
+  function fillCard(card, domain) {
+    setText(card, "name", domain.name);
+    const link = $('[data-field="aliases_link"]', card);
+    link.href = `/aliases?${new URLSearchParams({ domain: domain.name })}`;
+    setText(card, "alias_count", postmask.plural(domain.alias_count, "alias", "aliases"));
+    const catchAll = $('input[name="catch_all_destination"]', card);
+    catchAll.value = domain.catch_all_destination ?? "";
+    const status = domain.verification?.status;
+    const badge = $('[data-field="status"]', card);
+    badge.hidden = !status;
+    if (status) {
+      badge.textContent = STATUS_TEXT[status] ?? status;
+      badge.dataset.status = status;
+    }
+    const records = Array.isArray(domain.dns_records) ? domain.dns_records : [];
+    $('[data-field="dns"]', card).hidden = records.length === 0;
+    $('[data-field="dns_rows"]', card).replaceChildren(...records.map(dnsRow));
+    $('[data-action="delete"]', card).setAttribute("aria-label", `Delete ${domain.name}`);
+  }
+
+  function domainCard(initial) {
+    let domain = initial;
+    const card = fromTemplate("domain-item");
+    card.dataset.name = domain.name;
+    // Label, input and error of the catch-all form are tied together by ids unique on the page.
+    const form = $('[data-form="catch-all"]', card);
+    const input = form.elements.catch_all_destination;
+    input.id = postmask.uniqueId("catch-all");
+    $('[data-field="catch_all_label"]', form).htmlFor = input.id;
+    const fieldError = $('[data-error-for="catch_all_destination"]', form);
+    fieldError.id = `${input.id}-error`;
+    input.setAttribute("aria-describedby", fieldError.id);
+    fillCard(card, domain);
+
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const value = input.value.trim();
+      const body = { catch_all_destination: value || null };
+      try {
+        domain = await postmask.busy(form, () =>
+          api("PATCH", `/api/domains/${encodeURIComponent(domain.name)}`, { body }),
+        );
+      } catch (error) {
+        postmask.showErrors(form, error, { sent: body });
+        return;
+      }
+      postmask.clearErrors(form);
+      fillCard(card, domain);
+      announce(
+        domain.catch_all_destination
+          ? `Mail to unknown addresses on ${domain.name} now goes to ${domain.catch_all_destination}.`
+          : `Mail to unknown addresses on ${domain.name} is now dropped.`,
+      );
+    });
+
+    $('[data-action="delete"]', card).addEventListener("click", async () => {
+      postmask.clearRowError(card);
+      const question = `Delete ${domain.name}? postmask stops receiving its mail. A domain with aliases cannot be deleted.`;
+      if (!(await postmask.confirmAction(question, "Delete domain"))) return;
+      try {
+        await api("DELETE", `/api/domains/${encodeURIComponent(domain.name)}`);
+      } catch (error) {
+        postmask.showRowError(card, error);
+        return;
+      }
+      card.remove();
+      describeList();
+      announce(`Deleted ${domain.name}.`);
+      addForm.elements.name.focus();
+    });
+    return card;
+  }
+
+  // --- add ------------------------------------------------------------------------------------------------
+
+  addForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const fields = addForm.elements;
+    const body = { name: fields.name.value.trim() };
+    const catchAll = fields.catch_all_destination.value.trim();
+    if (catchAll) body.catch_all_destination = catchAll;
+    if (!body.name) {
+      postmask.showFieldError(addForm, "name", "Enter the domain name, for example example.org.");
+      return;
+    }
+    let domain;
+    try {
+      domain = await postmask.busy(addForm, () => api("POST", "/api/domains", { body }));
+    } catch (error) {
+      postmask.showErrors(addForm, error, { sent: body, fieldFor: { 409: "name" } });
+      return;
+    }
+    postmask.clearErrors(addForm);
+    addForm.reset();
+    const card = domainCard(domain);
+    card.classList.add("new");
+    list.prepend(card);
+    describeList();
+    const dns = domain.dns_records?.length ? " Publish its DNS records so mail can reach it." : "";
+    announce(`Added ${domain.name}.${dns}`);
+    $("h3", card).setAttribute("tabindex", "-1");
+    $("h3", card).focus();
+  });
+
+  await loadPage();
+});
