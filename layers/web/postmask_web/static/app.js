@@ -125,8 +125,8 @@ const postmask = (() => {
     const message = String(issue.msg ?? "is not valid").replace(/^Value error, /, "");
     const inList = typeof index === "number" && Array.isArray(sent?.[field]);
     const value = inList ? sent[field][index] : sent?.[field];
-    if (/^not a valid domain name \(/.test(message)) {
-      // The detail in brackets is the IDNA library's ("Codepoint U+0020 at position 4"): not for people.
+    if (/^not a valid domain name\b/i.test(message)) {
+      // The API's detail is written for the JSON Schema reader (label lengths, IDNA codepoints): shorter here.
       return "This is not a valid domain name. A domain looks like example.org: letters, digits and hyphens, separated by dots.";
     }
     if (NOT_AN_EMAIL.test(message) && typeof value === "string") {
