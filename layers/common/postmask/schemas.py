@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-import idna
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -47,6 +46,8 @@ def _lower(value: object) -> object:
 
 def _domain_name(value: str) -> str:
     """Lower case, IDNA (punycode) form, syntactically a real host name."""
+    import idna  # here, not at the top: most functions never see a domain name
+
     name = value.strip().removesuffix(".")
     try:
         ascii_name = idna.encode(name, uts46=True).decode("ascii")
@@ -102,18 +103,26 @@ Destinations = Annotated[
 Note = Annotated[str, Field(max_length=500, description="Free text for you, at most 500 characters")]
 
 
-class RequestModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Model(BaseModel):
+    """Every API model. Its validator and serializer are built when first used, not when the module is imported:
+    a function builds only the few models its route needs, at its first request, and the e-mail validator is
+    imported only by a route whose model has an e-mail address."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class RequestModel(Model):
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
 
 # --- errors -----------------------------------------------------------------------------------------------
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Model):
     message: str = Field(description="What went wrong, in words a person can act on")
 
 
-class ValidationIssue(BaseModel):
+class ValidationIssue(Model):
     loc: list[str | int]
     msg: str
     type: str
@@ -126,7 +135,7 @@ class ValidationErrorBody(ErrorBody):
 # --- health -----------------------------------------------------------------------------------------------
 
 
-class Health(BaseModel):
+class Health(Model):
     status: Literal["ok"] = "ok"
 
 
@@ -144,14 +153,14 @@ class DomainUpdate(RequestModel):
     catch_all_destination: EmailStr | None = Field(description="Set an address, or null to drop unknown mail")
 
 
-class Domain(BaseModel):
+class Domain(Model):
     name: str
     created_at: Timestamp
     alias_count: int = Field(ge=0)
     catch_all_destination: str | None
 
 
-class DomainList(BaseModel):
+class DomainList(Model):
     items: list[Domain]
     next_token: str | None = Field(description="Pass as `next_token` for the next page; null on the last page")
 
@@ -198,7 +207,7 @@ class AliasUpdate(RequestModel):
         return self.model_dump(include=self.model_fields_set)
 
 
-class Alias(BaseModel):
+class Alias(Model):
     id: str
     address: str
     domain: str
@@ -215,7 +224,7 @@ class Alias(BaseModel):
     last_blocked_at: Timestamp | None
 
 
-class AliasList(BaseModel):
+class AliasList(Model):
     items: list[Alias]
     next_token: str | None = Field(description="Pass as `next_token` for the next page; null on the last page")
 
@@ -223,7 +232,7 @@ class AliasList(BaseModel):
 # --- users and tokens -------------------------------------------------------------------------------------
 
 
-class User(BaseModel):
+class User(Model):
     id: str
     email: str
     is_admin: bool
@@ -234,7 +243,7 @@ class UserCreate(RequestModel):
     email: EmailStr
 
 
-class UserCreated(BaseModel):
+class UserCreated(Model):
     user: User
     token: str = Field(description="The new user's first API token. Shown once; only its hash is stored.")
 
@@ -251,7 +260,7 @@ class TokenCreate(RequestModel):
         return value
 
 
-class TokenInfo(BaseModel):
+class TokenInfo(Model):
     id: str
     name: str
     created_at: Timestamp
@@ -259,7 +268,7 @@ class TokenInfo(BaseModel):
     expires_at: Timestamp | None
 
 
-class TokenCreated(BaseModel):
+class TokenCreated(Model):
     id: str
     name: str
     token: str = Field(description="The secret. Shown once; only its hash is stored.")
@@ -267,6 +276,6 @@ class TokenCreated(BaseModel):
     expires_at: Timestamp | None
 
 
-class TokenList(BaseModel):
+class TokenList(Model):
     items: list[TokenInfo]
     next_token: str | None
