@@ -33,6 +33,17 @@ def _size(path: Path) -> int:
     return total
 
 
+def _bytecode(path: Path) -> tuple[int, int]:
+    """(modules with compiled bytecode beside them, modules)."""
+    sources = list(path.rglob("*.py"))
+    compiled = sum(1 for source in sources if any(source.parent.glob(f"__pycache__/{source.stem}.cpython-3*.pyc")))
+    return compiled, len(sources)
+
+
+# What the python3.13 runtime provides: a copy in a layer only costs space and shadows the runtime's.
+RUNTIME_PACKAGES = ("boto3", "botocore", "jmespath", "dateutil", "urllib3", "s3transfer", "six")
+
+
 def _largest_entries(layer: Path) -> list[tuple[str, int]]:
     site = layer / "python"
     entries = [(entry.name, _size(entry) if entry.is_dir() else entry.stat().st_size) for entry in site.iterdir()]
@@ -71,6 +82,11 @@ def measure(workdir: Path) -> dict[str, Any]:
         row: dict[str, Any] = {"resource": name, "kind": resource["Type"].rsplit("::", 1)[1], "bytes": _size(artifact)}
         if row["kind"] == "LayerVersion":
             row["largest"] = _largest_entries(artifact)
+            row["compiled"], row["modules"] = _bytecode(artifact)
+            site = artifact / "python"
+            row["runtime_packages"] = [
+                name for name in RUNTIME_PACKAGES if (site / name).exists() or (site / f"{name}.py").exists()
+            ]
         rows.append(row)
     return {"build_seconds": seconds, "artifacts": rows}
 
@@ -82,7 +98,14 @@ def print_report(result: dict[str, Any], out: TextIO) -> None:
         return
     mib = 1024 * 1024
     for row in result["artifacts"]:
-        out.write(f"   {row['resource']:32} {row['kind']:14} {row['bytes'] / mib:8.2f} MiB\n")
+        size = f"{row['bytes'] / mib:8.2f} MiB" if row["bytes"] >= mib else f"{row['bytes'] / 1024:8.1f} KiB"
+        out.write(f"   {row['resource']:32} {row['kind']:14} {size}\n")
+        if "modules" in row:
+            shipped = ", ".join(row["runtime_packages"]) or "none"
+            out.write(
+                f"   {'':32} {'':14} bytecode for {row['compiled']} of {row['modules']} modules; "
+                f"the runtime's own packages in it: {shipped}\n"
+            )
         for entry, size in row.get("largest", []):
             out.write(f"   {'':32} {'':14} {size / mib:8.2f}   {entry}\n")
     out.write(f"   (sam build took {result['build_seconds']:.0f} s)\n")

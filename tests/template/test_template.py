@@ -191,10 +191,54 @@ def test_outputs_name_the_api_url_and_the_table(cfn: dict[str, Any]) -> None:
     assert {"ApiUrl", "TableName"} <= set(cfn["Outputs"])
 
 
-def test_the_common_layer_is_built_for_python313() -> None:
+def test_the_common_layer_is_built_for_python313_on_arm64_with_bytecode() -> None:
     layer = sam_template.load()["Resources"]["CommonLayer"]
-    assert layer["Metadata"]["BuildMethod"] == "python3.13"
-    assert (ROOT / layer["Properties"]["ContentUri"] / "requirements.txt").is_file()
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Metadata"]["BuildMethod"] == "makefile"  # decision 0050
+    makefile = (ROOT / layer["Properties"]["ContentUri"] / "Makefile").read_text(encoding="utf-8")
+    assert "build-CommonLayer:" in makefile
+    assert "--platform manylinux2014_aarch64" in makefile
+    assert "--python-version 3.13" in makefile
+    assert "--no-deps" in makefile
+    assert "compileall" in makefile
+
+
+# What the python3.13 runtime provides: the common layer must not ship (nor shadow) it.
+RUNTIME_PACKAGES = {"boto3", "botocore", "jmespath", "python-dateutil", "urllib3", "s3transfer", "six"}
+
+
+def _requirements(path: Path) -> dict[str, str]:
+    pinned = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        requirement = line.split("#", 1)[0].strip()
+        if requirement:
+            name, _, version = requirement.partition("==")
+            assert version, f"{requirement!r} is not pinned"
+            pinned[_normalised(name)] = version
+    return pinned
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_common_layer_lists_every_dependency_it_needs_and_none_the_runtime_has() -> None:
+    """The layer is installed with --no-deps: a dependency missing from requirements.txt is missing in Lambda."""
+    from importlib.metadata import distribution
+
+    from packaging.requirements import Requirement
+
+    listed = _requirements(ROOT / "layers" / "common" / "requirements.txt")
+    assert not set(listed) & RUNTIME_PACKAGES
+    for name, version in listed.items():
+        installed = distribution(name)
+        assert installed.version == version, f"{name}: the venv has {installed.version}, the layer pins {version}"
+        for dependency in map(Requirement, installed.requires or []):
+            if dependency.marker is not None and not dependency.marker.evaluate({"extra": ""}):
+                continue
+            needed = _normalised(dependency.name)
+            assert needed in listed or needed in RUNTIME_PACKAGES, f"{name} needs {needed}: pin it in requirements.txt"
 
 
 def test_every_handler_file_exists_and_each_folder_is_one_route() -> None:
