@@ -86,9 +86,12 @@ def _operations(cfn: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
+ALIAS = "live"  # Globals.Function.AutoPublishAlias: the API invokes each function's alias
+
+
 def _function_of(operation: dict[str, Any]) -> str:
     uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
-    found = re.search(r"\$\{(\w+)\.Arn\}", uri)
+    found = re.search(r"\$\{(\w+)\.Arn\}", uri) or re.search(rf"\$\{{(\w+)Alias{ALIAS}\}}", uri)
     assert found, uri
     return found.group(1)
 
@@ -248,3 +251,16 @@ def test_every_handler_file_exists_and_each_folder_is_one_route() -> None:
         assert module.is_file(), f"{route.key}: {module} missing"
         assert route.code_dir not in seen, f"{route.key} and {seen.get(route.code_dir)} share {route.code_dir}"
         seen[route.code_dir] = route.key
+
+
+def test_every_function_is_invoked_through_its_alias_and_snapstart_is_a_parameter(cfn: dict[str, Any]) -> None:
+    assert cfn["Parameters"]["EnableSnapStart"]["Default"] == "false"
+    for name, function in _lambda_functions(cfn).items():
+        assert function["Properties"]["SnapStart"] == {
+            "ApplyOn": {"Fn::If": ["SnapStartEnabled", "PublishedVersions", "None"]}
+        }, name
+        assert f"{name}Alias{ALIAS}" in cfn["Resources"], f"{name} has no alias {ALIAS}"
+    for operation in _operations(cfn).values():
+        assert f"Alias{ALIAS}" in operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+    scheme = cfn["Resources"]["Api"]["Properties"]["Body"]["components"]["securitySchemes"]["TokenAuthorizer"]
+    assert f"AuthorizerFunctionAlias{ALIAS}" in str(scheme["x-amazon-apigateway-authorizer"]["authorizerUri"])

@@ -85,3 +85,29 @@ def test_what_dynamodb_cannot_store_is_refused(value: Any) -> None:
 def test_a_whole_item_round_trips() -> None:
     item = {"pk": "USER#1", "sk": "ALIAS#2", "destinations": ["a@b.example"], "enabled": True, "count": 0, "x": None}
     assert _dynamo.deserialize(_dynamo.serialize(item)) == item
+
+
+@pytest.mark.parametrize("initialization", ["snap-start", "on-demand"])
+def test_with_snapstart_the_client_is_made_before_the_snapshot(
+    monkeypatch: pytest.MonkeyPatch, initialization: str
+) -> None:
+    """Lambda's runtime provides `snapshot_restore_py`; a stand-in records what the store registers with it."""
+    import importlib.util
+    import sys
+    import types
+
+    registered: list[Any] = []
+    hooks = types.ModuleType("snapshot_restore_py")
+    hooks.register_before_snapshot = registered.append  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", hooks)
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", initialization)
+
+    # A fresh copy of the module, imported as Lambda imports it while it initialises the function.
+    spec = importlib.util.spec_from_file_location("snapstart_dynamo", _dynamo.__file__)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "snapstart_dynamo", module)
+    spec.loader.exec_module(module)
+
+    assert registered == ([module.client] if initialization == "snap-start" else [])

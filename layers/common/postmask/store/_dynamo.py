@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import time
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
@@ -30,6 +31,15 @@ _TRANSACTION_ATTEMPTS = 3
 def client() -> Any:  # botocore builds the client class at run time; there is nothing static to name
     """One low-level client per container, made on first use (see postmask.aws)."""
     return aws.new_client("dynamodb")
+
+
+# With SnapStart (template parameter EnableSnapStart), Lambda initialises the function once and snapshots it:
+# make the client then, so that it is in the snapshot instead of being made after every restore. The hook
+# module exists only in Lambda's Python runtime, and is looked for only when the snapshot is being prepared.
+if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
+    from snapshot_restore_py import register_before_snapshot
+
+    register_before_snapshot(client)
 
 
 def table() -> str:
