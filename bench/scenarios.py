@@ -97,7 +97,9 @@ def authorizer_function(template: dict[str, Any] | None = None) -> str:
     """The logical id of the API's default authorizer's function."""
     api = (template or sam_template.load())["Resources"]["Api"]["Properties"]["Auth"]
     arn = api["Authorizers"][api["DefaultAuthorizer"]]["FunctionArn"]
-    return str(arn["Fn::GetAtt"][0])
+    if "Fn::GetAtt" in arn:  # !GetAtt AuthorizerFunction.Arn
+        return str(arn["Fn::GetAtt"][0])
+    return str(arn["Ref"]).split(".")[0]  # !Ref AuthorizerFunction.Alias
 
 
 def api_event(

@@ -262,5 +262,3 @@ def test_every_function_is_invoked_through_its_alias_and_snapstart_is_a_paramete
         assert f"{name}Alias{ALIAS}" in cfn["Resources"], f"{name} has no alias {ALIAS}"
     for operation in _operations(cfn).values():
         assert f"Alias{ALIAS}" in operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
-    scheme = cfn["Resources"]["Api"]["Properties"]["Body"]["components"]["securitySchemes"]["TokenAuthorizer"]
-    assert f"AuthorizerFunctionAlias{ALIAS}" in str(scheme["x-amazon-apigateway-authorizer"]["authorizerUri"])
