@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shutil
@@ -262,3 +263,54 @@ def test_every_function_is_invoked_through_its_alias_and_snapstart_is_a_paramete
         assert f"{name}Alias{ALIAS}" in cfn["Resources"], f"{name} has no alias {ALIAS}"
     for operation in _operations(cfn).values():
         assert f"Alias{ALIAS}" in operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+
+
+def _invokers_missing_the_alias(cfn: dict[str, Any]) -> list[str]:
+    """Permissions that let a service invoke a function unqualified while its EventInvokeConfig (retries, where
+    failures go) is set on a qualifier: such invocations get Lambda's defaults, with no failure destination."""
+    configured = {
+        config["Properties"]["FunctionName"]["Ref"]: config["Properties"]["Qualifier"]
+        for config in cfn["Resources"].values()
+        if config["Type"] == "AWS::Lambda::EventInvokeConfig"
+    }
+    wrong = []
+    for name, permission in cfn["Resources"].items():
+        if permission["Type"] != "AWS::Lambda::Permission":
+            continue
+        target = permission["Properties"]["FunctionName"]
+        function = target.get("Ref") or target.get("Fn::GetAtt", [None])[0]
+        if function in configured and target != {"Ref": f"{function}Alias{configured[function]}"}:
+            wrong.append(f"{name} lets {permission['Properties']['Principal']} invoke {function} unqualified")
+    return wrong
+
+
+def test_asynchronous_invokers_invoke_the_alias_their_retries_and_failure_destination_are_set_on(
+    cfn: dict[str, Any],
+) -> None:
+    assert _invokers_missing_the_alias(cfn) == [], (
+        "invoke the function's alias instead (`!Ref <Function>.Alias` in the permission and the invoker)"
+    )
+
+
+def test_an_invoker_of_the_unqualified_function_would_be_caught() -> None:
+    template = copy.deepcopy(sam_template.load())
+    template["Resources"]["AsyncFunction"] = {
+        "Type": "AWS::Serverless::Function",
+        "Properties": {
+            "CodeUri": "functions/health/",
+            "Handler": "app.lambda_handler",
+            "EventInvokeConfig": {"MaximumRetryAttempts": 2},
+        },
+    }
+    permission = {"Action": "lambda:InvokeFunction", "Principal": "ses.amazonaws.com"}
+    template["Resources"]["Unqualified"] = {
+        "Type": "AWS::Lambda::Permission",
+        "Properties": {**permission, "FunctionName": {"Fn::GetAtt": ["AsyncFunction", "Arn"]}},
+    }
+    template["Resources"]["Qualified"] = {
+        "Type": "AWS::Lambda::Permission",
+        "Properties": {**permission, "FunctionName": {"Ref": "AsyncFunction.Alias"}},
+    }
+    assert _invokers_missing_the_alias(transformed(template)) == [
+        "Unqualified lets ses.amazonaws.com invoke AsyncFunction unqualified"
+    ]
