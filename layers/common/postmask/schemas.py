@@ -112,7 +112,7 @@ class Model(BaseModel):
 
 
 class RequestModel(Model):
-    model_config = ConfigDict(defer_build=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
 
 # --- errors -----------------------------------------------------------------------------------------------
