@@ -258,9 +258,10 @@ def test_every_function_is_invoked_through_its_alias_and_snapstart_is_a_paramete
     assert cfn["Parameters"]["EnableSnapStart"]["Default"] == "false"
     for name, function in _lambda_functions(cfn).items():
         assert function["Properties"]["SnapStart"] == {
-            "ApplyOn": {"Fn::If": ["SnapStartEnabled", "PublishedVersions", "None"]}
+            "ApplyOn": {"Fn::FindInMap": ["SnapStart", {"Ref": "EnableSnapStart"}, "ApplyOn"]}
         }, name
         assert f"{name}Alias{ALIAS}" in cfn["Resources"], f"{name} has no alias {ALIAS}"
+    assert cfn["Mappings"]["SnapStart"] == {"true": {"ApplyOn": "PublishedVersions"}, "false": {"ApplyOn": "None"}}
     for operation in _operations(cfn).values():
         assert f"Alias{ALIAS}" in operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
 
