@@ -312,6 +312,5 @@ def test_an_invoker_of_the_unqualified_function_would_be_caught() -> None:
         "Type": "AWS::Lambda::Permission",
         "Properties": {**permission, "FunctionName": {"Ref": "AsyncFunction.Alias"}},
     }
-    assert _invokers_missing_the_alias(transformed(template)) == [
-        "Unqualified lets ses.amazonaws.com invoke AsyncFunction unqualified"
-    ]
+    caught = [entry for entry in _invokers_missing_the_alias(transformed(template)) if "AsyncFunction" in entry]
+    assert caught == ["Unqualified lets ses.amazonaws.com invoke AsyncFunction unqualified"]
