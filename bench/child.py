@@ -11,8 +11,8 @@ events of SPEC served one after the other, the first one cold.
 Results go to RESULT_FD: one byte as soon as the first response is back (the benchmark's wall clock stops),
 then one JSON object: `init_ms` (imports and module-level work), `first_ms` (the first request), `warm_ms`
 (the others), the same in CPU time (`init_cpu_ms`, `first_cpu_ms`), each response's status, the process's
-peak resident memory and, when SPEC asks for it, the peak of Python allocations during the first request
-(tracemalloc). The function's own output (its logs) goes to stdout and stderr, as in Lambda.
+peak resident memory and, when SPEC names one (`trace_request`), the peak of Python allocations during that
+request (tracemalloc). The function's own output (its logs) goes to stdout and stderr, as in Lambda.
 
 It imports nothing from the project (no `local`, no `postmask`): a real runtime would not have them loaded.
 """
@@ -59,10 +59,9 @@ def main() -> None:
     initialised, initialised_cpu = time.perf_counter(), time.process_time()
 
     out = os.fdopen(result_fd, "w")
-    if spec.get("trace_memory"):
+    traced = spec.get("trace_request")  # the request whose Python allocations are traced, if any
+    if traced is not None:
         import tracemalloc
-
-        tracemalloc.start()
     timings: list[float] = []
     statuses: list[int] = []
     for number, event in enumerate(spec["events"]):
@@ -70,13 +69,17 @@ def main() -> None:
             trace = os.urandom(16).hex()
             os.environ["_X_AMZN_TRACE_ID"] = f"Root=1-{trace[:8]}-{trace[8:]};Parent={trace[:16]};Sampled=1"
         context = Context(spec["function_name"], spec["memory_mb"], f"bench-{number}")
+        if number == traced:
+            tracemalloc.start()
         started = time.perf_counter()
         result = handler(event, context)
         timings.append((time.perf_counter() - started) * 1000)
         statuses.append(_status(result))
+        if number == traced:
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
         if not number:
             first_cpu = time.process_time()
-            peak = tracemalloc.get_traced_memory()[1] if spec.get("trace_memory") else None
             out.write("1")  # the first response is back: the benchmark stops its wall clock
             out.flush()
 
@@ -90,7 +93,7 @@ def main() -> None:
         "first_cpu_ms": (first_cpu - initialised_cpu) * 1000,
         "warm_ms": timings[1:],
         "statuses": statuses,
-        "peak_traced_bytes": peak,
+        "peak_traced_bytes": peak if traced is not None else None,
         "max_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,  # Linux counts in KiB
     }
     with out:

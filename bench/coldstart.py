@@ -76,9 +76,15 @@ class ChildRun:
 
 
 def run_child(
-    spec: FunctionSpec, events: list[dict[str, Any]], workdir: Path, xray: XRaySink, *, trace_memory: bool = False
+    spec: FunctionSpec,
+    events: list[dict[str, Any]],
+    workdir: Path,
+    xray: XRaySink,
+    *,
+    trace_request: int | None = None,
 ) -> ChildRun:
-    """Start `spec` cold in a new process and serve `events` in order."""
+    """Start `spec` cold in a new process and serve `events` in order; with `trace_request`, the peak of Python
+    allocations during that request."""
     spec_file = workdir / f"spec-{spec.name}-{time.monotonic_ns()}.json"
     spec_file.write_text(
         json.dumps(
@@ -89,7 +95,7 @@ def run_child(
                 "function_name": spec.env["AWS_LAMBDA_FUNCTION_NAME"],
                 "memory_mb": spec.memory_mb,
                 "events": events,
-                "trace_memory": trace_memory,
+                "trace_request": trace_request,
             }
         ),
         encoding="utf-8",
