@@ -85,6 +85,7 @@ class Scenario:
     make: MakeInvocation  # seeds what this one request needs (a fresh alias to delete...) and builds it
     promised: Counter[str] | None  # DynamoDB operation -> calls; None: nobody has promised anything
     route_key: str | None  # None: the authorizer
+    declared: bool = True  # False: the plain request of a route nobody wrote a scenario for
 
     def function(self, template: dict[str, Any] | None = None) -> str:
         """The logical id of the function this scenario invokes."""
@@ -278,7 +279,7 @@ def _default(route: sam_template.Route, template: dict[str, Any]) -> Scenario:
     def make(world: World) -> Invocation:
         return api_event(route.key, path, None if route.public else world.alice)
 
-    return Scenario(route.key, make, None if may_call else Counter(), route.key)
+    return Scenario(route.key, make, None if may_call else Counter(), route.key, declared=False)
 
 
 def scenarios(template: dict[str, Any] | None = None) -> list[Scenario]:

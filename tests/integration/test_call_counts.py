@@ -24,7 +24,10 @@ def test_a_request_makes_exactly_the_promised_calls(table: str, scenario: Scenar
     with CallRecorder(_dynamo.client()) as recorded:
         status = invoke(invocation)
 
-    assert 200 <= status < 300, f"{scenario.name} answered {status}: the count would not be the one promised"
+    if scenario.declared:
+        assert 200 <= status < 300, f"{scenario.name} answered {status}: the count would not be the one promised"
+    else:  # a plain GET of a route nobody wrote a scenario for (a static asset may well be a 404)
+        assert status < 500, f"{scenario.name} answered {status}"
     assert dict(recorded.counts()) == dict(scenario.promised)
     assert len(recorded.calls) <= MAX_CALLS_PER_REQUEST
 
