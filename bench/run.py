@@ -141,7 +141,10 @@ def cold_and_warm(all_scenarios: list[Scenario], lab: Lab, *, rounds: int, warm:
                 "best_ratio": function["cold_best_ms"] / floor["cold_best_ms"],
                 "cpu_ratio": function["cold_cpu_ms"] / floor["cold_cpu_ms"],
                 "wall_ratio": function["wall_ms"] / floor["wall_ms"],
-                "warm_ratio": function["warm_median_ms"] / floor["warm_median_ms"],
+                # A floor that makes no call takes microseconds: a ratio to it says nothing.
+                "warm_ratio": function["warm_median_ms"] / floor["warm_median_ms"]
+                if floor["warm_median_ms"] >= 0.5
+                else math.nan,
                 "warm_overhead_ms": function["warm_median_ms"] - floor["warm_median_ms"],
                 "stderr": stderr[:10],
             }
@@ -154,6 +157,10 @@ def cold_and_warm(all_scenarios: list[Scenario], lab: Lab, *, rounds: int, warm:
 
 def _ms(value: float) -> str:
     return "-" if math.isnan(value) else f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+
+
+def _ratio(value: float) -> str:
+    return "     -" if math.isnan(value) else f"{value:>5.2f}x"
 
 
 def _counts(counts: dict[str, int] | None) -> str:
@@ -204,7 +211,7 @@ def print_report(results: dict[str, Any]) -> None:
             fn, fl = row["function_ms"], row["floor_ms"]
             out.write(
                 f"   {row['function']:26} {_ms(fn['warm_median_ms']):>6} {_ms(fn['warm_p99_ms']):>6} "
-                f"{_ms(fl['warm_median_ms']):>6} {_ms(fl['warm_p99_ms']):>6} {row['warm_ratio']:>5.2f}x "
+                f"{_ms(fl['warm_median_ms']):>6} {_ms(fl['warm_p99_ms']):>6} {_ratio(row['warm_ratio'])} "
                 f"{_ms(row['warm_overhead_ms']):>6}\n"
             )
         noisy = {row["function"]: row["stderr"] for row in results["cold"] if row["stderr"]}
@@ -217,6 +224,17 @@ def print_report(results: dict[str, Any]) -> None:
 
 
 # --- main ------------------------------------------------------------------------------------------------------
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN (a figure that could not be taken) as null: JSON has no NaN."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -283,6 +301,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             results["sizes"] = sizes.measure(workdir)
     results["meta"]["seconds"] = time.monotonic() - started
     results["meta"]["load_after"] = " ".join(f"{load:.1f}" for load in os.getloadavg())
-    args.output.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    args.output.write_text(json.dumps(_json_safe(results), indent=2, default=str) + "\n", encoding="utf-8")
     print_report(results)
     return 0
