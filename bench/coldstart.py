@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -113,11 +114,18 @@ def run_child(
             stderr=stderr,
         )
         os.close(write_end)
-        with os.fdopen(read_end, "rb") as results:
-            first = results.read(1)  # the child writes one byte as soon as its first response is back
-            wall_ms = (time.perf_counter() - started) * 1000
-            report = results.read()
-        process.wait(timeout=_CHILD_TIMEOUT_SECONDS)
+        try:
+            with os.fdopen(read_end, "rb") as results:
+                _wait_readable(results, process)
+                first = results.read(1)  # the child writes one byte as soon as its first response is back
+                wall_ms = (time.perf_counter() - started) * 1000
+                _wait_readable(results, process)
+                report = results.read()
+            process.wait(timeout=_CHILD_TIMEOUT_SECONDS)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
         stderr.seek(0)
         errors = stderr.read().decode("utf-8", errors="replace")
     spec_file.unlink()
@@ -137,6 +145,13 @@ def run_child(
         peak_traced_bytes=data["peak_traced_bytes"],
         stderr=[line for line in errors.splitlines() if line.strip()],
     )
+
+
+def _wait_readable(pipe: Any, process: subprocess.Popen[bytes]) -> None:
+    """Wait for the child's next result (or its exit); a child that hangs is an error, not a stuck benchmark."""
+    ready, _, _ = select.select([pipe], [], [], _CHILD_TIMEOUT_SECONDS)
+    if not ready:
+        raise TimeoutError(f"the child process {process.pid} gave no result in {_CHILD_TIMEOUT_SECONDS} s")
 
 
 def dry_run(invocation: Invocation) -> list[dict[str, Any]]:
