@@ -36,7 +36,6 @@ class FunctionSpec:
     sys_path: tuple[str, ...]
     env: dict[str, str]
     memory_mb: int
-    dynamodb_actions: frozenset[str]  # what its IAM policies allow on the table
 
 
 def _normalised(name: str) -> str:
@@ -202,7 +201,6 @@ def function_spec(
         sys_path=tuple(path),
         env=env,
         memory_mb=memory,
-        dynamodb_actions=dynamodb_actions(props),
     )
 
 
