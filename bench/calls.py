@@ -1,13 +1,16 @@
-"""The DynamoDB calls a request makes, seen through botocore's event hooks on the store's own client.
+"""The AWS calls a request makes, as botocore sees them.
 
-`CallRecorder` registers on `before-call.dynamodb` (every operation of that client) and keeps each call's
-operation and parameters, and on `after-call.dynamodb` what moto says it cost (bench/moto_server.py). With
-`execute_writes=False` it answers writes itself instead of sending them: a dry run whose recorded calls the
-floor (bench/floor/app.py) then makes for real, so that they succeed exactly as the function's did.
+`CallRecorder` counts the DynamoDB calls of the store's client through botocore's event hooks
+(`before-call.dynamodb`, and `after-call.dynamodb` for what moto says each cost, bench/moto_server.py).
+
+`DryRun` records every call of every client in the process, with its parameters, for the floor
+(bench/floor/app.py) to make the same calls: DynamoDB writes are answered without being sent, so that when
+the floor makes them for real they succeed exactly as the function's would have.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,8 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from botocore import xform_name
-from botocore.awsrequest import AWSResponse
-from botocore.compat import HTTPHeaders
+from botocore.client import BaseClient
 
 from bench.moto_server import SERVER_TIME_HEADER
 
@@ -33,12 +35,38 @@ class Call:
         return {"service": self.service, "method": xform_name(self.operation), "params": self.params}
 
 
+class DryRun:
+    """`with DryRun() as calls:` every AWS call made inside the block, by any client, DynamoDB writes unsent."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self._original: Any = None
+
+    def __enter__(self) -> DryRun:
+        self._original = original = BaseClient._make_api_call  # type: ignore[attr-defined]
+        calls = self.calls
+
+        def record(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+            service = client.meta.service_model.service_name
+            calls.append(Call(service, operation_name, copy.deepcopy(api_params)))
+            if service == "dynamodb" and operation_name in WRITE_OPERATIONS:
+                return {}  # what TransactWriteItems answers; left for the floor to make
+            return original(client, operation_name, api_params)
+
+        BaseClient._make_api_call = record  # type: ignore[attr-defined]
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        BaseClient._make_api_call = self._original  # type: ignore[attr-defined]
+
+
 @dataclass
 class CallRecorder:
     """`with CallRecorder(client) as recorded:` every call `client` makes inside the block."""
 
     client: Any
-    execute_writes: bool = True
     calls: list[Call] = field(default_factory=list)
     server_ms: list[float] = field(default_factory=list)  # moto's time per call sent
     responses: list[dict[str, Any]] = field(default_factory=list)
@@ -59,15 +87,8 @@ class CallRecorder:
     def counts(self) -> Counter[str]:
         return Counter(call.operation for call in self.calls)
 
-    def _before_call(self, model: Any, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
-        body = params.get("body") or b"{}"
-        self.calls.append(Call("dynamodb", model.name, json.loads(body)))
-        if self.execute_writes or model.name not in WRITE_OPERATIONS:
-            return None
-        # Answered here, not sent: the write stays undone for the floor to make.
-        return AWSResponse(params.get("url", ""), 200, HTTPHeaders(), None), {
-            "ResponseMetadata": {"HTTPStatusCode": 200}
-        }
+    def _before_call(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        self.calls.append(Call("dynamodb", model.name, json.loads(params.get("body") or b"{}")))
 
     def _after_call(self, http_response: Any, parsed: dict[str, Any], **_: Any) -> None:
         self.responses.append(parsed)

@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.calls import CallRecorder
+from bench.calls import DryRun
 from bench.lambda_env import FunctionSpec
 from bench.scenarios import Invocation, Scenario, World, invoke
-from postmask.store import _dynamo
 
 CHILD = Path(__file__).resolve().parent / "child.py"
 FLOOR_DIR = Path(__file__).resolve().parent / "floor"
@@ -155,8 +154,8 @@ def _wait_readable(pipe: Any, process: subprocess.Popen[bytes]) -> None:
 
 
 def dry_run(invocation: Invocation) -> list[dict[str, Any]]:
-    """The calls the function makes for `invocation`, its writes answered without being made (bench/calls.py)."""
-    with CallRecorder(_dynamo.client(), execute_writes=False) as recorded:
+    """The calls the function makes for `invocation`, its DynamoDB writes answered without being made."""
+    with DryRun() as recorded:
         invoke(invocation)
     return [call.as_floor_call() for call in recorded.calls]
 
