@@ -23,6 +23,7 @@ help:
 	@echo "make build      sam build"
 	@echo "make deploy     sam deploy (GUIDED=1 the first time)"
 	@echo "make admin EMAIL=you@example.org   create the first admin of a deployed stack"
+	@echo "make bench      benchmarks: cold start vs floor, warm, DynamoDB calls, list scaling, sizes"
 
 $(STAMP): requirements-dev.txt layers/common/requirements.txt layers/web/requirements.txt
 	@if [ ! -x $(PY) ]; then \
@@ -77,6 +78,10 @@ chromium:
 admin: $(STAMP)
 	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=you@example.org [STACK=postmask]" >&2; exit 2; }
 	PYTHONPATH=layers/common $(PY) -m scripts.admin --email "$(EMAIL)" --stack "$(or $(STACK),postmask)"
+
+# Prints a table and writes bench/results.json; `$(PY) -m bench --help` for a shorter run.
+bench: $(STAMP)
+	$(PY) -m bench
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -32,7 +32,7 @@ for name, value in {
 }.items():
     os.environ.setdefault(name, value)
 
-from botocore.awsrequest import AWSResponse  # noqa: E402
+from botocore.awsrequest import AWSResponse, HTTPHeaders  # noqa: E402
 
 from postmask import ses  # noqa: E402
 from postmask.mail import inbox  # noqa: E402
@@ -67,7 +67,9 @@ class _Served(io.RawIOBase):
 
 def _serve_s3(message: bytes) -> None:
     def answer(request: Any, **_: Any) -> AWSResponse:
-        headers = {"Content-Length": str(len(message)), "Content-Type": "message/rfc822"}
+        headers = HTTPHeaders()
+        headers["Content-Length"] = str(len(message))
+        headers["Content-Type"] = "message/rfc822"
         return AWSResponse(request.url, 200, headers, _Served(memoryview(message)))
 
     inbox.s3().meta.events.register("before-send.s3.GetObject", answer)
@@ -79,7 +81,7 @@ def _answer_ses(client: Any) -> None:
         if hasattr(body, "read"):
             while body.read(_BLOCK):  # what urllib3 does with a file-like body
                 pass
-        return AWSResponse(request.url, 200, {}, _Served(memoryview(b'{"MessageId": "bench"}')))
+        return AWSResponse(request.url, 200, HTTPHeaders(), _Served(memoryview(b'{"MessageId": "bench"}')))
 
     client.meta.events.register("before-send.sesv2.SendEmail", answer)
 

@@ -39,6 +39,7 @@ def test_function_environments_are_the_templates_with_local_names(aws: None) -> 
         "POWERTOOLS_LOG_LEVEL": "DEBUG",
         "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
         "AWS_ENDPOINT_URL_DYNAMODB": "",
+        "PYDANTIC_DISABLE_PLUGINS": "__all__",
     }
 
 

@@ -91,7 +91,7 @@ def test_the_receipt_rule_stores_to_s3_before_it_invokes_the_forwarder_asynchron
     rule = props("ForwardRule")["Rule"]
     first, second = rule["Actions"]
     assert first["S3Action"]["BucketName"] == {"Ref": "MailBucket"}
-    assert second["LambdaAction"]["FunctionArn"] == {"Fn::GetAtt": ["ForwarderFunction", "Arn"]}
+    assert second["LambdaAction"]["FunctionArn"] == {"Ref": "ForwarderFunction.Alias"}
     assert second["LambdaAction"]["InvocationType"] == "Event"
     assert rule["ScanEnabled"] is True  # the spam and virus verdicts the forwarder blocks on
     assert rule["Enabled"] is True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shutil
@@ -94,9 +95,12 @@ def _operations(cfn: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
+ALIAS = "live"  # Globals.Function.AutoPublishAlias: the API invokes each function's alias
+
+
 def _function_of(operation: dict[str, Any]) -> str:
     uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
-    found = re.search(r"\$\{(\w+)\.Arn\}", uri)
+    found = re.search(r"\$\{(\w+)\.Arn\}", uri) or re.search(rf"\$\{{(\w+)Alias{ALIAS}\}}", uri)
     assert found, uri
     return found.group(1)
 
@@ -201,10 +205,54 @@ def test_outputs_name_the_api_url_and_the_table(cfn: dict[str, Any]) -> None:
     assert {"ApiUrl", "TableName"} <= set(cfn["Outputs"])
 
 
-def test_the_common_layer_is_built_for_python313() -> None:
+def test_the_common_layer_is_built_for_python313_on_arm64_with_bytecode() -> None:
     layer = sam_template.load()["Resources"]["CommonLayer"]
-    assert layer["Metadata"]["BuildMethod"] == "python3.13"
-    assert (ROOT / layer["Properties"]["ContentUri"] / "requirements.txt").is_file()
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Metadata"]["BuildMethod"] == "makefile"  # decision 0050
+    makefile = (ROOT / layer["Properties"]["ContentUri"] / "Makefile").read_text(encoding="utf-8")
+    assert "build-CommonLayer:" in makefile
+    assert "--platform manylinux2014_aarch64" in makefile
+    assert "--python-version 3.13" in makefile
+    assert "--no-deps" in makefile
+    assert "compileall" in makefile
+
+
+# What the python3.13 runtime provides: the common layer must not ship (nor shadow) it.
+RUNTIME_PACKAGES = {"boto3", "botocore", "jmespath", "python-dateutil", "urllib3", "s3transfer", "six"}
+
+
+def _requirements(path: Path) -> dict[str, str]:
+    pinned = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        requirement = line.split("#", 1)[0].strip()
+        if requirement:
+            name, _, version = requirement.partition("==")
+            assert version, f"{requirement!r} is not pinned"
+            pinned[_normalised(name)] = version
+    return pinned
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_common_layer_lists_every_dependency_it_needs_and_none_the_runtime_has() -> None:
+    """The layer is installed with --no-deps: a dependency missing from requirements.txt is missing in Lambda."""
+    from importlib.metadata import distribution
+
+    from packaging.requirements import Requirement
+
+    listed = _requirements(ROOT / "layers" / "common" / "requirements.txt")
+    assert not set(listed) & RUNTIME_PACKAGES
+    for name, version in listed.items():
+        installed = distribution(name)
+        assert installed.version == version, f"{name}: the venv has {installed.version}, the layer pins {version}"
+        for dependency in map(Requirement, installed.requires or []):
+            if dependency.marker is not None and not dependency.marker.evaluate({"extra": ""}):
+                continue
+            needed = _normalised(dependency.name)
+            assert needed in listed or needed in RUNTIME_PACKAGES, f"{name} needs {needed}: pin it in requirements.txt"
 
 
 def test_every_handler_file_exists_and_each_folder_is_one_route() -> None:
@@ -216,3 +264,89 @@ def test_every_handler_file_exists_and_each_folder_is_one_route() -> None:
         assert module.is_file(), f"{route.key}: {module} missing"
         assert route.code_dir not in seen, f"{route.key} and {seen.get(route.code_dir)} share {route.code_dir}"
         seen[route.code_dir] = route.key
+
+
+def test_every_function_is_invoked_through_its_alias_and_snapstart_is_a_parameter(cfn: dict[str, Any]) -> None:
+    assert cfn["Parameters"]["EnableSnapStart"]["Default"] == "false"
+    for name, function in _lambda_functions(cfn).items():
+        assert function["Properties"]["SnapStart"] == {
+            "ApplyOn": {"Fn::FindInMap": ["SnapStart", {"Ref": "EnableSnapStart"}, "ApplyOn"]}
+        }, name
+        assert f"{name}Alias{ALIAS}" in cfn["Resources"], f"{name} has no alias {ALIAS}"
+    assert cfn["Mappings"]["SnapStart"] == {"true": {"ApplyOn": "PublishedVersions"}, "false": {"ApplyOn": "None"}}
+    uris = _integration_uris(cfn["Resources"]["Api"]["Properties"]["Body"])
+    assert len(uris) >= len(CONTRACT_ROUTES)
+    assert [uri for uri in uris if f"Alias{ALIAS}" not in uri] == []
+
+
+def _subs(node: Any) -> list[str]:
+    """The `Fn::Sub` strings in a value, also inside an `Fn::If` (a route behind a feature switch)."""
+    if isinstance(node, dict):
+        if "Fn::Sub" in node:
+            return [node["Fn::Sub"]]
+        return [sub for value in node.values() for sub in _subs(value)]
+    if isinstance(node, list):
+        return [sub for item in node for sub in _subs(item)]
+    return []
+
+
+def _integration_uris(node: Any) -> list[str]:
+    """Every route integration's URI in the API's OpenAPI body, wherever it sits (a conditional route's
+    operation is inside an Fn::If)."""
+    if isinstance(node, list):
+        return [uri for item in node for uri in _integration_uris(item)]
+    if not isinstance(node, dict):
+        return []
+    if "x-amazon-apigateway-integration" in node:
+        return _subs(node["x-amazon-apigateway-integration"]["uri"])
+    return [uri for value in node.values() for uri in _integration_uris(value)]
+
+
+def _invokers_missing_the_alias(cfn: dict[str, Any]) -> list[str]:
+    """Permissions that let a service invoke a function unqualified while its EventInvokeConfig (retries, where
+    failures go) is set on a qualifier: such invocations get Lambda's defaults, with no failure destination."""
+    configured = {
+        config["Properties"]["FunctionName"]["Ref"]: config["Properties"]["Qualifier"]
+        for config in cfn["Resources"].values()
+        if config["Type"] == "AWS::Lambda::EventInvokeConfig"
+    }
+    wrong = []
+    for name, permission in cfn["Resources"].items():
+        if permission["Type"] != "AWS::Lambda::Permission":
+            continue
+        target = permission["Properties"]["FunctionName"]
+        function = target.get("Ref") or target.get("Fn::GetAtt", [None])[0]
+        if function in configured and target != {"Ref": f"{function}Alias{configured[function]}"}:
+            wrong.append(f"{name} lets {permission['Properties']['Principal']} invoke {function} unqualified")
+    return wrong
+
+
+def test_asynchronous_invokers_invoke_the_alias_their_retries_and_failure_destination_are_set_on(
+    cfn: dict[str, Any],
+) -> None:
+    assert _invokers_missing_the_alias(cfn) == [], (
+        "invoke the function's alias instead (`!Ref <Function>.Alias` in the permission and the invoker)"
+    )
+
+
+def test_an_invoker_of_the_unqualified_function_would_be_caught() -> None:
+    template = copy.deepcopy(sam_template.load())
+    template["Resources"]["AsyncFunction"] = {
+        "Type": "AWS::Serverless::Function",
+        "Properties": {
+            "CodeUri": "functions/health/",
+            "Handler": "app.lambda_handler",
+            "EventInvokeConfig": {"MaximumRetryAttempts": 2},
+        },
+    }
+    permission = {"Action": "lambda:InvokeFunction", "Principal": "ses.amazonaws.com"}
+    template["Resources"]["Unqualified"] = {
+        "Type": "AWS::Lambda::Permission",
+        "Properties": {**permission, "FunctionName": {"Fn::GetAtt": ["AsyncFunction", "Arn"]}},
+    }
+    template["Resources"]["Qualified"] = {
+        "Type": "AWS::Lambda::Permission",
+        "Properties": {**permission, "FunctionName": {"Ref": "AsyncFunction.Alias"}},
+    }
+    caught = [entry for entry in _invokers_missing_the_alias(transformed(template)) if "AsyncFunction" in entry]
+    assert caught == ["Unqualified lets ses.amazonaws.com invoke AsyncFunction unqualified"]

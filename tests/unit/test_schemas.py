@@ -58,3 +58,22 @@ def test_patch_document_does_not_advertise_null_for_required_fields() -> None:
     schema = AliasUpdate.model_json_schema()
     assert "anyOf" not in schema["properties"]["note"]
     assert {"type": "null"} in schema["properties"]["expires_at"]["anyOf"]
+
+
+def test_every_model_builds_its_validator_on_first_use() -> None:
+    """A model built at import costs every function's cold start, whether its route uses the model or not."""
+    import inspect
+
+    from pydantic import BaseModel
+
+    from postmask import schemas
+
+    models = [
+        model
+        for model in vars(schemas).values()
+        if inspect.isclass(model) and issubclass(model, BaseModel) and model.__module__ == schemas.__name__
+    ]
+    assert len(models) > 10
+    eager = [model.__name__ for model in models if not model.model_config.get("defer_build")]
+    assert eager == [], "derive these from schemas.Model, not pydantic's BaseModel"
+    assert schemas.AliasCreate.model_config.get("extra") == "forbid"

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
-import idna
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -76,6 +75,8 @@ def _domain_name(value: str) -> str:
     if len(name) > MAX_DOMAIN_NAME_LENGTH:  # the documented maxLength, before any conversion
         raise ValueError(f"not a valid domain name: {MAX_DOMAIN_NAME_LENGTH} characters at most")
     if not name.isascii():
+        import idna  # here, not at the top: most functions never see a domain name
+
         try:
             name = idna.encode(name, uts46=True).decode("ascii")
         except (idna.IDNAError, UnicodeError) as exc:
@@ -141,7 +142,15 @@ Destinations = Annotated[
 Note = Annotated[str, Field(max_length=500, description="Free text for you, at most 500 characters")]
 
 
-class RequestModel(BaseModel):
+class Model(BaseModel):
+    """Every API model. Its validator and serializer are built when first used, not when the module is imported:
+    a function builds only the few models its route needs, at its first request, and the e-mail validator is
+    imported only by a route whose model has an e-mail address."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class RequestModel(Model):
     # Their booleans are declared StrictBool: JSON has true and false, and pydantic alone also takes 0, 1, "yes".
     model_config = ConfigDict(extra="forbid")
 
@@ -149,11 +158,11 @@ class RequestModel(BaseModel):
 # --- errors -----------------------------------------------------------------------------------------------
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Model):
     message: str = Field(description="What went wrong, in words a person can act on")
 
 
-class ValidationIssue(BaseModel):
+class ValidationIssue(Model):
     loc: list[str | int]
     msg: str
     type: str
@@ -166,7 +175,7 @@ class ValidationErrorBody(ErrorBody):
 # --- health -----------------------------------------------------------------------------------------------
 
 
-class Health(BaseModel):
+class Health(Model):
     status: Literal["ok"] = "ok"
 
 
@@ -187,14 +196,14 @@ class DomainUpdate(RequestModel):
 VerificationStatus = Literal["pending", "verified", "failed"]
 
 
-class DomainVerification(BaseModel):
+class DomainVerification(Model):
     status: VerificationStatus = Field(
         description="Amazon SES's verdict on the domain's DKIM records: `verified` once they resolve; mail is "
         "forwarded only from a verified domain"
     )
 
 
-class DnsRecord(BaseModel):
+class DnsRecord(Model):
     type: Literal["MX", "TXT", "CNAME"]
     name: str = Field(description="The fully qualified name to publish the record at", examples=["alice.example"])
     value: str
@@ -205,7 +214,7 @@ class DnsRecord(BaseModel):
     purpose: str = Field(description="What the record is for, in plain words")
 
 
-class Domain(BaseModel):
+class Domain(Model):
     name: str
     created_at: Timestamp
     alias_count: int = Field(ge=0)
@@ -216,7 +225,7 @@ class Domain(BaseModel):
     )
 
 
-class DomainList(BaseModel):
+class DomainList(Model):
     items: list[Domain]
     next_token: str | None = Field(description="Pass as `next_token` for the next page; null on the last page")
 
@@ -264,7 +273,7 @@ class AliasUpdate(RequestModel):
         return self.model_dump(include=self.model_fields_set)
 
 
-class Alias(BaseModel):
+class Alias(Model):
     id: str
     address: str
     domain: str
@@ -281,7 +290,7 @@ class Alias(BaseModel):
     last_blocked_at: Timestamp | None
 
 
-class AliasList(BaseModel):
+class AliasList(Model):
     items: list[Alias]
     next_token: str | None = Field(description="Pass as `next_token` for the next page; null on the last page")
 
@@ -289,7 +298,7 @@ class AliasList(BaseModel):
 # --- users and tokens -------------------------------------------------------------------------------------
 
 
-class User(BaseModel):
+class User(Model):
     id: str
     email: str
     is_admin: bool
@@ -300,7 +309,7 @@ class UserCreate(RequestModel):
     email: Email
 
 
-class UserCreated(BaseModel):
+class UserCreated(Model):
     user: User
     token: str = Field(description="The new user's first API token. Shown once; only its hash is stored.")
 
@@ -328,7 +337,7 @@ class TokenCreate(RequestModel):
         return value
 
 
-class TokenInfo(BaseModel):
+class TokenInfo(Model):
     id: str
     name: str
     created_at: Timestamp
@@ -336,7 +345,7 @@ class TokenInfo(BaseModel):
     expires_at: Timestamp | None
 
 
-class TokenCreated(BaseModel):
+class TokenCreated(Model):
     id: str
     name: str
     token: str = Field(description="The secret. Shown once; only its hash is stored.")
@@ -344,6 +353,6 @@ class TokenCreated(BaseModel):
     expires_at: Timestamp | None
 
 
-class TokenList(BaseModel):
+class TokenList(Model):
     items: list[TokenInfo]
     next_token: str | None

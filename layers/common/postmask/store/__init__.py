@@ -24,8 +24,11 @@ Ids are ULID-shaped (time first), so `ALIAS#…` sort keys are in creation order
 `Query` with `ScanIndexForward=False`. A token's secret reads `pm_<user_id>_<token_id>_<random>`: the
 authorizer finds the token item with one `GetItem` and compares hashes in constant time.
 
-Access patterns and their cost (the benchmarks hold the code to these):
+Access patterns and their cost (tests/integration/test_call_counts.py and `make bench` hold the code to these):
 - get one domain / alias / token / user: 1 `GetItem` on the caller's partition;
+- the authorizer: 1 `GetItem` of the token, and at most once per TOKEN_LAST_USED_RESOLUTION_SECONDS a
+  `TransactWriteItems` for its last_used_at; a token's revocation, like an alias's change, reads then writes;
+  a domain's catch-all is 1 transaction then 1 `GetItem` for the answer;
 - list domains / aliases / tokens: 1 `Query` (filters may need a few more pages, see `_dynamo.query_page`);
 - create domain / alias / user: 1 `TransactWriteItems` (item + marker(s) + `alias_count`), conditional,
   so uniqueness and ownership hold under concurrent requests;

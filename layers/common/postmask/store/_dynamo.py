@@ -5,22 +5,21 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from postmask import aws
 from postmask.errors import InvalidNextToken
 from postmask.settings import get_settings
 
 Item = dict[str, Any]
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 # A filtered list reads at most this many DynamoDB pages per request, then returns what it found with a
 # next_token: a page can hold fewer than `limit` items while more follow, the cost of a request stays bounded.
@@ -30,10 +29,17 @@ _TRANSACTION_ATTEMPTS = 3
 
 @cache
 def client() -> Any:  # botocore builds the client class at run time; there is nothing static to name
-    """One low-level client per container, made on first use (a `resource` costs more to import and create)."""
-    import boto3
+    """One low-level client per container, made on first use (see postmask.aws)."""
+    return aws.new_client("dynamodb")
 
-    return boto3.client("dynamodb")
+
+# With SnapStart (template parameter EnableSnapStart), Lambda initialises the function once and snapshots it:
+# make the client then, so that it is in the snapshot instead of being made after every restore. The hook
+# module exists only in Lambda's Python runtime, and is looked for only when the snapshot is being prepared.
+if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
+    from snapshot_restore_py import register_before_snapshot
+
+    register_before_snapshot(client)
 
 
 def table() -> str:
@@ -44,8 +50,13 @@ def key(pk: str, sk: str) -> dict[str, dict[str, str]]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
+# --- DynamoDB's attribute values --------------------------------------------------------------------------
+# What boto3.dynamodb.types does, for the types postmask stores, without importing boto3 (see postmask.aws).
+# Numbers come back as int, or float when they are not integral; sets as sorted lists.
+
+
 def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in item.items()}
+    return {name: attribute_value(value) for name, value in item.items()}
 
 
 def values(mapping: Mapping[str, Any]) -> dict[str, Any]:
@@ -53,19 +64,76 @@ def values(mapping: Mapping[str, Any]) -> dict[str, Any]:
     return serialize(mapping)
 
 
+def attribute_value(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):  # before int: a bool is an int
+        return {"BOOL": value}
+    if isinstance(value, int | Decimal):
+        return {"N": _number(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bytes | bytearray):
+        return {"B": bytes(value)}
+    if isinstance(value, Set):
+        return _set(value)
+    if isinstance(value, Sequence):
+        return {"L": [attribute_value(element) for element in value]}
+    if isinstance(value, Mapping):
+        return {"M": serialize(value)}
+    raise TypeError(f"{type(value).__name__} cannot be stored in DynamoDB (a float must be a Decimal)")
+
+
+def _number(value: int | Decimal) -> str:
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise TypeError(f"{value} cannot be stored in DynamoDB")
+    return str(value)
+
+
+def _set(value: Set[Any]) -> dict[str, Any]:
+    if not value:
+        raise TypeError("DynamoDB cannot store an empty set")
+    if all(isinstance(element, str) for element in value):
+        return {"SS": list(value)}
+    if all(isinstance(element, int | Decimal) and not isinstance(element, bool) for element in value):
+        return {"NS": [_number(element) for element in value]}
+    if all(isinstance(element, bytes | bytearray) for element in value):
+        return {"BS": [bytes(element) for element in value]}
+    raise TypeError("a DynamoDB set holds strings, numbers or bytes, all of one kind")
+
+
 def deserialize(raw: Mapping[str, Any]) -> Item:
-    item = {name: _deserializer.deserialize(value) for name, value in raw.items()}
-    return {name: _plain(value) for name, value in item.items()}
+    return {name: python_value(value) for name, value in raw.items()}
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, set):
-        return sorted(_plain(v) for v in value)
-    return value
+def python_value(raw: Mapping[str, Any]) -> Any:
+    (kind, value), *_ = raw.items()
+    if kind == "S":
+        return value
+    if kind == "N":
+        return _plain_number(value)
+    if kind == "BOOL":
+        return bool(value)
+    if kind == "NULL":
+        return None
+    if kind == "L":
+        return [python_value(element) for element in value]
+    if kind == "M":
+        return deserialize(value)
+    if kind == "B":
+        return bytes(value)
+    if kind == "SS":
+        return sorted(value)
+    if kind == "NS":
+        return sorted(_plain_number(element) for element in value)
+    if kind == "BS":
+        return sorted(bytes(element) for element in value)
+    raise TypeError(f"unknown DynamoDB type {kind!r}")
+
+
+def _plain_number(text: str) -> int | float:
+    number = Decimal(text)
+    return int(number) if number == number.to_integral_value() else float(number)
 
 
 def get_item(pk: str, sk: str) -> Item | None:

@@ -55,21 +55,28 @@ def _alias_item(user_id: str, alias_id: str, local_part: str, body: AliasCreate)
     }
 
 
+def new_items(user_id: str, body: AliasCreate, local_part: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A new alias's two items, as `create` writes them: the alias itself and its address route.
+
+    (The benchmark seeds large lists with them, through BatchWriteItem.)"""
+    item = _alias_item(user_id, ids.new_id(), local_part, body)
+    route = {
+        "pk": f"ADDRESS#{item['address']}",
+        "sk": "ADDRESS",
+        "address": item["address"],
+        "owner_id": user_id,
+        "alias_id": item["id"],
+        **{name: item[name] for name in _ROUTED_FIELDS},
+    }
+    return item, route
+
+
 def create(user_id: str, body: AliasCreate) -> Alias:
     """Create an alias on one of the caller's domains. One transaction: the alias, its route (the address
     must be free in the whole installation) and the domain's alias_count (the domain must be the caller's)."""
     attempts = 1 if body.local_part else _RANDOM_ADDRESS_ATTEMPTS
     for attempt in range(attempts):
-        local_part = body.local_part or ids.random_local_part()
-        item = _alias_item(user_id, ids.new_id(), local_part, body)
-        route = {
-            "pk": f"ADDRESS#{item['address']}",
-            "sk": "ADDRESS",
-            "address": item["address"],
-            "owner_id": user_id,
-            "alias_id": item["id"],
-            **{name: item[name] for name in _ROUTED_FIELDS},
-        }
+        item, route = new_items(user_id, body, body.local_part or ids.random_local_part())
         try:
             db.transact(
                 [

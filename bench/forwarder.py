@@ -1,0 +1,129 @@
+"""The mail forwarder: its cold start next to a minimal forwarder's, and its memory and time per message size.
+
+Mail arrives as SES delivers it (local/ses.py builds what the S3 action stores and the event the Lambda action
+sends): stored in the moto server's S3, the forwarder started in a fresh process (bench/child.py) with the event,
+sending through the moto server's SESv2 to the alias's destination. For each size, a process forwards a small
+message then the large one: one such process measures the peak of Python allocations during the large one
+(tracemalloc, which slows it down), another its time and the process's peak resident memory (what Lambda's
+memory size must hold, interpreter and libraries included).
+
+Skipped, saying so, while functions/forwarder is not on the branch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from bench.coldstart import ChildRun, XRaySink, run_child
+from bench.lambda_env import FunctionSpec
+from bench.scenarios import World
+from local import sam_template
+
+CODE_DIR = sam_template.ROOT / "functions" / "forwarder"
+FLOOR_DIR = Path(__file__).resolve().parent / "floor_forwarder"
+BUCKET = "postmask-bench-mail"
+SIZES_MB = (1, 10, 30)
+COLD_MESSAGE_BYTES = 20 * 1024
+MIB = 1024 * 1024
+SENDER = "sender@example.net"
+
+
+def function_name(template: dict[str, Any] | None = None) -> str | None:
+    """The forwarder's logical id, when the template has it."""
+    for name, resource in sam_template.functions(template).items():
+        if Path(resource["Properties"].get("CodeUri", "")).parts[-1:] == ("forwarder",):
+            return name
+    return None
+
+
+def measure(
+    spec: Callable[..., FunctionSpec], world: World, workdir: Path, xray: XRaySink, *, rounds: int
+) -> dict[str, Any]:
+    name = function_name()
+    if name is None or not (CODE_DIR / "app.py").is_file():
+        return {"skipped": "functions/forwarder is not on this branch yet (issue 7): no forwarder figures"}
+    try:
+        import boto3
+
+        from local.ses import receipt_event, stored_message
+        from tests.support.mail import large_message
+    except ImportError as exc:
+        return {"skipped": f"the forwarder's test support is missing ({exc})"}
+
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    boto3.client("sesv2").create_email_identity(EmailIdentity=world.domain)
+    recipient = f"shop0@{world.domain}"  # seed_world's first alias, to one destination
+    numbers = iter(range(1_000_000))
+
+    def event(content: bytes) -> dict[str, Any]:
+        message_id = f"bench{next(numbers):08d}"  # a new message each time: a repeated id is not sent twice
+        stored = stored_message(content, message_id=message_id, envelope_sender=SENDER, recipients=[recipient])
+        s3.put_object(Bucket=BUCKET, Key=f"inbound/{message_id}", Body=stored)
+        return receipt_event(stored, message_id=message_id, envelope_sender=SENDER, recipients=[recipient])
+
+    refs = {"MailBucket": BUCKET}
+    forwarder = spec(name, refs=refs)
+    floor = spec(name, refs=refs, code_dir=FLOOR_DIR, handler="app.lambda_handler", layers=False)
+
+    small, _ = large_message(COLD_MESSAGE_BYTES * 3 // 4)
+    cold: dict[str, list[ChildRun]] = {"function": [], "floor": []}
+    for number in range(rounds):
+        pairs = [(forwarder, cold["function"]), (floor, cold["floor"])]
+        for run_spec, results in pairs if number % 2 == 0 else reversed(pairs):
+            results.append(run_child(run_spec, [event(small)], workdir, xray))
+
+    by_size = []
+    for megabytes in SIZES_MB:
+        content, _ = large_message(megabytes * MIB * 3 // 4)  # base64 makes the message 4/3 of the attachment
+        # A small message first, so that the large one's figures are its own (not the imports of a cold start).
+        traced = run_child(forwarder, [event(small), event(content)], workdir, xray, trace_request=1)
+        timed = run_child(forwarder, [event(small), event(content)], workdir, xray)
+        peak = traced.peak_traced_bytes or 0
+        by_size.append(
+            {
+                "message_bytes": len(content),
+                "peak_traced_bytes": peak,
+                "peak_over_message": peak / len(content),
+                "request_ms": timed.warm_ms[0],
+                "max_rss_bytes": timed.max_rss_bytes,
+                "statuses": traced.statuses + timed.statuses,
+            }
+        )
+    function_cold = sorted(run.cold_ms for run in cold["function"])
+    floor_cold = sorted(run.cold_ms for run in cold["floor"])
+    median_function, median_floor = function_cold[len(function_cold) // 2], floor_cold[len(floor_cold) // 2]
+    rss = sorted(run.max_rss_bytes for run in cold["function"])
+    return {
+        "function": name,
+        "memory_size_mb": forwarder.memory_mb,
+        "baseline_rss_bytes": rss[len(rss) // 2],  # a process that forwarded one small message
+        "cold_ms": median_function,
+        "floor_cold_ms": median_floor,
+        "cold_ratio": median_function / median_floor if median_floor else math.nan,
+        "by_size": by_size,
+    }
+
+
+def print_report(result: dict[str, Any], out: TextIO) -> None:
+    out.write("\n5. Forwarder\n")
+    if "skipped" in result:
+        out.write(f"   skipped: {result['skipped']}\n")
+        return
+    out.write(
+        f"   cold start (20 KB message): {result['cold_ms']:.0f} ms, floor {result['floor_cold_ms']:.0f} ms, "
+        f"{result['cold_ratio']:.2f}x\n"
+    )
+    out.write(f"   {'message':>9} {'peak (tracemalloc)':>19} {'x message':>10} {'time':>8} {'max RSS':>9}\n")
+    for row in result["by_size"]:
+        out.write(
+            f"   {row['message_bytes'] / MIB:>6.1f} MB {row['peak_traced_bytes'] / MIB:>16.1f} MB "
+            f"{row['peak_over_message']:>9.2f}x {row['request_ms']:>6.0f} ms {row['max_rss_bytes'] / MIB:>6.0f} MB\n"
+        )
+    out.write(
+        f"   time: the large message, after a small one; max RSS: the whole process (one small message alone: "
+        f"{result['baseline_rss_bytes'] / MIB:.0f} MB); the function's MemorySize is {result['memory_size_mb']} MB\n"
+    )

@@ -1,0 +1,306 @@
+"""One typical, successful request per route (and for the authorizer), and the DynamoDB calls it may make.
+
+The promises are the key design's (layers/common/postmask/store/__init__.py): a GET is one `GetItem`, a list
+one `Query`, a create one `TransactWriteItems`, a change or delete of an alias or token one `GetItem` and one
+transaction. The benchmark measures every scenario; tests/integration/test_call_counts.py holds every route
+of template.yaml to its promise.
+
+A route without a scenario here gets a plain request (`GET` of its path, as the caller alice) and is promised
+no call when its IAM policies allow no DynamoDB action; a route of a function that may touch the table must
+have a scenario and a promise here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from bench.lambda_env import dynamodb_actions
+from local import sam_template
+from local.events import authorizer_event, http_event, read_result
+from local.functions import FakeLambdaContext, Handler, load_handler
+from postmask.auth import Caller
+from postmask.schemas import AliasCreate
+from postmask.store import aliases, domains, tokens, users
+
+DESTINATION = "me@real.example"
+
+
+@dataclass
+class World:
+    """What every scenario starts from: an admin, and alice with a domain and a few aliases."""
+
+    admin: Caller
+    alice: Caller
+    alice_token: str
+    domain: str
+    alias_ids: list[str]
+    numbers: Iterator[int] = field(default_factory=itertools.count)
+
+    def unique(self) -> int:
+        """A number no other request of this world has used (names, e-mail addresses)."""
+        return next(self.numbers)
+
+
+def seed_world(alias_count: int = 20) -> World:
+    """Seed the table (through the store itself) with what the scenarios need."""
+    admin = users.create("admin@bench.example", is_admin=True).user
+    alice = users.create("alice@bench.example", is_admin=False)
+    domain = domains.create(alice.user.id, "alice.bench.example", None).name
+    alias_ids = [
+        aliases.create(alice.user.id, _alias_body(domain, f"shop{number}")).id for number in range(alias_count)
+    ]
+    return World(
+        admin=Caller(user_id=admin.id, is_admin=True),
+        alice=Caller(user_id=alice.user.id, is_admin=False),
+        alice_token=alice.token,
+        domain=domain,
+        alias_ids=alias_ids,
+    )
+
+
+def _alias_body(domain: str, local_part: str | None = None) -> AliasCreate:
+    return AliasCreate(domain=domain, local_part=local_part, destinations=[DESTINATION], note="bench")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One event for one function."""
+
+    function: str  # logical id in template.yaml
+    event: dict[str, Any]
+
+
+MakeInvocation = Callable[[World], Invocation]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str  # the route key ("GET /api/aliases/{alias_id}"), or what the authorizer is doing
+    make: MakeInvocation  # seeds what this one request needs (a fresh alias to delete...) and builds it
+    promised: Counter[str] | None  # DynamoDB operation -> calls; None: nobody has promised anything
+    route_key: str | None  # None: the authorizer
+    declared: bool = True  # False: the plain request of a route nobody wrote a scenario for
+
+    def function(self, template: dict[str, Any] | None = None) -> str:
+        """The logical id of the function this scenario invokes."""
+        if self.route_key is None:
+            return authorizer_function(template)
+        return next(route.function for route in sam_template.routes(template) if route.key == self.route_key)
+
+
+def authorizer_function(template: dict[str, Any] | None = None) -> str:
+    """The logical id of the API's default authorizer's function."""
+    api = (template or sam_template.load())["Resources"]["Api"]["Properties"]["Auth"]
+    arn = api["Authorizers"][api["DefaultAuthorizer"]]["FunctionArn"]
+    if "Fn::GetAtt" in arn:  # !GetAtt AuthorizerFunction.Arn
+        return str(arn["Fn::GetAtt"][0])
+    return str(arn["Ref"]).split(".")[0]  # !Ref AuthorizerFunction.Alias
+
+
+def api_event(
+    route_key: str,
+    path: str,
+    caller: Caller | None,
+    *,
+    body: Any = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Invocation:
+    """The event API Gateway hands a route's function once the authorizer let `caller` through."""
+    route = next(route for route in sam_template.routes() if route.key == route_key)
+    params = route.match(route.method, path)
+    assert params is not None, f"{path} is not a path of {route_key}"
+    all_headers = {"host": "api.bench", "user-agent": "bench", **(headers or {})}
+    if body is not None:
+        all_headers["content-type"] = "application/json"
+    event = http_event(
+        route.method,
+        path,
+        query_string=urlencode(query or {}),
+        headers=all_headers,
+        body=json.dumps(body) if body is not None else None,
+        path_parameters=params,
+        route_key=route.key,
+        authorizer=caller.context() if caller is not None else None,
+    )
+    return Invocation(route.function, event)
+
+
+_SCENARIOS: dict[str, Scenario] = {}
+_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"}
+
+
+def _scenario(name: str, **promised: int) -> Callable[[MakeInvocation], MakeInvocation]:
+    route_key = name if name.split(" ", 1)[0] in _METHODS else None
+
+    def register(make: MakeInvocation) -> MakeInvocation:
+        _SCENARIOS[name] = Scenario(name, make, Counter(promised), route_key)
+        return make
+
+    return register
+
+
+# --- the authorizer: a token's first use in five minutes writes last_used_at (decision 0002) ---------------
+
+AUTHORIZER_FIRST_USE = "authorizer (first use in 5 min)"
+AUTHORIZER_AGAIN = "authorizer (used again)"
+
+
+def _authorizer_invocation(token: str) -> Invocation:
+    request = http_event("GET", "/api/me", headers={"authorization": f"Bearer {token}"}, route_key="GET /api/me")
+    return Invocation(authorizer_function(), authorizer_event(request))
+
+
+@_scenario(AUTHORIZER_FIRST_USE, GetItem=1, TransactWriteItems=1)
+def _authorize_first_use(world: World) -> Invocation:
+    # Requests to postmask are sporadic: most of them are a token's first use in five minutes.
+    return _authorizer_invocation(tokens.create(world.alice, f"bench {world.unique()}", None).token)
+
+
+@_scenario(AUTHORIZER_AGAIN, GetItem=1)
+def _authorize_again(world: World) -> Invocation:
+    tokens.authenticate(world.alice_token)  # used a moment ago: last_used_at is fresh
+    return _authorizer_invocation(world.alice_token)
+
+
+# --- routes -------------------------------------------------------------------------------------------------
+
+
+@_scenario("GET /api/health")
+def _health(world: World) -> Invocation:
+    return api_event("GET /api/health", "/api/health", None)
+
+
+@_scenario("GET /api/me", GetItem=1)
+def _me(world: World) -> Invocation:
+    return api_event("GET /api/me", "/api/me", world.alice)
+
+
+@_scenario("POST /api/users", TransactWriteItems=1)
+def _create_user(world: World) -> Invocation:
+    body = {"email": f"user{world.unique()}@bench.example"}
+    return api_event("POST /api/users", "/api/users", world.admin, body=body)
+
+
+@_scenario("GET /api/tokens", Query=1)
+def _list_tokens(world: World) -> Invocation:
+    return api_event("GET /api/tokens", "/api/tokens", world.alice)
+
+
+@_scenario("POST /api/tokens", TransactWriteItems=1)
+def _create_token(world: World) -> Invocation:
+    return api_event("POST /api/tokens", "/api/tokens", world.alice, body={"name": f"bench {world.unique()}"})
+
+
+@_scenario("DELETE /api/tokens/{token_id}", GetItem=1, TransactWriteItems=1)
+def _delete_token(world: World) -> Invocation:
+    token = tokens.create(world.alice, f"doomed {world.unique()}", None)
+    return api_event("DELETE /api/tokens/{token_id}", f"/api/tokens/{token.id}", world.alice)
+
+
+@_scenario("GET /api/domains", Query=1)
+def _list_domains(world: World) -> Invocation:
+    return api_event("GET /api/domains", "/api/domains", world.alice)
+
+
+@_scenario("POST /api/domains", TransactWriteItems=1)
+def _create_domain(world: World) -> Invocation:
+    body = {"name": f"d{world.unique()}.bench.example"}
+    return api_event("POST /api/domains", "/api/domains", world.alice, body=body)
+
+
+@_scenario("GET /api/domains/{domain}", GetItem=1)
+def _get_domain(world: World) -> Invocation:
+    return api_event("GET /api/domains/{domain}", f"/api/domains/{world.domain}", world.alice)
+
+
+@_scenario("PATCH /api/domains/{domain}", TransactWriteItems=1, GetItem=1)
+def _update_domain(world: World) -> Invocation:
+    body = {"catch_all_destination": DESTINATION}
+    return api_event("PATCH /api/domains/{domain}", f"/api/domains/{world.domain}", world.alice, body=body)
+
+
+@_scenario("DELETE /api/domains/{domain}", TransactWriteItems=1)
+def _delete_domain(world: World) -> Invocation:
+    name = domains.create(world.alice.user_id, f"doomed{world.unique()}.bench.example", None).name
+    return api_event("DELETE /api/domains/{domain}", f"/api/domains/{name}", world.alice)
+
+
+@_scenario("GET /api/aliases", Query=1)
+def _list_aliases(world: World) -> Invocation:
+    return api_event("GET /api/aliases", "/api/aliases", world.alice)
+
+
+@_scenario("POST /api/aliases", TransactWriteItems=1)
+def _create_alias(world: World) -> Invocation:
+    body = {"domain": world.domain, "destinations": [DESTINATION], "note": "bench"}  # a random local part
+    return api_event("POST /api/aliases", "/api/aliases", world.alice, body=body)
+
+
+@_scenario("GET /api/aliases/{alias_id}", GetItem=1)
+def _get_alias(world: World) -> Invocation:
+    return api_event("GET /api/aliases/{alias_id}", f"/api/aliases/{world.alias_ids[0]}", world.alice)
+
+
+@_scenario("PUT /api/aliases/{alias_id}", GetItem=1, TransactWriteItems=1)
+def _replace_alias(world: World) -> Invocation:
+    body = {"destinations": [DESTINATION], "note": "replaced", "enabled": True, "expires_at": None}
+    return api_event("PUT /api/aliases/{alias_id}", f"/api/aliases/{world.alias_ids[1]}", world.alice, body=body)
+
+
+@_scenario("PATCH /api/aliases/{alias_id}", GetItem=1, TransactWriteItems=1)
+def _update_alias(world: World) -> Invocation:
+    body = {"note": "patched"}
+    return api_event("PATCH /api/aliases/{alias_id}", f"/api/aliases/{world.alias_ids[2]}", world.alice, body=body)
+
+
+@_scenario("DELETE /api/aliases/{alias_id}", GetItem=1, TransactWriteItems=1)
+def _delete_alias(world: World) -> Invocation:
+    alias = aliases.create(world.alice.user_id, _alias_body(world.domain))
+    return api_event("DELETE /api/aliases/{alias_id}", f"/api/aliases/{alias.id}", world.alice)
+
+
+# --- every route of the template ------------------------------------------------------------------------------
+
+
+def _default(route: sam_template.Route, template: dict[str, Any]) -> Scenario:
+    """A route nobody wrote a scenario for: a plain GET of its path; no call promised if it cannot make any."""
+    path = route.path
+    for name in route.pattern.groupindex:
+        path = path.replace(f"{{{name}+}}", "bench").replace(f"{{{name}}}", "bench")
+    may_call = bool(dynamodb_actions(template["Resources"][route.function]["Properties"]))
+
+    def make(world: World) -> Invocation:
+        return api_event(route.key, path, None if route.public else world.alice)
+
+    return Scenario(route.key, make, None if may_call else Counter(), route.key, declared=False)
+
+
+def scenarios(template: dict[str, Any] | None = None) -> list[Scenario]:
+    """The authorizer's scenarios, then one per route of the template (in the template's order)."""
+    template = template or sam_template.load()
+    found = [_SCENARIOS[AUTHORIZER_FIRST_USE], _SCENARIOS[AUTHORIZER_AGAIN]]
+    in_template_order = sorted(
+        sam_template.routes(template), key=lambda route: list(template["Resources"]).index(route.function)
+    )
+    return found + [_SCENARIOS.get(route.key) or _default(route, template) for route in in_template_order]
+
+
+def handler_of(function: str) -> Handler:
+    """The handler of a function of the template, imported as the local stack imports it."""
+    props = sam_template.functions()[function]["Properties"]
+    return load_handler(sam_template.ROOT / props["CodeUri"], props["Handler"])
+
+
+def invoke(invocation: Invocation) -> int:
+    """Run the invocation in this process; the HTTP status API Gateway would answer (an authorizer's "no": 403)."""
+    result = handler_of(invocation.function)(invocation.event, FakeLambdaContext(invocation.function))
+    if isinstance(result, dict) and "isAuthorized" in result:
+        return 200 if result["isAuthorized"] else 403
+    return read_result(result).status

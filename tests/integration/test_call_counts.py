@@ -1,0 +1,46 @@
+"""Every route, and the authorizer, makes exactly the DynamoDB calls the key design promises, and at most two.
+
+The scenarios and their promises are the benchmark's (bench/scenarios.py): `make bench` reports the same counts.
+A route added to template.yaml fails here until its scenario says what it may call.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.calls import CallRecorder
+from bench.scenarios import Scenario, invoke, scenarios, seed_world
+from postmask.store import _dynamo
+
+SCENARIOS = scenarios()
+MAX_CALLS_PER_REQUEST = 2
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[scenario.name for scenario in SCENARIOS])
+def test_a_request_makes_exactly_the_promised_calls(table: str, scenario: Scenario) -> None:
+    assert scenario.promised is not None, f"{scenario.name} may use the table: promise its calls in bench/scenarios.py"
+    invocation = scenario.make(seed_world(alias_count=3))
+
+    with CallRecorder(_dynamo.client()) as recorded:
+        status = invoke(invocation)
+
+    if scenario.declared:
+        assert 200 <= status < 300, f"{scenario.name} answered {status}: the count would not be the one promised"
+    else:  # a plain GET of a route nobody wrote a scenario for (a static asset may well be a 404)
+        assert status < 500, f"{scenario.name} answered {status}"
+    assert dict(recorded.counts()) == dict(scenario.promised)
+    assert len(recorded.calls) <= MAX_CALLS_PER_REQUEST
+
+
+def test_the_counter_sees_every_call(table: str) -> None:
+    """The test above could pass with a counter that missed calls: this one must see the three it is shown."""
+    client = _dynamo.client()
+    with CallRecorder(client) as recorded:
+        client.get_item(TableName=table, Key=_dynamo.key("USER#x", "PROFILE"))
+        client.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=_dynamo.values({":pk": "USER#x"}),
+        )
+        client.get_item(TableName=table, Key=_dynamo.key("USER#y", "PROFILE"))
+    assert dict(recorded.counts()) == {"GetItem": 2, "Query": 1}
