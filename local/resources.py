@@ -4,8 +4,8 @@
 `provision()` walks the resources a deployment would create. Each one gets a name (what `!Ref` gives) and
 the attributes functions may `!GetAtt`; each of a type listed in PROVISIONERS is also created.
 Extending it:
-- a new kind of template resource (the mail bucket, a queue): add `"AWS::S3::Bucket": _create_bucket` to
-  PROVISIONERS, a function `(logical_id, resource, local) -> None` like `_create_table`;
+- a new kind of template resource (a queue, say): add it to PROVISIONERS, a function
+  `(logical_id, resource, local) -> None` like `_create_table` or `_create_bucket`;
 - something that is not a template resource (SES identities): one more step at the end of `provision()`.
 """
 
@@ -90,16 +90,21 @@ def _create_table(logical_id: str, resource: dict[str, Any], local: LocalResourc
     )
 
 
-def _create_bucket(logical_id: str, resource: dict[str, Any], local: LocalResources) -> None:
+def create_bucket(name: str) -> None:
+    """An S3 bucket in this process's region; one that exists already is kept."""
     import boto3
 
     s3: Any = boto3.client("s3")
     region = s3.meta.region_name
     location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     try:
-        s3.create_bucket(Bucket=local.name(logical_id), **location)
+        s3.create_bucket(Bucket=name, **location)
     except s3.exceptions.BucketAlreadyOwnedByYou:
         return
+
+
+def _create_bucket(logical_id: str, resource: dict[str, Any], local: LocalResources) -> None:
+    create_bucket(local.name(logical_id))
 
 
 PROVISIONERS: dict[str, Provisioner] = {

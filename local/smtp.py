@@ -2,13 +2,12 @@
 
 For every message accepted: store it in the local mail bucket as the S3 action does (SES's headers
 prepended), build the Lambda action's event (local/ses.py), invoke the forwarder's handler from
-template.yaml in-process, then write what it sent to the outbox. Like SES, the SMTP client has its 250 before
-the forwarder runs; a forwarder failure is logged (in AWS, Lambda would retry, then dead-letter).
+template.yaml (or the `forward` given), then write what it sent to the outbox. The SMTP client gets its 250
+once the forwarder has run (SES answers sooner; locally, waiting makes the result observable at once); a
+forwarder failure is logged (in AWS, Lambda would retry, then dead-letter).
 
-Wiring (what `python -m local` does):
-
-    mail = provision_mail()                      # after the table, with moto running in-process
-    smtp = start_smtp(mail, Outbox.from_env())   # ... and smtp.stop() on exit
+`python -m local` (local/stack.py) passes the bucket provisioned from the template and a `forward` that
+invokes the forwarder in its worker; `provision_mail()` is the in-process set-up for tests.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from local import sam_template
 from local.functions import FakeLambdaContext, Handler, load_handler
 from local.outbox import Outbox
+from local.resources import create_bucket
 from local.ses import emulate_ses_identities, new_message_id, receipt_event, stored_message
 from postmask.settings import get_settings
 
@@ -47,18 +47,8 @@ class MailSetup:
 def provision_mail(bucket: str = DEFAULT_BUCKET) -> MailSetup:
     """Create the mail bucket (in moto) and point the forwarder at it, as the template's MAIL_BUCKET does;
     make moto's domain identities behave like SES's."""
-    import boto3
-
     emulate_ses_identities()
-    s3: Any = boto3.client("s3")  # untyped: the stubs' region literal does not take a region read at run time
-    region = s3.meta.region_name
-    try:
-        if region == "us-east-1":
-            s3.create_bucket(Bucket=bucket)
-        else:
-            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
-    except s3.exceptions.BucketAlreadyOwnedByYou:
-        pass
+    create_bucket(bucket)
     os.environ["MAIL_BUCKET"] = bucket
     os.environ["MAIL_PREFIX"] = MAIL_PREFIX
     get_settings.cache_clear()
