@@ -47,6 +47,8 @@ def _prepare() -> None:
 
 if __name__ == "__main__":
     _prepare()
-    from bench.run import main
-
-    sys.exit(main())
+    if sys.argv[1:2] == ["profile"]:
+        from bench.profile import main
+    else:
+        from bench.run import main
+    sys.exit(main(sys.argv[2:] if sys.argv[1:2] == ["profile"] else None))

@@ -64,6 +64,12 @@ def main() -> None:
         spec = json.load(handle)
     sys.path[:1] = spec["sys_path"]  # in place of this script's directory
     os.chdir(spec["code_dir"])
+    profiler = None
+    if spec.get("profile"):  # `python -m bench.profile`: where init and the first request spend their time
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     module_name, _, attribute = spec["handler"].rpartition(".")
     handler = getattr(importlib.import_module(module_name), attribute)
     initialised, initialised_cpu = time.perf_counter(), time.process_time()
@@ -89,6 +95,9 @@ def main() -> None:
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
         if not number:
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(spec["profile"])
             first_cpu = time.process_time()
             out.write("1")  # the first response is back: the benchmark stops its wall clock
             out.flush()

@@ -82,9 +82,12 @@ def run_child(
     xray: XRaySink,
     *,
     trace_request: int | None = None,
+    profile: Path | None = None,
+    python_flags: tuple[str, ...] = (),
 ) -> ChildRun:
     """Start `spec` cold in a new process and serve `events` in order; with `trace_request`, the peak of Python
-    allocations during that request."""
+    allocations during that request; with `profile`, cProfile's statistics of init and the first request
+    written there; `python_flags` go to the interpreter (`-X importtime`)."""
     spec_file = workdir / f"spec-{spec.name}-{time.monotonic_ns()}.json"
     spec_file.write_text(
         json.dumps(
@@ -96,6 +99,7 @@ def run_child(
                 "memory_mb": spec.memory_mb,
                 "events": events,
                 "trace_request": trace_request,
+                "profile": str(profile) if profile else None,
             }
         ),
         encoding="utf-8",
@@ -105,7 +109,7 @@ def run_child(
     with (workdir / f"{spec.name}.stdout").open("ab") as stdout, (workdir / "child.stderr").open("w+b") as stderr:
         started = time.perf_counter()
         process = subprocess.Popen(
-            [sys.executable, "-S", str(CHILD), str(spec_file), str(write_end)],
+            [sys.executable, "-S", *python_flags, str(CHILD), str(spec_file), str(write_end)],
             env=spec.env,
             cwd=spec.code_dir,
             pass_fds=[write_end],

@@ -1,8 +1,6 @@
 """POST /api/aliases: a new alias on one of the caller's domains."""
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-
-from postmask.api import BEARER, caller_id, errors, install, observed
+from postmask.api import BEARER, APIGatewayHttpResolver, Response, caller_id, content_types, errors, install, observed
 from postmask.observability import metrics
 from postmask.schemas import Alias, AliasCreate
 from postmask.store import aliases

@@ -1,8 +1,6 @@
 """DELETE /api/aliases/{alias_id}: delete an alias; its address becomes free again."""
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-
-from postmask.api import BEARER, caller_id, errors, install, observed
+from postmask.api import BEARER, APIGatewayHttpResolver, Response, caller_id, errors, install, observed
 from postmask.store import aliases
 
 app = APIGatewayHttpResolver(enable_validation=True)

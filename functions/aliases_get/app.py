@@ -1,8 +1,6 @@
 """GET /api/aliases/{alias_id}: one of the caller's aliases."""
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-
-from postmask.api import BEARER, caller_id, errors, install, observed
+from postmask.api import BEARER, APIGatewayHttpResolver, caller_id, errors, install, observed
 from postmask.schemas import Alias
 from postmask.store import aliases
 

@@ -2,10 +2,7 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
-from postmask.api import BEARER, Limit, NextToken, caller_id, errors, install, observed
+from postmask.api import BEARER, APIGatewayHttpResolver, Limit, NextToken, Query, caller_id, errors, install, observed
 from postmask.schemas import AliasList, DomainName
 from postmask.store import aliases
 

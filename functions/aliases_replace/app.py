@@ -1,8 +1,6 @@
 """PUT /api/aliases/{alias_id}: replace an alias's mutable fields."""
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-
-from postmask.api import BEARER, caller_id, errors, install, observed
+from postmask.api import BEARER, APIGatewayHttpResolver, Response, caller_id, errors, install, observed
 from postmask.schemas import AliasReplace
 from postmask.store import aliases
 

@@ -1,8 +1,6 @@
 """PATCH /api/aliases/{alias_id}: change some of an alias's mutable fields."""
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-
-from postmask.api import BEARER, caller_id, errors, install, observed
+from postmask.api import BEARER, APIGatewayHttpResolver, caller_id, errors, install, observed
 from postmask.schemas import Alias, AliasUpdate
 from postmask.store import aliases
 

@@ -1,9 +1,7 @@
 """POST /api/domains: register a domain you own (and create its Amazon SES identity)."""
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-
 from postmask import mail_domains
-from postmask.api import BEARER, caller_id, errors, install, observed
+from postmask.api import BEARER, APIGatewayHttpResolver, Response, caller_id, content_types, errors, install, observed
 from postmask.schemas import Domain, DomainCreate
 
 app = APIGatewayHttpResolver(enable_validation=True)

@@ -2,11 +2,8 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
-
 from postmask import mail_domains
-from postmask.api import BEARER, caller_id, errors, install, observed
+from postmask.api import BEARER, APIGatewayHttpResolver, Path, Response, caller_id, errors, install, observed
 from postmask.schemas import DomainInPath
 
 app = APIGatewayHttpResolver(enable_validation=True)

@@ -2,11 +2,8 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-from aws_lambda_powertools.event_handler.openapi.params import Path
-
 from postmask import mail_domains
-from postmask.api import BEARER, caller_id, errors, install, observed
+from postmask.api import BEARER, APIGatewayHttpResolver, Path, caller_id, errors, install, observed
 from postmask.schemas import Domain, DomainInPath
 
 app = APIGatewayHttpResolver(enable_validation=True)

@@ -2,11 +2,8 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from postmask import mail_domains
-from postmask.api import BEARER, Limit, NextToken, caller_id, errors, install, observed
+from postmask.api import BEARER, APIGatewayHttpResolver, Limit, NextToken, Query, caller_id, errors, install, observed
 from postmask.schemas import DomainList
 
 app = APIGatewayHttpResolver(enable_validation=True)

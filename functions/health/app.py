@@ -1,8 +1,6 @@
 """GET /api/health: liveness, public."""
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-
-from postmask.api import install, observed
+from postmask.api import APIGatewayHttpResolver, install, observed
 from postmask.schemas import Health
 
 app = APIGatewayHttpResolver(enable_validation=True)

@@ -1,8 +1,6 @@
 """GET /api/me: who the token belongs to."""
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-
-from postmask.api import BEARER, caller_id, errors, install, observed
+from postmask.api import BEARER, APIGatewayHttpResolver, caller_id, errors, install, observed
 from postmask.schemas import User
 from postmask.store import users
 

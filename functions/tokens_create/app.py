@@ -1,8 +1,6 @@
 """POST /api/tokens: a new API token for the caller; the secret is in this response only."""
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-
-from postmask.api import BEARER, caller, errors, install, observed
+from postmask.api import BEARER, APIGatewayHttpResolver, Response, caller, content_types, errors, install, observed
 from postmask.schemas import TokenCreate, TokenCreated
 from postmask.store import tokens
 

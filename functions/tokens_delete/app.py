@@ -1,8 +1,6 @@
 """DELETE /api/tokens/{token_id}: revoke one of the caller's tokens; it stops working."""
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-
-from postmask.api import BEARER, caller_id, errors, install, observed
+from postmask.api import BEARER, APIGatewayHttpResolver, Response, caller_id, errors, install, observed
 from postmask.store import tokens
 
 app = APIGatewayHttpResolver(enable_validation=True)

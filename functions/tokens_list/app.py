@@ -1,8 +1,6 @@
 """GET /api/tokens: the caller's API tokens (never their secrets)."""
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-
-from postmask.api import BEARER, Limit, NextToken, caller_id, errors, install, observed
+from postmask.api import BEARER, APIGatewayHttpResolver, Limit, NextToken, caller_id, errors, install, observed
 from postmask.schemas import TokenList
 from postmask.store import tokens
 

@@ -1,8 +1,15 @@
 """POST /api/users: an admin creates a user and receives that user's first token."""
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-
-from postmask.api import BEARER, errors, install, observed, require_admin
+from postmask.api import (
+    BEARER,
+    APIGatewayHttpResolver,
+    Response,
+    content_types,
+    errors,
+    install,
+    observed,
+    require_admin,
+)
 from postmask.schemas import UserCreate, UserCreated
 from postmask.store import users
 

@@ -1,7 +1,10 @@
 """The HTTP plumbing every API function shares: error mapping, the caller, paging parameters, the handler.
 
 A handler file creates its own resolver (a literal `APIGatewayHttpResolver(enable_validation=True)`, which
-is how OpenAPIMerge finds it), calls `install(app)` once, and exports `lambda_handler = observed(app)`.
+is how OpenAPIMerge finds it), calls `install(app)` once, and exports `lambda_handler = observed(app)`. It
+takes the Powertools names it needs from here (`APIGatewayHttpResolver`, `Response`, `Path`...), not from
+Powertools: importing postmask first keeps Powertools' package `__init__` files from importing every
+resolver and event class (postmask.lean_imports).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -28,6 +31,23 @@ from postmask.auth import Caller
 from postmask.errors import AdminRequired, BadRequest, Conflict, Forbidden, NotFound, PostmaskError, Unauthenticated
 from postmask.observability import logger, metrics, tracer
 from postmask.schemas import ErrorBody, ValidationErrorBody
+
+__all__ = [  # what handler files import from here, the Powertools names included
+    "BEARER",
+    "APIGatewayHttpResolver",
+    "Limit",
+    "NextToken",
+    "Path",
+    "Query",
+    "Response",
+    "caller",
+    "caller_id",
+    "content_types",
+    "errors",
+    "install",
+    "observed",
+    "require_admin",
+]
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.models import SecurityScheme

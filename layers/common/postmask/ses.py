@@ -21,6 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from postmask import aws
 from postmask.schemas import VerificationStatus
 
 # SES refuses a message larger than this (SESv2 SendEmail, headers and attachments included).
@@ -42,9 +43,7 @@ class MessageTooLarge(Exception):
 @cache
 def client() -> Any:  # botocore builds the client class at run time; there is nothing static to name
     """One SESv2 client per container, made on first use, with the streaming body installed."""
-    import boto3
-
-    sesv2 = boto3.client("sesv2")
+    sesv2 = aws.new_client("sesv2")
     sesv2.meta.events.register("before-call.sesv2.SendEmail", _stream_raw_data)
     return sesv2
 

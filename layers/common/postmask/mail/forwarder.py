@@ -19,8 +19,7 @@ from typing import Any
 
 import idna
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import SESEvent
-from aws_lambda_powertools.utilities.data_classes.ses_event import SESEventRecord
+from aws_lambda_powertools.utilities.data_classes.ses_event import SESEvent, SESEventRecord
 
 from postmask import clock, ses
 from postmask.mail import inbox

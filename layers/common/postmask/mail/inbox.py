@@ -7,6 +7,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from postmask import aws
+
 _CHUNK = 1024 * 1024
 
 
@@ -16,9 +18,7 @@ class MessageMissing(Exception):
 
 @cache
 def s3() -> Any:  # botocore builds the client class at run time; there is nothing static to name
-    import boto3
-
-    return boto3.client("s3")
+    return aws.new_client("s3")
 
 
 def read(bucket: str, key: str) -> bytearray:
