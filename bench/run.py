@@ -113,8 +113,10 @@ class Lab:
         )
 
 
-def cold_and_warm(all_scenarios: list[Scenario], lab: Lab, *, rounds: int, warm: int) -> list[dict[str, Any]]:
-    tested = {scenario.function() for scenario in all_scenarios}
+def cold_and_warm(
+    all_scenarios: list[Scenario], lab: Lab, *, rounds: int, warm: int, only: set[str] | None = None
+) -> list[dict[str, Any]]:
+    tested = {scenario.function() for scenario in all_scenarios} & (only or set(sam_template.functions()))
     specs = {name: lab.spec(name) for name in sam_template.functions() if name in tested}
     pairs = coldstart.measure(
         all_scenarios,
@@ -242,6 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=7, help="cold starts per function and floor (default 7)")
     parser.add_argument("--warm", type=int, default=4, help="warm requests after each cold one (default 4)")
     parser.add_argument("--only", default=",".join(BENCHMARKS), help=f"comma-separated subset of {BENCHMARKS}")
+    parser.add_argument("--functions", help="cold start: only these (comma-separated logical ids)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     wanted = set(args.only.split(","))
@@ -285,7 +288,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     _progress("DynamoDB calls per request")
                     results["calls"] = count_calls(all_scenarios, new_world())
                 if "cold" in wanted:
-                    results["cold"] = cold_and_warm(all_scenarios, lab, rounds=args.rounds, warm=args.warm)
+                    only = set(args.functions.split(",")) if args.functions else None
+                    results["cold"] = cold_and_warm(all_scenarios, lab, rounds=args.rounds, warm=args.warm, only=only)
                 if "list" in wanted:
                     _progress("list latency at 100 and 10,000 aliases")
                     results["list"] = listing.measure()

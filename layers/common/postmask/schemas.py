@@ -16,7 +16,6 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    EmailStr,
     Field,
     PlainSerializer,
     StrictBool,
@@ -121,7 +120,42 @@ LocalPart = Annotated[
 # delivered); the schema says so, case-insensitively, since JSON Schema patterns have no flags.
 _SPECIAL_USE_TLDS = ("arpa", "invalid", "local", "localhost", "onion", "test")
 _SPECIAL_USE_DOMAIN = r"\.(?:{})$".format("|".join("".join(f"[{c}{c.upper()}]" for c in t) for t in _SPECIAL_USE_TLDS))
-Email = Annotated[EmailStr, Field(json_schema_extra={"not": {"pattern": _SPECIAL_USE_DOMAIN}})]
+
+# An address everyone writes: an ASCII dot-atom before the @, a host name of LDH labels (no "--") ending in
+# an alphabetic TLD, within email-validator's lengths. email-validator accepts every such address and
+# normalises it by lower-casing the domain; its import alone costs ~30 ms of a cold start (it compiles
+# regular expressions over all of Unicode), so such an address is validated here and any other one
+# (internationalised, quoted, "Name <address>", invalid...) by pydantic's EmailStr validation, as before.
+# tests/unit/test_email_address.py holds the two to the same answers.
+_EMAIL_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_EMAIL_LABEL = r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
+_PLAIN_ADDRESS = re.compile(
+    rf"(?P<local>{_EMAIL_ATEXT}+(?:\.{_EMAIL_ATEXT}+)*)@(?P<domain>(?:{_EMAIL_LABEL}\.)+(?P<tld>[A-Za-z]+))"
+)
+_MAX_LOCAL_PART, _MAX_ADDRESS, _MAX_LABEL = 64, 254, 63
+
+
+def email_address(value: str) -> str:
+    """`value` as a valid, normalised e-mail address, or pydantic's `value_error` for EmailStr."""
+    plain = _PLAIN_ADDRESS.fullmatch(value)
+    if (
+        plain is not None
+        and len(value) <= _MAX_ADDRESS
+        and len(plain["local"]) <= _MAX_LOCAL_PART
+        and plain["tld"].lower() not in _SPECIAL_USE_TLDS
+        and all(len(label) <= _MAX_LABEL for label in plain["domain"].split("."))
+    ):
+        return f"{plain['local']}@{plain['domain'].lower()}"
+    from pydantic.networks import validate_email  # imports email-validator: for the unusual address only
+
+    return validate_email(value)[1]
+
+
+Email = Annotated[
+    str,
+    AfterValidator(email_address),
+    Field(json_schema_extra={"format": "email", "not": {"pattern": _SPECIAL_USE_DOMAIN}}),
+]
 
 
 def _unique(addresses: list[str]) -> list[str]:

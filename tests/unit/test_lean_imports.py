@@ -1,0 +1,91 @@
+"""postmask.lean_imports: functions import one Powertools resolver, not all of them, and nothing breaks.
+
+Each check runs in a new interpreter: this test process has imported Powertools whole already.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from local import sam_template
+
+ROOT = Path(__file__).resolve().parents[2]
+LAYER = ROOT / "layers" / "common"
+EVENT_HANDLER = "aws_lambda_powertools.event_handler"
+DATA_CLASSES = "aws_lambda_powertools.utilities.data_classes"
+
+
+def _run(code: str) -> object:
+    prologue = f"import importlib.util, json, sys\nsys.path.insert(0, {str(LAYER)!r})\n"
+    result = subprocess.run([sys.executable, "-c", prologue + code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def _handlers_using_postmask() -> list[str]:
+    paths = []
+    for name in sam_template.functions():
+        app = ROOT / sam_template.load()["Resources"][name]["Properties"]["CodeUri"] / "app.py"
+        if re.search(r"^from postmask[. ]", app.read_text(encoding="utf-8"), re.MULTILINE):
+            paths.append(str(app))
+    return paths
+
+
+def test_no_function_runs_the_catch_all_package_inits() -> None:
+    """Each postmask function's handler, imported alone, leaves Powertools' two catch-all __init__ files
+    unrun (a handler importing Powertools before postmask, or a name missing from lean_imports' table, would
+    run one), and so asyncio (AppSync's) unimported."""
+    handlers = _handlers_using_postmask()
+    assert len(handlers) >= 15
+    ran = _run(
+        "ran = {}\n"
+        f"for number, path in enumerate({handlers!r}):\n"
+        "    fresh = ('aws_lambda_powertools', 'postmask')\n"
+        "    for name in [name for name in sys.modules if name.split('.')[0] in fresh]:\n"
+        "        del sys.modules[name]\n"
+        "    spec = importlib.util.spec_from_file_location(f'handler{number}', path)\n"
+        "    spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        f"    ran[path] = ['AppSyncResolver' in vars(sys.modules[{EVENT_HANDLER!r}]),\n"
+        f"        'SQSEvent' in vars(sys.modules.get({DATA_CLASSES!r}, sys)), 'asyncio' in sys.modules]\n"
+        "print(json.dumps(ran))"
+    )
+    assert ran == {handler: [False, False, False] for handler in handlers}
+
+
+def test_the_registered_packages_still_give_every_name() -> None:
+    """A name the table does not list still comes (the real __init__ runs then); a submodule comes alone."""
+    answers = _run(
+        "import postmask\n"
+        f"from aws_lambda_powertools.event_handler import content_types\n"
+        f"after_submodule = 'AppSyncResolver' in vars(sys.modules[{EVENT_HANDLER!r}])\n"
+        "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, AppSyncResolver\n"
+        "from aws_lambda_powertools.utilities.data_classes import SQSEvent\n"
+        "try:\n"
+        "    from aws_lambda_powertools.event_handler import NoSuchThing\n"
+        "    missing = 'imported'\n"
+        "except ImportError:\n"
+        "    missing = 'ImportError'\n"
+        "print(json.dumps([content_types.APPLICATION_JSON, after_submodule, APIGatewayHttpResolver.__name__,\n"
+        "    AppSyncResolver.__name__, SQSEvent.__name__, missing]))"
+    )
+    assert answers == [
+        "application/json",
+        False,
+        "APIGatewayHttpResolver",
+        "AppSyncResolver",
+        "SQSEvent",
+        "ImportError",
+    ]
+
+
+def test_a_package_imported_before_postmask_is_left_alone() -> None:
+    ran = _run(
+        "import aws_lambda_powertools.event_handler as real\n"
+        "import postmask\n"
+        f"print(json.dumps([sys.modules[{EVENT_HANDLER!r}] is real, 'AppSyncResolver' in vars(real)]))"
+    )
+    assert ran == [True, True]
