@@ -26,7 +26,7 @@ from local import sam_template
 from local.events import read_result
 from local.functions import FakeLambdaContext, load_handler
 from postmask.auth import Caller
-from postmask.schemas import AliasCreate
+from postmask.schemas.aliases import AliasCreate
 from postmask.settings import get_settings
 from postmask.store import _dynamo, aliases, domains, users
 

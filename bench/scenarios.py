@@ -25,7 +25,7 @@ from local import sam_template
 from local.events import authorizer_event, http_event, read_result
 from local.functions import FakeLambdaContext, Handler, load_handler
 from postmask.auth import Caller
-from postmask.schemas import AliasCreate
+from postmask.schemas.aliases import AliasCreate
 from postmask.store import aliases, domains, tokens, users
 
 DESTINATION = "me@real.example"

@@ -13,7 +13,7 @@ import sys
 import boto3
 
 from postmask.errors import EmailTaken
-from postmask.schemas import UserCreate
+from postmask.schemas.users import UserCreate
 from postmask.settings import get_settings
 
 

@@ -2,7 +2,7 @@
 
 from postmask.api import BEARER, APIGatewayHttpResolver, Response, caller_id, content_types, errors, install, observed
 from postmask.observability import metrics
-from postmask.schemas import Alias, AliasCreate
+from postmask.schemas.aliases import Alias, AliasCreate
 from postmask.store import aliases
 
 app = APIGatewayHttpResolver(enable_validation=True)

@@ -1,7 +1,7 @@
 """GET /api/aliases/{alias_id}: one of the caller's aliases."""
 
 from postmask.api import BEARER, APIGatewayHttpResolver, caller_id, errors, install, observed
-from postmask.schemas import Alias
+from postmask.schemas.aliases import Alias
 from postmask.store import aliases
 
 app = APIGatewayHttpResolver(enable_validation=True)

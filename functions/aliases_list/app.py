@@ -3,7 +3,8 @@
 from typing import Annotated
 
 from postmask.api import BEARER, APIGatewayHttpResolver, Limit, NextToken, Query, caller_id, errors, install, observed
-from postmask.schemas import AliasList, DomainName
+from postmask.schemas.aliases import AliasList
+from postmask.schemas.common import DomainName
 from postmask.store import aliases
 
 app = APIGatewayHttpResolver(enable_validation=True)

@@ -1,7 +1,7 @@
 """PUT /api/aliases/{alias_id}: replace an alias's mutable fields."""
 
 from postmask.api import BEARER, APIGatewayHttpResolver, Response, caller_id, errors, install, observed
-from postmask.schemas import AliasReplace
+from postmask.schemas.aliases import AliasReplace
 from postmask.store import aliases
 
 app = APIGatewayHttpResolver(enable_validation=True)

@@ -1,7 +1,7 @@
 """PATCH /api/aliases/{alias_id}: change some of an alias's mutable fields."""
 
 from postmask.api import BEARER, APIGatewayHttpResolver, caller_id, errors, install, observed
-from postmask.schemas import Alias, AliasUpdate
+from postmask.schemas.aliases import Alias, AliasUpdate
 from postmask.store import aliases
 
 app = APIGatewayHttpResolver(enable_validation=True)

@@ -2,7 +2,7 @@
 
 from postmask import mail_domains
 from postmask.api import BEARER, APIGatewayHttpResolver, Response, caller_id, content_types, errors, install, observed
-from postmask.schemas import Domain, DomainCreate
+from postmask.schemas.domains import Domain, DomainCreate
 
 app = APIGatewayHttpResolver(enable_validation=True)
 install(app)

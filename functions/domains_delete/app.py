@@ -4,7 +4,7 @@ from typing import Annotated
 
 from postmask import mail_domains
 from postmask.api import BEARER, APIGatewayHttpResolver, Path, Response, caller_id, errors, install, observed
-from postmask.schemas import DomainInPath
+from postmask.schemas.common import DomainInPath
 
 app = APIGatewayHttpResolver(enable_validation=True)
 install(app)

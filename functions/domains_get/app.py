@@ -4,7 +4,8 @@ from typing import Annotated
 
 from postmask import mail_domains
 from postmask.api import BEARER, APIGatewayHttpResolver, Path, caller_id, errors, install, observed
-from postmask.schemas import Domain, DomainInPath
+from postmask.schemas.common import DomainInPath
+from postmask.schemas.domains import Domain
 
 app = APIGatewayHttpResolver(enable_validation=True)
 install(app)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from postmask import mail_domains
 from postmask.api import BEARER, APIGatewayHttpResolver, Limit, NextToken, Query, caller_id, errors, install, observed
-from postmask.schemas import DomainList
+from postmask.schemas.domains import DomainList
 
 app = APIGatewayHttpResolver(enable_validation=True)
 install(app)

@@ -1,7 +1,7 @@
 """GET /api/health: liveness, public."""
 
 from postmask.api import APIGatewayHttpResolver, install, observed
-from postmask.schemas import Health
+from postmask.schemas.common import Health
 
 app = APIGatewayHttpResolver(enable_validation=True)
 install(app)

@@ -1,7 +1,7 @@
 """GET /api/me: who the token belongs to."""
 
 from postmask.api import BEARER, APIGatewayHttpResolver, caller_id, errors, install, observed
-from postmask.schemas import User
+from postmask.schemas.users import User
 from postmask.store import users
 
 app = APIGatewayHttpResolver(enable_validation=True)

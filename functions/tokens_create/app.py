@@ -1,7 +1,7 @@
 """POST /api/tokens: a new API token for the caller; the secret is in this response only."""
 
 from postmask.api import BEARER, APIGatewayHttpResolver, Response, caller, content_types, errors, install, observed
-from postmask.schemas import TokenCreate, TokenCreated
+from postmask.schemas.tokens import TokenCreate, TokenCreated
 from postmask.store import tokens
 
 app = APIGatewayHttpResolver(enable_validation=True)

@@ -1,7 +1,7 @@
 """GET /api/tokens: the caller's API tokens (never their secrets)."""
 
 from postmask.api import BEARER, APIGatewayHttpResolver, Limit, NextToken, caller_id, errors, install, observed
-from postmask.schemas import TokenList
+from postmask.schemas.tokens import TokenList
 from postmask.store import tokens
 
 app = APIGatewayHttpResolver(enable_validation=True)

@@ -10,7 +10,7 @@ from postmask.api import (
     observed,
     require_admin,
 )
-from postmask.schemas import UserCreate, UserCreated
+from postmask.schemas.users import UserCreate, UserCreated
 from postmask.store import users
 
 app = APIGatewayHttpResolver(enable_validation=True)

@@ -1,4 +1,4 @@
-"""postmask.schemas.email_address: the plain-address fast path answers exactly as pydantic's EmailStr would.
+"""postmask.schemas.common.email_address: the plain-address fast path answers exactly as pydantic's EmailStr would.
 
 EmailStr (email-validator) is the reference: for every input, both accept with the same normalised address,
 or both refuse. The inputs are a list of known edge cases and generated addresses built from the characters
@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, EmailStr, ValidationError
 
-from postmask import schemas
-from postmask.schemas import Email, email_address
+from postmask.schemas import common as schemas
+from postmask.schemas.common import Email, email_address
 
 LAYER = Path(__file__).resolve().parents[2] / "layers" / "common"
 
@@ -121,7 +121,7 @@ def test_a_plain_address_does_not_import_email_validator() -> None:
     """The point of the fast path: a cold start that validates a plain address skips email-validator."""
     script = (
         "import json, sys; sys.path.insert(0, sys.argv[1]);"
-        "from postmask.schemas import email_address;"
+        "from postmask.schemas.common import email_address;"
         "plain = email_address('Me@Example.org'); after_plain = 'email_validator' in sys.modules;"
         "email_address('Me <me@example.org>');"
         "print(json.dumps([plain, after_plain, 'email_validator' in sys.modules]))"

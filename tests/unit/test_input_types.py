@@ -10,16 +10,9 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from postmask.clock import iso
-from postmask.schemas import (
-    DOMAIN_NAME_PATTERN,
-    AliasCreate,
-    AliasUpdate,
-    DomainName,
-    Email,
-    LocalPart,
-    Timestamp,
-    TokenCreate,
-)
+from postmask.schemas.aliases import AliasCreate, AliasUpdate
+from postmask.schemas.common import DOMAIN_NAME_PATTERN, DomainName, Email, LocalPart, Timestamp
+from postmask.schemas.tokens import TokenCreate
 
 timestamp = TypeAdapter(Timestamp)
 domain_name = TypeAdapter(DomainName)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from postmask.schemas import AliasCreate, AliasUpdate, DomainCreate
+from postmask.schemas.aliases import AliasCreate, AliasUpdate
+from postmask.schemas.domains import DomainCreate
 
 
 @pytest.mark.parametrize(
@@ -62,18 +63,50 @@ def test_patch_document_does_not_advertise_null_for_required_fields() -> None:
 
 def test_every_model_builds_its_validator_on_first_use() -> None:
     """A model built at import costs every function's cold start, whether its route uses the model or not."""
+    import importlib
     import inspect
+    import pkgutil
 
     from pydantic import BaseModel
 
     from postmask import schemas
 
+    modules = [
+        importlib.import_module(f"{schemas.__name__}.{info.name}") for info in pkgutil.iter_modules(schemas.__path__)
+    ]
     models = [
         model
-        for model in vars(schemas).values()
-        if inspect.isclass(model) and issubclass(model, BaseModel) and model.__module__ == schemas.__name__
+        for module in modules
+        for model in vars(module).values()
+        if inspect.isclass(model) and issubclass(model, BaseModel) and model.__module__ == module.__name__
     ]
-    assert len(models) > 10
+    assert len(models) > 20
     eager = [model.__name__ for model in models if not model.model_config.get("defer_build")]
-    assert eager == [], "derive these from schemas.Model, not pydantic's BaseModel"
-    assert schemas.AliasCreate.model_config.get("extra") == "forbid"
+    assert eager == [], "derive these from schemas.common.Model, not pydantic's BaseModel"
+    assert AliasCreate.model_config.get("extra") == "forbid"
+
+
+def test_a_function_imports_only_its_own_resources_models() -> None:
+    """One module per resource: the authorizer and the alias routes do not build the other resources' models."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    script = (
+        "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]];"
+        "import app; print(sorted(name for name in sys.modules if name.startswith('postmask.schemas.')))"
+    )
+    loaded = {
+        function: subprocess.run(
+            [sys.executable, "-c", script, str(root / "functions" / function), str(root / "layers" / "common")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for function in ("authorizer", "aliases_get")
+    }
+    assert loaded == {
+        "authorizer": "['postmask.schemas.common', 'postmask.schemas.tokens']",
+        "aliases_get": "['postmask.schemas.aliases', 'postmask.schemas.common']",
+    }

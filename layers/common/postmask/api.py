@@ -30,7 +30,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from postmask.auth import Caller
 from postmask.errors import AdminRequired, BadRequest, Conflict, Forbidden, NotFound, PostmaskError, Unauthenticated
 from postmask.observability import logger, metrics, tracer
-from postmask.schemas import ErrorBody, ValidationErrorBody
+from postmask.schemas.common import ErrorBody, ValidationErrorBody
 
 __all__ = [  # what handler files import from here, the Powertools names included
     "BEARER",

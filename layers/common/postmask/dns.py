@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from postmask.schemas import DnsRecord
+from postmask.schemas.domains import DnsRecord
 
 MX_PRIORITY = 10
 SPF = "v=spf1 include:amazonses.com ~all"

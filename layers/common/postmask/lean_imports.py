@@ -40,7 +40,10 @@ def skip_package_init(name: str, names_from: Mapping[str, Sequence[str]]) -> Non
     the names its `__init__` would define come from. Does nothing if the package is imported already."""
     if name in sys.modules:
         return
-    spec = importlib.util.find_spec(name)
+    try:
+        spec = importlib.util.find_spec(name)
+    except ModuleNotFoundError:  # Powertools is not installed: nothing to register
+        return
     if spec is None or spec.loader is None or spec.submodule_search_locations is None:
         return
     package = importlib.util.module_from_spec(spec)

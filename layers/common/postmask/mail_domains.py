@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from postmask import ses
 from postmask.observability import logger
-from postmask.schemas import Domain, DomainList, DomainVerification, VerificationStatus
+from postmask.schemas.domains import Domain, DomainList, DomainVerification, VerificationStatus
 from postmask.store import domains
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from postmask import aws
-from postmask.schemas import VerificationStatus
+from postmask.schemas.domains import VerificationStatus
 
 # SES refuses a message larger than this (SESv2 SendEmail, headers and attachments included).
 MAX_MESSAGE_BYTES = 40 * 1024 * 1024

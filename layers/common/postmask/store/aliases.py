@@ -12,7 +12,7 @@ from typing import Any
 from postmask import ids
 from postmask.clock import iso, now_iso
 from postmask.errors import AddressTaken, AliasNotFound, DomainNotFound
-from postmask.schemas import Alias, AliasCreate, AliasList
+from postmask.schemas.aliases import Alias, AliasCreate, AliasList
 from postmask.store import _dynamo as db
 
 _PREFIX = "ALIAS#"

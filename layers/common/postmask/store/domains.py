@@ -13,7 +13,7 @@ from typing import Any
 from postmask import dns
 from postmask.clock import now_iso
 from postmask.errors import DomainHasAliases, DomainNotFound, DomainTaken
-from postmask.schemas import Domain, DomainList, DomainVerification
+from postmask.schemas.domains import Domain, DomainList, DomainVerification
 from postmask.settings import get_settings
 from postmask.store import _dynamo as db
 

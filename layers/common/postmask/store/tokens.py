@@ -19,7 +19,7 @@ from postmask import ids
 from postmask.auth import Caller
 from postmask.clock import iso, now, now_iso
 from postmask.errors import TokenNotFound
-from postmask.schemas import TokenCreated, TokenInfo, TokenList
+from postmask.schemas.tokens import TokenCreated, TokenInfo, TokenList
 from postmask.settings import get_settings
 from postmask.store import _dynamo as db
 

@@ -7,7 +7,7 @@ from typing import Any
 from postmask import ids
 from postmask.clock import now_iso
 from postmask.errors import EmailTaken, UserNotFound
-from postmask.schemas import User, UserCreated
+from postmask.schemas.users import User, UserCreated
 from postmask.store import _dynamo as db
 from postmask.store import tokens
 

@@ -1,14 +1,12 @@
-"""The API's request and response models (pydantic v2): what the contract says, in code.
+"""What every API model shares: the field types, the base models, the error bodies (and the health answer).
 
-Request models forbid unknown fields, so a typo in a field name is a 422, not a silently ignored value.
-Response models are what handlers return; Powertools builds the OpenAPI document from both.
+Each type's JSON schema says exactly which inputs it accepts: the OpenAPI document is built from these,
+and the contract fuzzer sends what the schema allows (and what it forbids) and holds the API to it.
 """
-
-from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from urllib.parse import unquote
 
 from pydantic import (
@@ -18,11 +16,8 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
-    StrictBool,
     StringConstraints,
-    field_validator,
 )
-from pydantic.json_schema import SkipJsonSchema
 
 from postmask.clock import iso
 
@@ -178,8 +173,7 @@ Note = Annotated[str, Field(max_length=500, description="Free text for you, at m
 
 class Model(BaseModel):
     """Every API model. Its validator and serializer are built when first used, not when the module is imported:
-    a function builds only the few models its route needs, at its first request, and the e-mail validator is
-    imported only by a route whose model has an e-mail address."""
+    a function builds only the few models its route needs, at its first request."""
 
     model_config = ConfigDict(defer_build=True)
 
@@ -211,182 +205,3 @@ class ValidationErrorBody(ErrorBody):
 
 class Health(Model):
     status: Literal["ok"] = "ok"
-
-
-# --- domains ----------------------------------------------------------------------------------------------
-
-
-class DomainCreate(RequestModel):
-    name: DomainName
-    catch_all_destination: Email | None = Field(
-        default=None, description="Where mail to unknown addresses on this domain goes; null drops it"
-    )
-
-
-class DomainUpdate(RequestModel):
-    catch_all_destination: Email | None = Field(description="Set an address, or null to drop unknown mail")
-
-
-VerificationStatus = Literal["pending", "verified", "failed"]
-
-
-class DomainVerification(Model):
-    status: VerificationStatus = Field(
-        description="Amazon SES's verdict on the domain's DKIM records: `verified` once they resolve; mail is "
-        "forwarded only from a verified domain"
-    )
-
-
-class DnsRecord(Model):
-    type: Literal["MX", "TXT", "CNAME"]
-    name: str = Field(description="The fully qualified name to publish the record at", examples=["alice.example"])
-    value: str
-    # Absent rather than null on records other than MX, so the document says "integer" only.
-    priority: int | SkipJsonSchema[None] = Field(
-        default=None, exclude_if=lambda value: value is None, description="MX records only", examples=[10]
-    )
-    purpose: str = Field(description="What the record is for, in plain words")
-
-
-class Domain(Model):
-    name: str
-    created_at: Timestamp
-    alias_count: int = Field(ge=0)
-    catch_all_destination: str | None
-    verification: DomainVerification
-    dns_records: list[DnsRecord] = Field(
-        description="Every record to publish for mail to flow through Amazon SES: MX, SPF, 3 DKIM CNAMEs, DMARC"
-    )
-
-
-class DomainList(Model):
-    items: list[Domain]
-    next_token: str | None = Field(description="Pass as `next_token` for the next page; null on the last page")
-
-
-# --- aliases ----------------------------------------------------------------------------------------------
-
-
-class AliasCreate(RequestModel):
-    domain: DomainName
-    local_part: LocalPart | None = Field(default=None, description="Omit for a random, unguessable one")
-    destinations: Destinations
-    note: Note = ""
-    enabled: StrictBool = True
-    expires_at: Timestamp | None = None
-
-
-class AliasReplace(RequestModel):
-    """PUT: a full replacement of the mutable fields; every field is required (expires_at may be null)."""
-
-    destinations: Destinations
-    note: Note
-    enabled: StrictBool
-    expires_at: Timestamp | None
-
-
-_LEFT_OUT: Any = None  # the default of a PATCH field that was not sent (typed Any: it is not a field value)
-
-
-def _optional_not_nullable(schema: dict[str, Any]) -> None:
-    schema.pop("default", None)  # the marker is not a value a client may send
-
-
-class AliasUpdate(RequestModel):
-    """PATCH: any subset of the PUT fields; a field left out keeps its value, `expires_at: null` clears it."""
-
-    # A field left out is not validated, so its None default means "keep"; a null that is sent fails the
-    # field's own type, with a plain message. (A `| None` in the type would make null a valid value.)
-    destinations: Destinations = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
-    note: Note = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
-    enabled: StrictBool = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
-    expires_at: Timestamp | None = None
-
-    def changes(self) -> dict[str, object]:
-        """Only the fields the client sent."""
-        return self.model_dump(include=self.model_fields_set)
-
-
-class Alias(Model):
-    id: str
-    address: str
-    domain: str
-    local_part: str
-    destinations: list[str]
-    note: str
-    enabled: bool
-    expires_at: Timestamp | None
-    created_at: Timestamp
-    updated_at: Timestamp
-    forwarded_count: int = Field(ge=0)
-    blocked_count: int = Field(ge=0)
-    last_forwarded_at: Timestamp | None
-    last_blocked_at: Timestamp | None
-
-
-class AliasList(Model):
-    items: list[Alias]
-    next_token: str | None = Field(description="Pass as `next_token` for the next page; null on the last page")
-
-
-# --- users and tokens -------------------------------------------------------------------------------------
-
-
-class User(Model):
-    id: str
-    email: str
-    is_admin: bool
-    created_at: Timestamp
-
-
-class UserCreate(RequestModel):
-    email: Email
-
-
-class UserCreated(Model):
-    user: User
-    token: str = Field(description="The new user's first API token. Shown once; only its hash is stored.")
-
-
-_ASCII_SPACE = " \t\n\r\f\v"
-
-
-class TokenCreate(RequestModel):
-    # Not blank: at least one character that is not an ASCII space (an explicit class, so that Python's,
-    # JavaScript's and pydantic's regular expressions all agree on it); those spaces are trimmed.
-    name: Annotated[
-        str,
-        StringConstraints(min_length=1, max_length=100, pattern=r"[^ \t\n\r\f\v]"),  # _ASCII_SPACE
-        AfterValidator(lambda name: name.strip(_ASCII_SPACE)),
-    ]
-    expires_at: Timestamp | None = Field(
-        default=None, description="When the token stops working, in the future; null: never"
-    )
-
-    @field_validator("expires_at")
-    @classmethod
-    def _in_future(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value <= datetime.now(UTC):
-            raise ValueError("must be in the future")
-        return value
-
-
-class TokenInfo(Model):
-    id: str
-    name: str
-    created_at: Timestamp
-    last_used_at: Timestamp | None = Field(description="Updated at most every few minutes")
-    expires_at: Timestamp | None
-
-
-class TokenCreated(Model):
-    id: str
-    name: str
-    token: str = Field(description="The secret. Shown once; only its hash is stored.")
-    created_at: Timestamp
-    expires_at: Timestamp | None
-
-
-class TokenList(Model):
-    items: list[TokenInfo]
-    next_token: str | None

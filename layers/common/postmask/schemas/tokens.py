@@ -1,0 +1,51 @@
+"""The models of /api/tokens: what the caller sees of a token, and the one time its secret is shown."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints, field_validator
+
+from postmask.schemas.common import Model, RequestModel, Timestamp
+
+_ASCII_SPACE = " \t\n\r\f\v"
+
+
+class TokenCreate(RequestModel):
+    # Not blank: at least one character that is not an ASCII space (an explicit class, so that Python's,
+    # JavaScript's and pydantic's regular expressions all agree on it); those spaces are trimmed.
+    name: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=100, pattern=r"[^ \t\n\r\f\v]"),  # _ASCII_SPACE
+        AfterValidator(lambda name: name.strip(_ASCII_SPACE)),
+    ]
+    expires_at: Timestamp | None = Field(
+        default=None, description="When the token stops working, in the future; null: never"
+    )
+
+    @field_validator("expires_at")
+    @classmethod
+    def _in_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value <= datetime.now(UTC):
+            raise ValueError("must be in the future")
+        return value
+
+
+class TokenInfo(Model):
+    id: str
+    name: str
+    created_at: Timestamp
+    last_used_at: Timestamp | None = Field(description="Updated at most every few minutes")
+    expires_at: Timestamp | None
+
+
+class TokenCreated(Model):
+    id: str
+    name: str
+    token: str = Field(description="The secret. Shown once; only its hash is stored.")
+    created_at: Timestamp
+    expires_at: Timestamp | None
+
+
+class TokenList(Model):
+    items: list[TokenInfo]
+    next_token: str | None
