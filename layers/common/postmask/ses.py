@@ -28,6 +28,9 @@ from postmask.schemas.domains import VerificationStatus
 MAX_MESSAGE_BYTES = 40 * 1024 * 1024
 
 _PLACEHOLDER = b"postmask:raw-message-placeholder"
+# The most the stream produces per read: botocore hashes the body in 1 MB reads, and each read holds its raw
+# slice and its base64 at once; smaller reads keep that transient small next to the message.
+_MAX_READ = 256 * 1024
 _PLACEHOLDER_B64 = base64.b64encode(_PLACEHOLDER)
 _pending_parts: ContextVar[Sequence[memoryview] | None] = ContextVar("postmask_ses_pending_parts", default=None)
 
@@ -225,8 +228,9 @@ class Base64Splice(io.RawIOBase):
         return len(chunk)
 
     def read(self, size: int | None = -1) -> bytes:
+        """Up to `size` bytes (at most _MAX_READ of them: callers read until b""), or all that is left."""
         start = self._position
-        end = self._size if size is None or size < 0 else min(self._size, start + size)
+        end = self._size if size is None or size < 0 else min(self._size, start + min(size, _MAX_READ))
         if start >= end:
             return b""
         self._position = end

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from postmask import aws
 
-_CHUNK = 1024 * 1024
+_CHUNK = 256 * 1024  # urllib3 reads each chunk into a temporary of its size before copying it
 
 
 class MessageMissing(Exception):
