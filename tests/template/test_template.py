@@ -205,13 +205,14 @@ def test_outputs_name_the_api_url_and_the_table(cfn: dict[str, Any]) -> None:
     assert {"ApiUrl", "TableName"} <= set(cfn["Outputs"])
 
 
-def test_the_common_layer_is_built_for_python313_on_arm64_with_bytecode() -> None:
-    layer = sam_template.load()["Resources"]["CommonLayer"]
+@pytest.mark.parametrize("name", ["CommonLayer", "WebLayer"])
+def test_each_layer_is_built_for_python313_on_arm64_with_bytecode(name: str) -> None:
+    layer = sam_template.load()["Resources"][name]
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
     assert layer["Metadata"]["BuildMethod"] == "makefile"  # decision 0050
     makefile = (ROOT / layer["Properties"]["ContentUri"] / "Makefile").read_text(encoding="utf-8")
-    assert "build-CommonLayer:" in makefile
+    assert f"build-{name}:" in makefile
     assert "--platform manylinux2014_aarch64" in makefile
     assert "--python-version 3.13" in makefile
     assert "--no-deps" in makefile

@@ -94,6 +94,5 @@ def test_enable_web_switches_every_web_resource() -> None:
 def test_web_layer_is_built_with_its_requirements() -> None:
     layer = sam_template.load()["Resources"]["WebLayer"]
     assert layer["Properties"]["ContentUri"] == "layers/web/"
-    assert layer["Metadata"]["BuildMethod"] == "python3.13"
     requirements = (sam_template.ROOT / "layers/web/requirements.txt").read_text()
     assert "Jinja2==" in requirements
