@@ -19,7 +19,7 @@ from typing import Any
 
 from bench import coldstart, forwarder, listing, sizes
 from bench.calls import CallRecorder
-from bench.lambda_env import FunctionSpec, Sites, function_spec
+from bench.lambda_env import FunctionSpec, Sites, compile_bytecode, function_spec
 from bench.moto_server import MotoServer
 from bench.scenarios import Scenario, World, invoke, scenarios, seed_world
 from local import sam_template
@@ -118,6 +118,7 @@ def cold_and_warm(
 ) -> list[dict[str, Any]]:
     tested = {scenario.function() for scenario in all_scenarios} & (only or set(sam_template.functions()))
     specs = {name: lab.spec(name) for name in sam_template.functions() if name in tested}
+    compile_bytecode([*specs.values(), *(coldstart.floor_spec_for(lab.spec)(name) for name in specs)])
     pairs = coldstart.measure(
         all_scenarios,
         specs,
