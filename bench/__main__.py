@@ -48,7 +48,9 @@ def _prepare() -> None:
 if __name__ == "__main__":
     _prepare()
     if sys.argv[1:2] == ["profile"]:
-        from bench.profile import main
-    else:
-        from bench.run import main
-    sys.exit(main(sys.argv[2:] if sys.argv[1:2] == ["profile"] else None))
+        from bench import profile
+
+        sys.exit(profile.main(sys.argv[2:]))
+    from bench.run import main
+
+    sys.exit(main())
