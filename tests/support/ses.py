@@ -24,6 +24,8 @@ class SentMail:
     sender: str
     destinations: list[str]
     raw: bytes
+    configuration_set: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def message(self) -> RawMessage:
@@ -74,6 +76,8 @@ class SesRecorder:
                 sender=request["FromEmailAddress"],
                 destinations=request["Destination"]["ToAddresses"],
                 raw=base64.b64decode(request["Content"]["Raw"]["Data"], validate=True),
+                configuration_set=request.get("ConfigurationSetName"),
+                tags={tag["Name"]: tag["Value"] for tag in request.get("EmailTags", [])},
             )
         )
         if self.pass_through:

@@ -89,3 +89,18 @@ def test_a_package_imported_before_postmask_is_left_alone() -> None:
         f"print(json.dumps([sys.modules[{EVENT_HANDLER!r}] is real, 'AppSyncResolver' in vars(real)]))"
     )
     assert ran == [True, True]
+
+
+def test_no_function_imports_jinja2_before_it_sends_mail() -> None:
+    """postmask.system_mail imports Jinja2 when it renders: a function pays for it only when it sends mail
+    (the web page functions render with it, from their own layer, and are not postmask's)."""
+    handlers = _handlers_using_postmask()
+    imported = _run(
+        "found = {}\n"
+        f"for number, path in enumerate({handlers!r}):\n"
+        "    spec = importlib.util.spec_from_file_location(f'handler{number}', path)\n"
+        "    spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "    found[path] = 'jinja2' in sys.modules\n"
+        "print(json.dumps(found))"
+    )
+    assert imported == dict.fromkeys(handlers, False)

@@ -28,7 +28,17 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from postmask.auth import Caller
-from postmask.errors import AdminRequired, BadRequest, Conflict, Forbidden, NotFound, PostmaskError, Unauthenticated
+from postmask.errors import (
+    AdminRequired,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    Gone,
+    NotFound,
+    PostmaskError,
+    TooManyRequests,
+    Unauthenticated,
+)
 from postmask.observability import logger, metrics, tracer
 from postmask.schemas.common import ErrorBody, ValidationErrorBody
 
@@ -59,6 +69,8 @@ _STATUS_BY_ERROR: list[tuple[type[PostmaskError], HTTPStatus]] = [
     (BadRequest, HTTPStatus.BAD_REQUEST),
     (Unauthenticated, HTTPStatus.UNAUTHORIZED),
     (Forbidden, HTTPStatus.FORBIDDEN),
+    (Gone, HTTPStatus.GONE),
+    (TooManyRequests, HTTPStatus.TOO_MANY_REQUESTS),
 ]
 
 # The security requirement of every protected route, and its scheme. Every resolver declares the scheme

@@ -36,6 +36,14 @@ class Forbidden(PostmaskError):
     message = "Forbidden"
 
 
+class Gone(PostmaskError):
+    message = "Gone"
+
+
+class TooManyRequests(PostmaskError):
+    message = "Too many requests"
+
+
 class DomainNotFound(NotFound):
     message = "Domain not found"
 
@@ -50,6 +58,18 @@ class TokenNotFound(NotFound):
 
 class UserNotFound(NotFound):
     message = "User not found"
+
+
+class DestinationNotFound(NotFound):
+    message = "Destination not found"
+
+
+class VerificationLinkUnknown(NotFound):
+    message = "This link is not valid (a newer one may have replaced it): ask for a new one"
+
+
+class VerificationLinkExpired(Gone):
+    message = "This link has expired: ask for a new one"
 
 
 class DomainTaken(Conflict):
@@ -68,9 +88,42 @@ class EmailTaken(Conflict):
     message = "A user with this e-mail address already exists"
 
 
+class DestinationExists(Conflict):
+    message = "You already have this destination"
+
+
+class DestinationVerified(Conflict):
+    message = "This destination is verified already"
+
+
+class DestinationInUse(Conflict):
+    message = "Aliases or a catch-all still forward to this destination; change them first"
+
+
+class NoSystemMailSender(Conflict):
+    """postmask has nothing to send its own mail from: no SenderAddress, and none of the user's domains is
+    verified in Amazon SES yet."""
+
+    message = (
+        "postmask cannot send mail yet: none of your domains is verified in Amazon SES. Publish a domain's DNS "
+        "records (GET /api/domains/<domain>) and wait until it is verified, or ask the operator to set the "
+        "SenderAddress parameter; then ask for the link again."
+    )
+
+
+class SystemMailRefused(Conflict):
+    """Amazon SES refused to send postmask's own mail (an account still in the SES sandbox, sending paused)."""
+
+    message = "Amazon SES refused to send the mail"
+
+
 class InvalidNextToken(BadRequest):
     message = "next_token is not valid for this list"
 
 
 class AdminRequired(Forbidden):
     message = "Only an admin may do this"
+
+
+class LinkRequestedTooSoon(TooManyRequests):
+    message = "A link was sent less than a minute ago: wait a minute before asking for another"

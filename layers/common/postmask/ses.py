@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import io
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 
 from postmask import aws
 from postmask.schemas.domains import VerificationStatus
+from postmask.settings import get_settings
 
 # SES refuses a message larger than this (SESv2 SendEmail, headers and attachments included).
 MAX_MESSAGE_BYTES = 40 * 1024 * 1024
@@ -148,9 +149,24 @@ def forget_verifications() -> None:
 # --- sending ----------------------------------------------------------------------------------------------
 
 
-def send_raw(*, sender: str, destination: str, parts: Sequence[bytes | bytearray | memoryview]) -> str:
+# The message tag naming the postmask user a message was sent for: SES puts a configuration set's tags on every
+# bounce and complaint it reports, and the feedback function suspends that user's destination.
+USER_TAG = "postmask-user"
+# What kind of mail it was (`forward`, or the system mail's template): for the logs of feedback.
+KIND_TAG = "postmask-mail"
+
+
+def send_raw(
+    *,
+    sender: str,
+    destination: str,
+    parts: Sequence[bytes | bytearray | memoryview],
+    tags: Mapping[str, str] | None = None,
+) -> str:
     """Send the message made of `parts` (joined in order) from `sender` to `destination`; SES's message id.
 
+    Every send names the stack's configuration set (settings `configuration_set`, when there is one), so SES
+    reports its bounces and complaints with `tags` (SES's rule for tags: ASCII letters, digits, `_` and `-`).
     Raises MessageTooLarge before calling SES when the message is over the limit, or when SES says so (413).
     Any other error is raised as it comes: the caller lets Lambda retry.
     """
@@ -158,12 +174,19 @@ def send_raw(*, sender: str, destination: str, parts: Sequence[bytes | bytearray
     size = sum(view.nbytes for view in views)
     if size > MAX_MESSAGE_BYTES:
         raise MessageTooLarge(size)
+    options: dict[str, Any] = {}
+    configuration_set = get_settings().configuration_set
+    if configuration_set:
+        options["ConfigurationSetName"] = configuration_set
+    if tags:
+        options["EmailTags"] = [{"Name": name, "Value": value} for name, value in tags.items()]
     token = _pending_parts.set(views)
     try:
         response = client().send_email(
             FromEmailAddress=sender,
             Destination={"ToAddresses": [destination]},
             Content={"Raw": {"Data": _PLACEHOLDER}},
+            **options,
         )
     except ClientError as exc:
         if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 413:

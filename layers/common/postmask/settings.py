@@ -16,6 +16,19 @@ class Settings(BaseModel):
     mail_bucket: str = Field(default="", description="Where SES's receipt rule stores raw mail (MAIL_BUCKET).")
     mail_prefix: str = Field(default="inbound/", description="The receipt rule's S3 object key prefix (MAIL_PREFIX).")
     region: str = Field(default="", description="The stack's region, where SES receives mail (AWS_REGION).")
+    sender_address: str = Field(
+        default="",
+        description="postmask's own mail comes from here when set, else postmask@<a verified domain> "
+        "(SENDER_ADDRESS, the template parameter SenderAddress).",
+    )
+    public_url: str = Field(
+        default="", description="Where links in postmask's mail point; empty: the API's own URL (PUBLIC_URL)."
+    )
+    configuration_set: str = Field(
+        default="",
+        description="The SES configuration set every send names, for bounces and complaints "
+        "(CONFIGURATION_SET); empty: none.",
+    )
 
 
 @cache
@@ -27,4 +40,7 @@ def get_settings() -> Settings:
         mail_bucket=os.environ.get("MAIL_BUCKET", ""),
         mail_prefix=os.environ.get("MAIL_PREFIX", "inbound/"),
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", ""),
+        sender_address=os.environ.get("SENDER_ADDRESS", "").strip(),
+        public_url=os.environ.get("PUBLIC_URL", "").strip().rstrip("/"),
+        configuration_set=os.environ.get("CONFIGURATION_SET", "").strip(),
     )

@@ -91,6 +91,20 @@ def list_page(user_id: str, *, name_contains: str | None, limit: int, next_token
     return DomainList(items=[_to_model(item) for item in page.items], next_token=page.next_token)
 
 
+def names(user_id: str, *, limit: int) -> list[str]:
+    """The names of the caller's first `limit` domains, by name: one `Query`, names only."""
+    response = db.client().query(
+        TableName=db.table(),
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues=db.values({":pk": _user_pk(user_id), ":prefix": _PREFIX}),
+        ProjectionExpression="#name",
+        ExpressionAttributeNames={"#name": "name"},
+        ConsistentRead=True,
+        Limit=limit,
+    )
+    return [db.python_value(item["name"]) for item in response.get("Items", [])]
+
+
 def set_catch_all(user_id: str, name: str, catch_all_destination: str | None) -> Domain:
     """Change where unknown addresses go, in the owner's view and in the marker the forwarder reads."""
     new = db.values({":catch_all": catch_all_destination, ":owner": user_id})
