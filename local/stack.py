@@ -11,13 +11,15 @@ from __future__ import annotations
 import logging
 import os
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from local import sam_template
+from local import sam_template, sending
 from local.aws import FAKE_CREDENTIALS, EmbeddedAws
+from local.feedback import FEEDBACK_FUNCTION as FEEDBACK
+from local.feedback import smtp_answer
 from local.gateway import Gateway, GatewayServer
 from local.outbox import Outbox
 from local.resources import DEV_ADMIN_EMAIL, LocalResources, create_admin, provision
@@ -83,12 +85,14 @@ class LocalStack:
         }
         _point_boto3_at(aws_environment)
 
-        self.resources = resources = provision(parameters=config.parameters, region=config.region)
+        parameters = self.parameters()
+        self.resources = resources = provision(parameters=parameters, region=config.region)
         token = create_admin(resources.name("Table"), config.dev_token)
         assert token is not None, "a fresh moto has no users"
         self.token = token
+        _ses_may_send_from(parameters.get("SenderAddress", ""))
 
-        self.specs = specs = sam_template.function_specs(parameters=config.parameters)
+        self.specs = specs = sam_template.function_specs(parameters=parameters)
         environments = {name: self._environment(spec, aws_environment) for name, spec in specs.items()}
         self.functions = WorkerPool(
             specs,
@@ -97,7 +101,7 @@ class LocalStack:
             per_function=config.workers_per_function,
         )
         self.services.append(self.functions)
-        self.gateway = Gateway.from_template(self.functions, parameters=config.parameters)
+        self.gateway = Gateway.from_template(self.functions, parameters=parameters)
         for route in self.gateway.routes:
             missing = {route.function, *([route.authorizer.function] if route.authorizer else [])} - set(specs)
             if missing:
@@ -107,6 +111,11 @@ class LocalStack:
         self.services.append(server)
         self.base_url = server.url
         self._start_services()
+
+    def parameters(self) -> dict[str, str]:
+        """The template parameters of this deployment: links in postmask's mail point at this stack (PublicUrl)
+        unless the user says otherwise."""
+        return {"PublicUrl": f"http://{self.config.host}:{self.config.port}", **self.config.parameters}
 
     def _environment(self, spec: FunctionSpec, aws_environment: Mapping[str, str]) -> dict[str, str]:
         """Lambda's variables, then the template's (Globals + the function's), as in AWS."""
@@ -128,17 +137,51 @@ class LocalStack:
         emulate_ses_identities()  # moto runs in this process: its SES gets Easy DKIM tokens, as SES has
         forwarder = self.specs[FORWARDER]
         prefix = str(self.resources.function_environment(forwarder).get("MAIL_PREFIX", MAIL_PREFIX))
+        region = self.config.region
+        outbox = Outbox(self.config.outbox, region=region)
+        sending.install()  # what a bounce of a message reports (local/feedback.py)
+
+        def write_outbox() -> None:  # whichever function sent it: the forwarder, or one mailing a link
+            for path in outbox.flush():
+                log.info("outbox: %s", path)
+
+        sending.on_send(write_outbox)
+        self.services.append(_Forget(sending.forget_listeners))
+
+        def feedback(kind: str, content: bytes) -> str:
+            return smtp_answer(kind, content, region=region, invoke=lambda event: functions.invoke(FEEDBACK, event))
+
         smtp = start_smtp(
             MailSetup(self.resources.name("MailBucket"), prefix),
-            Outbox(self.config.outbox, region=self.config.region),
+            outbox,
             host=self.config.host,
             port=self.config.smtp_port,
             forward=lambda event, _context: functions.invoke(FORWARDER, event),
+            feedback=feedback if FEEDBACK in self.specs else None,
         )
         self.services.append(smtp)
-        self.endpoints.append(
-            ("SMTP", f"{self.config.host}:{smtp.port}   (forwarded mail: {self.config.outbox}/*.eml)")
+        self.endpoints.append(("SMTP", f"{self.config.host}:{smtp.port}   (mail it sends: {self.config.outbox}/*.eml)"))
+        # The helper commands read the variables `make run` reads: spell out those that are not the defaults.
+        settings = "".join(
+            f"{name}={value} "
+            for name, value, default in (
+                ("PORT", self.config.port, 3000),
+                ("SMTP_PORT", smtp.port, 2525),
+                ("POSTMASK_OUTBOX", self.config.outbox, Path(".postmask/outbox")),
+            )
+            if value != default
         )
+        self.endpoints.append(
+            (
+                "Verify",
+                "mail goes to a destination once the link mailed to it is opened (the mail is in the outbox);\n"
+                f"             {settings}.venv/bin/python -m local.verify <address>   opens it for you",
+            )
+        )
+        if FEEDBACK in self.specs:
+            self.endpoints.append(
+                ("Bounce", f"{settings}.venv/bin/python -m local.bounce <address> [--complaint]   (suspends it)")
+            )
 
     def stop(self) -> None:
         """Stop every service, last started first. Safe to call twice."""
@@ -176,6 +219,24 @@ class LocalStack:
             "Ctrl-C stops everything.",
         ]
         return "\n".join(lines)
+
+
+@dataclass
+class _Forget:
+    """A service whose stop() undoes a registration (the outbox's listener on moto's sends)."""
+
+    undo: Callable[[], None]
+
+    def stop(self) -> None:
+        self.undo()
+
+
+def _ses_may_send_from(sender_address: str) -> None:
+    """A SenderAddress given locally is an identity SES (moto) may send from, as the operator makes it in AWS."""
+    if sender_address:
+        import boto3
+
+        boto3.client("sesv2").create_email_identity(EmailIdentity=sender_address)
 
 
 def _point_boto3_at(aws_environment: Mapping[str, str]) -> None:
