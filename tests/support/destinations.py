@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from postmask.errors import DestinationExists
 from postmask.store import destinations
 from tests.support.api import Client
+
+if TYPE_CHECKING:
+    from tests.support.stack import Stack
 
 # The link of a verification mail: <PublicUrl>/verify#<secret>, the secret URL-safe base64 (token_urlsafe).
 _LINK = re.compile(rb"/verify#([A-Za-z0-9_-]{20,})")
@@ -41,3 +45,14 @@ def link_secret(raw_mail: bytes) -> str:
     found = _LINK.findall(quopri.decodestring(raw_mail))
     assert found, "no verification link in this mail"
     return found[-1].decode("ascii")
+
+
+def open_link_from_the_outbox(stack: Stack, address: str) -> None:
+    """Open the newest verification link mailed to `address`, read from the running stack's outbox, as the
+    /verify page does: its secret posted to the public `POST /api/destinations/verify`."""
+    from local.verify import newest_secret
+
+    secret = newest_secret(stack.outbox, address)
+    assert secret is not None, f"no verification mail to {address} in {stack.outbox}"
+    response = stack.request("POST", "/api/destinations/verify", token=None, body={"token": secret})
+    assert response.status == 200, response.body
