@@ -8,7 +8,7 @@
 const postmask = (() => {
   const TOKEN_KEY = "postmask.token";
   // Where a sign-in may send the user back to (the `next` parameter comes from the URL: never trust it).
-  const RETURN_PAGES = new Set(["/aliases", "/domains"]);
+  const RETURN_PAGES = new Set(["/aliases", "/domains", "/destinations"]);
 
   const session = {
     token: () => sessionStorage.getItem(TOKEN_KEY),
@@ -59,7 +59,8 @@ const postmask = (() => {
     for (const [name, value] of Object.entries(query ?? {})) {
       if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
     }
-    const headers = { Accept: "application/json", Authorization: `Bearer ${token}` };
+    const headers = { Accept: "application/json" };
+    if (token) headers.Authorization = `Bearer ${token}`; // none for a public route (a link's secret is its own)
     const init = { method, headers };
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";
