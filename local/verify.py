@@ -24,8 +24,10 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]+")  # how local/outbox.py writes an add
 
 def newest_link(outbox: Path, address: str) -> str | None:
     """The newest verification link mailed to `address` (`<PublicUrl>/verify#<secret>`), or None."""
-    pattern = f"*-{_UNSAFE.sub('_', address.strip().lower())}.eml"
-    for path in sorted(outbox.glob(pattern), reverse=True):  # names start with the time they were written
+    suffix = f"-{_UNSAFE.sub('_', address.strip())}.eml".lower()  # the address as it was added, any case
+    for path in sorted(outbox.glob("*.eml"), reverse=True):  # names start with the time they were written
+        if not path.name.lower().endswith(suffix):
+            continue
         found = _LINK.search(quopri.decodestring(path.read_bytes()))
         if found:
             return found.group(0).decode("ascii")
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         help="[POSTMASK_OUTBOX, .postmask/outbox]",
     )
     args = parser.parse_args(argv)
-    secret = newest_secret(args.outbox, args.address.strip().lower())
+    secret = newest_secret(args.outbox, args.address)
     if secret is None:
         print(f"No verification mail to {args.address} in {args.outbox}: add it (or resend its link) first.")
         return 1

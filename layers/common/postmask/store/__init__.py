@@ -2,8 +2,8 @@
 
 One table, `pk` (partition) and `sk` (sort), no secondary index. Everything a user owns lives in that
 user's partitions (`USER#<id>`, and `DEST#<id>` for their destinations), so every user-facing read is keyed by
-the caller's own id: another user's item is not "forbidden", it is simply not there (404). Global uniqueness is held by marker items written in the same
-transaction as the item they guard.
+the caller's own id: another user's item is not "forbidden", it is simply not there (404). Global uniqueness is
+held by marker items written in the same transaction as the item they guard.
 
 | item                 | pk                   | sk                | holds                                          |
 |----------------------|----------------------|-------------------|------------------------------------------------|
@@ -31,8 +31,9 @@ Ids are ULID-shaped (time first), so `ALIAS#…` sort keys are in creation order
 (130 bits of a SHA-256, `destinations.destination_id`), so a write that names an address finds the
 destination's key without reading, and two users' same address are two destinations. Destinations live in a
 partition of their owner's that holds nothing else (`DEST#<user_id>`, not `USER#`), so that the forwarder may
-read their status without being able to read anything else of a user (IAM `dynamodb:LeadingKeys`). A token's secret reads `pm_<user_id>_<token_id>_<random>`: the
-authorizer finds the token item with one `GetItem` and compares hashes in constant time.
+read their status without being able to read anything else of a user (IAM `dynamodb:LeadingKeys`).
+A token's secret reads `pm_<user_id>_<token_id>_<random>`: the authorizer finds the token item with one
+`GetItem` and compares hashes in constant time.
 
 Access patterns and their cost (tests/integration/test_call_counts.py and `make bench` hold the code to these):
 - get one domain / alias / token / user: 1 `GetItem` on the caller's partition;
