@@ -12,7 +12,7 @@ install(app)
 
 @app.delete(
     "/api/admin/domains/<domain>",
-    tags=["Admin"],
+    tags=["Domains"],
     operation_id="adminRemoveDomain",
     summary="Remove any user's domain, with its aliases (admins only)",
     description=(

@@ -25,6 +25,7 @@ CONTRACT_ERRORS = {
     "getDomain": {401, 404},
     "updateDomain": {401, 404, 422},
     "deleteDomain": {401, 404, 409},
+    "adminRemoveDomain": {401, 403, 404, 409},  # issue 14: an admin removes any domain
     "listAliases": {400, 401, 422},
     "createAlias": {401, 404, 409, 422},
     "getAlias": {401, 404},
@@ -34,7 +35,7 @@ CONTRACT_ERRORS = {
     "getHealth": set(),
 }
 SUCCESS = {"createUser": "201", "createToken": "201", "createDomain": "201", "createAlias": "201"} | dict.fromkeys(
-    ("deleteToken", "deleteDomain", "replaceAlias", "deleteAlias"), "204"
+    ("deleteToken", "deleteDomain", "adminRemoveDomain", "replaceAlias", "deleteAlias"), "204"
 )
 
 

@@ -16,6 +16,12 @@ class Settings(BaseModel):
     mail_bucket: str = Field(default="", description="Where SES's receipt rule stores raw mail (MAIL_BUCKET).")
     mail_prefix: str = Field(default="inbound/", description="The receipt rule's S3 object key prefix (MAIL_PREFIX).")
     region: str = Field(default="", description="The stack's region, where SES receives mail (AWS_REGION).")
+    stack_name: str = Field(
+        default="postmask", min_length=1, description="The stack: the postmask:stack tag of its SES identities."
+    )
+    domain_claim_days: int = Field(
+        default=7, ge=1, description="Days an unverified domain stays its claimant's (DOMAIN_CLAIM_DAYS)."
+    )
 
 
 @cache
@@ -27,4 +33,6 @@ def get_settings() -> Settings:
         mail_bucket=os.environ.get("MAIL_BUCKET", ""),
         mail_prefix=os.environ.get("MAIL_PREFIX", "inbound/"),
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", ""),
+        stack_name=os.environ.get("STACK_NAME") or "postmask",
+        domain_claim_days=int(os.environ.get("DOMAIN_CLAIM_DAYS") or "7"),
     )

@@ -1,13 +1,22 @@
-"""Domains: `USER#<owner>/DOMAIN#<name>` (the owner's view) and `DOMAIN#<name>/DOMAIN` (global marker).
+"""Domains: `USER#<owner>/DOMAIN#<name>` (the owner's view), `DOMAIN#<name>/DOMAIN` (global marker), and the
+domain's place in its tree, `TREE#<last two labels>`: `DOMAIN#<name>` (one per registered name: owner, when)
+and `DOMAIN` (the tree's version).
 
 The owner's view keeps the domain's Easy DKIM tokens (from SES, at registration), so its DNS records are
 known without asking SES. Verification is SES's to say: these models carry `pending` until
 `postmask.mail_domains` puts SES's current status in.
+
+The tree answers "who holds a parent or a subdomain of this name?" with one Query: every name and all its
+parents and subdomains (two labels or more) share their last two labels, hence a partition, whatever the
+public suffix (`example.co.uk` shares `co.uk`'s tree with every other name there: a partition of a few items
+per user who registers under it). Every registration bumps the tree's version in its transaction, on the
+condition that it is the version read: two concurrent registrations in one tree cannot both pass unseen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from postmask import dns
@@ -18,6 +27,39 @@ from postmask.settings import get_settings
 from postmask.store import _dynamo as db
 
 _PREFIX = "DOMAIN#"
+_TREE_VERSION = "DOMAIN"  # the tree partition's version item; its members sort after it, as DOMAIN#<name>
+_TREE_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A registered name, as its tree knows it."""
+
+    name: str
+    owner_id: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Tree:
+    """Every registered name sharing `name`'s last two labels, and the version they were read at."""
+
+    key: str
+    version: int | None  # None: nothing was ever registered in this tree
+    claims: tuple[Claim, ...]
+
+
+class TreeChanged(Exception):
+    """The tree (or a lapsed claim being replaced) changed between reading and writing: read again."""
+
+
+def tree_key(name: str) -> str:
+    return "TREE#" + ".".join(name.split(".")[-2:])
+
+
+def related(one: str, other: str) -> bool:
+    """The same name, or one a subdomain of the other."""
+    return one == other or one.endswith("." + other) or other.endswith("." + one)
 
 
 def _user_pk(user_id: str) -> str:
@@ -39,8 +81,40 @@ def _to_model(item: dict[str, Any]) -> Domain:
     )
 
 
-def create(user_id: str, name: str, catch_all_destination: str | None, *, dkim_tokens: Sequence[str] = ()) -> Domain:
-    """Register `name` for `user_id`. A domain belongs to one user in the whole installation."""
+def read_tree(name: str) -> Tree:
+    """`name`'s tree: one consistent Query (more pages only for a tree of over a hundred names)."""
+    key = tree_key(name)
+    version: int | None = None
+    claims: list[Claim] = []
+    next_token: str | None = None
+    while True:
+        page = db.query_page(key, _TREE_VERSION, limit=_TREE_PAGE, next_token=next_token)
+        for item in page.items:
+            if item["sk"] == _TREE_VERSION:
+                version = int(item["version"])
+            else:
+                claims.append(Claim(item["name"], item["owner_id"], item["created_at"]))
+        next_token = page.next_token
+        if next_token is None:
+            return Tree(key, version, tuple(claims))
+
+
+def create(
+    user_id: str,
+    name: str,
+    catch_all_destination: str | None,
+    *,
+    dkim_tokens: Sequence[str] = (),
+    tree: Tree | None = None,
+    replacing: Sequence[Claim] = (),
+) -> Domain:
+    """Register `name` for `user_id`: a domain belongs to one user in the whole installation.
+
+    One transaction: the owner's view, the marker, the tree's member and version (as read in `tree`: a change
+    since is TreeChanged), and the removal of each lapsed claim in `replacing` (its owner's view, marker and
+    tree member, each on the condition that it is still the claim judged lapsed and has no aliases left).
+    """
+    tree = tree if tree is not None else read_tree(name)
     created_at = now_iso()
     owner_view = {
         "pk": _user_pk(user_id),
@@ -56,18 +130,85 @@ def create(user_id: str, name: str, catch_all_destination: str | None, *, dkim_t
         "sk": "DOMAIN",
         "name": name,
         "owner_id": user_id,
+        "created_at": created_at,
         "catch_all_destination": catch_all_destination,
     }
+    member = {"pk": tree.key, "sk": _PREFIX + name, "name": name, "owner_id": user_id, "created_at": created_at}
+    replaced = {claim.name: claim for claim in replacing}
+    actions: list[dict[str, Any]] = [
+        _put_replacing(marker, replaced.get(name)),
+        {"Put": {"Item": db.serialize(owner_view), "ConditionExpression": "attribute_not_exists(pk)"}},
+        _put_replacing(member, replaced.get(name)),
+        _next_version(tree),
+    ]
+    for claim in replacing:
+        actions += _removal(claim, keep_marker=claim.name == name)
     try:
-        db.transact(
-            [
-                {"Put": {"Item": db.serialize(marker), "ConditionExpression": "attribute_not_exists(pk)"}},
-                {"Put": {"Item": db.serialize(owner_view), "ConditionExpression": "attribute_not_exists(pk)"}},
-            ]
-        )
+        db.transact(actions)
     except db.TransactionCancelled as exc:
-        raise DomainTaken from exc
+        if exc.failed[0] or exc.failed[1]:
+            raise DomainTaken from exc
+        raise TreeChanged from exc
     return _to_model(owner_view)
+
+
+def _put_replacing(item: dict[str, Any], lapsed: Claim | None) -> dict[str, Any]:
+    """Put a marker or tree member: new, or over the lapsed claim's own (still that claim's)."""
+    if lapsed is None:
+        return {"Put": {"Item": db.serialize(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+    return {
+        "Put": {
+            "Item": db.serialize(item),
+            "ConditionExpression": "owner_id = :owner AND created_at = :created",
+            "ExpressionAttributeValues": db.values({":owner": lapsed.owner_id, ":created": lapsed.created_at}),
+        }
+    }
+
+
+def _next_version(tree: Tree) -> dict[str, Any]:
+    if tree.version is None:
+        item = {"pk": tree.key, "sk": _TREE_VERSION, "version": 1}
+        return {"Put": {"Item": db.serialize(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+    return {
+        "Update": {
+            "Key": db.key(tree.key, _TREE_VERSION),
+            "UpdateExpression": "SET version = :next",
+            "ConditionExpression": "version = :seen",
+            "ExpressionAttributeValues": db.values({":next": tree.version + 1, ":seen": tree.version}),
+        }
+    }
+
+
+def _removal(claim: Claim, *, keep_marker: bool = False) -> list[dict[str, Any]]:
+    """Delete a lapsed claim's records, each only while it is that claim and it has no aliases."""
+    same = db.values({":owner": claim.owner_id, ":created": claim.created_at})
+    actions: list[dict[str, Any]] = [
+        {
+            "Delete": {
+                "Key": db.key(_user_pk(claim.owner_id), _PREFIX + claim.name),
+                "ConditionExpression": "created_at = :created AND alias_count = :zero",
+                "ExpressionAttributeValues": db.values({":created": claim.created_at, ":zero": 0}),
+            }
+        }
+    ]
+    if not keep_marker:  # the new claim's marker and tree member replace these in the same transaction
+        for key in (db.key(_marker_pk(claim.name), "DOMAIN"), db.key(tree_key(claim.name), _PREFIX + claim.name)):
+            actions.append(
+                {
+                    "Delete": {
+                        "Key": key,
+                        "ConditionExpression": "owner_id = :owner AND created_at = :created",
+                        "ExpressionAttributeValues": same,
+                    }
+                }
+            )
+    return actions
+
+
+def owner_of(name: str) -> str | None:
+    """Who registered `name` (its marker), or None: one GetItem."""
+    item = db.get_item(_marker_pk(name), "DOMAIN")
+    return str(item["owner_id"]) if item else None
 
 
 def get(user_id: str, name: str) -> Domain:
@@ -141,6 +282,8 @@ def delete(user_id: str, name: str) -> None:
                         "ExpressionAttributeValues": db.values({":owner": user_id}),
                     }
                 },
+                # Its place in the tree (absent for a domain registered before trees existed: nothing to do).
+                {"Delete": {"Key": db.key(tree_key(name), _PREFIX + name)}},
             ]
         )
     except db.TransactionCancelled as exc:
