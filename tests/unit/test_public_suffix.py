@@ -70,3 +70,19 @@ def test_ordinary_mail_providers_are_registrable_domains_not_suffixes() -> None:
     # Claimable, like any domain: the claim lapses unless its owner's DNS verifies it (DomainClaimDays).
     assert registrable_domain("gmail.com") == "gmail.com"
     assert registrable_domain("amazonses.com") == "amazonses.com"
+
+
+def test_no_function_loads_the_list_when_it_starts() -> None:
+    """Parsing the list costs ~50 ms (decision 0071): only a request that needs it pays, never a cold start."""
+    from tests.unit.test_lean_imports import _handlers_using_postmask, _run
+
+    handlers = _handlers_using_postmask()
+    loaded = _run(
+        "loaded = {}\n"
+        f"for number, path in enumerate({handlers!r}):\n"
+        "    spec = importlib.util.spec_from_file_location(f'handler{number}', path)\n"
+        "    spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "    loaded[path] = 'publicsuffixlist' in sys.modules\n"
+        "print(json.dumps(loaded))"
+    )
+    assert loaded == dict.fromkeys(handlers, False)

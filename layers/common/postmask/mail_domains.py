@@ -5,7 +5,7 @@ and with them the DNS records, are known from the first response; deleting it de
 them. Verification is always SES's current word: one GetEmailIdentity for one domain, one
 ListEmailIdentities for a page of them. No function writes when it only reads.
 
-Who may register what (decision 0071): no one a public suffix (the request's schema refuses it); a name, or a
+Who may register what (decision 0073): no one a public suffix (the request's schema refuses it); a name, or a
 parent or subdomain of it, that another user holds only once that claim has lapsed: older than
 DomainClaimDays and never verified by SES. A lapsed claim goes, its aliases with it (they never received
 mail: SES only receives for verified domains), in the new registration's transaction. postmask adopts and

@@ -59,7 +59,7 @@ _verified_until: dict[str, float] = {}
 
 
 # The tag on every identity postmask creates, valued with its stack's name: it adopts and deletes only those, and
-# the IAM policies of the functions that delete or create identities say so too (decision 0071).
+# the IAM policies of the functions that delete or create identities say so too (decision 0073).
 STACK_TAG = "postmask:stack"
 
 

@@ -12,7 +12,10 @@ transaction as the item they guard.
 | API token            | `USER#<user_id>`     | `TOKEN#<token_id>`| name, sha-256 of the secret, expiry, last use  |
 | domain               | `USER#<user_id>`     | `DOMAIN#<name>`   | created_at, alias_count, catch_all_destination,|
 |                      |                      |                   | dkim_tokens (SES Easy DKIM, for dns_records)   |
-| domain marker        | `DOMAIN#<name>`      | `DOMAIN`          | owner_id, catch_all_destination (forwarder)    |
+| domain marker        | `DOMAIN#<name>`      | `DOMAIN`          | owner_id, created_at, catch_all_destination    |
+| domain in its tree   | `TREE#<last 2 labels>` | `DOMAIN#<name>` | owner_id, created_at: parents and subdomains   |
+|                      |                      |                   | of a name share its tree (decision 0073)       |
+| tree's version       | `TREE#<last 2 labels>` | `DOMAIN`        | version, bumped by every registration in it    |
 | alias                | `USER#<user_id>`     | `ALIAS#<alias_id>`| the whole Alias, counts included               |
 | address route        | `ADDRESS#<address>`  | `ADDRESS`         | owner_id, alias_id, destinations, enabled,     |
 |                      |                      |                   | expires_at: what the forwarder needs, one read |
@@ -30,8 +33,11 @@ Access patterns and their cost (tests/integration/test_call_counts.py and `make 
   `TransactWriteItems` for its last_used_at; a token's revocation, like an alias's change, reads then writes;
   a domain's catch-all is 1 transaction then 1 `GetItem` for the answer;
 - list domains / aliases / tokens: 1 `Query` (filters may need a few more pages, see `_dynamo.query_page`);
-- create domain / alias / user: 1 `TransactWriteItems` (item + marker(s) + `alias_count`), conditional,
-  so uniqueness and ownership hold under concurrent requests;
+- create alias / user: 1 `TransactWriteItems` (item + marker(s) + `alias_count`), conditional, so uniqueness
+  and ownership hold under concurrent requests;
+- create domain: 1 `Query` of its tree (who holds it, a parent or a subdomain) + 1 `TransactWriteItems` (owner
+  view, marker, tree item, the tree's version as read; and the removal of lapsed claims, whose aliases are
+  deleted just before); an admin's removal: 1 `GetItem` (the marker's owner) + 1 `TransactWriteItems`;
 - change or delete an alias: 1 `GetItem` (for its address) + 1 `TransactWriteItems` (alias + route);
 - forwarder: 1 `GetItem` on the route per recipient (+1 on the domain marker for an unknown address, for
   the catch-all); per destination 1 conditional `PutItem` (claim) and 1 `UpdateItem` (sent); per recipient
