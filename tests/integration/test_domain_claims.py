@@ -4,42 +4,22 @@ an admin removes any domain. Over moto, with SES's duplicate-identity error (loc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 
-from local.ses import emulate_ses_identities
 from postmask import mail_domains, ses
 from postmask.clock import now
 from postmask.settings import get_settings
 from postmask.store import domains
 from tests.integration.conftest import new_user
+from tests.integration.test_domain_setup import _ses_like_identities, identity  # noqa: F401 - an autouse fixture
 from tests.support.api import Client
 from tests.support.ses import ses_says
 
 STACK_TAG = {"Key": "postmask:stack", "Value": "postmask"}  # the stack name outside Lambda: settings' default
-
-
-@pytest.fixture(autouse=True)
-def _ses_like_identities() -> Iterator[None]:
-    emulate_ses_identities()
-    ses.client.cache_clear()
-    ses.forget_verifications()
-    yield
-    ses.forget_verifications()
-
-
-def identity(domain: str) -> dict[str, Any] | None:
-    client = boto3.client("sesv2")
-    try:
-        found: dict[str, Any] = client.get_email_identity(EmailIdentity=domain)
-    except client.exceptions.NotFoundException:
-        return None
-    found.pop("ResponseMetadata", None)
-    return found
 
 
 def an_identity_postmask_did_not_create(domain: str, tags: list[dict[str, str]] | None = None) -> None:
