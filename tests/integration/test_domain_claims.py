@@ -283,3 +283,19 @@ def test_an_admins_removal_leaves_an_identity_postmask_did_not_create(admin: Cli
 def test_an_unknown_domain_is_a_404_for_the_admin_route(admin: Client) -> None:
     assert admin.delete("/api/admin/domains/nobody.example").status == 404
     assert new_user("carol@example.org").delete("/api/admin/domains/nobody.example").status == 403
+
+
+def test_the_removal_finds_aliases_behind_pages_of_other_domains_aliases(
+    admin: Client, alice: Client, alice_domain: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from postmask.store import _dynamo
+
+    assert alice.post("/api/domains", {"name": "other.example"}).status == 201
+    doomed = alias_on(alice, alice_domain, "old")
+    kept = [alias_on(alice, "other.example", f"new{number}") for number in range(3)]  # newer: listed first
+    monkeypatch.setattr(mail_domains, "_ALIAS_PAGE", 1)
+    monkeypatch.setattr(_dynamo, "MAX_FILTERED_ROUNDS", 1)  # a page of none of alice_domain's, with more to come
+
+    assert admin.delete(f"/api/admin/domains/{alice_domain}").status == 204
+    assert alice.get(f"/api/aliases/{doomed}").status == 404
+    assert all(alice.get(f"/api/aliases/{alias_id}").status == 200 for alias_id in kept)

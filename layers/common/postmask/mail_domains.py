@@ -36,6 +36,7 @@ _REGISTER_ATTEMPTS = 3  # a tree changed by a concurrent registration is read ag
 # How many aliases one request removes with a domain (each a GetItem and a transaction): a claim or domain with
 # more takes repeated requests (409 DomainRemovalIncomplete until done), within API Gateway's 29 seconds.
 MAX_ALIASES_REMOVED_PER_REQUEST = 500
+_ALIAS_PAGE = 100
 
 
 def _with_status(domain: Domain, status: VerificationStatus) -> Domain:
@@ -110,16 +111,19 @@ def _remove_aliases(owner_id: str, name: str) -> None:
     """Delete the owner's aliases on `name`, each as its owner deleting it would (route, counts, contacts...),
     at most MAX_ALIASES_REMOVED_PER_REQUEST of them."""
     removed = 0
+    next_token: str | None = None
     while True:
-        page = aliases.list_page(owner_id, domain=name, q=None, enabled=None, limit=100, next_token=None)
-        if not page.items:
-            return
+        # A filtered page may be empty with more to come (the owner's other domains' aliases in between).
+        page = aliases.list_page(owner_id, domain=name, q=None, enabled=None, limit=_ALIAS_PAGE, next_token=next_token)
         for alias in page.items:
             if removed >= MAX_ALIASES_REMOVED_PER_REQUEST:
                 raise DomainRemovalIncomplete
             with suppress(AliasNotFound):  # deleted meanwhile
                 aliases.delete(owner_id, alias.id)
             removed += 1
+        if page.next_token is None:
+            return
+        next_token = page.next_token
 
 
 def _delete_identity(name: str) -> None:
