@@ -29,6 +29,12 @@ class Settings(BaseModel):
         description="The SES configuration set every send names, for bounces and complaints "
         "(CONFIGURATION_SET); empty: none.",
     )
+    stack_name: str = Field(
+        default="postmask", min_length=1, description="The stack: the postmask:stack tag of its SES identities."
+    )
+    domain_claim_days: int = Field(
+        default=7, ge=1, description="Days an unverified domain stays its claimant's (DOMAIN_CLAIM_DAYS)."
+    )
 
 
 @cache
@@ -43,4 +49,6 @@ def get_settings() -> Settings:
         sender_address=os.environ.get("SENDER_ADDRESS", "").strip(),
         public_url=os.environ.get("PUBLIC_URL", "").strip().rstrip("/"),
         configuration_set=os.environ.get("CONFIGURATION_SET", "").strip(),
+        stack_name=os.environ.get("STACK_NAME") or "postmask",
+        domain_claim_days=int(os.environ.get("DOMAIN_CLAIM_DAYS") or "7"),
     )

@@ -12,7 +12,10 @@ held by marker items written in the same transaction as the item they guard.
 | API token            | `USER#<user_id>`     | `TOKEN#<token_id>`| name, sha-256 of the secret, expiry, last use  |
 | domain               | `USER#<user_id>`     | `DOMAIN#<name>`   | created_at, alias_count, catch_all_destination,|
 |                      |                      |                   | dkim_tokens (SES Easy DKIM, for dns_records)   |
-| domain marker        | `DOMAIN#<name>`      | `DOMAIN`          | owner_id, catch_all_destination (forwarder)    |
+| domain marker        | `DOMAIN#<name>`      | `DOMAIN`          | owner_id, created_at, catch_all_destination    |
+| domain in its tree   | `TREE#<last 2 labels>` | `DOMAIN#<name>` | owner_id, created_at: parents and subdomains   |
+|                      |                      |                   | of a name share its tree (decision 0073)       |
+| tree's version       | `TREE#<last 2 labels>` | `DOMAIN`        | version, bumped by every registration in it    |
 | alias                | `USER#<user_id>`     | `ALIAS#<alias_id>`| the whole Alias, counts included               |
 | address route        | `ADDRESS#<address>`  | `ADDRESS`         | owner_id, alias_id, destinations, enabled,     |
 |                      |                      |                   | expires_at: what the forwarder needs, one read |
@@ -39,16 +42,20 @@ Access patterns and their cost (tests/integration/test_call_counts.py and `make 
 - get one domain / alias / token / user: 1 `GetItem` on the caller's partition;
 - the authorizer: 1 `GetItem` of the token, and at most once per TOKEN_LAST_USED_RESOLUTION_SECONDS a
   `TransactWriteItems` for its last_used_at; a token's revocation, like an alias's change, reads then writes;
-  a domain's catch-all is 1 transaction then 1 `GetItem` for the answer;
+  a domain's catch-all change and a domain's delete read it (1 `GetItem`) then write (1 transaction);
 - list domains / aliases / tokens: 1 `Query` (filters may need a few more pages, see `_dynamo.query_page`);
-- create domain / alias / user: 1 `TransactWriteItems` (item + marker(s) + `alias_count`), conditional,
-  so uniqueness and ownership hold under concurrent requests;
+- create alias / user: 1 `TransactWriteItems` (item + marker(s) + `alias_count`), conditional, so uniqueness
+  and ownership hold under concurrent requests;
+- create domain: 1 `Query` of its tree (who holds it, a parent or a subdomain) + 1 `TransactWriteItems` (owner
+  view, marker, tree item, the tree's version as read; and the removal of lapsed claims, whose aliases are
+  deleted just before, whose catch-alls are read first, 1 `GetItem` each); an admin's removal: 1 `GetItem`
+  (the marker's owner and catch-all) + 1 `TransactWriteItems`;
 - change or delete an alias: 1 `GetItem` (for its address) + 1 `TransactWriteItems` (alias + route);
 - every write that names destinations (an alias's, a domain's catch-all) counts their use (`alias_count`,
   `catch_all_count`) in its own transaction; an address the user has no destination for yet makes that
   transaction fail on it, and a second one creates it pending with its link (`destinations.transact_with`):
   1 transaction when the destinations exist, 2 the first time (+ 1 `Query` of the user's domains for the
-  sender of the link); a domain's delete or catch-all change reads the domain first (1 `GetItem`);
+  sender of the link);
 - destinations: get 1 `GetItem`, list 1 `Query`, create 1 transaction (+ the sender's `Query`), delete 1
   conditional `DeleteItem` (refused while counted in use); a resend 1 `GetItem` + the sender's `Query` + 1
   transaction (the one route that makes 3 calls); the public verify 1 `GetItem` (`VERIFY#`) + 1 conditional
@@ -57,9 +64,9 @@ Access patterns and their cost (tests/integration/test_call_counts.py and `make 
   the catch-all); per message 1 `BatchGetItem` of the status of every destination it would go to (at most 100
   per call: more only for a message to many recipients with many destinations; `pk`, `sk`, `status` only);
   per destination sent 1 conditional `PutItem` (claim) and 1 `UpdateItem` (sent); per recipient
-  1 `TransactWriteItems` (outcome record + the alias's counters), so retries never send or count twice;
+  1 `TransactWriteItems` (outcome record + the alias's counters), so retries never send or count twice.
+  `MAIL#` items expire through the table's TTL attribute `purge_at` (store/deliveries.py explains the scheme);
 - feedback (a bounce or complaint): 1 conditional `UpdateItem` per destination suspended.
-  `MAIL#` items expire through the table's TTL attribute `purge_at` (store/deliveries.py explains the scheme).
 
 No `Scan`, ever: a test fails the suite if one is made.
 """
