@@ -52,8 +52,8 @@ def test_a_cancelled_transaction_changes_nothing_and_copies_no_table(patched: st
 
     with pytest.raises(ClientError, match="TransactionCanceled"):
         client.transact_write_items(TransactItems=[update_a, new_c, refused])
+    check = {"ConditionCheck": {**delete_b["Delete"], "ConditionExpression": "attribute_not_exists(pk)"}}
     with pytest.raises(ClientError, match="TransactionCanceled"):
-        check = {"ConditionCheck": {**delete_b["Delete"], "ConditionExpression": "attribute_not_exists(pk)"}}
         client.transact_write_items(TransactItems=[update_a, put(patched, "D", 1), check])
 
     assert (value(patched, "A"), value(patched, "B"), value(patched, "C"), value(patched, "D")) == (1, 1, None, None)
