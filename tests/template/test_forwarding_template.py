@@ -187,9 +187,12 @@ def test_the_forwarder_reads_destination_status_with_exactly_the_attributes_its_
 
     from postmask.store import destinations
 
-    source = inspect.getsource(destinations._batch_get)
-    assert '"ProjectionExpression": "pk, sk, #status"' in source
-    assert '"ExpressionAttributeNames": {"#status": "status"}' in source
+    source = inspect.getsource(destinations.statuses)
+    assert "attributes=STATUS_ATTRIBUTES" in source
+    batch_get = props("ForwarderFunction")["Policies"][0]["Statement"]
+    allowed = next(s for s in batch_get if s["Action"] == ["dynamodb:BatchGetItem"])
+    attributes = allowed["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"]
+    assert list(destinations.STATUS_ATTRIBUTES) == attributes
 
 
 def test_delivery_records_expire_through_the_table_ttl() -> None:

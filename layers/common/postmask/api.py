@@ -34,10 +34,14 @@ from postmask.errors import (
     Conflict,
     Forbidden,
     Gone,
+    InvalidRequest,
     NotFound,
     PostmaskError,
+    PreconditionFailed,
+    TooLarge,
     TooManyRequests,
     Unauthenticated,
+    UnsupportedMediaType,
 )
 from postmask.observability import logger, metrics, tracer
 from postmask.schemas.common import ErrorBody, ValidationErrorBody
@@ -68,10 +72,14 @@ _STATUS_BY_ERROR: list[tuple[type[PostmaskError], HTTPStatus]] = [
     (NotFound, HTTPStatus.NOT_FOUND),
     (Conflict, HTTPStatus.CONFLICT),
     (BadRequest, HTTPStatus.BAD_REQUEST),
+    (InvalidRequest, HTTPStatus.UNPROCESSABLE_ENTITY),
     (Unauthenticated, HTTPStatus.UNAUTHORIZED),
     (Forbidden, HTTPStatus.FORBIDDEN),
     (Gone, HTTPStatus.GONE),
     (TooManyRequests, HTTPStatus.TOO_MANY_REQUESTS),
+    (PreconditionFailed, HTTPStatus.PRECONDITION_FAILED),
+    (TooLarge, HTTPStatus.REQUEST_ENTITY_TOO_LARGE),
+    (UnsupportedMediaType, HTTPStatus.UNSUPPORTED_MEDIA_TYPE),
 ]
 
 # The security requirement of every protected route, and its scheme. Every resolver declares the scheme
@@ -134,6 +142,9 @@ def _status_of(exc: PostmaskError) -> HTTPStatus:
 
 
 def _domain_error(exc: PostmaskError) -> Response:
+    if isinstance(exc, InvalidRequest):  # a 422 has the `detail` of a validation error, whoever found it
+        detail = [{"loc": exc.loc, "msg": exc.message, "type": "value_error"}]
+        return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, exc.message, detail=detail)
     return error_response(_status_of(exc), exc.message)
 
 

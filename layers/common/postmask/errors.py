@@ -28,6 +28,16 @@ class BadRequest(PostmaskError):
     message = "Bad request"
 
 
+class InvalidRequest(PostmaskError):
+    """Well-formed, but naming something postmask cannot accept; `loc` points at it, as a validation error's does."""
+
+    message = "Invalid request"
+
+    def __init__(self, message: str | None = None, *, loc: tuple[str | int, ...] = ("body",)) -> None:
+        super().__init__(message)
+        self.loc = list(loc)
+
+
 class Unauthenticated(PostmaskError):
     message = "Authentication required"
 
@@ -42,6 +52,20 @@ class Gone(PostmaskError):
 
 class TooManyRequests(PostmaskError):
     message = "Too many requests"
+
+
+class PreconditionFailed(PostmaskError):
+    """An `If-Match` that does not name the resource's current version: it changed since the client read it."""
+
+    message = "The resource changed since you read it (If-Match does not match its ETag): read it again"
+
+
+class TooLarge(PostmaskError):
+    message = "The request body is too large"
+
+
+class UnsupportedMediaType(PostmaskError):
+    message = "Send the body as application/json"
 
 
 class DomainNotFound(NotFound):
@@ -138,3 +162,19 @@ class AdminRequired(Forbidden):
 
 class LinkRequestedTooSoon(TooManyRequests):
     message = "A link was sent less than a minute ago: wait a minute before asking for another"
+
+
+class AliasQuotaExceeded(Forbidden):
+    message = "You have reached the maximum number of aliases"
+
+
+class IdempotencyKeyInvalid(InvalidRequest):
+    message = "Idempotency-Key must be 1 to 255 printable ASCII characters"
+
+
+class IdempotencyKeyReused(InvalidRequest):
+    message = "This Idempotency-Key was used with another request in the last 24 hours: use a new key for a new request"
+
+
+class IdempotentRequestInProgress(Conflict):
+    message = "A request with this Idempotency-Key is still being processed: retry in a moment"

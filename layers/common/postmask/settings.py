@@ -35,6 +35,9 @@ class Settings(BaseModel):
     domain_claim_days: int = Field(
         default=7, ge=1, description="Days an unverified domain stays its claimant's (DOMAIN_CLAIM_DAYS)."
     )
+    max_aliases_per_user: int = Field(
+        default=10_000, ge=1, description="How many aliases one user may have (MAX_ALIASES_PER_USER)."
+    )
 
 
 @cache
@@ -51,4 +54,5 @@ def get_settings() -> Settings:
         configuration_set=os.environ.get("CONFIGURATION_SET", "").strip(),
         stack_name=os.environ.get("STACK_NAME") or "postmask",
         domain_claim_days=int(os.environ.get("DOMAIN_CLAIM_DAYS") or "7"),
+        max_aliases_per_user=int(os.environ.get("MAX_ALIASES_PER_USER") or "10000"),
     )

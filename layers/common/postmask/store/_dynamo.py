@@ -142,6 +142,33 @@ def get_item(pk: str, sk: str) -> Item | None:
     return deserialize(raw) if raw else None
 
 
+MAX_BATCH_KEYS = 100  # BatchGetItem's limit per call
+_BATCH_ATTEMPTS = 5
+
+
+def batch_get(keys: Sequence[Mapping[str, Any]], *, attributes: Sequence[str] | None = None) -> list[Item]:
+    """The items of `keys` that exist (consistent reads; in no particular order), `attributes` only if given:
+    one BatchGetItem per 100 keys, retrying what DynamoDB leaves unprocessed (with a back-off, as it asks)."""
+    found: list[Item] = []
+    for start in range(0, len(keys), MAX_BATCH_KEYS):
+        request: dict[str, Any] = {"Keys": list(keys[start : start + MAX_BATCH_KEYS]), "ConsistentRead": True}
+        if attributes:
+            names = {f"#a{index}": name for index, name in enumerate(attributes)}
+            request["ProjectionExpression"] = ", ".join(names)
+            request["ExpressionAttributeNames"] = names
+        pending: dict[str, Any] = {table(): request}
+        for attempt in range(_BATCH_ATTEMPTS):
+            response = client().batch_get_item(RequestItems=pending)
+            found.extend(deserialize(raw) for raw in response.get("Responses", {}).get(table(), []))
+            pending = response.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+            time.sleep(0.05 * 2**attempt)
+        else:
+            raise RuntimeError("DynamoDB left keys unprocessed after retries; try again")
+    return found
+
+
 # --- transactions -----------------------------------------------------------------------------------------
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from postmask import ids
+from postmask import ids, versions
 from postmask.clock import iso, now_iso
-from postmask.errors import AddressTaken, AliasNotFound, DomainNotFound
+from postmask.errors import AddressTaken, AliasNotFound, DomainNotFound, PreconditionFailed
 from postmask.schemas.aliases import Alias, AliasCreate, AliasList
 from postmask.store import _dynamo as db
-from postmask.store import destinations
+from postmask.store import destinations, quota
 from postmask.store.destinations import Written
+from postmask.versions import Expected, Versioned
 
 _PREFIX = "ALIAS#"
 _ROUTED_FIELDS = ("destinations", "enabled", "expires_at")  # copied onto the route for the forwarder
@@ -55,6 +56,7 @@ def _alias_item(user_id: str, alias_id: str, local_part: str, body: AliasCreate)
         "blocked_count": 0,
         "last_forwarded_at": None,
         "last_blocked_at": None,
+        "version": 1,
     }
 
 
@@ -76,36 +78,50 @@ def new_items(user_id: str, body: AliasCreate, local_part: str) -> tuple[dict[st
 
 def create(user_id: str, body: AliasCreate) -> Written[Alias]:
     """Create an alias on one of the caller's domains. One transaction: the alias, its route (the address
-    must be free in the whole installation), the domain's alias_count (the domain must be the caller's) and
-    each destination's alias_count; a destination the caller does not have yet is created pending, and its
-    link is returned to be mailed (store/destinations.py: a second transaction then, the first time only)."""
-    attempts = 1 if body.local_part else _RANDOM_ADDRESS_ATTEMPTS
-    for attempt in range(attempts):
+    must be free in the whole installation), the domain's alias_count (the domain must be the caller's), the
+    caller's own alias_count (under MaxAliasesPerUser: store/quota.py) and each destination's alias_count; a
+    destination the caller does not have yet is created pending, and its link is returned to be mailed
+    (store/destinations.py: a second transaction then, the first time only)."""
+    draws = 1 if body.local_part else _RANDOM_ADDRESS_ATTEMPTS
+    settled = False
+    while True:
         item, route = new_items(user_id, body, body.local_part or ids.random_local_part())
         try:
             links = destinations.transact_with(
                 [
                     {"Put": {"Item": db.serialize(item), "ConditionExpression": "attribute_not_exists(pk)"}},
                     {"Put": {"Item": db.serialize(route), "ConditionExpression": "attribute_not_exists(pk)"}},
-                    {
-                        "Update": {
-                            "Key": db.key(_user_pk(user_id), f"DOMAIN#{body.domain}"),
-                            "UpdateExpression": "ADD alias_count :one",
-                            "ConditionExpression": "attribute_exists(pk)",
-                            "ExpressionAttributeValues": db.values({":one": 1}),
-                        }
-                    },
+                    _count_on_domain(user_id, body.domain, 1),
+                    quota.added(user_id, 1),
                 ],
                 destinations.Usage(user_id, "alias_count", added=body.destinations),
             )
         except db.TransactionCancelled as exc:
             if exc.failed[2]:
                 raise DomainNotFound("Domain not found among your domains") from exc
-            if attempt + 1 < attempts:
+            if exc.failed[3]:
+                if settled:
+                    raise quota.exceeded() from exc
+                quota.after_refusal(user_id, exc.old_items[3], 1)  # raises when the quota refused
+                settled = True
+                continue
+            draws -= 1
+            if draws > 0:
                 continue  # a random local part collided: draw another
             raise AddressTaken(f"{item['address']} is already taken") from exc
-        return Written(_to_model(item), links)
-    raise AssertionError("unreachable")
+        return Written(_to_model(item), links, version=1)
+
+
+def _count_on_domain(user_id: str, domain: str, step: int) -> dict[str, Any]:
+    """The domain's alias_count moved by `step`, on the condition that the domain is the user's."""
+    return {
+        "Update": {
+            "Key": db.key(_user_pk(user_id), f"DOMAIN#{domain}"),
+            "UpdateExpression": "ADD alias_count :step",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": db.values({":step": step}),
+        }
+    }
 
 
 def _get_item(user_id: str, alias_id: str) -> dict[str, Any]:
@@ -119,6 +135,12 @@ def _get_item(user_id: str, alias_id: str) -> dict[str, Any]:
 
 def get(user_id: str, alias_id: str) -> Alias:
     return _to_model(_get_item(user_id, alias_id))
+
+
+def read(user_id: str, alias_id: str) -> Versioned[Alias]:
+    """One alias and its version (the ETag of a GET)."""
+    item = _get_item(user_id, alias_id)
+    return Versioned(_to_model(item), versions.of(item))
 
 
 def list_page(
@@ -155,14 +177,19 @@ def list_page(
     return AliasList(items=[_to_model(item) for item in page.items], next_token=page.next_token)
 
 
-def update(user_id: str, alias_id: str, changes: Mapping[str, Any]) -> Written[Alias]:
+def update(
+    user_id: str, alias_id: str, changes: Mapping[str, Any], *, expected: Expected | None = None
+) -> Written[Alias]:
     """Set some of destinations / note / enabled / expires_at (PUT passes all four, PATCH a subset).
 
     New destinations count one more alias (created pending, with a link, the first time), dropped ones one
-    fewer, in the same transaction. That transaction holds only if the alias's destinations are still the
-    ones read: a concurrent change makes it read again, so no use is counted twice or lost."""
+    fewer, in the same transaction. That transaction holds only if the alias is still the version read (its
+    destinations with it): a concurrent change makes it read again, so no use is counted twice or lost. With
+    `expected` (If-Match), a version it does not allow is a 412, however recent the read."""
     for _ in range(_UPDATE_ATTEMPTS):
         current = _get_item(user_id, alias_id)
+        if expected is not None and not expected.allows(versions.of(current)):
+            raise PreconditionFailed
         try:
             return _update(user_id, current, changes)
         except _ChangedMeanwhile:
@@ -185,14 +212,7 @@ def _update(user_id: str, current: Mapping[str, Any], changes: Mapping[str, Any]
         added, removed = [], []
 
     routed = {name: fields[name] for name in _ROUTED_FIELDS if name in fields}
-    alias_update = {
-        "Key": db.key(_user_pk(user_id), _PREFIX + alias_id),
-        **_set_expression(fields, extra_values={":seen": current["destinations"]}),
-        "ConditionExpression": "attribute_exists(pk) AND #seen = :seen",
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }
-    alias_update["ExpressionAttributeNames"]["#seen"] = "destinations"
-    actions: list[dict[str, Any]] = [{"Update": alias_update}]
+    actions: list[dict[str, Any]] = [{"Update": _alias_update(user_id, current, fields)}]
     if routed:
         actions.append(
             {
@@ -211,45 +231,68 @@ def _update(user_id: str, current: Mapping[str, Any], changes: Mapping[str, Any]
         if exc.failed[0] and exc.old_items[0] is not None:
             raise _ChangedMeanwhile from exc
         raise AliasNotFound from exc  # deleted between our read and our write
-    return Written(_to_model({**current, **fields}), links)
+    version = versions.of(current) + 1
+    return Written(_to_model({**current, **fields}), links, version=version)
 
 
-def delete(user_id: str, alias_id: str) -> None:
-    """Delete the alias and its route (the address becomes free again), count it off its domain and off
-    each of its destinations."""
-    current = _get_item(user_id, alias_id)
-    try:
-        destinations.transact_with(
-            [
-                {
-                    "Delete": {
-                        "Key": db.key(_user_pk(user_id), _PREFIX + alias_id),
-                        "ConditionExpression": "attribute_exists(pk) AND destinations = :seen",
-                        "ExpressionAttributeValues": db.values({":seen": current["destinations"]}),
-                    }
-                },
-                {
-                    "Delete": {
-                        "Key": _route_key(current["address"]),
-                        "ConditionExpression": "alias_id = :alias_id",
-                        "ExpressionAttributeValues": db.values({":alias_id": alias_id}),
-                    }
-                },
-                {
-                    "Update": {
-                        "Key": db.key(_user_pk(user_id), f"DOMAIN#{current['domain']}"),
-                        "UpdateExpression": "ADD alias_count :minus_one",
-                        "ConditionExpression": "attribute_exists(pk)",
-                        "ExpressionAttributeValues": db.values({":minus_one": -1}),
-                    }
-                },
-            ],
-            destinations.Usage(user_id, "alias_count", removed=current["destinations"]),
-        )
-    except db.TransactionCancelled as exc:
-        if exc.failed[0] and _exists(user_id, alias_id):
-            return delete(user_id, alias_id)  # its destinations changed meanwhile: count off the new ones
-        raise AliasNotFound from exc
+def _alias_update(user_id: str, current: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The alias item's update: `fields` set and the next version, while it is still the version read."""
+    still, still_values = versions.still(versions.of(current))
+    update = {
+        "Key": db.key(_user_pk(user_id), _PREFIX + current["id"]),
+        **_set_expression(fields, extra_values={**still_values, **versions.BUMP_VALUES}),
+        "ConditionExpression": f"attribute_exists(pk) AND {still}",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    update["UpdateExpression"] += " " + versions.BUMP
+    update["ExpressionAttributeNames"].update(versions.NAMES)
+    return update
+
+
+def delete(user_id: str, alias_id: str, *, expected: Expected | None = None) -> None:
+    """Delete the alias and its route (the address becomes free again), count it off its domain, its owner
+    and each of its destinations. With `expected` (If-Match), a version it does not allow is a 412."""
+    for _ in range(_UPDATE_ATTEMPTS):
+        current = _get_item(user_id, alias_id)
+        if expected is not None and not expected.allows(versions.of(current)):
+            raise PreconditionFailed
+        try:
+            destinations.transact_with(
+                _delete_actions(user_id, current),
+                destinations.Usage(user_id, "alias_count", removed=current["destinations"]),
+            )
+        except db.TransactionCancelled as exc:
+            if exc.failed[0] and _exists(user_id, alias_id):
+                continue  # it changed meanwhile (its destinations: count off the new ones)
+            raise AliasNotFound from exc
+        return
+    raise AliasNotFound("The alias kept changing; try again")
+
+
+def _delete_actions(user_id: str, current: Mapping[str, Any], *, counted: bool = True) -> list[dict[str, Any]]:
+    """Delete the alias (while it is the version read) and its route; with `counted`, count it off its domain
+    and its owner too (a bulk delete counts several at once instead)."""
+    still, still_values = versions.still(versions.of(current))
+    actions: list[dict[str, Any]] = [
+        {
+            "Delete": {
+                "Key": db.key(_user_pk(user_id), _PREFIX + current["id"]),
+                "ConditionExpression": f"attribute_exists(pk) AND {still}",
+                "ExpressionAttributeNames": versions.NAMES,
+                **({"ExpressionAttributeValues": db.values(still_values)} if still_values else {}),
+            }
+        },
+        {
+            "Delete": {
+                "Key": _route_key(current["address"]),
+                "ConditionExpression": "alias_id = :alias_id",
+                "ExpressionAttributeValues": db.values({":alias_id": current["id"]}),
+            }
+        },
+    ]
+    if counted:
+        actions += [_count_on_domain(user_id, current["domain"], -1), quota.removed(user_id)]
+    return actions
 
 
 def _exists(user_id: str, alias_id: str) -> bool:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -50,11 +49,11 @@ LINK_DAYS = 7  # a verification link works this long
 # A VERIFY# item outlives its link by this much, so that an expired link is told apart (410) from an unknown one.
 _VERIFY_KEPT_DAYS = 30
 RESEND_INTERVAL = timedelta(minutes=1)
-_MAX_BATCH_KEYS = 100  # BatchGetItem's limit
-_BATCH_ATTEMPTS = 5
 _USAGE_ATTEMPTS = 4
 
 Counter = Literal["alias_count", "catch_all_count"]
+# What the forwarder reads of a destination: its IAM policy allows exactly these attributes (dynamodb:Attributes).
+STATUS_ATTRIBUTES = ("pk", "sk", "status")
 
 
 # --- keys ---------------------------------------------------------------------------------------------------
@@ -115,6 +114,7 @@ class Written[T]:
 
     value: T
     new_links: tuple[NewLink, ...] = ()
+    version: int = 0  # the resource's version after the write (its ETag), where it has one
 
 
 def _to_model(item: Mapping[str, Any]) -> Destination:
@@ -354,32 +354,9 @@ def statuses(wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Destina
         key = key_of(owner_id, email)
         by_key[(key["pk"]["S"], key["sk"]["S"])] = (owner_id, canonical(email))
     found: dict[tuple[str, str], DestinationStatus] = {}
-    keys = list(by_key)
-    for start in range(0, len(keys), _MAX_BATCH_KEYS):
-        chunk = [db.key(pk, sk) for pk, sk in keys[start : start + _MAX_BATCH_KEYS]]
-        for item in _batch_get(chunk):
-            found[by_key[(item["pk"], item["sk"])]] = item["status"]
+    for item in db.batch_get([db.key(pk, sk) for pk, sk in by_key], attributes=STATUS_ATTRIBUTES):
+        found[by_key[(item["pk"], item["sk"])]] = item["status"]
     return found
-
-
-def _batch_get(keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    request: dict[str, Any] = {
-        db.table(): {
-            "Keys": keys,
-            "ProjectionExpression": "pk, sk, #status",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ConsistentRead": True,
-        }
-    }
-    items: list[dict[str, Any]] = []
-    for attempt in range(_BATCH_ATTEMPTS):
-        response = db.client().batch_get_item(RequestItems=request)
-        items.extend(db.deserialize(raw) for raw in response.get("Responses", {}).get(db.table(), []))
-        request = response.get("UnprocessedKeys") or {}
-        if not request:
-            return items
-        time.sleep(0.05 * 2**attempt)  # DynamoDB asks to back off before retrying unprocessed keys
-    raise RuntimeError("DynamoDB left destination keys unprocessed after retries; the event will be retried")
 
 
 def suspend(user_id: str, email: str, reason: str) -> bool:

@@ -9,7 +9,7 @@ from postmask.clock import now_iso
 from postmask.errors import EmailTaken, UserNotFound
 from postmask.schemas.users import User, UserCreated
 from postmask.store import _dynamo as db
-from postmask.store import tokens
+from postmask.store import quota, tokens
 
 
 def _to_model(item: dict[str, Any]) -> User:
@@ -34,6 +34,7 @@ def create(
         "email": email,
         "is_admin": is_admin,
         "created_at": now_iso(),
+        **quota.new_profile_fields(),
     }
     marker = {"pk": f"EMAIL#{email.lower()}", "sk": "EMAIL", "user_id": user_id}
     token_actions, token = tokens.put_actions(user_id, is_admin, token_name, None, secret=token_secret)
