@@ -1,7 +1,8 @@
 """DELETE /api/destinations/{destination_id}: forget a destination no alias or catch-all uses."""
 
-from postmask.api import BEARER, APIGatewayHttpResolver, Response, caller_id, errors, install, observed
+from postmask.api import BEARER, APIGatewayHttpResolver, IfMatch, Response, caller_id, errors, install, observed
 from postmask.store import destinations
+from postmask.versions import parse_if_match
 
 app = APIGatewayHttpResolver(enable_validation=True)
 install(app)
@@ -13,10 +14,10 @@ install(app)
     operation_id="deleteDestination",
     summary="Delete a destination no alias uses",
     security=BEARER,
-    responses=errors(401, 404, 409, success=(204, "Deleted")),
+    responses=errors(401, 404, 409, 412, 422, success=(204, "Deleted")),
 )
-def delete_destination(destination_id: str) -> Response[None]:
-    destinations.delete(caller_id(app), destination_id)
+def delete_destination(destination_id: str, if_match: IfMatch = None) -> Response[None]:
+    destinations.delete(caller_id(app), destination_id, expected=parse_if_match(if_match))
     return Response(status_code=204)
 
 

@@ -1,6 +1,6 @@
-"""GET /api/destinations/{destination_id}: one of the caller's destinations."""
+"""GET /api/destinations/{destination_id}: one of the caller's destinations, with its ETag."""
 
-from postmask.api import BEARER, APIGatewayHttpResolver, caller_id, errors, install, observed
+from postmask.api import BEARER, APIGatewayHttpResolver, Response, caller_id, errors, install, observed, tagged
 from postmask.schemas.destinations import Destination
 from postmask.store import destinations
 
@@ -14,10 +14,11 @@ install(app)
     operation_id="getDestination",
     summary="Get a destination",
     security=BEARER,
-    responses=errors(401, 404),
+    responses=errors(401, 404, etag=True),
 )
-def get_destination(destination_id: str) -> Destination:
-    return destinations.get(caller_id(app), destination_id)
+def get_destination(destination_id: str) -> Response[Destination]:
+    found = destinations.read(caller_id(app), destination_id)
+    return tagged(found.value, found.version)
 
 
 lambda_handler = observed(app)

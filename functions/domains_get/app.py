@@ -1,9 +1,9 @@
-"""GET /api/domains/{domain}: one of the caller's domains."""
+"""GET /api/domains/{domain}: one of the caller's domains, with its ETag."""
 
 from typing import Annotated
 
 from postmask import mail_domains
-from postmask.api import BEARER, APIGatewayHttpResolver, Path, caller_id, errors, install, observed
+from postmask.api import BEARER, APIGatewayHttpResolver, Path, Response, caller_id, errors, install, observed, tagged
 from postmask.schemas.common import DomainInPath
 from postmask.schemas.domains import Domain
 
@@ -17,10 +17,11 @@ install(app)
     operation_id="getDomain",
     summary="Get a domain",
     security=BEARER,
-    responses=errors(401, 404, 422),
+    responses=errors(401, 404, 422, etag=True),
 )
-def get_domain(domain: Annotated[DomainInPath, Path()]) -> Domain:
-    return mail_domains.get(caller_id(app), domain)
+def get_domain(domain: Annotated[DomainInPath, Path()]) -> Response[Domain]:
+    found = mail_domains.read(caller_id(app), domain)
+    return tagged(found.value, found.version)
 
 
 lambda_handler = observed(app)

@@ -1,11 +1,24 @@
-"""PATCH /api/domains/{domain}: set or clear the catch-all destination."""
+"""PATCH /api/domains/{domain}: set or clear the catch-all destination (only the version read, with If-Match)."""
 
 from typing import Annotated
 
 from postmask import mail_domains
-from postmask.api import BEARER, APIGatewayHttpResolver, Path, api_host, caller_id, errors, install, observed
+from postmask.api import (
+    BEARER,
+    APIGatewayHttpResolver,
+    IfMatch,
+    Path,
+    Response,
+    api_host,
+    caller_id,
+    errors,
+    install,
+    observed,
+    tagged,
+)
 from postmask.schemas.common import DomainInPath
 from postmask.schemas.domains import Domain, DomainUpdate
+from postmask.versions import parse_if_match
 
 app = APIGatewayHttpResolver(enable_validation=True)
 install(app)
@@ -17,10 +30,15 @@ install(app)
     operation_id="updateDomain",
     summary="Set or clear the catch-all destination",
     security=BEARER,
-    responses=errors(401, 404, 415, 422),
+    responses=errors(401, 404, 412, 415, 422, etag=True),
 )
-def update_domain(domain: Annotated[DomainInPath, Path()], body: DomainUpdate) -> Domain:
-    return mail_domains.set_catch_all(caller_id(app), domain, body.catch_all_destination, api_host=api_host(app))
+def update_domain(
+    domain: Annotated[DomainInPath, Path()], body: DomainUpdate, if_match: IfMatch = None
+) -> Response[Domain]:
+    changed = mail_domains.set_catch_all(
+        caller_id(app), domain, body.catch_all_destination, api_host=api_host(app), expected=parse_if_match(if_match)
+    )
+    return tagged(changed.value, changed.version)
 
 
 lambda_handler = observed(app)

@@ -22,11 +22,12 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from postmask import versions
 from postmask.auth import Caller
 from postmask.errors import (
     AdminRequired,
@@ -49,6 +50,8 @@ from postmask.schemas.common import ErrorBody, ValidationErrorBody
 __all__ = [  # what handler files import from here, the Powertools names included
     "BEARER",
     "APIGatewayHttpResolver",
+    "IdempotencyKey",
+    "IfMatch",
     "Limit",
     "NextToken",
     "Path",
@@ -62,6 +65,7 @@ __all__ = [  # what handler files import from here, the Powertools names include
     "install",
     "observed",
     "require_admin",
+    "tagged",
 ]
 
 if TYPE_CHECKING:
@@ -104,25 +108,67 @@ NextToken = Annotated[
 ]
 
 
+# Headers of retries and concurrent edits (the contract's "Retries, concurrency and browsers"). Declared on the
+# routes that read them, so the document lists them and a malformed one is a 422 like any other parameter.
+IDEMPOTENCY_KEY_PATTERN = r"^[ -~]{1,255}$"  # printable ASCII
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="idempotency-key",
+        min_length=1,
+        max_length=255,
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="Any 1-255 printable characters (a random UUID is best). The same key with the same body "
+        "within 24 hours answers the first response again and creates nothing new; with another body, a 422.",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="if-match",
+        max_length=1024,
+        description="The `ETag` of the version you read: the change is made only if it is still the current one, "
+        "else a 412 and nothing changes. `*` matches any version.",
+    ),
+]
+
+
+def tagged(body: Any, version: int, *, status: int = HTTPStatus.OK, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response carrying the resource's version as its `ETag` (a 204 without body for `body=None`)."""
+    all_headers = {"ETag": versions.etag(version), **(headers or {})}
+    if body is None:
+        return Response(status_code=status, headers=all_headers)
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=all_headers)
+
+
 def error_response(status: int, message: str, **extra: Any) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"message": message, **extra})
 
 
 def errors(
-    *statuses: int, success: tuple[int, str] = (200, "OK"), location: str | None = None
+    *statuses: int, success: tuple[int, str] = (200, "OK"), location: str | None = None, etag: bool = False
 ) -> dict[int, OpenAPIResponse]:
     """OpenAPI `responses` for a route: its success status (its body is the handler's return annotation; a 204
     has none) and the error statuses it can answer, each with its JSON model (422 with `detail`).
 
     Listing 401 marks a protected route: API Gateway then also answers 403 for a wrong, revoked or expired
-    token, so both are documented. `location` describes the `Location` header of a 201.
+    token, so both are documented. `location` describes the `Location` header of a 201; `etag` says that the
+    success carries the resource's `ETag`.
     """
     status, description = success
     described: dict[int, OpenAPIResponse] = {status: {"description": description}}
     if status == HTTPStatus.NO_CONTENT:
         described[status]["content"] = {}  # no body; Powertools would otherwise document the return annotation
+    headers: dict[str, Any] = {}
     if location is not None:
-        described[status]["headers"] = {"Location": {"description": location, "schema": {"type": "string"}}}
+        headers["Location"] = {"description": location, "schema": {"type": "string"}}
+    if etag:
+        headers["ETag"] = {
+            "description": "The resource's current version: send it as `If-Match` to change it only if it still is",
+            "schema": {"type": "string"},
+        }
+    if headers:
+        described[status]["headers"] = headers
     if HTTPStatus.UNAUTHORIZED in statuses:
         statuses = (*statuses, HTTPStatus.FORBIDDEN)
     for error_status in map(int, statuses):

@@ -31,6 +31,7 @@ from postmask.observability import logger
 from postmask.schemas.domains import Domain, DomainList, DomainVerification, VerificationStatus
 from postmask.settings import get_settings
 from postmask.store import aliases, domains
+from postmask.versions import Expected, Versioned
 
 _REGISTER_ATTEMPTS = 3  # a tree changed by a concurrent registration is read again, this many times in all
 # How many aliases one request removes with a domain (each a GetItem and a transaction): a claim or domain with
@@ -140,6 +141,12 @@ def get(user_id: str, name: str) -> Domain:
     return _refreshed(domains.get(user_id, name))
 
 
+def read(user_id: str, name: str) -> Versioned[Domain]:
+    """One domain, verification refreshed, and its version (its ETag)."""
+    found = domains.read(user_id, name)
+    return Versioned(_refreshed(found.value), found.version)
+
+
 def list_page(user_id: str, *, name_contains: str | None, limit: int, next_token: str | None) -> DomainList:
     page = domains.list_page(user_id, name_contains=name_contains, limit=limit, next_token=next_token)
     if not page.items:
@@ -150,14 +157,21 @@ def list_page(user_id: str, *, name_contains: str | None, limit: int, next_token
     )
 
 
-def set_catch_all(user_id: str, name: str, catch_all_destination: str | None, *, api_host: str | None = None) -> Domain:
-    written = domains.set_catch_all(user_id, name, catch_all_destination)
-    return _refreshed(verification.mailed(written, api_host=api_host))
+def set_catch_all(
+    user_id: str,
+    name: str,
+    catch_all_destination: str | None,
+    *,
+    api_host: str | None = None,
+    expected: Expected | None = None,
+) -> Versioned[Domain]:
+    written = domains.set_catch_all(user_id, name, catch_all_destination, expected=expected)
+    return Versioned(_refreshed(verification.mailed(written, api_host=api_host)), written.version)
 
 
-def delete(user_id: str, name: str) -> None:
-    """Delete the records (404 / 409 as the store decides), then the SES identity if postmask created it."""
-    domains.delete(user_id, name)
+def delete(user_id: str, name: str, *, expected: Expected | None = None) -> None:
+    """Delete the records (404 / 409 / 412 as the store decides), then the SES identity if postmask created it."""
+    domains.delete(user_id, name, expected=expected)
     _delete_identity(name)
 
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
-from postmask import ids
+from postmask import ids, versions
 from postmask.clock import iso, now
 from postmask.errors import (
     DestinationExists,
@@ -34,10 +34,12 @@ from postmask.errors import (
     DestinationNotFound,
     DestinationVerified,
     LinkRequestedTooSoon,
+    PreconditionFailed,
     VerificationLinkExpired,
     VerificationLinkUnknown,
 )
 from postmask.store import _dynamo as db
+from postmask.versions import Expected, Versioned
 
 if TYPE_CHECKING:  # the models are imported where they are made: an alias's function never needs them
     from postmask.schemas.destinations import Destination, DestinationList, DestinationStatus
@@ -171,6 +173,7 @@ def _new_destination(
                 "created_at": link_fields["token_created_at"],
                 "alias_count": counts.get("alias_count", 0),
                 "catch_all_count": counts.get("catch_all_count", 0),
+                "version": 1,
                 **link_fields,
             }
         ),
@@ -209,6 +212,12 @@ def get(user_id: str, dest_id: str) -> Destination:
     return _to_model(_get_item(user_id, dest_id))
 
 
+def read(user_id: str, dest_id: str) -> Versioned[Destination]:
+    """One destination and its version (the ETag of a GET): it moves when the status does."""
+    item = _get_item(user_id, dest_id)
+    return Versioned(_to_model(item), versions.of(item))
+
+
 def list_page(user_id: str, *, status: DestinationStatus | None, limit: int, next_token: str | None) -> DestinationList:
     """The caller's destinations, in the order of their ids (no particular order, stable across pages)."""
     from postmask.schemas.destinations import DestinationList
@@ -225,19 +234,34 @@ def list_page(user_id: str, *, status: DestinationStatus | None, limit: int, nex
     return DestinationList(items=[_to_model(item) for item in page.items], next_token=page.next_token)
 
 
-def delete(user_id: str, dest_id: str) -> None:
-    """Delete a destination no alias or catch-all uses (409 otherwise). Its link, if any, then answers 404."""
+def delete(user_id: str, dest_id: str, *, expected: Expected | None = None) -> None:
+    """Delete a destination no alias or catch-all uses (409 otherwise). Its link, if any, then answers 404.
+    With `expected` (If-Match), only while it is a version that allows (412 otherwise): one conditional write."""
     if not ids.is_id(dest_id):
         raise DestinationNotFound
+    condition = (
+        "attribute_exists(pk) AND "
+        "(attribute_not_exists(alias_count) OR alias_count <= :zero) AND "
+        "(attribute_not_exists(catch_all_count) OR catch_all_count <= :zero)"
+    )
+    condition_values: dict[str, Any] = {":zero": 0}
+    extra: dict[str, Any] = {}
+    if expected is not None:
+        if expected.versions is not None and not expected.versions:
+            raise PreconditionFailed  # no version of ours named: nothing could match
+        allowed, allowed_values = expected.condition()
+        condition += f" AND {allowed}"
+        condition_values.update(allowed_values)
+        if versions.NAME in allowed:
+            extra["ExpressionAttributeNames"] = versions.NAMES
     try:
         db.client().delete_item(
             TableName=db.table(),
             Key=_key(user_id, dest_id),
-            ConditionExpression="attribute_exists(pk) AND "
-            "(attribute_not_exists(alias_count) OR alias_count <= :zero) AND "
-            "(attribute_not_exists(catch_all_count) OR catch_all_count <= :zero)",
-            ExpressionAttributeValues=db.values({":zero": 0}),
+            ConditionExpression=condition,
+            ExpressionAttributeValues=db.values(condition_values),
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            **extra,
         )
     except ClientError as exc:
         if not db.condition_failed(exc):
@@ -245,7 +269,10 @@ def delete(user_id: str, dest_id: str) -> None:
         old = exc.response.get("Item")
         if not old:
             raise DestinationNotFound from exc
-        raise DestinationInUse(_in_use_message(db.deserialize(old))) from exc  # type: ignore[arg-type]
+        found = db.deserialize(old)  # type: ignore[arg-type]
+        if expected is not None and not expected.allows(versions.of(found)):
+            raise PreconditionFailed from exc
+        raise DestinationInUse(_in_use_message(found)) from exc
 
 
 def _in_use_message(item: Mapping[str, Any]) -> str:
@@ -323,11 +350,14 @@ def verify(token: str) -> Destination:
             TableName=db.table(),
             Key=_key(found["user_id"], found["destination_id"]),
             UpdateExpression="SET #status = :verified, verified_at = if_not_exists(token_verified_at, :now), "
-            "token_verified_at = if_not_exists(token_verified_at, :now) REMOVE suspended_reason, suspended_at",
+            "token_verified_at = if_not_exists(token_verified_at, :now) REMOVE suspended_reason, suspended_at "
+            f"{versions.BUMP}",
             ConditionExpression="token_hash = :hash AND (token_expires_at > :now OR "
             "(#status = :verified AND attribute_exists(token_verified_at)))",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=db.values({":verified": "verified", ":now": moment, ":hash": _hash(token)}),
+            ExpressionAttributeNames={"#status": "status", **versions.NAMES},
+            ExpressionAttributeValues=db.values(
+                {":verified": "verified", ":now": moment, ":hash": _hash(token), **versions.BUMP_VALUES}
+            ),
             ReturnValues="ALL_NEW",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
@@ -367,10 +397,12 @@ def suspend(user_id: str, email: str, reason: str) -> bool:
             TableName=db.table(),
             Key=key_of(user_id, email),
             UpdateExpression="SET #status = :suspended, suspended_reason = :reason, suspended_at = :now "
-            "REMOVE token_hash, token_verified_at",
+            f"REMOVE token_hash, token_verified_at {versions.BUMP}",
             ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=db.values({":suspended": "suspended", ":reason": reason, ":now": iso(now())}),
+            ExpressionAttributeNames={"#status": "status", **versions.NAMES},
+            ExpressionAttributeValues=db.values(
+                {":suspended": "suspended", ":reason": reason, ":now": iso(now()), **versions.BUMP_VALUES}
+            ),
         )
     except ClientError as exc:
         if not db.condition_failed(exc):

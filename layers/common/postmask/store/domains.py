@@ -19,14 +19,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from postmask import dns
+from postmask import dns, versions
 from postmask.clock import now_iso
-from postmask.errors import DomainHasAliases, DomainNotFound, DomainTaken
+from postmask.errors import DomainHasAliases, DomainNotFound, DomainTaken, PreconditionFailed
 from postmask.schemas.domains import Domain, DomainList, DomainVerification
 from postmask.settings import get_settings
 from postmask.store import _dynamo as db
 from postmask.store import destinations
 from postmask.store.destinations import Written
+from postmask.versions import Expected, Versioned
 
 _PREFIX = "DOMAIN#"
 _CHANGE_ATTEMPTS = 3
@@ -129,6 +130,7 @@ def create(
         "alias_count": 0,
         "catch_all_destination": catch_all_destination,
         "dkim_tokens": list(dkim_tokens),
+        "version": 1,
     }
     marker = {
         "pk": _marker_pk(name),
@@ -159,7 +161,7 @@ def create(
         if exc.failed[0] or exc.failed[1]:
             raise DomainTaken from exc
         raise TreeChanged from exc
-    return Written(_to_model(owner_view), links)
+    return Written(_to_model(owner_view), links, version=1)
 
 
 def _catch_all_usage(user_id: str, old: str | None, new: str | None) -> destinations.Usage:
@@ -254,10 +256,15 @@ def registration(name: str) -> Registration | None:
 
 
 def get(user_id: str, name: str) -> Domain:
+    return read(user_id, name).value
+
+
+def read(user_id: str, name: str) -> Versioned[Domain]:
+    """One of the user's domains and its version (the ETag of a GET)."""
     item = db.get_item(_user_pk(user_id), _PREFIX + name)
     if item is None:
         raise DomainNotFound
-    return _to_model(item)
+    return Versioned(_to_model(item), versions.of(item))
 
 
 def list_page(user_id: str, *, name_contains: str | None, limit: int, next_token: str | None) -> DomainList:
@@ -288,16 +295,22 @@ def names(user_id: str, *, limit: int) -> list[str]:
     return [db.python_value(item["name"]) for item in response.get("Items", [])]
 
 
-def set_catch_all(user_id: str, name: str, catch_all_destination: str | None) -> Written[Domain]:
+def set_catch_all(
+    user_id: str, name: str, catch_all_destination: str | None, *, expected: Expected | None = None
+) -> Written[Domain]:
     """Change where unknown addresses go, in the owner's view and in the marker the forwarder reads; the old
     catch-all destination counts one use fewer, the new one one more (created pending if new). Read first (for
-    the old one); a concurrent change makes it read again."""
+    the old one), written while the domain is still the version read: a concurrent change makes it read again.
+    With `expected` (If-Match), a version it does not allow is a 412."""
     for _ in range(_CHANGE_ATTEMPTS):
         current = db.get_item(_user_pk(user_id), _PREFIX + name)
         if current is None:
             raise DomainNotFound
+        version = versions.of(current)
+        if expected is not None and not expected.allows(version):
+            raise PreconditionFailed
         old = current.get("catch_all_destination")
-        seen, seen_values = _catch_all_is(old)
+        still, still_values = versions.still(version)
         new = db.values({":catch_all": catch_all_destination, ":owner": user_id})
         try:
             links = destinations.transact_with(
@@ -305,9 +318,13 @@ def set_catch_all(user_id: str, name: str, catch_all_destination: str | None) ->
                     {
                         "Update": {
                             "Key": db.key(_user_pk(user_id), _PREFIX + name),
-                            "UpdateExpression": "SET catch_all_destination = :catch_all",
-                            "ConditionExpression": f"attribute_exists(pk) AND {seen}",
-                            "ExpressionAttributeValues": {":catch_all": new[":catch_all"], **db.values(seen_values)},
+                            "UpdateExpression": f"SET catch_all_destination = :catch_all {versions.BUMP}",
+                            "ConditionExpression": f"attribute_exists(pk) AND {still}",
+                            "ExpressionAttributeNames": versions.NAMES,
+                            "ExpressionAttributeValues": {
+                                ":catch_all": new[":catch_all"],
+                                **db.values({**still_values, **versions.BUMP_VALUES}),
+                            },
                             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         }
                     },
@@ -324,36 +341,46 @@ def set_catch_all(user_id: str, name: str, catch_all_destination: str | None) ->
             )
         except db.TransactionCancelled as exc:
             if exc.failed[0] and exc.old_items[0] is not None:
-                continue  # the catch-all changed since we read it
+                continue  # it changed since we read it
             raise DomainNotFound from exc
-        return Written(_to_model({**current, "catch_all_destination": catch_all_destination}), links)
+        changed = {**current, "catch_all_destination": catch_all_destination}
+        return Written(_to_model(changed), links, version=version + 1)
     raise DomainNotFound("The domain kept changing; try again")
 
 
-def delete(user_id: str, name: str, *, known: Registration | None = None) -> None:
+def delete(user_id: str, name: str, *, known: Registration | None = None, expected: Expected | None = None) -> None:
     """Delete a domain that has no aliases left (409 otherwise), with its marker; its catch-all destination
     counts one use fewer. Its catch-all is read first (the owner's view), unless `known` (the marker, read by
-    the caller) says it: the delete holds only while it is still that one."""
+    the caller) says it: the delete holds only while it is still that one. With `expected` (If-Match), only
+    while the domain is a version it allows (412 otherwise)."""
+    condition = "attribute_exists(pk) AND alias_count = :zero"
+    condition_values: dict[str, Any] = {}
     if known is None:
         current = db.get_item(_user_pk(user_id), _PREFIX + name)
         if current is None:
             raise DomainNotFound
         catch_all = current.get("catch_all_destination")
+        if expected is not None:
+            if not expected.allows(versions.of(current)):
+                raise PreconditionFailed
+            still, condition_values = versions.still(versions.of(current))
+            condition += f" AND {still}"
     else:
         catch_all = known.catch_all_destination
     seen, seen_values = _catch_all_is(catch_all)
+    owner_view_delete: dict[str, Any] = {
+        "Key": db.key(_user_pk(user_id), _PREFIX + name),
+        "ConditionExpression": f"{condition} AND {seen}",
+        "ExpressionAttributeValues": db.values({":zero": 0, **seen_values, **condition_values}),
+        # On failure, the old item tells "still has aliases" (it exists) from "not yours" (absent).
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    if versions.NAME in condition:
+        owner_view_delete["ExpressionAttributeNames"] = versions.NAMES
     try:
         destinations.transact_with(
             [
-                {
-                    "Delete": {
-                        "Key": db.key(_user_pk(user_id), _PREFIX + name),
-                        "ConditionExpression": f"attribute_exists(pk) AND alias_count = :zero AND {seen}",
-                        "ExpressionAttributeValues": db.values({":zero": 0, **seen_values}),
-                        # On failure, the old item tells "still has aliases" (it exists) from "not yours" (absent).
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                },
+                {"Delete": owner_view_delete},
                 {
                     "Delete": {
                         "Key": db.key(_marker_pk(name), "DOMAIN"),
@@ -372,4 +399,6 @@ def delete(user_id: str, name: str, *, known: Registration | None = None) -> Non
             raise DomainNotFound from exc
         if int(old.get("alias_count") or 0) != 0:
             raise DomainHasAliases from exc
-        return delete(user_id, name)  # its catch-all changed since we read it
+        if expected is not None and not expected.allows(versions.of(old)):
+            raise PreconditionFailed from exc
+        return delete(user_id, name, expected=expected)  # its catch-all changed since we read it
