@@ -43,6 +43,10 @@ TAGS: list[dict[str, str]] = [
         "name": "Destinations",
         "description": "Your real mailboxes: mail is forwarded only to those verified by the link mailed to them.",
     },
+    {
+        "name": "Import and export",
+        "description": "All your data as one file, and aliases from postmask, SimpleLogin or addy.io.",
+    },
     {"name": "Users", "description": "Who you are; an admin creates users."},
     {"name": "Tokens", "description": "API tokens: one per device or script; revoke one and it stops working."},
     {"name": "Health", "description": "Is the API up? No token needed."},
@@ -107,6 +111,9 @@ def _describe_what_the_api_returns(document: dict[str, Any]) -> None:
             default_422 = responses.get("422", {}).get("content", {}).get("application/json", {}).get("schema")
             if default_422 == {"$ref": _POWERTOOLS_422_REF}:
                 del responses["422"]
+            # A body Powertools cannot describe (the import's JSON or CSV, read by the function itself).
+            if "x-request-body" in operation:
+                operation["requestBody"] = operation.pop("x-request-body")
             # A 204 has no body; `errors()` marks it with empty content, which Powertools would otherwise fill.
             for response in responses.values():
                 if response.get("content") == {}:

@@ -4,6 +4,7 @@ from postmask import verification
 from postmask.api import (
     BEARER,
     APIGatewayHttpResolver,
+    IdempotencyKey,
     Response,
     api_host,
     caller_id,
@@ -26,9 +27,11 @@ install(app)
     operation_id="createAlias",
     summary="Create an alias",
     security=BEARER,
-    responses=errors(401, 404, 409, 415, 422, success=(201, "Created"), location="The new alias: `/api/aliases/{id}`"),
+    responses=errors(
+        401, 403, 404, 409, 415, 422, success=(201, "Created"), location="The new alias: `/api/aliases/{id}`"
+    ),
 )
-def create_alias(body: AliasCreate) -> Response[Alias]:
+def create_alias(body: AliasCreate, idempotency_key: IdempotencyKey = None) -> Response[Alias]:
     alias = verification.mailed(aliases.create(caller_id(app), body), api_host=api_host(app))
     metrics.add_metric(name="AliasCreated", unit="Count", value=1)
     return Response(
@@ -39,4 +42,4 @@ def create_alias(body: AliasCreate) -> Response[Alias]:
     )
 
 
-lambda_handler = observed(app)
+lambda_handler = observed(app, idempotent=True)

@@ -4,6 +4,7 @@ from postmask import verification
 from postmask.api import (
     BEARER,
     APIGatewayHttpResolver,
+    IdempotencyKey,
     Response,
     api_host,
     caller_id,
@@ -28,7 +29,7 @@ install(app)
         401, 409, 415, 422, success=(201, "Created, pending"), location="The destination: `/api/destinations/{id}`"
     ),
 )
-def create_destination(body: DestinationCreate) -> Response[Destination]:
+def create_destination(body: DestinationCreate, idempotency_key: IdempotencyKey = None) -> Response[Destination]:
     destination = verification.create(caller_id(app), body.email, api_host=api_host(app))
     return Response(
         status_code=201,
@@ -38,4 +39,4 @@ def create_destination(body: DestinationCreate) -> Response[Destination]:
     )
 
 
-lambda_handler = observed(app)
+lambda_handler = observed(app, idempotent=True)

@@ -4,6 +4,7 @@ from postmask import mail_domains
 from postmask.api import (
     BEARER,
     APIGatewayHttpResolver,
+    IdempotencyKey,
     Response,
     api_host,
     caller_id,
@@ -26,7 +27,7 @@ install(app)
     security=BEARER,
     responses=errors(401, 409, 415, 422, success=(201, "Registered"), location="The domain: `/api/domains/{name}`"),
 )
-def create_domain(body: DomainCreate) -> Response[Domain]:
+def create_domain(body: DomainCreate, idempotency_key: IdempotencyKey = None) -> Response[Domain]:
     domain = mail_domains.register(caller_id(app), body.name, body.catch_all_destination, api_host=api_host(app))
     return Response(
         status_code=201,
@@ -36,4 +37,4 @@ def create_domain(body: DomainCreate) -> Response[Domain]:
     )
 
 
-lambda_handler = observed(app)
+lambda_handler = observed(app, idempotent=True)

@@ -1,6 +1,16 @@
 """POST /api/tokens: a new API token for the caller; the secret is in this response only."""
 
-from postmask.api import BEARER, APIGatewayHttpResolver, Response, caller, content_types, errors, install, observed
+from postmask.api import (
+    BEARER,
+    APIGatewayHttpResolver,
+    IdempotencyKey,
+    Response,
+    caller,
+    content_types,
+    errors,
+    install,
+    observed,
+)
 from postmask.schemas.tokens import TokenCreate, TokenCreated
 from postmask.store import tokens
 
@@ -14,11 +24,11 @@ install(app)
     operation_id="createToken",
     summary="Create an API token",
     security=BEARER,
-    responses=errors(401, 415, 422, success=(201, "Created")),
+    responses=errors(401, 409, 415, 422, success=(201, "Created")),
 )
-def create_token(body: TokenCreate) -> Response[TokenCreated]:
+def create_token(body: TokenCreate, idempotency_key: IdempotencyKey = None) -> Response[TokenCreated]:
     created = tokens.create(caller(app), body.name, body.expires_at)
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=created)
 
 
-lambda_handler = observed(app)
+lambda_handler = observed(app, idempotent=True)

@@ -3,6 +3,7 @@
 from postmask.api import (
     BEARER,
     APIGatewayHttpResolver,
+    IdempotencyKey,
     Response,
     content_types,
     errors,
@@ -25,10 +26,10 @@ install(app)
     security=BEARER,
     responses=errors(401, 403, 409, 415, 422, success=(201, "Created")),
 )
-def create_user(body: UserCreate) -> Response[UserCreated]:
+def create_user(body: UserCreate, idempotency_key: IdempotencyKey = None) -> Response[UserCreated]:
     require_admin(app)
     created = users.create(body.email, is_admin=False)
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=created)
 
 
-lambda_handler = observed(app)
+lambda_handler = observed(app, idempotent=True)

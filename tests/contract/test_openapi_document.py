@@ -23,20 +23,23 @@ CONTRACT_ERRORS = {
     "listDomains": {400, 401},
     "createDomain": {401, 409, 422},
     "getDomain": {401, 404},
-    "updateDomain": {401, 404, 422},
-    "deleteDomain": {401, 404, 409},
+    "updateDomain": {401, 404, 412, 422},
+    "deleteDomain": {401, 404, 409, 412},
     "adminRemoveDomain": {401, 403, 404, 409},  # issue 14: an admin removes any domain
     "listAliases": {400, 401, 422},
-    "createAlias": {401, 404, 409, 422},
+    "createAlias": {401, 403, 404, 409, 422},  # 403: MaxAliasesPerUser
     "getAlias": {401, 404},
-    "replaceAlias": {401, 404, 422},
-    "updateAlias": {401, 404, 422},
-    "deleteAlias": {401, 404},
+    "replaceAlias": {401, 404, 412, 422},  # 412: If-Match
+    "updateAlias": {401, 404, 412, 422},
+    "deleteAlias": {401, 404, 412},
+    "bulkAliases": {401, 422},  # issue 19: bulk work, import and export
+    "exportAll": {401},
+    "importAliases": {401, 403, 413, 415, 422},
     "listDestinations": {400, 401},
     "createDestination": {401, 409, 422},
     "getDestination": {401, 404},
     "resendDestinationLink": {401, 404, 409, 429},
-    "deleteDestination": {401, 404, 409},
+    "deleteDestination": {401, 404, 409, 412},
     "verifyDestination": {404, 410},
     "getHealth": set(),
 }
@@ -109,6 +112,7 @@ def test_info_tags_and_operation_ids(document: dict[str, Any]) -> None:
         "Domains",
         "Aliases",
         "Destinations",
+        "Import and export",
         "Users",
         "Tokens",
         "Health",
@@ -203,3 +207,34 @@ def test_check_mode_fails_on_drift(
     assert "run make openapi" in capsys.readouterr().err
     assert openapi.main([]) == 0
     assert openapi.main(["--check"]) == 0
+
+
+def _header_parameters(operation: dict[str, Any]) -> set[str]:
+    return {parameter["name"] for parameter in operation.get("parameters", []) if parameter["in"] == "header"}
+
+
+def test_every_creating_post_documents_the_idempotency_key(document: dict[str, Any]) -> None:
+    creating = {operation_id for operation_id, success in SUCCESS.items() if success == "201"} | {"importAliases"}
+    for operation_id, operation in operations(document).items():
+        takes_key = "idempotency-key" in _header_parameters(operation)
+        assert takes_key == (operation_id in creating), operation_id
+        if takes_key:
+            assert {"409", "422"} <= set(operation["responses"]), operation_id  # in progress, reused
+
+
+VERSIONED = {"Alias": "alias", "Domain": "domain", "Destination": "destination"}
+
+
+@pytest.mark.parametrize("resource", sorted(VERSIONED))
+def test_a_single_resource_has_an_etag_and_its_changes_take_if_match(document: dict[str, Any], resource: str) -> None:
+    by_id = operations(document)
+    assert "ETag" in by_id[f"get{resource}"]["responses"]["200"]["headers"]
+    changes = [
+        operation_id
+        for operation_id in by_id
+        if operation_id.startswith(("replace", "update", "delete")) and operation_id.endswith(resource)
+    ]
+    assert changes
+    for operation_id in changes:
+        assert "if-match" in _header_parameters(by_id[operation_id]), operation_id
+        assert "412" in by_id[operation_id]["responses"], operation_id

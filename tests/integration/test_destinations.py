@@ -6,13 +6,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import quopri
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from local.ses import emulate_ses_identities
 from postmask import clock, ses
 from postmask.settings import get_settings
 from postmask.store import destinations
@@ -21,17 +19,6 @@ from tests.support.destinations import link_secret
 from tests.support.ses import SesRecorder, ses_says
 
 ME = "me@real.example"
-
-
-@pytest.fixture
-def mail(table: str) -> Iterator[SesRecorder]:
-    """postmask's own mail, recorded (SES as moto plays it for domain identities)."""
-    emulate_ses_identities()
-    get_settings.cache_clear()
-    ses.client.cache_clear()
-    ses.forget_verifications()
-    yield SesRecorder().install(ses.client())
-    ses.client.cache_clear()
 
 
 def add(client: Client, email: str = ME) -> dict[str, Any]:

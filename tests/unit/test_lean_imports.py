@@ -104,3 +104,17 @@ def test_no_function_imports_jinja2_before_it_sends_mail() -> None:
         "print(json.dumps(found))"
     )
     assert imported == dict.fromkeys(handlers, False)
+
+
+def test_no_function_imports_the_idempotency_utility_or_boto3_before_a_key_comes() -> None:
+    """Powertools' idempotency module imports boto3 (~30 ms): only a request with an Idempotency-Key loads it."""
+    handlers = _handlers_using_postmask()
+    imported = _run(
+        "found = {}\n"
+        f"for number, path in enumerate({handlers!r}):\n"
+        "    spec = importlib.util.spec_from_file_location(f'handler{number}', path)\n"
+        "    spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "    found[path] = ['aws_lambda_powertools.utilities.idempotency' in sys.modules, 'boto3' in sys.modules]\n"
+        "print(json.dumps(found))"
+    )
+    assert imported == {handler: [False, False] for handler in handlers}

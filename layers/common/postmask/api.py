@@ -36,6 +36,7 @@ from postmask.errors import (
     Forbidden,
     Gone,
     InvalidRequest,
+    NotAcceptable,
     NotFound,
     PostmaskError,
     PreconditionFailed,
@@ -83,6 +84,7 @@ _STATUS_BY_ERROR: list[tuple[type[PostmaskError], HTTPStatus]] = [
     (TooManyRequests, HTTPStatus.TOO_MANY_REQUESTS),
     (PreconditionFailed, HTTPStatus.PRECONDITION_FAILED),
     (TooLarge, HTTPStatus.REQUEST_ENTITY_TOO_LARGE),
+    (NotAcceptable, HTTPStatus.NOT_ACCEPTABLE),
     (UnsupportedMediaType, HTTPStatus.UNSUPPORTED_MEDIA_TYPE),
 ]
 
@@ -260,26 +262,32 @@ def require_admin(app: APIGatewayHttpResolver) -> Caller:
     return who
 
 
-def _unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
+JSON_ONLY = ("application/json",)
+
+
+def _unreadable_body(event: dict[str, Any], accepts: tuple[str, ...] = JSON_ONLY) -> dict[str, Any] | None:
     """A response for a body no route can read, before Powertools sees it.
 
     Powertools turns a multipart body without a boundary, or base64 that is not UTF-8, into an uncaught
-    exception (a 500). Every postmask body is JSON, so anything else is refused here with a clear 4xx.
+    exception (a 500). Every postmask body is JSON (or, where a route `accepts` it, CSV text), so anything else
+    is refused here with a clear 4xx.
     """
     body = event.get("body")
     if not body:
         return None
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
-        return _plain_error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Send the body as application/json")
+    json_body = not content_type or content_type == "application/json" or content_type.endswith("+json")
+    if not json_body and content_type not in accepts:
+        return _plain_error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Send the body as " + " or ".join(accepts))
     if event.get("isBase64Encoded"):
         try:
             base64.b64decode(body, validate=True).decode("utf-8")
         except (binascii.Error, ValueError):
             # Said as a JSON syntax error is said (422, `json_invalid`): JSON text is UTF-8 by definition.
-            detail = [{"loc": ["body"], "msg": "JSON text must be UTF-8", "type": "json_invalid"}]
-            return _plain_error(HTTPStatus.UNPROCESSABLE_ENTITY, "The body is not valid JSON", detail=detail)
+            what = "JSON" if json_body else "CSV"
+            detail = [{"loc": ["body"], "msg": f"{what} text must be UTF-8", "type": "json_invalid"}]
+            return _plain_error(HTTPStatus.UNPROCESSABLE_ENTITY, f"The body is not valid {what}", detail=detail)
     return None
 
 
@@ -292,14 +300,26 @@ def _plain_error(status: int, message: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-def observed(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """The Lambda entry point for a resolver: structured logs with the request id, metrics flushed, traced."""
+def observed(
+    app: APIGatewayHttpResolver, *, accepts: tuple[str, ...] = JSON_ONLY, idempotent: bool = False
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda entry point for a resolver: structured logs with the request id, metrics flushed, traced.
+
+    `accepts`: the body types the route reads (JSON always; `text/csv` for the import). `idempotent`: the route
+    creates something, and a request with an `Idempotency-Key` runs once (postmask.idempotency)."""
+    if idempotent:
+        from postmask import idempotency
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        response = _unreadable_body(event) or app.resolve(event, context)
+        response = _unreadable_body(event, accepts)
+        if response is None:
+            if idempotent:
+                response = idempotency.resolve(app, event, context, _plain_error)
+            else:
+                response = app.resolve(event, context)
         http = event.get("requestContext", {}).get("http", {})
         logger.info(
             "request",

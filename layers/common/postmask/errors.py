@@ -64,6 +64,10 @@ class TooLarge(PostmaskError):
     message = "The request body is too large"
 
 
+class NotAcceptable(PostmaskError):
+    message = "The response cannot be given in a form the request accepts"
+
+
 class UnsupportedMediaType(PostmaskError):
     message = "Send the body as application/json"
 
@@ -168,13 +172,13 @@ class AliasQuotaExceeded(Forbidden):
     message = "You have reached the maximum number of aliases"
 
 
-class IdempotencyKeyInvalid(InvalidRequest):
-    message = "Idempotency-Key must be 1 to 255 printable ASCII characters"
-
-
 class IdempotencyKeyReused(InvalidRequest):
     message = "This Idempotency-Key was used with another request in the last 24 hours: use a new key for a new request"
 
 
 class IdempotentRequestInProgress(Conflict):
     message = "A request with this Idempotency-Key is still being processed: retry in a moment"
+
+
+class ExportTooLarge(NotAcceptable):
+    message = "Your export is larger than a response may be: ask for it compressed (Accept-Encoding: gzip)"

@@ -10,6 +10,7 @@ changes of the user's: they leave the version alone, so a busy alias can still b
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ ONE = ":pm_version_one"
 _ENTITY_TAG = re.compile(r'\s*(W/)?"([^"]*)"\s*')
 
 
-def of(item: dict[str, Any]) -> int:
+def of(item: Mapping[str, Any]) -> int:
     """An item's version (0 for one written before versions existed)."""
     return int(item.get(ATTRIBUTE) or 0)
 

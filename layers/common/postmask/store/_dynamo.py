@@ -7,7 +7,7 @@ import binascii
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -24,7 +24,7 @@ Item = dict[str, Any]
 # A filtered list reads at most this many DynamoDB pages per request, then returns what it found with a
 # next_token: a page can hold fewer than `limit` items while more follow, the cost of a request stays bounded.
 MAX_FILTERED_ROUNDS = 5
-_TRANSACTION_ATTEMPTS = 3
+_TRANSACTION_ATTEMPTS = 4
 
 
 @cache
@@ -195,8 +195,9 @@ def transact(actions: Sequence[dict[str, Any]]) -> None:
                 raise
             reasons = exc.response.get("CancellationReasons") or [{} for _ in items]
             codes = [reason.get("Code", "None") for reason in reasons]
-            if "TransactionConflict" in codes and attempt + 1 < _TRANSACTION_ATTEMPTS:
-                time.sleep(0.05 * (attempt + 1))  # back off before retrying a conflicting transaction
+            retryable = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+            if retryable & set(codes) and attempt + 1 < _TRANSACTION_ATTEMPTS:
+                time.sleep(0.05 * 2**attempt)  # back off before retrying a conflicting or throttled transaction
                 continue
             if "ConditionalCheckFailed" not in codes:
                 raise
@@ -205,11 +206,57 @@ def transact(actions: Sequence[dict[str, Any]]) -> None:
             raise TransactionCancelled(failed, old) from exc
 
 
+MAX_TRANSACTION_ACTIONS = 100  # TransactWriteItems' limit
+
+
+def transaction_groups[T](
+    items: Sequence[T],
+    own_actions: Callable[[T], list[dict[str, Any]]],
+    shared: Callable[[list[T]], int] = lambda _: 0,
+) -> Iterator[list[tuple[T, list[dict[str, Any]]]]]:
+    """`items` with their own actions, grouped so that a group's actions, and the actions it shares with the
+    rest of its group (`shared(group)` says how many: counters summed per item), fit in one transaction."""
+    group: list[tuple[T, list[dict[str, Any]]]] = []
+    size = 0
+    for item in items:
+        actions = own_actions(item)
+        extra = shared([*(chosen for chosen, _ in group), item])
+        if group and size + len(actions) + extra > MAX_TRANSACTION_ACTIONS:
+            yield group
+            group, size = [], 0
+        group.append((item, actions))
+        size += len(actions)
+    if group:
+        yield group
+
+
 def condition_failed(exc: ClientError) -> bool:
     return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
 # --- paging -----------------------------------------------------------------------------------------------
+
+
+def all_items(pk: str, sk_prefix: str, *, attributes: Sequence[str] | None = None) -> Iterator[Item]:
+    """Every item of a partition whose sort key starts with `sk_prefix`, in sort-key order: one Query per
+    megabyte DynamoDB returns (the export, the import's look at a user's domains)."""
+    params: dict[str, Any] = {
+        "TableName": table(),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+        "ExpressionAttributeValues": values({":pk": pk, ":prefix": sk_prefix}),
+        "ConsistentRead": True,
+    }
+    if attributes:
+        names = {f"#a{index}": name for index, name in enumerate(attributes)}
+        params["ProjectionExpression"] = ", ".join(names)
+        params["ExpressionAttributeNames"] = names
+    while True:
+        response = client().query(**params)
+        for raw in response.get("Items", []):
+            yield deserialize(raw)
+        if not response.get("LastEvaluatedKey"):
+            return
+        params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 @dataclass(frozen=True)

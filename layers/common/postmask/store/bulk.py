@@ -11,8 +11,9 @@ is done again alias by alias, as the single-alias routes do it, and each alias's
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal
 
 from postmask import ids
@@ -22,7 +23,6 @@ from postmask.store import _dynamo as db
 from postmask.store import aliases, destinations, quota
 
 Action = Literal["enable", "disable", "delete"]
-MAX_ACTIONS = 100  # TransactWriteItems' limit
 NOT_FOUND = "Alias not found"
 
 
@@ -64,13 +64,12 @@ def _switch(user_id: str, items: list[dict[str, Any]], enabled: bool, done: dict
         else:
             changing.append(item)
     fields = {"enabled": enabled, "updated_at": now_iso()}
-    for chunk in _chunks(changing, lambda item: _switch_actions(user_id, item, fields)):
+    for chunk in db.transaction_groups(changing, lambda item: _switch_actions(user_id, item, fields)):
         try:
             db.transact([action for _, actions in chunk for action in actions])
         except db.TransactionCancelled:
             for item, _ in chunk:  # one of them changed meanwhile: alias by alias, as PATCH does it
-                alias_id = item["id"]
-                done[alias_id] = _one(lambda alias_id=alias_id: aliases.update(user_id, alias_id, {"enabled": enabled}))
+                done[item["id"]] = _one(partial(aliases.update, user_id, item["id"], {"enabled": enabled}))
             continue
         for item, _ in chunk:
             done[item["id"]] = None
@@ -97,7 +96,7 @@ def _delete(user_id: str, items: list[dict[str, Any]], done: dict[str, str | Non
     def own_actions(item: dict[str, Any]) -> list[dict[str, Any]]:
         return aliases._delete_actions(user_id, item, counted=False)
 
-    for chunk in _chunks(items, own_actions, shared=_delete_counts):
+    for chunk in db.transaction_groups(items, own_actions, _delete_counts):
         chosen = [item for item, _ in chunk]
         domains: dict[str, int] = {}
         for item in chosen:
@@ -111,7 +110,7 @@ def _delete(user_id: str, items: list[dict[str, Any]], done: dict[str, str | Non
             destinations.transact_with([*(action for _, actions in chunk for action in actions), *counts], *usages)
         except db.TransactionCancelled:
             for item in chosen:  # one of them changed meanwhile: alias by alias, as DELETE does it
-                done[item["id"]] = _one(lambda alias_id=item["id"]: aliases.delete(user_id, alias_id))
+                done[item["id"]] = _one(partial(aliases.delete, user_id, item["id"]))
             continue
         for item in chosen:
             done[item["id"]] = None
@@ -125,31 +124,6 @@ def _delete_counts(chosen: Sequence[Mapping[str, Any]]) -> int:
 
 
 # --- plumbing -------------------------------------------------------------------------------------------------
-
-
-Chunk = list[tuple[dict[str, Any], list[dict[str, Any]]]]
-
-
-def _chunks(
-    items: Sequence[dict[str, Any]],
-    own_actions: Callable[[dict[str, Any]], list[dict[str, Any]]],
-    *,
-    shared: Callable[[list[dict[str, Any]]], int] | None = None,
-) -> Iterator[Chunk]:
-    """`items` with their own actions, grouped so that each group's actions, and the shared ones it needs
-    (`shared(group)` says how many), fit in one transaction."""
-    chunk: Chunk = []
-    size = 0
-    for item in items:
-        actions = own_actions(item)
-        extra = shared([*(chosen for chosen, _ in chunk), item]) if shared else 0
-        if chunk and size + len(actions) + extra > MAX_ACTIONS:
-            yield chunk
-            chunk, size = [], 0
-        chunk.append((item, actions))
-        size += len(actions)
-    if chunk:
-        yield chunk
 
 
 def _one(write: Callable[[], object]) -> str | None:

@@ -131,17 +131,7 @@ def settle(user_id: str) -> None:
 
 def _aliases_on_domains(user_id: str) -> int:
     """The sum of the user's domains' alias_count: one Query (more pages only past a thousand domains)."""
-    total = 0
-    params: dict[str, Any] = {
-        "TableName": db.table(),
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-        "ExpressionAttributeValues": db.values({":pk": f"USER#{user_id}", ":prefix": "DOMAIN#"}),
-        "ProjectionExpression": "alias_count",
-        "ConsistentRead": True,
-    }
-    while True:
-        response = db.client().query(**params)
-        total += sum(int(db.deserialize(item).get("alias_count") or 0) for item in response.get("Items", []))
-        if not response.get("LastEvaluatedKey"):
-            return total
-        params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return sum(
+        int(item.get("alias_count") or 0)
+        for item in db.all_items(f"USER#{user_id}", "DOMAIN#", attributes=("alias_count",))
+    )

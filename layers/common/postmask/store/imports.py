@@ -1,0 +1,304 @@
+"""Import: many aliases (and destinations) at once, each created exactly as `POST /api/aliases` creates one.
+
+Two passes over the rows (the body is read twice, never held parsed: postmask.porting):
+1. **Plan.** Per 100 rows: each row validated as a create would validate it, its domain looked up among the
+   caller's (one Query of their domains, before the first row), its address looked up in one BatchGetItem of
+   the routes (`ADDRESS#`, `owner_id` only): the caller's own already -> skipped; someone else's -> an error for
+   that row; free -> to create. What would be created is checked against MaxAliasesPerUser (403, nothing
+   written), and the destinations the rows name that the caller does not have yet are found (BatchGetItem).
+   A dry run answers here.
+2. **Write.** Missing destinations created pending, with their links (mailed by the caller). Then the rows to
+   create in transactions of up to 100 actions: each alias's two items (alias, route: the address must still be
+   free) and, summed per transaction, its domain's alias_count, the caller's (under the quota) and each
+   destination's. A transaction refused on some rows (an address taken meanwhile...) is retried without them,
+   each such row reported; never half an alias. Past `deadline()`, the rows left are reported "not imported":
+   importing the file again completes it (what exists is skipped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from postmask.errors import AliasQuotaExceeded, DestinationExists
+from postmask.porting import MAX_ROWS, Row, Source
+from postmask.schemas.aliases import AliasCreate
+from postmask.schemas.common import email_address
+from postmask.store import _dynamo as db
+from postmask.store import aliases, destinations, quota
+from postmask.store.destinations import NewLink
+
+_PLAN_BATCH = 100  # rows looked up per BatchGetItem of their routes
+_WRITE_ATTEMPTS = 5
+
+
+@dataclass
+class Report:
+    format: str
+    dry_run: bool
+    created: int = 0
+    skipped: int = 0
+    errors: list[tuple[int | None, str]] = field(default_factory=list)  # (row, message)
+    new_destinations: list[str] = field(default_factory=list)
+    links: list[NewLink] = field(default_factory=list)  # to be mailed (never in a dry run)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    number: int
+    body: AliasCreate
+
+
+def run(
+    user_id: str,
+    source: Source,
+    *,
+    dry_run: bool,
+    default_destination: str | None,
+    deadline: Callable[[], bool] = lambda: False,
+) -> Report:
+    report = Report(format=source.format, dry_run=dry_run)
+    owned = {item["name"] for item in db.all_items(f"USER#{user_id}", "DOMAIN#", attributes=("name",))}
+    planned_rows = _plan(user_id, source, owned, default_destination, report)
+
+    wanted: dict[str, str] = {}
+    for listed in source.destinations():
+        try:
+            address = email_address(listed)
+        except ValueError:
+            report.errors.append((None, f"destinations: {listed[:100]!r} is not a valid e-mail address"))
+            continue
+        wanted.setdefault(destinations.canonical(address), address)
+    for body in planned_rows.values():
+        for address in body.destinations:
+            wanted.setdefault(destinations.canonical(address), address)
+    report.new_destinations = _missing_destinations(user_id, list(wanted.values()))
+
+    if len(planned_rows) > quota.usage(user_id).room:
+        raise quota.exceeded(len(planned_rows))
+    if dry_run:
+        report.created = len(planned_rows)
+        return report
+
+    for address in report.new_destinations:
+        with suppress(DestinationExists):  # created meanwhile (another tab, another import)
+            report.links.extend(destinations.create(user_id, address).new_links)
+    _write(user_id, source, planned_rows, report, deadline)
+    report.errors.sort(key=lambda error: (error[0] is not None, error[0] or 0))
+    return report
+
+
+# --- plan ----------------------------------------------------------------------------------------------------
+
+
+def _plan(
+    user_id: str, source: Source, owned: set[str], default_destination: str | None, report: Report
+) -> dict[int, AliasCreate]:
+    """The rows to create (by row number), with every other row counted as skipped or reported."""
+    planned: dict[int, AliasCreate] = {}
+    seen: set[str] = set()
+    batch: list[tuple[int, AliasCreate]] = []
+    count = 0
+    for row in source.rows():
+        count += 1
+        if count > MAX_ROWS:
+            report.errors.append((row.number, f"not imported: an import takes at most {MAX_ROWS} rows"))
+            continue
+        body = _validated(row, owned, default_destination, report)
+        if body is None:
+            continue
+        address = f"{body.local_part}@{body.domain}"
+        if address in seen:
+            report.skipped += 1  # the same address twice in one file: created once
+            continue
+        seen.add(address)
+        batch.append((row.number, body))
+        if len(batch) == _PLAN_BATCH:
+            _look_up(user_id, batch, planned, report)
+            batch = []
+    _look_up(user_id, batch, planned, report)
+    return planned
+
+
+def _validated(row: Row, owned: set[str], default_destination: str | None, report: Report) -> AliasCreate | None:
+    if row.problem:
+        report.errors.append((row.number, row.problem))
+        return None
+    local_part, at, domain = row.address.rpartition("@")
+    if not row.address or not at:
+        report.errors.append((row.number, f"{row.address[:100]!r} is not an address" if row.address else "no address"))
+        return None
+    destinations_ = row.destinations or ([default_destination] if default_destination else [])
+    if not destinations_:
+        report.errors.append((row.number, "no destination: the file names none for it, give default_destination"))
+        return None
+    try:
+        body = AliasCreate.model_validate(
+            {
+                "domain": domain,
+                "local_part": local_part,
+                "destinations": destinations_,
+                "note": row.note,
+                "enabled": row.enabled,
+                "expires_at": row.expires_at,
+            }
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        report.errors.append((row.number, f"{row.address[:100]}: {where}: {first['msg']}"))
+        return None
+    if body.domain not in owned:
+        report.errors.append((row.number, f"{body.domain} is not one of your domains"))
+        return None
+    return body
+
+
+def _look_up(
+    user_id: str, batch: Sequence[tuple[int, AliasCreate]], planned: dict[int, AliasCreate], report: Report
+) -> None:
+    """Who holds each address of `batch` (one BatchGetItem of their routes, `owner_id` only)."""
+    if not batch:
+        return
+    keys = [aliases._route_key(f"{body.local_part}@{body.domain}") for _, body in batch]
+    owners = {item["pk"]: item.get("owner_id") for item in db.batch_get(keys, attributes=("pk", "owner_id"))}
+    for number, body in batch:
+        owner = owners.get(f"ADDRESS#{body.local_part}@{body.domain}")
+        if owner is None:
+            planned[number] = body
+        elif owner == user_id:
+            report.skipped += 1
+        else:
+            report.errors.append((number, f"{body.local_part}@{body.domain} is already taken"))
+
+
+def _missing_destinations(user_id: str, addresses: list[str]) -> list[str]:
+    """Which of `addresses` the caller has no destination for (one BatchGetItem per 100)."""
+    keys = {destinations.destination_id(user_id, address): address for address in addresses}
+    existing = db.batch_get([destinations.key_of(user_id, address) for address in addresses], attributes=("id",))
+    for item in existing:
+        keys.pop(item["id"], None)
+    return list(keys.values())
+
+
+# --- write ---------------------------------------------------------------------------------------------------
+
+
+def _write(
+    user_id: str, source: Source, planned: dict[int, AliasCreate], report: Report, deadline: Callable[[], bool]
+) -> None:
+    pending = _pending(source, planned)
+    while True:
+        group = _next_group(user_id, pending)
+        if not group:
+            return
+        if deadline():
+            left = [number for number, _, _ in group] + [number for number, _ in pending]
+            report.errors.extend(
+                (number, "not imported: time ran out; import the file again to add the rest") for number in left
+            )
+            return
+        _write_group(user_id, group, report)
+
+
+def _pending(source: Source, planned: dict[int, AliasCreate]) -> Iterator[tuple[int, AliasCreate]]:
+    for row in source.rows():
+        body = planned.pop(row.number, None)
+        if body is not None:
+            yield row.number, body
+
+
+_Item = tuple[int, AliasCreate, list[dict[str, Any]]]  # row, body, its own two items (alias, route)
+
+
+def _next_group(user_id: str, pending: Iterator[tuple[int, AliasCreate]]) -> list[_Item]:
+    """The next rows to write, as many as one transaction takes with their shared counts."""
+    group: list[_Item] = []
+    size = 0
+    domains_: set[str] = set()
+    addresses: set[str] = set()
+    for number, body in pending:
+        own = _own_actions(user_id, body)
+        domains_.add(body.domain)
+        addresses.update(destinations.canonical(address) for address in body.destinations)
+        group.append((number, body, own))
+        size += len(own)
+        # Shared: one count per domain, the caller's, one per destination; kept under the transaction's limit
+        # with room for the next row's (at most 2 own + 1 domain + 10 destinations).
+        if size + len(domains_) + 1 + len(addresses) + 13 > db.MAX_TRANSACTION_ACTIONS:
+            break
+    return group
+
+
+def _own_actions(user_id: str, body: AliasCreate) -> list[dict[str, Any]]:
+    """A new alias's two items, as `POST /api/aliases` writes them; the route's old item comes back on failure
+    (whose address it is)."""
+    item, route = aliases.new_items(user_id, body, body.local_part or "")
+    return [
+        {"Put": {"Item": db.serialize(item), "ConditionExpression": "attribute_not_exists(pk)"}},
+        {
+            "Put": {
+                "Item": db.serialize(route),
+                "ConditionExpression": "attribute_not_exists(pk)",
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        },
+    ]
+
+
+def _write_group(user_id: str, group: list[_Item], report: Report) -> None:
+    for _ in range(_WRITE_ATTEMPTS):
+        if not group:
+            return
+        own = [action for _, _, actions in group for action in actions]
+        by_domain: dict[str, int] = {}
+        for _, body, _ in group:
+            by_domain[body.domain] = by_domain.get(body.domain, 0) + 1
+        domain_names = list(by_domain)
+        counts = [aliases._count_on_domain(user_id, name, count) for name, count in by_domain.items()]
+        usages = [destinations.Usage(user_id, "alias_count", added=body.destinations) for _, body, _ in group]
+        try:
+            report.links.extend(destinations.transact_with([*own, *counts, quota.added(user_id, len(group))], *usages))
+        except db.TransactionCancelled as exc:
+            group = _without_refused(user_id, group, domain_names, exc, report)
+            continue
+        report.created += len(group)
+        return
+    report.errors.extend(
+        (number, "not imported: the data kept changing; import the file again") for number, _, _ in group
+    )
+
+
+def _without_refused(
+    user_id: str, group: list[_Item], domain_names: list[str], exc: db.TransactionCancelled, report: Report
+) -> list[_Item]:
+    """The rows of `group` worth trying again, each refused row reported (or counted as skipped)."""
+    own_size = 2 * len(group)
+    gone_domains = {name for name, failed in zip(domain_names, exc.failed[own_size:], strict=False) if failed}
+    quota_index = own_size + len(domain_names)
+    if exc.failed[quota_index]:
+        try:
+            quota.after_refusal(user_id, exc.old_items[quota_index], len(group))  # settles, or raises
+        except AliasQuotaExceeded:  # reached meanwhile (other creates since the plan): the rest is not imported
+            report.errors.extend((number, f"not imported: {quota.exceeded().message}") for number, _, _ in group)
+            return []
+    kept: list[_Item] = []
+    for index, (number, body, actions) in enumerate(group):
+        address = f"{body.local_part}@{body.domain}"
+        if body.domain in gone_domains:
+            report.errors.append((number, f"{body.domain} is not one of your domains (any more)"))
+        elif exc.failed[2 * index + 1]:
+            holder = exc.old_items[2 * index + 1] or {}
+            if holder.get("owner_id") == user_id:
+                report.skipped += 1  # created meanwhile by the caller (another import of the same file)
+            else:
+                report.errors.append((number, f"{address} is already taken"))
+        elif exc.failed[2 * index]:  # an id collision: draw another
+            kept.append((number, body, _own_actions(user_id, body)))
+        else:
+            kept.append((number, body, actions))
+    return kept
