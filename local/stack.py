@@ -19,6 +19,7 @@ from typing import Protocol
 from local import sam_template
 from local.aws import FAKE_CREDENTIALS, EmbeddedAws
 from local.gateway import Gateway, GatewayServer
+from local.lambdas import AsyncInvoker
 from local.outbox import Outbox
 from local.resources import DEV_ADMIN_EMAIL, LocalResources, create_admin, provision
 from local.sam_template import FunctionSpec, UnresolvableError
@@ -27,6 +28,10 @@ from local.smtp import FORWARDER, MAIL_PREFIX, MailSetup, start_smtp
 from local.workers import WorkerPool, lambda_runtime_environment
 
 log = logging.getLogger("local.stack")
+
+# Where postmask's own mail (sign-in links, ...) comes from locally, unless SenderAddress is given (even empty):
+# the dev admin has no verified domain to send from, and must be able to sign in with a link.
+LOCAL_SENDER = "postmask@localhost"
 
 
 @dataclass
@@ -58,6 +63,8 @@ class LocalStack:
         self.functions: WorkerPool | None = None
         self.specs: dict[str, FunctionSpec] = {}
         self.gateway: Gateway | None = None
+        self.outbox: Outbox | None = None
+        self.parameters: dict[str, str] = {}
 
     def start(self) -> None:
         """Start everything; if anything fails, what was started is stopped and the error raised."""
@@ -83,12 +90,15 @@ class LocalStack:
         }
         _point_boto3_at(aws_environment)
 
-        self.resources = resources = provision(parameters=config.parameters, region=config.region)
+        self.parameters = parameters = self._parameters()
+        if parameters.get("SenderAddress"):
+            _verify_sender(parameters["SenderAddress"])
+        self.resources = resources = provision(parameters=parameters, region=config.region)
         token = create_admin(resources.name("Table"), config.dev_token)
         assert token is not None, "a fresh moto has no users"
         self.token = token
 
-        self.specs = specs = sam_template.function_specs(parameters=config.parameters)
+        self.specs = specs = sam_template.function_specs(parameters=parameters)
         environments = {name: self._environment(spec, aws_environment) for name, spec in specs.items()}
         self.functions = WorkerPool(
             specs,
@@ -97,7 +107,12 @@ class LocalStack:
             per_function=config.workers_per_function,
         )
         self.services.append(self.functions)
-        self.gateway = Gateway.from_template(self.functions, parameters=config.parameters)
+        # A function invoking another (the sign-in mailer) reaches the embedded AWS: its Lambda runs ours.
+        functions = self.functions
+        self.services.append(
+            AsyncInvoker({resources.name(name): name for name in specs}, functions.invoke, after=self._function_ran)
+        )
+        self.gateway = Gateway.from_template(self.functions, parameters=parameters)
         for route in self.gateway.routes:
             missing = {route.function, *([route.authorizer.function] if route.authorizer else [])} - set(specs)
             if missing:
@@ -106,13 +121,29 @@ class LocalStack:
         server.start()
         self.services.append(server)
         self.base_url = server.url
+        self.outbox = Outbox(config.outbox, region=config.region)
         self._start_services()
+
+    def _parameters(self) -> dict[str, str]:
+        """The template's parameters: the user's, over the local defaults (system mail's sender, and links to
+        this machine)."""
+        defaults = {"SenderAddress": LOCAL_SENDER}
+        if self.config.port:
+            defaults["PublicUrl"] = f"http://{self.config.host}:{self.config.port}"
+        return {**defaults, **self.config.parameters}
 
     def _environment(self, spec: FunctionSpec, aws_environment: Mapping[str, str]) -> dict[str, str]:
         """Lambda's variables, then the template's (Globals + the function's), as in AWS."""
         assert self.resources is not None
         name = self.resources.name(spec.logical_id)
         return {**lambda_runtime_environment(spec, name, aws_environment), **self.resources.function_environment(spec)}
+
+    def _function_ran(self, logical_id: str) -> None:
+        """After an asynchronous invocation: what a function sent lands in the outbox (the SMTP ingress does the
+        same after the forwarder)."""
+        if self.outbox is not None:
+            for path in self.outbox.flush():
+                log.info("outbox: %s", path)
 
     def _start_services(self) -> None:
         """Services beside the API: start each, append it to `services`, add its banner line to `endpoints`."""
@@ -125,12 +156,13 @@ class LocalStack:
         """The SMTP ingress plays SES's receipt rule: store to the mail bucket, then invoke the forwarder (in its
         worker, like every function); what the forwarder sends through (moto's) SES lands in the outbox."""
         assert self.resources is not None
+        assert self.outbox is not None
         emulate_ses_identities()  # moto runs in this process: its SES gets Easy DKIM tokens, as SES has
         forwarder = self.specs[FORWARDER]
         prefix = str(self.resources.function_environment(forwarder).get("MAIL_PREFIX", MAIL_PREFIX))
         smtp = start_smtp(
             MailSetup(self.resources.name("MailBucket"), prefix),
-            Outbox(self.config.outbox, region=self.config.region),
+            self.outbox,
             host=self.config.host,
             port=self.config.smtp_port,
             forward=lambda event, _context: functions.invoke(FORWARDER, event),
@@ -167,6 +199,10 @@ class LocalStack:
             "",
             f"  Admin      {self.admin_email}",
             f"  Token      {self.token}",
+        ]
+        if self.gateway.route_for("GET", "/"):
+            lines.append(f"  Sign in    {url}/ with {self.admin_email}: the link lands in {self.config.outbox}/*.eml")
+        lines += [
             "",
             "Try it:",
             f"  curl -H {shlex.quote('Authorization: Bearer ' + self.token)} {url}/api/me",
@@ -176,6 +212,13 @@ class LocalStack:
             "Ctrl-C stops everything.",
         ]
         return "\n".join(lines)
+
+
+def _verify_sender(address: str) -> None:
+    """SES sends only from verified identities, moto's too: locally the sender is verified at once."""
+    import boto3
+
+    boto3.client("sesv2").create_email_identity(EmailIdentity=address)
 
 
 def _point_boto3_at(aws_environment: Mapping[str, str]) -> None:

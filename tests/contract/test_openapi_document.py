@@ -31,11 +31,19 @@ CONTRACT_ERRORS = {
     "replaceAlias": {401, 404, 422},
     "updateAlias": {401, 404, 422},
     "deleteAlias": {401, 404},
+    "createSession": {422},
+    "redeemSession": {400, 422},
+    "deleteCurrentSession": {401},
     "getHealth": set(),
 }
-SUCCESS = {"createUser": "201", "createToken": "201", "createDomain": "201", "createAlias": "201"} | dict.fromkeys(
-    ("deleteToken", "deleteDomain", "replaceAlias", "deleteAlias"), "204"
-)
+SUCCESS = {
+    "createUser": "201",
+    "createToken": "201",
+    "createDomain": "201",
+    "createAlias": "201",
+    "createSession": "202",
+    "redeemSession": "201",
+} | dict.fromkeys(("deleteToken", "deleteDomain", "replaceAlias", "deleteAlias", "deleteCurrentSession"), "204")
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +102,7 @@ def test_info_tags_and_operation_ids(document: dict[str, Any]) -> None:
     assert document["info"]["title"] == "postmask API"
     assert document["info"]["version"] == openapi.api_version()
     assert document["info"]["description"]
-    assert [tag["name"] for tag in document["tags"]] == ["Domains", "Aliases", "Users", "Tokens", "Health"]
+    assert [tag["name"] for tag in document["tags"]] == ["Domains", "Aliases", "Users", "Tokens", "Sessions", "Health"]
     assert all(tag["description"] for tag in document["tags"])
     by_id = operations(document)
     assert set(by_id) == set(CONTRACT_ERRORS)  # every operation id is meaningful, and unique

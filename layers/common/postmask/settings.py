@@ -29,6 +29,12 @@ class Settings(BaseModel):
         description="The SES configuration set every send names, for bounces and complaints "
         "(CONFIGURATION_SET); empty: none.",
     )
+    session_days: int = Field(
+        default=30, ge=1, le=365, description="Days a session token (sign-in by link) works (SESSION_DAYS)."
+    )
+    signin_mailer: str = Field(
+        default="", description="The function that mails sign-in links, invoked asynchronously (SIGNIN_MAILER)."
+    )
 
 
 @cache
@@ -43,4 +49,6 @@ def get_settings() -> Settings:
         sender_address=os.environ.get("SENDER_ADDRESS", "").strip(),
         public_url=os.environ.get("PUBLIC_URL", "").strip().rstrip("/"),
         configuration_set=os.environ.get("CONFIGURATION_SET", "").strip(),
+        session_days=int(os.environ.get("SESSION_DAYS") or "30"),
+        signin_mailer=os.environ.get("SIGNIN_MAILER", "").strip(),
     )
