@@ -13,8 +13,12 @@ invocation's is ignored: moto answers 202).
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Callable
 from typing import Any
+
+log = logging.getLogger("local.lambdas")
 
 Dispatch = Callable[[str, str, dict[str, Any]], Any]
 
@@ -104,16 +108,16 @@ class AsyncInvoker:
         return self._invoke(logical_id, event)
 
     def _run(self, logical_id: str, event: dict[str, Any]) -> None:
-        import logging
-
+        """One asynchronous invocation; the console gets a line when it is over (as it does for a request)."""
+        started = time.monotonic()
+        outcome = "done"
         try:
             self._invoke(logical_id, event)
         except Exception as exc:
-            logging.getLogger("local.lambdas").warning(
-                "%s failed on an asynchronous invocation (in AWS, Lambda would retry): %s", logical_id, exc
-            )
+            outcome = f"failed (in AWS, Lambda would retry): {exc}"
         finally:
             self._after(logical_id)
+        log.info("%s, invoked asynchronously: %s in %d ms", logical_id, outcome, (time.monotonic() - started) * 1000)
 
     def stop(self) -> None:
         """No new invocations; those queued are dropped, those running finish (or fail with the workers)."""

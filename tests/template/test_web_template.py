@@ -13,6 +13,8 @@ WEB_ROUTES = {
     "GET /": "WebHomeFunction",
     "GET /aliases": "WebAliasesFunction",
     "GET /domains": "WebDomainsFunction",
+    "GET /account": "WebAccountFunction",
+    "GET /signin": "WebSigninFunction",
     "GET /static/{path+}": "WebStaticFunction",
 }
 WEB_FUNCTIONS = sorted(set(WEB_ROUTES.values()))
