@@ -54,7 +54,7 @@ def _seed(table: str, count: int) -> Caller:
     client.create_table(TableName=table, **sam_template.table_definition())
     with _table(table):
         user = users.create(f"list{count}@bench.example", is_admin=False).user
-        domain = domains.create(user.id, f"list{count}.bench.example", None).name
+        domain = domains.create(user.id, f"list{count}.bench.example", None).value.name
         items: list[dict[str, Any]] = []
         for number in range(count):
             body = AliasCreate(domain=domain, destinations=[DESTINATION], note=f"alias {number}")

@@ -21,7 +21,7 @@ from bench import coldstart, forwarder, listing, sizes
 from bench.calls import CallRecorder
 from bench.lambda_env import FunctionSpec, Sites, compile_bytecode, function_spec
 from bench.moto_server import MotoServer
-from bench.scenarios import Scenario, World, invoke, scenarios, seed_world
+from bench.scenarios import Scenario, World, forwarder_scenarios, invoke, scenarios, seed_world
 from local import sam_template
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -294,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 if "calls" in wanted:
                     _progress("DynamoDB calls per request")
-                    results["calls"] = count_calls(all_scenarios, new_world())
+                    results["calls"] = count_calls(all_scenarios + forwarder_scenarios(), new_world())
                 if "cold" in wanted:
                     only = set(args.functions.split(",")) if args.functions else None
                     results["cold"] = cold_and_warm(all_scenarios, lab, rounds=args.rounds, warm=args.warm, only=only)

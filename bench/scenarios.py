@@ -12,6 +12,7 @@ have a scenario and a promise here.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 from collections import Counter
@@ -26,7 +27,7 @@ from local.events import authorizer_event, http_event, read_result
 from local.functions import FakeLambdaContext, Handler, load_handler
 from postmask.auth import Caller
 from postmask.schemas.aliases import AliasCreate
-from postmask.store import aliases, domains, signin, tokens, users
+from postmask.store import aliases, destinations, domains, signin, tokens, users
 
 DESTINATION = "me@real.example"
 
@@ -48,12 +49,14 @@ class World:
 
 
 def seed_world(alias_count: int = 20) -> World:
-    """Seed the table (through the store itself) with what the scenarios need."""
+    """Seed the table (through the store itself) with what the scenarios need: alice's destination verified
+    as its owner verifies it (created, then its link opened), so that her aliases' mail is forwarded."""
     admin = users.create("admin@bench.example", is_admin=True).user
     alice = users.create("alice@bench.example", is_admin=False)
-    domain = domains.create(alice.user.id, "alice.bench.example", None).name
+    domain = domains.create(alice.user.id, "alice.bench.example", None).value.name
+    verify_destination_through_the_store(alice.user.id, DESTINATION)
     alias_ids = [
-        aliases.create(alice.user.id, _alias_body(domain, f"shop{number}")).id for number in range(alias_count)
+        aliases.create(alice.user.id, _alias_body(domain, f"shop{number}")).value.id for number in range(alias_count)
     ]
     return World(
         admin=Caller(user_id=admin.id, is_admin=True),
@@ -62,6 +65,25 @@ def seed_world(alias_count: int = 20) -> World:
         domain=domain,
         alias_ids=alias_ids,
     )
+
+
+def verify_destination_through_the_store(user_id: str, email: str) -> None:
+    """`email` a verified destination of `user_id`: created, then its link opened (the link is not mailed)."""
+    (link,) = destinations.create(user_id, email).new_links
+    destinations.verify(link.token)
+
+
+def _ses_can_send_for(world: World) -> None:
+    """SES (moto) knows alice's domain: the routes that mail a verification link can send from it."""
+    import boto3
+
+    sesv2 = boto3.client("sesv2")
+    with contextlib.suppress(sesv2.exceptions.AlreadyExistsException):
+        sesv2.create_email_identity(EmailIdentity=world.domain)
+    from postmask import ses
+
+    ses.client.cache_clear()
+    ses.forget_verifications()
 
 
 def _alias_body(domain: str, local_part: str | None = None) -> AliasCreate:
@@ -84,11 +106,14 @@ class Scenario:
     name: str  # the route key ("GET /api/aliases/{alias_id}"), or what the authorizer is doing
     make: MakeInvocation  # seeds what this one request needs (a fresh alias to delete...) and builds it
     promised: Counter[str] | None  # DynamoDB operation -> calls; None: nobody has promised anything
-    route_key: str | None  # None: the authorizer
+    route_key: str | None  # None: the authorizer, or `function_id`
     declared: bool = True  # False: the plain request of a route nobody wrote a scenario for
+    function_id: str | None = None  # a function that no route invokes (the forwarder)
 
     def function(self, template: dict[str, Any] | None = None) -> str:
         """The logical id of the function this scenario invokes."""
+        if self.function_id is not None:
+            return self.function_id
         if self.route_key is None:
             return authorizer_function(template)
         return next(route.function for route in sam_template.routes(template) if route.key == self.route_key)
@@ -226,9 +251,9 @@ def _update_domain(world: World) -> Invocation:
     return api_event("PATCH /api/domains/{domain}", f"/api/domains/{world.domain}", world.alice, body=body)
 
 
-@_scenario("DELETE /api/domains/{domain}", TransactWriteItems=1)
+@_scenario("DELETE /api/domains/{domain}", GetItem=1, TransactWriteItems=1)
 def _delete_domain(world: World) -> Invocation:
-    name = domains.create(world.alice.user_id, f"doomed{world.unique()}.bench.example", None).name
+    name = domains.create(world.alice.user_id, f"doomed{world.unique()}.bench.example", None).value.name
     return api_event("DELETE /api/domains/{domain}", f"/api/domains/{name}", world.alice)
 
 
@@ -262,7 +287,7 @@ def _update_alias(world: World) -> Invocation:
 
 @_scenario("DELETE /api/aliases/{alias_id}", GetItem=1, TransactWriteItems=1)
 def _delete_alias(world: World) -> Invocation:
-    alias = aliases.create(world.alice.user_id, _alias_body(world.domain))
+    alias = aliases.create(world.alice.user_id, _alias_body(world.domain)).value
     return api_event("DELETE /api/aliases/{alias_id}", f"/api/aliases/{alias.id}", world.alice)
 
 
@@ -283,6 +308,109 @@ def _sign_out(world: World) -> Invocation:
     token = tokens.create(world.alice, f"session {world.unique()}", None)
     caller = Caller(user_id=world.alice.user_id, is_admin=world.alice.is_admin, token_id=token.id)
     return api_event("DELETE /api/sessions/current", "/api/sessions/current", caller)
+
+
+# A destination: its status read in one go by the forwarder; a new one costs the sender lookup (the caller's
+# domains, one Query) besides its transaction; a resend reads it first (3 calls: the one route above two).
+@_scenario("GET /api/destinations", Query=1)
+def _list_destinations(world: World) -> Invocation:
+    return api_event("GET /api/destinations", "/api/destinations", world.alice)
+
+
+@_scenario("POST /api/destinations", TransactWriteItems=1, Query=1)
+def _create_destination(world: World) -> Invocation:
+    _ses_can_send_for(world)
+    body = {"email": f"new{world.unique()}@real.example"}
+    return api_event("POST /api/destinations", "/api/destinations", world.alice, body=body)
+
+
+@_scenario("GET /api/destinations/{destination_id}", GetItem=1)
+def _get_destination(world: World) -> Invocation:
+    destination_id = destinations.destination_id(world.alice.user_id, DESTINATION)
+    return api_event("GET /api/destinations/{destination_id}", f"/api/destinations/{destination_id}", world.alice)
+
+
+@_scenario("POST /api/destinations/{destination_id}/resend", GetItem=1, Query=1, TransactWriteItems=1)
+def _resend_link(world: World) -> Invocation:
+    _ses_can_send_for(world)
+    created = destinations.create(world.alice.user_id, f"late{world.unique()}@real.example").value
+    route = "POST /api/destinations/{destination_id}/resend"
+    return api_event(route, f"/api/destinations/{created.id}/resend", world.alice)
+
+
+@_scenario("DELETE /api/destinations/{destination_id}", DeleteItem=1)
+def _delete_destination(world: World) -> Invocation:
+    doomed = destinations.create(world.alice.user_id, f"doomed{world.unique()}@real.example").value
+    return api_event("DELETE /api/destinations/{destination_id}", f"/api/destinations/{doomed.id}", world.alice)
+
+
+@_scenario("POST /api/destinations/verify", GetItem=1, UpdateItem=1)
+def _verify_destination(world: World) -> Invocation:
+    (link,) = destinations.create(world.alice.user_id, f"click{world.unique()}@real.example").new_links
+    return api_event("POST /api/destinations/verify", "/api/destinations/verify", None, body={"token": link.token})
+
+
+# --- the forwarder: per recipient its route, per message one read of its destinations' status ----------------
+
+FORWARDER = "ForwarderFunction"
+FORWARDER_VERIFIED = "forwarder (1 recipient, 1 verified destination)"
+FORWARDER_PENDING = "forwarder (1 recipient, its only destination pending)"
+MAIL_BUCKET = "postmask-bench-calls-mail"
+
+
+def _mail_event(world: World, recipient: str) -> Invocation:
+    """Mail to `recipient` as SES delivers it: stored in the mail bucket, and the receipt rule's event."""
+    import os
+
+    import boto3
+
+    from local.resources import create_bucket
+    from local.ses import new_message_id, receipt_event, stored_message
+    from postmask.mail import inbox
+    from postmask.settings import get_settings
+
+    _ses_can_send_for(world)
+    create_bucket(MAIL_BUCKET)
+    s3 = boto3.client("s3")
+    os.environ["MAIL_BUCKET"] = MAIL_BUCKET
+    os.environ["MAIL_PREFIX"] = "inbound/"
+    get_settings.cache_clear()
+    inbox.s3.cache_clear()
+    message_id = new_message_id()
+    content = b"From: shop@shop.example\r\nTo: " + recipient.encode() + b"\r\nSubject: hi\r\n\r\nhello\r\n"
+    stored = stored_message(content, message_id=message_id, envelope_sender="shop@shop.example", recipients=[recipient])
+    s3.put_object(Bucket=MAIL_BUCKET, Key=f"inbound/{message_id}", Body=stored)
+    event = receipt_event(stored, message_id=message_id, envelope_sender="shop@shop.example", recipients=[recipient])
+    return Invocation(FORWARDER, event)
+
+
+def _forwarder_scenario(name: str, **promised: int) -> Callable[[MakeInvocation], MakeInvocation]:
+    def register(make: MakeInvocation) -> MakeInvocation:
+        _FORWARDER_SCENARIOS[name] = Scenario(name, make, Counter(promised), None, function_id=FORWARDER)
+        return make
+
+    return register
+
+
+_FORWARDER_SCENARIOS: dict[str, Scenario] = {}
+
+
+@_forwarder_scenario(FORWARDER_VERIFIED, GetItem=1, BatchGetItem=1, PutItem=1, UpdateItem=1, TransactWriteItems=1)
+def _forward_to_verified(world: World) -> Invocation:
+    return _mail_event(world, f"shop0@{world.domain}")  # seed_world's alias, to its verified destination
+
+
+@_forwarder_scenario(FORWARDER_PENDING, GetItem=1, BatchGetItem=1)
+def _forward_to_pending(world: World) -> Invocation:
+    local_part = f"pending{world.unique()}"
+    body = AliasCreate(domain=world.domain, local_part=local_part, destinations=[f"{local_part}@real.example"])
+    aliases.create(world.alice.user_id, body)
+    return _mail_event(world, f"{local_part}@{world.domain}")
+
+
+def forwarder_scenarios(template: dict[str, Any] | None = None) -> list[Scenario]:
+    """The forwarder's scenarios, when the template has it (EnableForwarding)."""
+    return list(_FORWARDER_SCENARIOS.values()) if FORWARDER in sam_template.functions(template) else []
 
 
 # --- every route of the template ------------------------------------------------------------------------------

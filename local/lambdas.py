@@ -78,23 +78,16 @@ def _install() -> None:
 class AsyncInvoker:
     """The local stack's Lambda service for invocations one function makes of another: `Event` invocations
     run in a background thread (the caller gets its 202 at once, as from Lambda), `RequestResponse` ones
-    at once. `invoke(logical_id, event)` runs a function (the worker pool's); `after(logical_id)` runs after
-    each asynchronous invocation, failed or not (the stack writes the outbox). A failure is logged: in AWS,
+    at once. `invoke(logical_id, event)` runs a function (the worker pool's). A failure is logged: in AWS,
     Lambda would retry it, then drop it or send it to the function's failure destination."""
 
     def __init__(
-        self,
-        names: dict[str, str],
-        invoke: Callable[[str, dict[str, Any]], Any],
-        *,
-        after: Callable[[str], None] = lambda _: None,
-        workers: int = 4,
+        self, names: dict[str, str], invoke: Callable[[str, dict[str, Any]], Any], *, workers: int = 4
     ) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self._logical_ids = dict(names)  # the function's local name -> its logical id
         self._invoke = invoke
-        self._after = after
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda-event")
         set_dispatch(self.dispatch)
 
@@ -115,8 +108,6 @@ class AsyncInvoker:
             self._invoke(logical_id, event)
         except Exception as exc:
             outcome = f"failed (in AWS, Lambda would retry): {exc}"
-        finally:
-            self._after(logical_id)
         log.info("%s, invoked asynchronously: %s in %d ms", logical_id, outcome, (time.monotonic() - started) * 1000)
 
     def stop(self) -> None:

@@ -15,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from local import feedback as local_feedback
 from local import sam_template
 from local.functions import FakeLambdaContext, Handler, load_handler
 from local.outbox import Outbox
@@ -36,6 +38,9 @@ MAX_MESSAGE_BYTES = 40 * 1024 * 1024
 FORWARDER = "ForwarderFunction"
 
 log = logging.getLogger("postmask.local.smtp")
+
+# (kind, the message asking for it) -> the SMTP reply: a bounce or complaint for a destination (local/feedback.py).
+Feedback = Callable[[str, bytes], str]
 
 
 @dataclass(frozen=True)
@@ -62,12 +67,16 @@ def forwarder_handler() -> Handler:
 
 
 class Ingress:
-    """aiosmtpd handler: every accepted message goes through `receive` in a worker thread."""
+    """aiosmtpd handler: every accepted message goes through `receive` in a worker thread (or, when it asks
+    for a bounce or complaint of a destination, through `feedback`: local/feedback.py)."""
 
-    def __init__(self, mail: MailSetup, outbox: Outbox, forward: Handler | None = None) -> None:
+    def __init__(
+        self, mail: MailSetup, outbox: Outbox, forward: Handler | None = None, feedback: Feedback | None = None
+    ) -> None:
         self.mail = mail
         self.outbox = outbox
         self.forward = forward or forwarder_handler()
+        self.feedback = feedback
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or envelope.content
@@ -75,6 +84,9 @@ class Ingress:
             return "554 Transaction failed: nothing to deliver"
         sender = envelope.mail_from or ""
         recipients = list(envelope.rcpt_tos)
+        kind = local_feedback.requested(recipients)
+        if kind is not None and self.feedback is not None:
+            return await asyncio.get_running_loop().run_in_executor(None, self.feedback, kind, content)
         await asyncio.get_running_loop().run_in_executor(None, self.receive, sender, recipients, content)
         return "250 OK"
 
@@ -118,12 +130,18 @@ class SmtpServer:
 
 
 def start_smtp(
-    mail: MailSetup, outbox: Outbox, *, host: str = "127.0.0.1", port: int | None = None, forward: Handler | None = None
+    mail: MailSetup,
+    outbox: Outbox,
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    forward: Handler | None = None,
+    feedback: Feedback | None = None,
 ) -> SmtpServer:
     """Listen on `host`:`port` (default `${SMTP_PORT:-2525}`) in a background thread; `.stop()` ends it."""
     port = port if port is not None else int(os.environ.get("SMTP_PORT") or DEFAULT_PORT)
     controller = Controller(
-        Ingress(mail, outbox, forward),
+        Ingress(mail, outbox, forward, feedback),
         hostname=host,
         port=port,
         data_size_limit=MAX_MESSAGE_BYTES,

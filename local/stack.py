@@ -11,13 +11,15 @@ from __future__ import annotations
 import logging
 import os
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from local import sam_template
+from local import sam_template, sending
 from local.aws import FAKE_CREDENTIALS, EmbeddedAws
+from local.feedback import FEEDBACK_FUNCTION as FEEDBACK
+from local.feedback import smtp_answer
 from local.gateway import Gateway, GatewayServer
 from local.lambdas import AsyncInvoker
 from local.outbox import Outbox
@@ -29,8 +31,8 @@ from local.workers import WorkerPool, lambda_runtime_environment
 
 log = logging.getLogger("local.stack")
 
-# Where postmask's own mail (sign-in links, ...) comes from locally, unless SenderAddress is given (even empty):
-# the dev admin has no verified domain to send from, and must be able to sign in with a link.
+# Where postmask's own mail (sign-in links...) comes from locally unless SenderAddress is given (even empty): the
+# dev admin has no verified domain to send from, and must be able to sign in with a link.
 LOCAL_SENDER = "postmask@localhost"
 
 
@@ -63,8 +65,6 @@ class LocalStack:
         self.functions: WorkerPool | None = None
         self.specs: dict[str, FunctionSpec] = {}
         self.gateway: Gateway | None = None
-        self.outbox: Outbox | None = None
-        self.parameters: dict[str, str] = {}
 
     def start(self) -> None:
         """Start everything; if anything fails, what was started is stopped and the error raised."""
@@ -90,13 +90,12 @@ class LocalStack:
         }
         _point_boto3_at(aws_environment)
 
-        self.parameters = parameters = self._parameters()
-        if parameters.get("SenderAddress"):
-            _verify_sender(parameters["SenderAddress"])
+        parameters = self.parameters()
         self.resources = resources = provision(parameters=parameters, region=config.region)
         token = create_admin(resources.name("Table"), config.dev_token)
         assert token is not None, "a fresh moto has no users"
         self.token = token
+        _ses_may_send_from(parameters.get("SenderAddress", ""))
 
         self.specs = specs = sam_template.function_specs(parameters=parameters)
         environments = {name: self._environment(spec, aws_environment) for name, spec in specs.items()}
@@ -108,10 +107,7 @@ class LocalStack:
         )
         self.services.append(self.functions)
         # A function invoking another (the sign-in mailer) reaches the embedded AWS: its Lambda runs ours.
-        functions = self.functions
-        self.services.append(
-            AsyncInvoker({resources.name(name): name for name in specs}, functions.invoke, after=self._function_ran)
-        )
+        self.services.append(AsyncInvoker({resources.name(name): name for name in specs}, self.functions.invoke))
         self.gateway = Gateway.from_template(self.functions, parameters=parameters)
         for route in self.gateway.routes:
             missing = {route.function, *([route.authorizer.function] if route.authorizer else [])} - set(specs)
@@ -121,29 +117,22 @@ class LocalStack:
         server.start()
         self.services.append(server)
         self.base_url = server.url
-        self.outbox = Outbox(config.outbox, region=config.region)
         self._start_services()
 
-    def _parameters(self) -> dict[str, str]:
-        """The template's parameters: the user's, over the local defaults (system mail's sender, and links to
-        this machine)."""
-        defaults = {"SenderAddress": LOCAL_SENDER}
-        if self.config.port:
-            defaults["PublicUrl"] = f"http://{self.config.host}:{self.config.port}"
-        return {**defaults, **self.config.parameters}
+    def parameters(self) -> dict[str, str]:
+        """The template parameters of this deployment: links in postmask's mail point at this stack (PublicUrl),
+        and it comes from LOCAL_SENDER (SenderAddress), unless the user says otherwise."""
+        return {
+            "PublicUrl": f"http://{self.config.host}:{self.config.port}",
+            "SenderAddress": LOCAL_SENDER,
+            **self.config.parameters,
+        }
 
     def _environment(self, spec: FunctionSpec, aws_environment: Mapping[str, str]) -> dict[str, str]:
         """Lambda's variables, then the template's (Globals + the function's), as in AWS."""
         assert self.resources is not None
         name = self.resources.name(spec.logical_id)
         return {**lambda_runtime_environment(spec, name, aws_environment), **self.resources.function_environment(spec)}
-
-    def _function_ran(self, logical_id: str) -> None:
-        """After an asynchronous invocation: what a function sent lands in the outbox (the SMTP ingress does the
-        same after the forwarder)."""
-        if self.outbox is not None:
-            for path in self.outbox.flush():
-                log.info("outbox: %s", path)
 
     def _start_services(self) -> None:
         """Services beside the API: start each, append it to `services`, add its banner line to `endpoints`."""
@@ -156,21 +145,54 @@ class LocalStack:
         """The SMTP ingress plays SES's receipt rule: store to the mail bucket, then invoke the forwarder (in its
         worker, like every function); what the forwarder sends through (moto's) SES lands in the outbox."""
         assert self.resources is not None
-        assert self.outbox is not None
         emulate_ses_identities()  # moto runs in this process: its SES gets Easy DKIM tokens, as SES has
         forwarder = self.specs[FORWARDER]
         prefix = str(self.resources.function_environment(forwarder).get("MAIL_PREFIX", MAIL_PREFIX))
+        region = self.config.region
+        outbox = Outbox(self.config.outbox, region=region)
+        sending.install()  # what a bounce of a message reports (local/feedback.py)
+
+        def write_outbox() -> None:  # whichever function sent it: the forwarder, or one mailing a link
+            for path in outbox.flush():
+                log.info("outbox: %s", path)
+
+        sending.on_send(write_outbox)
+        self.services.append(_Forget(sending.forget_listeners))
+
+        def feedback(kind: str, content: bytes) -> str:
+            return smtp_answer(kind, content, region=region, invoke=lambda event: functions.invoke(FEEDBACK, event))
+
         smtp = start_smtp(
             MailSetup(self.resources.name("MailBucket"), prefix),
-            self.outbox,
+            outbox,
             host=self.config.host,
             port=self.config.smtp_port,
             forward=lambda event, _context: functions.invoke(FORWARDER, event),
+            feedback=feedback if FEEDBACK in self.specs else None,
         )
         self.services.append(smtp)
-        self.endpoints.append(
-            ("SMTP", f"{self.config.host}:{smtp.port}   (forwarded mail: {self.config.outbox}/*.eml)")
+        self.endpoints.append(("SMTP", f"{self.config.host}:{smtp.port}   (mail it sends: {self.config.outbox}/*.eml)"))
+        # The helper commands read the variables `make run` reads: spell out those that are not the defaults.
+        settings = "".join(
+            f"{name}={value} "
+            for name, value, default in (
+                ("PORT", self.config.port, 3000),
+                ("SMTP_PORT", smtp.port, 2525),
+                ("POSTMASK_OUTBOX", self.config.outbox, Path(".postmask/outbox")),
+            )
+            if value != default
         )
+        self.endpoints.append(
+            (
+                "Verify",
+                "mail goes to a destination once the link mailed to it is opened (the mail is in the outbox);\n"
+                f"             {settings}.venv/bin/python -m local.verify <address>   opens it for you",
+            )
+        )
+        if FEEDBACK in self.specs:
+            self.endpoints.append(
+                ("Bounce", f"{settings}.venv/bin/python -m local.bounce <address> [--complaint]   (suspends it)")
+            )
 
     def stop(self) -> None:
         """Stop every service, last started first. Safe to call twice."""
@@ -201,7 +223,7 @@ class LocalStack:
             f"  Token      {self.token}",
         ]
         if self.gateway.route_for("GET", "/"):
-            lines.append(f"  Sign in    {url}/ with {self.admin_email}: the link lands in {self.config.outbox}/*.eml")
+            lines.append(f"  Sign in    {url}/ as {self.admin_email}: the link is mailed to {self.config.outbox}/*.eml")
         lines += [
             "",
             "Try it:",
@@ -214,11 +236,22 @@ class LocalStack:
         return "\n".join(lines)
 
 
-def _verify_sender(address: str) -> None:
-    """SES sends only from verified identities, moto's too: locally the sender is verified at once."""
-    import boto3
+@dataclass
+class _Forget:
+    """A service whose stop() undoes a registration (the outbox's listener on moto's sends)."""
 
-    boto3.client("sesv2").create_email_identity(EmailIdentity=address)
+    undo: Callable[[], None]
+
+    def stop(self) -> None:
+        self.undo()
+
+
+def _ses_may_send_from(sender_address: str) -> None:
+    """A SenderAddress given locally is an identity SES (moto) may send from, as the operator makes it in AWS."""
+    if sender_address:
+        import boto3
+
+        boto3.client("sesv2").create_email_identity(EmailIdentity=sender_address)
 
 
 def _point_boto3_at(aws_environment: Mapping[str, str]) -> None:

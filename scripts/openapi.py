@@ -40,6 +40,10 @@ Timestamps are ISO 8601 in UTC with a `Z` suffix.
 TAGS: list[dict[str, str]] = [
     {"name": "Domains", "description": "The domains you receive mail on, and where unknown addresses go."},
     {"name": "Aliases", "description": "Addresses on your domains that forward to your real mailboxes."},
+    {
+        "name": "Destinations",
+        "description": "Your real mailboxes: mail is forwarded only to those verified by the link mailed to them.",
+    },
     {"name": "Users", "description": "Who you are; an admin creates users."},
     {"name": "Tokens", "description": "API tokens: one per device or script; revoke one and it stops working."},
     {"name": "Sessions", "description": "Signing in to the web pages with a link by e-mail, and signing out."},

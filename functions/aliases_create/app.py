@@ -1,6 +1,17 @@
 """POST /api/aliases: a new alias on one of the caller's domains."""
 
-from postmask.api import BEARER, APIGatewayHttpResolver, Response, caller_id, content_types, errors, install, observed
+from postmask import verification
+from postmask.api import (
+    BEARER,
+    APIGatewayHttpResolver,
+    Response,
+    api_host,
+    caller_id,
+    content_types,
+    errors,
+    install,
+    observed,
+)
 from postmask.observability import metrics
 from postmask.schemas.aliases import Alias, AliasCreate
 from postmask.store import aliases
@@ -18,7 +29,7 @@ install(app)
     responses=errors(401, 404, 409, 415, 422, success=(201, "Created"), location="The new alias: `/api/aliases/{id}`"),
 )
 def create_alias(body: AliasCreate) -> Response[Alias]:
-    alias = aliases.create(caller_id(app), body)
+    alias = verification.mailed(aliases.create(caller_id(app), body), api_host=api_host(app))
     metrics.add_metric(name="AliasCreated", unit="Count", value=1)
     return Response(
         status_code=201,

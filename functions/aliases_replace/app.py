@@ -1,6 +1,7 @@
 """PUT /api/aliases/{alias_id}: replace an alias's mutable fields."""
 
-from postmask.api import BEARER, APIGatewayHttpResolver, Response, caller_id, errors, install, observed
+from postmask import verification
+from postmask.api import BEARER, APIGatewayHttpResolver, Response, api_host, caller_id, errors, install, observed
 from postmask.schemas.aliases import AliasReplace
 from postmask.store import aliases
 
@@ -17,7 +18,7 @@ install(app)
     responses=errors(401, 404, 415, 422, success=(204, "Replaced")),
 )
 def replace_alias(alias_id: str, body: AliasReplace) -> Response[None]:
-    aliases.update(caller_id(app), alias_id, body.model_dump())
+    verification.mailed(aliases.update(caller_id(app), alias_id, body.model_dump()), api_host=api_host(app))
     return Response(status_code=204)
 
 

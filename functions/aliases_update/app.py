@@ -1,6 +1,7 @@
 """PATCH /api/aliases/{alias_id}: change some of an alias's mutable fields."""
 
-from postmask.api import BEARER, APIGatewayHttpResolver, caller_id, errors, install, observed
+from postmask import verification
+from postmask.api import BEARER, APIGatewayHttpResolver, api_host, caller_id, errors, install, observed
 from postmask.schemas.aliases import Alias, AliasUpdate
 from postmask.store import aliases
 
@@ -17,7 +18,7 @@ install(app)
     responses=errors(401, 404, 415, 422),
 )
 def update_alias(alias_id: str, body: AliasUpdate) -> Alias:
-    return aliases.update(caller_id(app), alias_id, body.changes())
+    return verification.mailed(aliases.update(caller_id(app), alias_id, body.changes()), api_host=api_host(app))
 
 
 lambda_handler = observed(app)

@@ -1,7 +1,17 @@
 """POST /api/domains: register a domain you own (and create its Amazon SES identity)."""
 
 from postmask import mail_domains
-from postmask.api import BEARER, APIGatewayHttpResolver, Response, caller_id, content_types, errors, install, observed
+from postmask.api import (
+    BEARER,
+    APIGatewayHttpResolver,
+    Response,
+    api_host,
+    caller_id,
+    content_types,
+    errors,
+    install,
+    observed,
+)
 from postmask.schemas.domains import Domain, DomainCreate
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -17,7 +27,7 @@ install(app)
     responses=errors(401, 409, 415, 422, success=(201, "Registered"), location="The domain: `/api/domains/{name}`"),
 )
 def create_domain(body: DomainCreate) -> Response[Domain]:
-    domain = mail_domains.register(caller_id(app), body.name, body.catch_all_destination)
+    domain = mail_domains.register(caller_id(app), body.name, body.catch_all_destination, api_host=api_host(app))
     return Response(
         status_code=201,
         content_type=content_types.APPLICATION_JSON,

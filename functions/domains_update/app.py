@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from postmask import mail_domains
-from postmask.api import BEARER, APIGatewayHttpResolver, Path, caller_id, errors, install, observed
+from postmask.api import BEARER, APIGatewayHttpResolver, Path, api_host, caller_id, errors, install, observed
 from postmask.schemas.common import DomainInPath
 from postmask.schemas.domains import Domain, DomainUpdate
 
@@ -20,7 +20,7 @@ install(app)
     responses=errors(401, 404, 415, 422),
 )
 def update_domain(domain: Annotated[DomainInPath, Path()], body: DomainUpdate) -> Domain:
-    return mail_domains.set_catch_all(caller_id(app), domain, body.catch_all_destination)
+    return mail_domains.set_catch_all(caller_id(app), domain, body.catch_all_destination, api_host=api_host(app))
 
 
 lambda_handler = observed(app)

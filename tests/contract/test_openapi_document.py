@@ -31,19 +31,22 @@ CONTRACT_ERRORS = {
     "replaceAlias": {401, 404, 422},
     "updateAlias": {401, 404, 422},
     "deleteAlias": {401, 404},
+    "listDestinations": {400, 401},
+    "createDestination": {401, 409, 422},
+    "getDestination": {401, 404},
+    "resendDestinationLink": {401, 404, 409, 429},
+    "deleteDestination": {401, 404, 409},
+    "verifyDestination": {404, 410},
     "createSession": {422},
     "redeemSession": {400, 422},
     "deleteCurrentSession": {401},
     "getHealth": set(),
 }
-SUCCESS = {
-    "createUser": "201",
-    "createToken": "201",
-    "createDomain": "201",
-    "createAlias": "201",
-    "createSession": "202",
-    "redeemSession": "201",
-} | dict.fromkeys(("deleteToken", "deleteDomain", "replaceAlias", "deleteAlias", "deleteCurrentSession"), "204")
+SUCCESS = (
+    dict.fromkeys(("createUser", "createToken", "createDomain", "createAlias", "createDestination"), "201")
+    | dict.fromkeys(("deleteToken", "deleteDomain", "replaceAlias", "deleteAlias", "deleteDestination"), "204")
+    | {"resendDestinationLink": "202", "createSession": "202", "redeemSession": "201", "deleteCurrentSession": "204"}
+)
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +105,15 @@ def test_info_tags_and_operation_ids(document: dict[str, Any]) -> None:
     assert document["info"]["title"] == "postmask API"
     assert document["info"]["version"] == openapi.api_version()
     assert document["info"]["description"]
-    assert [tag["name"] for tag in document["tags"]] == ["Domains", "Aliases", "Users", "Tokens", "Sessions", "Health"]
+    assert [tag["name"] for tag in document["tags"]] == [
+        "Domains",
+        "Aliases",
+        "Destinations",
+        "Users",
+        "Tokens",
+        "Sessions",
+        "Health",
+    ]
     assert all(tag["description"] for tag in document["tags"])
     by_id = operations(document)
     assert set(by_id) == set(CONTRACT_ERRORS)  # every operation id is meaningful, and unique

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from local.resources import DEV_ADMIN_EMAIL
+from local.sam_template import ROOT
 from tests.support.outbox import link_in, messages_to, wait_for_messages
 from tests.support.stack import Stack, running_stack
 
@@ -160,3 +164,17 @@ def test_no_code_or_token_is_in_any_log(stack: Stack) -> None:
     for secret in (code, token):
         for value in (secret, hashlib.sha256(secret.encode()).hexdigest()):
             assert [name for name, text in logs.items() if value in text] == []
+
+
+def test_the_local_signin_command_asks_for_a_link_and_prints_it(stack: Stack) -> None:
+    """`python -m local.signin --ask` (the README's local sign-in): a new link, printed whole, that works."""
+    email = new_user(stack)
+    port = urlsplit(stack.base_url).port
+    command = [sys.executable, "-m", "local.signin", email, "--ask", f"--port={port}", f"--outbox={stack.outbox}"]
+
+    printed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+
+    assert printed.returncode == 0, printed.stdout + printed.stderr
+    link = printed.stdout.strip().splitlines()[-1]
+    assert link.startswith(f"{stack.base_url}/signin#")
+    assert redeem(stack, code_of(link)).status == 201

@@ -17,6 +17,7 @@ SAMPLE_PARAMS = {
     "domain": "alice.example",
     "alias_id": "01m84x6vvyzqxfrp2xb1ewbbjh",
     "token_id": "01m84x6vvyzqxfrp2xb1ewbbjh",
+    "destination_id": "01m84x6vvyzqxfrp2xb1ewbbjh",
 }
 
 

@@ -40,6 +40,9 @@ def test_function_environments_are_the_templates_with_local_names(aws: None) -> 
         "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
         "AWS_ENDPOINT_URL_DYNAMODB": "",
         "PYDANTIC_DISABLE_PLUGINS": "__all__",
+        "SENDER_ADDRESS": "",
+        "PUBLIC_URL": "",
+        "CONFIGURATION_SET": "postmask-local-mailconfigurationset",
     }
 
 

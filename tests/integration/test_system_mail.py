@@ -50,7 +50,7 @@ def test_it_sends_from_postmask_at_the_users_first_verified_domain_with_the_set_
 
     message_id = system_mail.send("verify_destination", to="me@real.example", user_id=user_id(alice), context=CONTEXT)
 
-    (mail,) = sent.sent
+    (mail,) = sent.system
     assert mail.sender == "postmask@b-verified.example"
     assert mail.destinations == ["me@real.example"]
     assert mail.configuration_set == "postmask-test-mail"
@@ -69,7 +69,7 @@ def test_sender_address_wins_when_it_is_set(alice: Client, sent: SesRecorder, mo
 
     system_mail.send("verify_destination", to="me@real.example", user_id=user_id(alice), context=CONTEXT)
 
-    assert [mail.sender for mail in sent.sent] == ["noreply@postmask.example"]
+    assert [mail.sender for mail in sent.system] == ["noreply@postmask.example"]
 
 
 def test_without_a_verified_domain_it_says_what_to_do_and_sends_nothing(alice: Client, sent: SesRecorder) -> None:
@@ -79,7 +79,7 @@ def test_without_a_verified_domain_it_says_what_to_do_and_sends_nothing(alice: C
     ses_says("pending.example", "PENDING")
     with pytest.raises(NoSystemMailSender):
         system_mail.send("verify_destination", to="me@real.example", user_id=user_id(alice), context=CONTEXT)
-    assert sent.sent == []
+    assert sent.system == []
 
 
 def test_another_users_verified_domain_is_never_used(alice: Client, bob: Client, sent: SesRecorder) -> None:

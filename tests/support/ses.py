@@ -50,8 +50,12 @@ class SentMail:
 
 @dataclass
 class SesRecorder:
+    """`sent`: forwarded copies; `system`: postmask's own mail (postmask.system_mail, its `postmask-mail` tag
+    names a template), so that a test about forwarding sees only what was forwarded."""
+
     pass_through: bool = False
     sent: list[SentMail] = field(default_factory=list)
+    system: list[SentMail] = field(default_factory=list)
     _errors: list[tuple[int, str, str]] = field(default_factory=list)
 
     def fail_next(self, status: int, code: str, message: str) -> None:
@@ -71,7 +75,8 @@ class SesRecorder:
             error = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
             return AWSResponse(params["url"], status, {}, MockRawResponse(b"")), error
         request = json.loads(wire)
-        self.sent.append(
+        kind = next((tag["Value"] for tag in request.get("EmailTags", []) if tag["Name"] == "postmask-mail"), None)
+        (self.sent if kind in (None, "forward") else self.system).append(
             SentMail(
                 sender=request["FromEmailAddress"],
                 destinations=request["Destination"]["ToAddresses"],
@@ -82,7 +87,10 @@ class SesRecorder:
         )
         if self.pass_through:
             return None
-        answer = {"MessageId": f"recorded-{len(self.sent)}", "ResponseMetadata": {"HTTPStatusCode": 200}}
+        answer = {
+            "MessageId": f"recorded-{len(self.sent) + len(self.system)}",
+            "ResponseMetadata": {"HTTPStatusCode": 200},
+        }
         return AWSResponse(params["url"], 200, {}, MockRawResponse(b"")), answer
 
     def install(self, client: Any) -> SesRecorder:
@@ -91,6 +99,9 @@ class SesRecorder:
 
     def to(self, destination: str) -> list[SentMail]:
         return [mail for mail in self.sent if destination in mail.destinations]
+
+    def system_to(self, destination: str) -> list[SentMail]:
+        return [mail for mail in self.system if destination in mail.destinations]
 
 
 def ses_says(domain: str, status: str, *, region: str = "eu-west-1") -> None:

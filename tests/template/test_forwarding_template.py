@@ -11,6 +11,9 @@ from local.sam_template import load
 from tests.support.cfn import dangling_references, deployed, transformed
 
 FORWARDING = {
+    "MailConfigurationSet",
+    "MailFeedbackDestination",
+    "FeedbackFunction",
     "MailBucket",
     "MailBucketPolicy",
     "ReceiptRuleSet",
@@ -150,6 +153,7 @@ def test_the_forwarder_gets_least_privilege() -> None:
     actions = {action for action, _ in granted}
     assert actions == {
         "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
@@ -164,6 +168,28 @@ def test_the_forwarder_gets_least_privilege() -> None:
             assert "USER#*" not in keys or statement["Action"] == ["dynamodb:UpdateItem"]
     assert "dynamodb:Scan" not in actions
     assert "dynamodb:Query" not in actions
+    # Destinations: their status only (pk, sk, status), in DEST# partitions, which hold nothing else of a user.
+    (batch,) = [statement for statement in statements if statement["Action"] == ["dynamodb:BatchGetItem"]]
+    assert batch["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["DEST#*"]},
+        "ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "sk", "status"]},
+        "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
+    }
+    # Every send names the configuration set, and SES authorises the set as a resource of SendEmail too.
+    send_resources = [statement["Resource"] for statement in statements if "ses:SendEmail" in statement["Action"]]
+    config_set = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${MailConfigurationSet}"
+    assert {"Fn::Sub": config_set} in send_resources
+
+
+def test_the_forwarder_reads_destination_status_with_exactly_the_attributes_its_policy_allows() -> None:
+    """The store's projection and the policy's dynamodb:Attributes must agree, or AWS refuses every read."""
+    import inspect
+
+    from postmask.store import destinations
+
+    source = inspect.getsource(destinations._batch_get)
+    assert '"ProjectionExpression": "pk, sk, #status"' in source
+    assert '"ExpressionAttributeNames": {"#status": "status"}' in source
 
 
 def test_delivery_records_expire_through_the_table_ttl() -> None:

@@ -50,6 +50,7 @@ __all__ = [  # what handler files import from here, the Powertools names include
     "Path",
     "Query",
     "Response",
+    "api_host",
     "caller",
     "caller_id",
     "content_types",
@@ -193,6 +194,11 @@ def caller(app: APIGatewayHttpResolver) -> Caller:
 
 def caller_id(app: APIGatewayHttpResolver) -> str:
     return caller(app).user_id
+
+
+def api_host(app: APIGatewayHttpResolver) -> str | None:
+    """The host name the request came to: links in postmask's mail start with it unless PublicUrl is set."""
+    return app.current_event.request_context.domain_name or None
 
 
 def require_admin(app: APIGatewayHttpResolver) -> Caller:

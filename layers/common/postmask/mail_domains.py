@@ -8,7 +8,7 @@ ListEmailIdentities for a page of them. No function writes when it only reads.
 
 from __future__ import annotations
 
-from postmask import ses
+from postmask import ses, verification
 from postmask.observability import logger
 from postmask.schemas.domains import Domain, DomainList, DomainVerification, VerificationStatus
 from postmask.store import domains
@@ -24,13 +24,14 @@ def _refreshed(domain: Domain) -> Domain:
     return _with_status(domain, identity.status if identity is not None else "failed")
 
 
-def register(user_id: str, name: str, catch_all_destination: str | None) -> Domain:
+def register(user_id: str, name: str, catch_all_destination: str | None, *, api_host: str | None = None) -> Domain:
     """Create the SES identity (or reuse the existing one), then the records; 409 if anyone registered it.
+    A new catch-all destination gets its verification link (postmask.verification).
 
     The identity is not deleted on a 409: it is the registered owner's."""
     identity = ses.create_domain_identity(name)
-    domain = domains.create(user_id, name, catch_all_destination, dkim_tokens=identity.dkim_tokens)
-    return _with_status(domain, identity.status)
+    written = domains.create(user_id, name, catch_all_destination, dkim_tokens=identity.dkim_tokens)
+    return _with_status(verification.mailed(written, api_host=api_host), identity.status)
 
 
 def get(user_id: str, name: str) -> Domain:
@@ -47,8 +48,9 @@ def list_page(user_id: str, *, name_contains: str | None, limit: int, next_token
     )
 
 
-def set_catch_all(user_id: str, name: str, catch_all_destination: str | None) -> Domain:
-    return _refreshed(domains.set_catch_all(user_id, name, catch_all_destination))
+def set_catch_all(user_id: str, name: str, catch_all_destination: str | None, *, api_host: str | None = None) -> Domain:
+    written = domains.set_catch_all(user_id, name, catch_all_destination)
+    return _refreshed(verification.mailed(written, api_host=api_host))
 
 
 def delete(user_id: str, name: str) -> None:

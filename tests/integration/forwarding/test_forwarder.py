@@ -15,6 +15,7 @@ from postmask.mail.message import RawMessage
 from postmask.store import deliveries
 from tests.integration.forwarding.conftest import Mailroom
 from tests.support.api import Client
+from tests.support.destinations import verify_destinations_of
 from tests.support.mail import corpus
 from tests.support.ses import SesRecorder, ses_says
 
@@ -22,6 +23,8 @@ MESSAGE = corpus()["multipart-alternative.eml"]
 
 
 def new_alias(client: Client, domain: str, local_part: str, destinations: list[str], **extra: Any) -> dict[str, Any]:
+    """An alias whose destinations are verified first (only verified destinations receive mail)."""
+    verify_destinations_of(client, destinations)
     response = client.post(
         "/api/aliases", {"domain": domain, "local_part": local_part, "destinations": destinations, **extra}
     )
@@ -117,6 +120,7 @@ def test_verdicts_in_message_headers_are_not_trusted(
 def test_unknown_addresses_go_to_the_catch_all(
     alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
 ) -> None:
+    verify_destinations_of(alice, ["alice@real.example"])
     assert alice.patch(f"/api/domains/{alice_domain}", {"catch_all_destination": "alice@real.example"}).status == 200
 
     summary = mailroom.deliver(MESSAGE, ["whoever@alice.example"])
@@ -131,6 +135,7 @@ def test_unknown_addresses_go_to_the_catch_all(
 def test_spam_to_the_catch_all_is_not_delivered(
     alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
 ) -> None:
+    verify_destinations_of(alice, ["alice@real.example"])
     alice.patch(f"/api/domains/{alice_domain}", {"catch_all_destination": "alice@real.example"})
     summary = mailroom.deliver(MESSAGE, ["whoever@alice.example"], verdicts=Verdicts(spam="FAIL"), store=False)
     assert summary["blocked"] == ["whoever@alice.example"]

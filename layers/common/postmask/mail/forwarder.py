@@ -3,8 +3,11 @@
 A copy is sent only from a domain SES has verified (asked once per domain every few minutes); otherwise it is
 refused with an error log line and the MailRefusedUnverifiedDomain metric.
 
-Per recipient: one GetItem on its route (and, only for an unknown address, one on the domain's marker). The
-raw message is read from S3 once, and only when something is to be sent. Each (message, recipient,
+Per recipient: one GetItem on its route (and, only for an unknown address, one on the domain's marker). Per
+message: one BatchGetItem for the status of every destination it would go to (at most 100 per call): only
+`verified` destinations are sent a copy; a pending or suspended one is skipped, logged with its reason
+(`destination_unverified`, `destination_suspended`). The raw message is read from S3 once, and only when
+something is to be sent. Each (message, recipient,
 destination) is sent at most once across retries (`store.deliveries`); each outcome is counted once
 (`store.routes.count`). A failed send is raised after every other delivery of the event has been tried, so
 Lambda retries the event and, in the end, hands it to the dead-letter queue: nothing is lost silently.
@@ -13,7 +16,7 @@ Lambda retries the event and, in the end, hands it to the dead-letter queue: not
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -26,9 +29,10 @@ from postmask.mail import inbox
 from postmask.mail.message import RawMessage, forwarded_header_block
 from postmask.observability import logger, metrics
 from postmask.settings import get_settings
-from postmask.store import deliveries, routes
+from postmask.store import deliveries, destinations, routes
 
 _FAIL = "FAIL"
+FORWARD_TAG = "forward"  # the postmask-mail tag of forwarded copies
 _LEASE_MARGIN_SECONDS = 5
 
 
@@ -38,6 +42,13 @@ class Action(StrEnum):
     DROP = "drop"
 
 
+class SkipReason(StrEnum):
+    """Why a destination was not sent its copy: the `reason` of an activity event, in the contract's words."""
+
+    DESTINATION_UNVERIFIED = "destination_unverified"  # pending, or no such destination of the owner
+    DESTINATION_SUSPENDED = "destination_suspended"  # a hard bounce or complaint; a new link revives it
+
+
 @dataclass(frozen=True)
 class Decision:
     recipient: str
@@ -45,6 +56,7 @@ class Decision:
     reason: str
     route: routes.Route | None = None  # None for the catch-all and for drops: nothing to count on
     destinations: tuple[str, ...] = ()
+    owner_id: str | None = None  # whose destinations they are (the alias's or the domain's owner)
 
 
 @dataclass
@@ -55,6 +67,8 @@ class Summary:
     blocked: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # the alias's domain is not verified in SES
+    # Destinations not sent a copy: {"recipient", "alias_id", "destination", "reason"} (a SkipReason).
+    skipped: list[dict[str, str | None]] = field(default_factory=list)
     sent: int = 0
     skipped_as_already_sent: int = 0
     too_large: int = 0
@@ -91,7 +105,7 @@ def decide(recipient: str, *, verdict_failed: str | None, bounce: bool, now_iso:
             # A bounce to an alias is a bounce of a copy we forwarded, or backscatter: forwarding it to the
             # destination that bounced could loop.
             return Decision(recipient, Action.DROP, "bounce (null sender)", route)
-        return Decision(recipient, Action.FORWARD, "alias", route, route.destinations)
+        return Decision(recipient, Action.FORWARD, "alias", route, route.destinations, route.owner_id)
     catch_all = routes.catch_all(recipient.rpartition("@")[2])
     if catch_all is None:
         return Decision(recipient, Action.DROP, "no such alias and no catch-all")
@@ -99,7 +113,7 @@ def decide(recipient: str, *, verdict_failed: str | None, bounce: bool, now_iso:
         return Decision(recipient, Action.BLOCK, verdict_failed)
     if bounce:
         return Decision(recipient, Action.DROP, "bounce (null sender)")
-    return Decision(recipient, Action.FORWARD, "catch-all", None, (catch_all,))
+    return Decision(recipient, Action.FORWARD, "catch-all", None, (catch_all.destination,), catch_all.owner_id)
 
 
 def _verdict_failed(receipt: dict[str, Any]) -> str | None:
@@ -156,6 +170,7 @@ def _process(record: SESEventRecord, summary: Summary, *, lease_seconds: float) 
             metrics.add_metric(name="MailDropped", unit=MetricUnit.Count, value=1)
 
     forwards = [decision for decision in decisions if _may_send_from(decision, message_id, summary)]
+    forwards = _to_verified_destinations(forwards, message_id, summary)
     if not forwards:
         return []
     settings = get_settings()
@@ -187,6 +202,48 @@ def _may_send_from(decision: Decision, message_id: str, summary: Summary) -> boo
     return False
 
 
+def _tags(decision: Decision) -> dict[str, str]:
+    """The message tags SES reports a bounce or complaint with (the feedback function reads them)."""
+    tags = {ses.KIND_TAG: FORWARD_TAG}
+    if decision.owner_id:
+        tags[ses.USER_TAG] = decision.owner_id
+    return tags
+
+
+def _to_verified_destinations(forwards: list[Decision], message_id: str, summary: Summary) -> list[Decision]:
+    """The forwards narrowed to their owners' verified destinations, from one read of every destination's
+    status (store.destinations.statuses); a forward left with none is not sent at all (the message is not
+    even read). Each skipped destination is logged with its reason, for the activity log."""
+    wanted = [(decision.owner_id or "", address) for decision in forwards for address in decision.destinations]
+    known = destinations.statuses(wanted) if wanted else {}
+    kept = []
+    for decision in forwards:
+        verified = []
+        for destination in decision.destinations:
+            status = known.get((decision.owner_id or "", destinations.canonical(destination)))
+            if status == "verified":
+                verified.append(destination)
+                continue
+            reason = SkipReason.DESTINATION_SUSPENDED if status == "suspended" else SkipReason.DESTINATION_UNVERIFIED
+            alias_id = decision.route.alias_id if decision.route is not None else None
+            summary.skipped.append(
+                {"recipient": decision.recipient, "alias_id": alias_id, "destination": destination, "reason": reason}
+            )
+            metrics.add_metric(name="MailSkippedDestination", unit=MetricUnit.Count, value=1)
+            logger.info(
+                "destination skipped",
+                message_id=message_id,
+                recipient=decision.recipient,
+                alias_id=alias_id,
+                destination=destination,
+                outcome="dropped",
+                reason=str(reason),
+            )
+        if verified:
+            kept.append(replace(decision, destinations=tuple(verified)))
+    return kept
+
+
 def _forward(
     message: RawMessage,
     message_id: str,
@@ -215,7 +272,10 @@ def _forward(
             continue
         try:
             ses_message_id = ses.send_raw(
-                sender=decision.recipient, destination=destination, parts=(header_block, message.body)
+                sender=decision.recipient,
+                destination=destination,
+                parts=(header_block, message.body),
+                tags=_tags(decision),
             )
         except ses.MessageTooLarge as exc:
             # SES will never take it: record it for good (no retry loop), count it, tell the logs.

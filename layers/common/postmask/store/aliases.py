@@ -14,10 +14,13 @@ from postmask.clock import iso, now_iso
 from postmask.errors import AddressTaken, AliasNotFound, DomainNotFound
 from postmask.schemas.aliases import Alias, AliasCreate, AliasList
 from postmask.store import _dynamo as db
+from postmask.store import destinations
+from postmask.store.destinations import Written
 
 _PREFIX = "ALIAS#"
 _ROUTED_FIELDS = ("destinations", "enabled", "expires_at")  # copied onto the route for the forwarder
 _RANDOM_ADDRESS_ATTEMPTS = 3
+_UPDATE_ATTEMPTS = 3
 
 
 def _user_pk(user_id: str) -> str:
@@ -71,14 +74,16 @@ def new_items(user_id: str, body: AliasCreate, local_part: str) -> tuple[dict[st
     return item, route
 
 
-def create(user_id: str, body: AliasCreate) -> Alias:
+def create(user_id: str, body: AliasCreate) -> Written[Alias]:
     """Create an alias on one of the caller's domains. One transaction: the alias, its route (the address
-    must be free in the whole installation) and the domain's alias_count (the domain must be the caller's)."""
+    must be free in the whole installation), the domain's alias_count (the domain must be the caller's) and
+    each destination's alias_count; a destination the caller does not have yet is created pending, and its
+    link is returned to be mailed (store/destinations.py: a second transaction then, the first time only)."""
     attempts = 1 if body.local_part else _RANDOM_ADDRESS_ATTEMPTS
     for attempt in range(attempts):
         item, route = new_items(user_id, body, body.local_part or ids.random_local_part())
         try:
-            db.transact(
+            links = destinations.transact_with(
                 [
                     {"Put": {"Item": db.serialize(item), "ConditionExpression": "attribute_not_exists(pk)"}},
                     {"Put": {"Item": db.serialize(route), "ConditionExpression": "attribute_not_exists(pk)"}},
@@ -90,7 +95,8 @@ def create(user_id: str, body: AliasCreate) -> Alias:
                             "ExpressionAttributeValues": db.values({":one": 1}),
                         }
                     },
-                ]
+                ],
+                destinations.Usage(user_id, "alias_count", added=body.destinations),
             )
         except db.TransactionCancelled as exc:
             if exc.failed[2]:
@@ -98,7 +104,7 @@ def create(user_id: str, body: AliasCreate) -> Alias:
             if attempt + 1 < attempts:
                 continue  # a random local part collided: draw another
             raise AddressTaken(f"{item['address']} is already taken") from exc
-        return _to_model(item)
+        return Written(_to_model(item), links)
     raise AssertionError("unreachable")
 
 
@@ -149,24 +155,44 @@ def list_page(
     return AliasList(items=[_to_model(item) for item in page.items], next_token=page.next_token)
 
 
-def update(user_id: str, alias_id: str, changes: Mapping[str, Any]) -> Alias:
-    """Set some of destinations / note / enabled / expires_at (PUT passes all four, PATCH a subset)."""
-    current = _get_item(user_id, alias_id)
+def update(user_id: str, alias_id: str, changes: Mapping[str, Any]) -> Written[Alias]:
+    """Set some of destinations / note / enabled / expires_at (PUT passes all four, PATCH a subset).
+
+    New destinations count one more alias (created pending, with a link, the first time), dropped ones one
+    fewer, in the same transaction. That transaction holds only if the alias's destinations are still the
+    ones read: a concurrent change makes it read again, so no use is counted twice or lost."""
+    for _ in range(_UPDATE_ATTEMPTS):
+        current = _get_item(user_id, alias_id)
+        try:
+            return _update(user_id, current, changes)
+        except _ChangedMeanwhile:
+            continue
+    raise AliasNotFound("The alias kept changing; try again")
+
+
+class _ChangedMeanwhile(Exception):
+    pass
+
+
+def _update(user_id: str, current: Mapping[str, Any], changes: Mapping[str, Any]) -> Written[Alias]:
+    alias_id = current["id"]
     fields = {name: (iso(value) if name == "expires_at" and value else value) for name, value in changes.items()}
     if "note" in fields:
         fields["note_lc"] = fields["note"].lower()
     fields["updated_at"] = now_iso()
+    added, removed = destinations.changed_addresses(current["destinations"], fields.get("destinations", []))
+    if "destinations" not in fields:
+        added, removed = [], []
 
     routed = {name: fields[name] for name in _ROUTED_FIELDS if name in fields}
-    actions: list[dict[str, Any]] = [
-        {
-            "Update": {
-                "Key": db.key(_user_pk(user_id), _PREFIX + alias_id),
-                **_set_expression(fields),
-                "ConditionExpression": "attribute_exists(pk)",
-            }
-        }
-    ]
+    alias_update = {
+        "Key": db.key(_user_pk(user_id), _PREFIX + alias_id),
+        **_set_expression(fields, extra_values={":seen": current["destinations"]}),
+        "ConditionExpression": "attribute_exists(pk) AND #seen = :seen",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    alias_update["ExpressionAttributeNames"]["#seen"] = "destinations"
+    actions: list[dict[str, Any]] = [{"Update": alias_update}]
     if routed:
         actions.append(
             {
@@ -178,22 +204,28 @@ def update(user_id: str, alias_id: str, changes: Mapping[str, Any]) -> Alias:
             }
         )
     try:
-        db.transact(actions)
+        links = destinations.transact_with(
+            actions, destinations.Usage(user_id, "alias_count", added=added, removed=removed)
+        )
     except db.TransactionCancelled as exc:
+        if exc.failed[0] and exc.old_items[0] is not None:
+            raise _ChangedMeanwhile from exc
         raise AliasNotFound from exc  # deleted between our read and our write
-    return _to_model({**current, **fields})
+    return Written(_to_model({**current, **fields}), links)
 
 
 def delete(user_id: str, alias_id: str) -> None:
-    """Delete the alias and its route (the address becomes free again) and count it off its domain."""
+    """Delete the alias and its route (the address becomes free again), count it off its domain and off
+    each of its destinations."""
     current = _get_item(user_id, alias_id)
     try:
-        db.transact(
+        destinations.transact_with(
             [
                 {
                     "Delete": {
                         "Key": db.key(_user_pk(user_id), _PREFIX + alias_id),
-                        "ConditionExpression": "attribute_exists(pk)",
+                        "ConditionExpression": "attribute_exists(pk) AND destinations = :seen",
+                        "ExpressionAttributeValues": db.values({":seen": current["destinations"]}),
                     }
                 },
                 {
@@ -211,10 +243,17 @@ def delete(user_id: str, alias_id: str) -> None:
                         "ExpressionAttributeValues": db.values({":minus_one": -1}),
                     }
                 },
-            ]
+            ],
+            destinations.Usage(user_id, "alias_count", removed=current["destinations"]),
         )
     except db.TransactionCancelled as exc:
+        if exc.failed[0] and _exists(user_id, alias_id):
+            return delete(user_id, alias_id)  # its destinations changed meanwhile: count off the new ones
         raise AliasNotFound from exc
+
+
+def _exists(user_id: str, alias_id: str) -> bool:
+    return db.get_item(_user_pk(user_id), _PREFIX + alias_id) is not None
 
 
 def _set_expression(fields: Mapping[str, Any], extra_values: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -56,12 +56,20 @@ def get(address: str) -> Route | None:
     )
 
 
-def catch_all(domain: str) -> str | None:
-    """Where mail to unknown addresses on `domain` goes: its catch-all destination, None to drop it (or when
-    nobody registered the domain)."""
+@dataclass(frozen=True)
+class CatchAll:
+    owner_id: str  # whose destination it is
+    destination: str
+
+
+def catch_all(domain: str) -> CatchAll | None:
+    """Where mail to unknown addresses on `domain` goes: its owner's catch-all destination, None to drop it
+    (or when nobody registered the domain)."""
     item = db.get_item(_marker_pk(domain), "DOMAIN")
     destination = item.get("catch_all_destination") if item else None
-    return destination or None
+    if not item or not destination:
+        return None
+    return CatchAll(owner_id=item["owner_id"], destination=destination)
 
 
 def count(message_id: str, route: Route, outcome: Outcome, at: str) -> bool:

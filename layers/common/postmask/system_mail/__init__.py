@@ -161,10 +161,13 @@ def link(path: str, secret: str, *, api_host: str | None = None) -> str:
     return f"{public_url(api_host)}{path}#{secret}"
 
 
-def send(kind: str, *, to: str, user_id: str, context: Mapping[str, Any]) -> str:
-    """Render `kind` with `context`, send it to `to` for `user_id`; SES's message id. See the module's doc."""
+def send(kind: str, *, to: str, user_id: str, context: Mapping[str, Any], sender: str | None = None) -> str:
+    """Render `kind` with `context`, send it to `to` for `user_id`; SES's message id. See the module's doc.
+
+    `sender`: what `sender_for(user_id)` answered already (a caller that checks there is one before it
+    changes anything), so it is not looked up twice."""
     rendered = render(kind, context)
-    sender = sender_for(user_id)
+    sender = sender or sender_for(user_id)
     raw = compose(rendered, sender=sender, to=to)
     try:
         return ses.send_raw(

@@ -1,0 +1,15 @@
+"""EventBridge (SES bounce or complaint, from the configuration set every send names) -> suspend the destination."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from postmask import feedback
+from postmask.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return feedback.handle(event)

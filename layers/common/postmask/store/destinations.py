@@ -1,0 +1,497 @@
+"""Destinations: the real mailboxes a user's mail is forwarded to, each proven by its owner.
+
+Two kinds of item (the key design in store/__init__.py):
+- `DEST#<user_id>/DEST#<destination_id>`: the destination, in a partition of its owner's that holds nothing
+  else, so that the forwarder may read destinations' status (IAM `dynamodb:LeadingKeys` `DEST#*`, attributes
+  `pk`, `sk`, `status` only) without reaching any other item of a user. Two users with the same address have
+  two destinations, each verified by its own link.
+- `VERIFY#<sha256 of the link's secret>/VERIFY`: which destination a verification link is for. Only the hash
+  of a secret is stored; the destination keeps the hash of its current link, so a replaced link stops working.
+
+A destination's id is derived from its owner and address (`destination_id`): a write that names an address
+(an alias's destinations, a domain's catch-all) finds the destination's key without reading anything, and
+keeps its `alias_count` / `catch_all_count` in the same transaction as the alias or domain (`transact_with`).
+A destination that does not exist yet is created `pending` there, with a link to mail (`NewLink`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from botocore.exceptions import ClientError
+
+from postmask import ids
+from postmask.clock import iso, now
+from postmask.errors import (
+    DestinationExists,
+    DestinationInUse,
+    DestinationNotFound,
+    DestinationVerified,
+    LinkRequestedTooSoon,
+    VerificationLinkExpired,
+    VerificationLinkUnknown,
+)
+from postmask.store import _dynamo as db
+
+if TYPE_CHECKING:  # the models are imported where they are made: an alias's function never needs them
+    from postmask.schemas.destinations import Destination, DestinationList, DestinationStatus
+
+PK_PREFIX = "DEST#"
+_SK_PREFIX = "DEST#"
+_VERIFY_PREFIX = "VERIFY#"
+LINK_DAYS = 7  # a verification link works this long
+# A VERIFY# item outlives its link by this much, so that an expired link is told apart (410) from an unknown one.
+_VERIFY_KEPT_DAYS = 30
+RESEND_INTERVAL = timedelta(minutes=1)
+_MAX_BATCH_KEYS = 100  # BatchGetItem's limit
+_BATCH_ATTEMPTS = 5
+_USAGE_ATTEMPTS = 4
+
+Counter = Literal["alias_count", "catch_all_count"]
+
+
+# --- keys ---------------------------------------------------------------------------------------------------
+
+
+# RFC 4648's base32 alphabet (a-z, 2-7) onto postmask's Crockford alphabet (postmask.ids), so ids.is_id holds.
+_TO_CROCKFORD = str.maketrans("abcdefghijklmnopqrstuvwxyz234567", "0123456789abcdefghjkmnpqrstvwxyz")
+
+
+def canonical(email: str) -> str:
+    """An address as destinations are keyed: lower case (the address as given is kept for display)."""
+    return email.strip().lower()
+
+
+def destination_id(user_id: str, email: str) -> str:
+    """The id of `user_id`'s destination `email`: 26 characters of Crockford base32, like every postmask id
+    (130 bits of a SHA-256 of owner and address, so any write finds it from the address alone)."""
+    digest = hashlib.sha256(f"{user_id}\n{canonical(email)}".encode()).digest()
+    return base64.b32encode(digest).decode("ascii").lower()[:26].translate(_TO_CROCKFORD)
+
+
+def _pk(user_id: str) -> str:
+    return PK_PREFIX + user_id
+
+
+def _key(user_id: str, dest_id: str) -> dict[str, Any]:
+    return db.key(_pk(user_id), _SK_PREFIX + dest_id)
+
+
+def key_of(user_id: str, email: str) -> dict[str, Any]:
+    return _key(user_id, destination_id(user_id, email))
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _verify_key(token_hash: str) -> dict[str, Any]:
+    return db.key(_VERIFY_PREFIX + token_hash, "VERIFY")
+
+
+# --- items --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewLink:
+    """A verification link made by a write, to be mailed once. The secret never appears in a repr (logs)."""
+
+    user_id: str
+    destination_id: str
+    email: str
+    token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Written[T]:
+    """What a write made (an alias, a domain, a destination) and the verification links it created."""
+
+    value: T
+    new_links: tuple[NewLink, ...] = ()
+
+
+def _to_model(item: Mapping[str, Any]) -> Destination:
+    from postmask.schemas.destinations import Destination
+
+    return Destination(
+        id=item["id"],
+        email=item["email"],
+        status=item["status"],
+        suspended_reason=item.get("suspended_reason"),
+        created_at=item["created_at"],
+        verified_at=item.get("verified_at"),
+        alias_count=max(0, int(item.get("alias_count") or 0)),
+    )
+
+
+def _link_fields(moment_iso: str, expires_iso: str, token_hash: str) -> dict[str, Any]:
+    return {"token_hash": token_hash, "token_created_at": moment_iso, "token_expires_at": expires_iso}
+
+
+def _new_link_items(user_id: str, dest_id: str, email: str) -> tuple[dict[str, Any], dict[str, Any], NewLink]:
+    """(the link's fields for the destination, its VERIFY# item, the link to mail)."""
+    token = secrets.token_urlsafe(32)  # 256 random bits
+    token_hash = _hash(token)
+    moment = now()
+    expires = moment + timedelta(days=LINK_DAYS)
+    verify_item = {
+        **_verify_key(token_hash),
+        **db.serialize(
+            {
+                "user_id": user_id,
+                "destination_id": dest_id,
+                "expires_at": iso(expires),
+                "purge_at": int(expires.timestamp()) + _VERIFY_KEPT_DAYS * 86_400,
+            }
+        ),
+    }
+    return _link_fields(iso(moment), iso(expires), token_hash), verify_item, NewLink(user_id, dest_id, email, token)
+
+
+def _new_destination(
+    user_id: str, email: str, counts: Mapping[Counter, int]
+) -> tuple[dict[str, Any], dict[str, Any], NewLink]:
+    """A pending destination's item, its link's VERIFY# item, and the link."""
+    dest_id = destination_id(user_id, email)
+    link_fields, verify_item, link = _new_link_items(user_id, dest_id, email)
+    item = {
+        **_key(user_id, dest_id),
+        **db.serialize(
+            {
+                "id": dest_id,
+                "email": email.strip(),
+                "status": "pending",
+                "created_at": link_fields["token_created_at"],
+                "alias_count": counts.get("alias_count", 0),
+                "catch_all_count": counts.get("catch_all_count", 0),
+                **link_fields,
+            }
+        ),
+    }
+    return item, verify_item, link
+
+
+# --- the API's operations -----------------------------------------------------------------------------------
+
+
+def create(user_id: str, email: str) -> Written[Destination]:
+    """A new pending destination and its first link; 409 if the caller has this address already."""
+    item, verify_item, link = _new_destination(user_id, email, {})
+    try:
+        db.transact(
+            [
+                {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"Item": verify_item, "ConditionExpression": "attribute_not_exists(pk)"}},
+            ]
+        )
+    except db.TransactionCancelled as exc:
+        raise DestinationExists from exc
+    return Written(_to_model(db.deserialize(item)), (link,))
+
+
+def _get_item(user_id: str, dest_id: str) -> dict[str, Any]:
+    if not ids.is_id(dest_id):
+        raise DestinationNotFound
+    item = db.get_item(_pk(user_id), _SK_PREFIX + dest_id)
+    if item is None:
+        raise DestinationNotFound
+    return item
+
+
+def get(user_id: str, dest_id: str) -> Destination:
+    return _to_model(_get_item(user_id, dest_id))
+
+
+def list_page(user_id: str, *, status: DestinationStatus | None, limit: int, next_token: str | None) -> DestinationList:
+    """The caller's destinations, in the order of their ids (no particular order, stable across pages)."""
+    from postmask.schemas.destinations import DestinationList
+
+    page = db.query_page(
+        _pk(user_id),
+        _SK_PREFIX,
+        limit=limit,
+        next_token=next_token,
+        filter_expression="#status = :status" if status else None,
+        filter_names={"#status": "status"} if status else None,
+        filter_values={":status": status} if status else None,
+    )
+    return DestinationList(items=[_to_model(item) for item in page.items], next_token=page.next_token)
+
+
+def delete(user_id: str, dest_id: str) -> None:
+    """Delete a destination no alias or catch-all uses (409 otherwise). Its link, if any, then answers 404."""
+    if not ids.is_id(dest_id):
+        raise DestinationNotFound
+    try:
+        db.client().delete_item(
+            TableName=db.table(),
+            Key=_key(user_id, dest_id),
+            ConditionExpression="attribute_exists(pk) AND "
+            "(attribute_not_exists(alias_count) OR alias_count <= :zero) AND "
+            "(attribute_not_exists(catch_all_count) OR catch_all_count <= :zero)",
+            ExpressionAttributeValues=db.values({":zero": 0}),
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as exc:
+        if not db.condition_failed(exc):
+            raise
+        old = exc.response.get("Item")
+        if not old:
+            raise DestinationNotFound from exc
+        raise DestinationInUse(_in_use_message(db.deserialize(old))) from exc  # type: ignore[arg-type]
+
+
+def _in_use_message(item: Mapping[str, Any]) -> str:
+    uses = []
+    aliases = int(item.get("alias_count") or 0)
+    catch_alls = int(item.get("catch_all_count") or 0)
+    if aliases:
+        uses.append(f"{aliases} alias{'es' if aliases != 1 else ''}")
+    if catch_alls:
+        uses.append(f"the catch-all of {catch_alls} domain{'s' if catch_alls != 1 else ''}")
+    return f"{' and '.join(uses)} still forward to {item['email']}: change them first"
+
+
+def renew_link(user_id: str, dest_id: str, *, check_sender: Callable[[], object] | None = None) -> Written[Destination]:
+    """A new link for a pending or suspended destination (the old one stops working): 404, 409 when it is
+    verified, 429 when the last resend was less than RESEND_INTERVAL ago (the link made when the destination
+    was created does not count: the first resend may follow it at once). `check_sender()` runs after those
+    checks and before anything is written (it raises when no mail could be sent)."""
+    current = _get_item(user_id, dest_id)
+    if current["status"] == "verified":
+        raise DestinationVerified
+    moment = now()
+    too_recent = iso(moment - RESEND_INTERVAL)
+    if current.get("resent_at") and current["resent_at"] > too_recent:
+        raise LinkRequestedTooSoon
+    if check_sender is not None:
+        check_sender()
+    link_fields, verify_item, link = _new_link_items(user_id, dest_id, current["email"])
+    actions: list[dict[str, Any]] = [
+        {
+            "Update": {
+                "Key": _key(user_id, dest_id),
+                "UpdateExpression": "SET token_hash = :hash, token_created_at = :created, "
+                "token_expires_at = :expires, resent_at = :created REMOVE token_verified_at",
+                "ConditionExpression": "attribute_exists(pk) AND #status <> :verified AND "
+                "(attribute_not_exists(resent_at) OR resent_at <= :too_recent)",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": db.values(
+                    {
+                        ":hash": link_fields["token_hash"],
+                        ":created": link_fields["token_created_at"],
+                        ":expires": link_fields["token_expires_at"],
+                        ":verified": "verified",
+                        ":too_recent": too_recent,
+                    }
+                ),
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        },
+        {"Put": {"Item": verify_item, "ConditionExpression": "attribute_not_exists(pk)"}},
+    ]
+    if current.get("token_hash"):
+        actions.append({"Delete": {"Key": _verify_key(current["token_hash"])}})
+    try:
+        db.transact(actions)
+    except db.TransactionCancelled as exc:
+        old = exc.old_items[0]
+        if old is None:
+            raise DestinationNotFound from exc
+        if old.get("status") == "verified":
+            raise DestinationVerified from exc
+        raise LinkRequestedTooSoon from exc  # another request made a link in between
+    return Written(_to_model({**current, **link_fields, "resent_at": link_fields["token_created_at"]}), (link,))
+
+
+def verify(token: str) -> Destination:
+    """Verify the destination of a link: 404 for an unknown or replaced link, 410 for an expired one. Using a
+    link again once it verified its destination answers the same (verified), even after it expired."""
+    found = db.get_item(_VERIFY_PREFIX + _hash(token), "VERIFY")
+    if found is None:
+        raise VerificationLinkUnknown
+    moment = iso(now())
+    try:
+        response = db.client().update_item(
+            TableName=db.table(),
+            Key=_key(found["user_id"], found["destination_id"]),
+            UpdateExpression="SET #status = :verified, verified_at = if_not_exists(token_verified_at, :now), "
+            "token_verified_at = if_not_exists(token_verified_at, :now) REMOVE suspended_reason, suspended_at",
+            ConditionExpression="token_hash = :hash AND (token_expires_at > :now OR "
+            "(#status = :verified AND attribute_exists(token_verified_at)))",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=db.values({":verified": "verified", ":now": moment, ":hash": _hash(token)}),
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as exc:
+        if not db.condition_failed(exc):
+            raise
+        old = db.deserialize(exc.response.get("Item") or {})  # type: ignore[arg-type]
+        if old.get("token_hash") != _hash(token):
+            raise VerificationLinkUnknown from exc  # deleted, suspended since, or a newer link replaced it
+        raise VerificationLinkExpired from exc
+    return _to_model(db.deserialize(response["Attributes"]))
+
+
+# --- the forwarder's and the feedback's view ------------------------------------------------------------------
+
+
+def statuses(wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], DestinationStatus]:
+    """The status of each (owner id, address); an address its owner has no destination for is left out.
+
+    One BatchGetItem per 100 destinations (consistent reads, only `pk`, `sk` and `status`), retrying what
+    DynamoDB leaves unprocessed."""
+    by_key: dict[tuple[str, str], tuple[str, str]] = {}
+    for owner_id, email in wanted:
+        key = key_of(owner_id, email)
+        by_key[(key["pk"]["S"], key["sk"]["S"])] = (owner_id, canonical(email))
+    found: dict[tuple[str, str], DestinationStatus] = {}
+    keys = list(by_key)
+    for start in range(0, len(keys), _MAX_BATCH_KEYS):
+        chunk = [db.key(pk, sk) for pk, sk in keys[start : start + _MAX_BATCH_KEYS]]
+        for item in _batch_get(chunk):
+            found[by_key[(item["pk"], item["sk"])]] = item["status"]
+    return found
+
+
+def _batch_get(keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    request: dict[str, Any] = {
+        db.table(): {
+            "Keys": keys,
+            "ProjectionExpression": "pk, sk, #status",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ConsistentRead": True,
+        }
+    }
+    items: list[dict[str, Any]] = []
+    for attempt in range(_BATCH_ATTEMPTS):
+        response = db.client().batch_get_item(RequestItems=request)
+        items.extend(db.deserialize(raw) for raw in response.get("Responses", {}).get(db.table(), []))
+        request = response.get("UnprocessedKeys") or {}
+        if not request:
+            return items
+        time.sleep(0.05 * 2**attempt)  # DynamoDB asks to back off before retrying unprocessed keys
+    raise RuntimeError("DynamoDB left destination keys unprocessed after retries; the event will be retried")
+
+
+def suspend(user_id: str, email: str, reason: str) -> bool:
+    """Stop forwarding to `user_id`'s destination `email` (a hard bounce or complaint), saying why; its link
+    stops working (a new one revives it). False when the user has no such destination."""
+    try:
+        db.client().update_item(
+            TableName=db.table(),
+            Key=key_of(user_id, email),
+            UpdateExpression="SET #status = :suspended, suspended_reason = :reason, suspended_at = :now "
+            "REMOVE token_hash, token_verified_at",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=db.values({":suspended": "suspended", ":reason": reason, ":now": iso(now())}),
+        )
+    except ClientError as exc:
+        if not db.condition_failed(exc):
+            raise
+        return False
+    return True
+
+
+# --- counting uses, in the transactions of aliases and domains --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Usage:
+    """How a write changes which destinations of `user_id` are used: `added` addresses count one more use in
+    `counter`, `removed` ones one fewer."""
+
+    user_id: str
+    counter: Counter
+    added: Sequence[str] = ()
+    removed: Sequence[str] = ()
+
+
+def changed_addresses(old: Sequence[str], new: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(added, removed) between two lists of addresses, compared as destinations are keyed."""
+    old_keys = {canonical(address) for address in old}
+    new_keys = {canonical(address) for address in new}
+    added = [address for address in _unique(new) if canonical(address) not in old_keys]
+    removed = [address for address in _unique(old) if canonical(address) not in new_keys]
+    return added, removed
+
+
+def _unique(addresses: Sequence[str]) -> list[str]:
+    seen: set[str] = set()
+    unique = []
+    for address in addresses:
+        if canonical(address) not in seen:
+            seen.add(canonical(address))
+            unique.append(address)
+    return unique
+
+
+def transact_with(actions: Sequence[dict[str, Any]], usage: Usage) -> tuple[NewLink, ...]:
+    """Run `actions` and the counter changes of `usage` in one transaction; the links of the destinations it
+    created.
+
+    Optimistic: an added address is first counted on its existing destination (condition: it exists); when
+    DynamoDB says it does not, the next attempt creates it pending, with a link. A removed address without a
+    destination (deleted, or from before destinations existed) is simply not counted down. A failure of one
+    of `actions` is raised as `TransactionCancelled` over `actions` alone, for the caller to map.
+    """
+    added = _unique(usage.added)
+    removed = _unique(usage.removed)
+    exists = dict.fromkeys(map(canonical, added), True)
+    counted_down = dict.fromkeys(map(canonical, removed), True)
+    for _ in range(_USAGE_ATTEMPTS):
+        extra: list[dict[str, Any]] = []
+        owners: list[tuple[str, str]] = []  # (what, canonical address) of each extra action
+        links: list[NewLink] = []
+        for address in added:
+            if exists[canonical(address)]:
+                extra.append(_count(usage.user_id, address, usage.counter, +1))
+                owners.append(("count", canonical(address)))
+            else:
+                item, verify_item, link = _new_destination(usage.user_id, address, {usage.counter: 1})
+                extra.append({"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}})
+                extra.append({"Put": {"Item": verify_item, "ConditionExpression": "attribute_not_exists(pk)"}})
+                owners += [("create", canonical(address)), ("link", canonical(address))]
+                links.append(link)
+        for address in removed:
+            if counted_down[canonical(address)]:
+                extra.append(_count(usage.user_id, address, usage.counter, -1))
+                owners.append(("count_down", canonical(address)))
+        try:
+            db.transact([*actions, *extra])
+        except db.TransactionCancelled as exc:
+            own = len(actions)
+            if any(exc.failed[:own]):
+                raise db.TransactionCancelled(exc.failed[:own], exc.old_items[:own]) from exc
+            for (what, address), failed in zip(owners, exc.failed[own:], strict=True):
+                if not failed:
+                    continue
+                if what == "count":
+                    exists[address] = False  # no such destination yet: create it
+                elif what == "create":
+                    exists[address] = True  # created meanwhile by another request: count on it
+                elif what == "count_down":
+                    counted_down[address] = False
+            continue
+        return tuple(links)
+    raise RuntimeError("the destinations of this change kept changing under it; try again")
+
+
+def _count(user_id: str, address: str, counter: Counter, step: int) -> dict[str, Any]:
+    return {
+        "Update": {
+            "Key": key_of(user_id, address),
+            "UpdateExpression": f"ADD {counter} :step",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": db.values({":step": step}),
+        }
+    }

@@ -1,0 +1,77 @@
+"""`python -m local.verify <address>`: open the verification link mailed to a destination, as its owner would.
+
+It finds the newest verification mail to <address> in the outbox (`${POSTMASK_OUTBOX:-.postmask/outbox}`),
+takes the secret from its link (`<PublicUrl>/verify#<secret>`) and posts it to the running stack's public route
+`POST /api/destinations/verify` on `127.0.0.1:${PORT:-3000}`: what the /verify page does when the link is
+clicked. Nothing is bypassed: a link that expired or was replaced is refused as it would be in a browser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import quopri
+import re
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+_LINK = re.compile(rb"https?://[^\s\"'<>]+/verify#([A-Za-z0-9_-]{20,})")
+_UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]+")  # how local/outbox.py writes an address into a file name
+
+
+def newest_secret(outbox: Path, address: str) -> str | None:
+    """The secret of the newest verification link mailed to `address`, or None."""
+    pattern = f"*-{_UNSAFE.sub('_', address)}.eml"
+    for path in sorted(outbox.glob(pattern), reverse=True):  # names start with the time they were written
+        found = _LINK.findall(quopri.decodestring(path.read_bytes()))
+        if found:
+            return str(found[-1].decode("ascii"))
+    return None
+
+
+def verify(base_url: str, secret: str) -> tuple[int, dict[str, object]]:
+    request = urllib.request.Request(  # noqa: S310 - the local stack's own URL
+        f"{base_url}/api/destinations/verify",
+        data=json.dumps({"token": secret}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.verify", description=__doc__.split("\n\n")[0])
+    parser.add_argument("address", help="the destination, as it was added (me@real.example)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")), help="[PORT, 3000]")
+    parser.add_argument(
+        "--outbox",
+        type=Path,
+        default=Path(os.environ.get("POSTMASK_OUTBOX") or ".postmask/outbox"),
+        help="[POSTMASK_OUTBOX, .postmask/outbox]",
+    )
+    args = parser.parse_args(argv)
+    secret = newest_secret(args.outbox, args.address.strip().lower())
+    if secret is None:
+        print(f"No verification mail to {args.address} in {args.outbox}: add it (or resend its link) first.")
+        return 1
+    try:
+        status, body = verify(f"http://127.0.0.1:{args.port}", secret)
+    except OSError as error:
+        print(f"No postmask on 127.0.0.1:{args.port} ({error}): is `make run` running?")
+        return 1
+    if status == 200:
+        print(f"{body.get('email')} is verified: mail to it is forwarded from now on.")
+        return 0
+    print(f"Not verified ({status}): {body.get('message')}")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
