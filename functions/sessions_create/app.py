@@ -1,7 +1,7 @@
 """POST /api/sessions (public): mail a sign-in link to an account's address. 202, the same, for any address."""
 
 from postmask import signin
-from postmask.api import APIGatewayHttpResolver, Response, content_types, errors, install, observed
+from postmask.api import APIGatewayHttpResolver, Response, api_host, content_types, errors, install, observed
 from postmask.schemas.sessions import SignInRequest, SignInRequested
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -20,7 +20,7 @@ install(app)
     responses=errors(415, 422, success=(202, "Accepted: if the address has an account, a link is on its way")),
 )
 def request_sign_in_link(body: SignInRequest) -> Response[SignInRequested]:
-    signin.request_link(body.email, api_host=app.current_event.request_context.domain_name or None)
+    signin.request_link(body.email, api_host=api_host(app))
     return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=SignInRequested())
 
 

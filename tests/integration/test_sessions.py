@@ -69,11 +69,11 @@ def test_a_link_for_an_account_signs_in_once_with_a_session_token(
     asked = ask("alice@example.org")
     assert asked.status == 202
     assert asked.json() == {"message": signin_store_message()}
-    assert mail.sent == [], "the public function sends nothing itself: the mailer does"
+    assert mail.system == [], "the public function sends nothing itself: the mailer does"
 
     # When the mailer runs, Then one message with a link went to her account's address
     invocations.run()
-    (sent,) = mail.sent
+    (sent,) = mail.system
     assert sent.destinations == ["alice@example.org"]
     assert sent.sender == SENDER
     assert sent.header("Subject") == "Your postmask sign-in link"
@@ -116,7 +116,7 @@ def test_an_address_without_an_account_gets_the_same_answer_and_no_mail(
     # The public function did the same for both: it handed each address to the mailer.
     assert [call.event["email"] for call in invocations.made] == ["alice@example.org", "nobody@example.org"]
     invocations.run()
-    assert [mail.destinations for mail in mail.sent] == [["alice@example.org"]]
+    assert [sent.destinations for sent in mail.system] == [["alice@example.org"]]
 
 
 def test_the_public_function_makes_the_same_calls_for_any_address(alice: Client, invocations: Invocations) -> None:
@@ -148,7 +148,7 @@ def test_the_sixth_link_in_an_hour_is_not_sent_and_the_answer_is_the_same(
     invocations.run()
 
     assert {(answer.status, answer.body) for answer in answers} == {(answers[0].status, answers[0].body)}
-    assert len(mail.sent) == 5, "the address's case does not make another address"
+    assert len(mail.system) == 5, "the address's case does not make another address"
     # The count is kept under a hash of the address, never the address
     key = signin_store.address_key("alice@example.org")
     item = _dynamo.client().get_item(TableName=table_name(), Key=key)["Item"]
@@ -172,7 +172,7 @@ def test_links_of_more_than_an_hour_ago_no_longer_count(
 
     assert ask("alice@example.org").status == 202
     invocations.run()
-    assert len(mail.sent) == 6
+    assert len(mail.system) == 6
 
 
 def test_an_expired_code_is_a_400(
@@ -184,7 +184,7 @@ def test_an_expired_code_is_a_400(
     invocations.run()
     monkeypatch.undo()
 
-    expired = redeem(code_in(mail.sent[0]))
+    expired = redeem(code_in(mail.system[0]))
 
     assert expired.status == 400
     assert "expired" in expired.json()["message"]
@@ -203,7 +203,7 @@ def test_two_concurrent_redeems_of_one_code_give_one_session(
 ) -> None:
     ask("alice@example.org")
     invocations.run()
-    code = code_in(mail.sent[0])
+    code = code_in(mail.system[0])
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         responses = list(pool.map(lambda _: redeem(code), [1, 2]))
@@ -220,7 +220,7 @@ def test_two_concurrent_redeems_of_one_code_give_one_session(
 def test_signing_out_revokes_the_calling_token_only(alice: Client, invocations: Invocations, mail: SesRecorder) -> None:
     ask("alice@example.org")
     invocations.run()
-    session = Client(redeem(code_in(mail.sent[0])).json()["token"])
+    session = Client(redeem(code_in(mail.system[0])).json()["token"])
 
     signed_out = session.delete("/api/sessions/current")
 
@@ -264,7 +264,7 @@ def test_a_session_lasts_session_days(
     ask("alice@example.org")
     invocations.run()
 
-    session = redeem(code_in(mail.sent[0])).json()
+    session = redeem(code_in(mail.system[0])).json()
 
     expires = datetime.fromisoformat(session["expires_at"].replace("Z", "+00:00"))
     assert timedelta(days=1, hours=23) < expires - datetime.now(UTC) <= timedelta(days=2)
