@@ -12,7 +12,6 @@ import argparse
 import email
 import email.policy
 import json
-import os
 import re
 import sys
 import time
@@ -20,15 +19,15 @@ import urllib.request
 from email.message import EmailMessage
 from pathlib import Path
 
+from local.outbox import add_stack_options, file_pattern
 from local.resources import DEV_ADMIN_EMAIL
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]+")  # how local/outbox.py writes an address into a file name
 WAIT_SECONDS = 30.0
 
 
 def messages_to(outbox: Path, address: str) -> list[EmailMessage]:
     """Every message in the outbox to `address`, oldest first (file names start with the time)."""
-    paths = sorted(outbox.glob(f"*-{_UNSAFE.sub('_', address)}.eml")) if outbox.is_dir() else []
+    paths = sorted(outbox.glob(file_pattern(address))) if outbox.is_dir() else []
     return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default) for path in paths]
 
 
@@ -63,13 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.signin", description=__doc__.split("\n\n")[0])
     parser.add_argument("address", nargs="?", default=DEV_ADMIN_EMAIL, help=f"an account's e-mail [{DEV_ADMIN_EMAIL}]")
     parser.add_argument("--ask", action="store_true", help="ask the running stack for a new link first")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")), help="[PORT, 3000]")
-    parser.add_argument(
-        "--outbox",
-        type=Path,
-        default=Path(os.environ.get("POSTMASK_OUTBOX") or ".postmask/outbox"),
-        help="[POSTMASK_OUTBOX, .postmask/outbox]",
-    )
+    add_stack_options(parser)
     args = parser.parse_args(argv)
     before = newest_link(args.outbox, args.address)
     if args.ask:

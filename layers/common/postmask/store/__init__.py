@@ -9,7 +9,9 @@ transaction as the item they guard.
 |----------------------|----------------------|-------------------|------------------------------------------------|
 | user                 | `USER#<user_id>`     | `PROFILE`         | email, is_admin, created_at                    |
 | user's e-mail marker | `EMAIL#<email>`      | `EMAIL`           | user_id (one user per e-mail)                  |
-| API token            | `USER#<user_id>`     | `TOKEN#<token_id>`| name, sha-256 of the secret, expiry, last use  |
+| API token            | `USER#<user_id>`     | `TOKEN#<token_id>`| name, kind (api/session), sha-256 of the       |
+|                      |                      |                   | secret, expiry, last use                       |
+| token lookup         | `TOKEN#<sha256 of the secret>` | `TOKEN` | user_id, token_id, is_admin, expiry, last use |
 | domain               | `USER#<user_id>`     | `DOMAIN#<name>`   | created_at, alias_count, catch_all_destination,|
 |                      |                      |                   | dkim_tokens (SES Easy DKIM, for dns_records)   |
 | domain marker        | `DOMAIN#<name>`      | `DOMAIN`          | owner_id, catch_all_destination (forwarder)    |
@@ -19,10 +21,15 @@ transaction as the item they guard.
 | delivery record      | `MAIL#<ses msg id>`  | `SEND#<rcpt>#<dest>` | status sending/sent/too_large, lease_until, |
 |                      |                      |                   | token, ses_message_id, purge_at (TTL)          |
 | outcome counted      | `MAIL#<ses msg id>`  | `COUNTED#<rcpt>`  | outcome, alias_id, at, purge_at (TTL)          |
+| sign-in code         | `SIGNIN#<sha256 of the code>` | `CODE`   | user_id, is_admin, expires_at, purge_at (TTL): |
+|                      |                      |                   | 15 minutes, deleted when redeemed              |
+| sign-in link count   | `SIGNINLIMIT#<sha256 of the address>` | `LIMIT` | sent (times in the last hour), version, |
+|                      |                      |                   | purge_at (TTL, an hour after the last link)    |
 
 Ids are ULID-shaped (time first), so `ALIAS#…` sort keys are in creation order and "newest first" is a
-`Query` with `ScanIndexForward=False`. A token's secret reads `pm_<user_id>_<token_id>_<random>`: the
-authorizer finds the token item with one `GetItem` and compares hashes in constant time.
+`Query` with `ScanIndexForward=False`. A token is also found by its hash: `TOKEN#<sha256 of the secret>/TOKEN`
+holds what the authorizer needs (one `GetItem`), written and deleted with the owner's view (store/tokens.py).
+A session token (sign-in by link) is such a token with `kind: "session"` and an expiry.
 
 Access patterns and their cost (tests/integration/test_call_counts.py and `make bench` hold the code to these):
 - get one domain / alias / token / user: 1 `GetItem` on the caller's partition;
@@ -30,6 +37,10 @@ Access patterns and their cost (tests/integration/test_call_counts.py and `make 
   `TransactWriteItems` for its last_used_at; a token's revocation, like an alias's change, reads then writes;
   a domain's catch-all is 1 transaction then 1 `GetItem` for the answer;
 - list domains / aliases / tokens: 1 `Query` (filters may need a few more pages, see `_dynamo.query_page`);
+- ask for a sign-in link: 1 `GetItem` + 1 conditional `PutItem` of the address's link count, whatever the
+  address (the mailer, invoked asynchronously, then reads the e-mail marker and profile and writes the code);
+  redeem a code: 1 `GetItem` + 1 `TransactWriteItems` (code deleted on condition, token written); sign out:
+  as a token's revocation;
 - create domain / alias / user: 1 `TransactWriteItems` (item + marker(s) + `alias_count`), conditional,
   so uniqueness and ownership hold under concurrent requests;
 - change or delete an alias: 1 `GetItem` (for its address) + 1 `TransactWriteItems` (alias + route);
