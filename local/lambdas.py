@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -84,11 +85,10 @@ class AsyncInvoker:
     def __init__(
         self, names: dict[str, str], invoke: Callable[[str, dict[str, Any]], Any], *, workers: int = 4
     ) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
         self._logical_ids = dict(names)  # the function's local name -> its logical id
         self._invoke = invoke
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda-event")
+        self._slots = threading.BoundedSemaphore(workers)  # at most this many run at once; the others wait
+        self._stopping = threading.Event()
         set_dispatch(self.dispatch)
 
     def dispatch(self, name: str, invocation_type: str, event: dict[str, Any]) -> Any:
@@ -96,21 +96,28 @@ class AsyncInvoker:
         if logical_id is None:
             raise NotOurs(name)
         if invocation_type == "Event":
-            self._pool.submit(self._run, logical_id, event)
+            # A daemon thread: one still waiting for a function's cold start never holds up the stack's exit.
+            threading.Thread(target=self._run, args=(logical_id, event), name="lambda-event", daemon=True).start()
             return None
         return self._invoke(logical_id, event)
 
     def _run(self, logical_id: str, event: dict[str, Any]) -> None:
         """One asynchronous invocation; the console gets a line when it is over (as it does for a request)."""
-        started = time.monotonic()
-        outcome = "done"
-        try:
-            self._invoke(logical_id, event)
-        except Exception as exc:
-            outcome = f"failed (in AWS, Lambda would retry): {exc}"
-        log.info("%s, invoked asynchronously: %s in %d ms", logical_id, outcome, (time.monotonic() - started) * 1000)
+        with self._slots:
+            if self._stopping.is_set():
+                return
+            started = time.monotonic()
+            outcome = "done"
+            try:
+                self._invoke(logical_id, event)
+            except Exception as exc:
+                outcome = f"failed (in AWS, Lambda would retry): {exc}"
+            log.info(
+                "%s, invoked asynchronously: %s in %d ms", logical_id, outcome, (time.monotonic() - started) * 1000
+            )
 
     def stop(self) -> None:
-        """No new invocations; those queued are dropped, those running finish (or fail with the workers)."""
+        """No new invocations, and those waiting for a slot are dropped. Those running are not waited for: the
+        worker pool, stopped next, ends them."""
         set_dispatch(None)
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._stopping.set()
