@@ -22,14 +22,20 @@ from local.outbox import add_stack_options, file_pattern
 _LINK = re.compile(rb"https?://[^\s\"'<>]+/verify#([A-Za-z0-9_-]{20,})")
 
 
+def newest_link(outbox: Path, address: str) -> str | None:
+    """The newest verification link mailed to `address` (`<PublicUrl>/verify#<secret>`), or None."""
+    pattern = file_pattern(address.strip().lower())
+    for path in sorted(outbox.glob(pattern), reverse=True):  # names start with the time they were written
+        found = _LINK.search(quopri.decodestring(path.read_bytes()))
+        if found:
+            return found.group(0).decode("ascii")
+    return None
+
+
 def newest_secret(outbox: Path, address: str) -> str | None:
     """The secret of the newest verification link mailed to `address`, or None."""
-    pattern = file_pattern(address)
-    for path in sorted(outbox.glob(pattern), reverse=True):  # names start with the time they were written
-        found = _LINK.findall(quopri.decodestring(path.read_bytes()))
-        if found:
-            return str(found[-1].decode("ascii"))
-    return None
+    link = newest_link(outbox, address)
+    return link.partition("#")[2] if link else None
 
 
 def verify(base_url: str, secret: str) -> tuple[int, dict[str, object]]:

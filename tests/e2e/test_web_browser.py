@@ -19,6 +19,7 @@ from urllib.request import Request, urlopen
 import pytest
 from playwright.sync_api import Browser, Dialog, Locator, Page, expect
 
+from local.verify import newest_link
 from tests.support.browser import chromium
 from tests.support.outbox import link_in, wait_for_messages
 
@@ -320,7 +321,7 @@ def test_the_account_page_revokes_tokens_and_signs_out_everywhere(screen: Screen
     sign_in_by_link(screen, stack, user.email, links_before=1)
 
     # When they open the account page, Then both sessions and both API tokens are listed
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Account").click()
+    page.get_by_role("banner").get_by_role("link", name="Account").click()
     sessions, tokens = page.locator("#session-list li"), page.locator("#token-list li")
     expect(sessions).to_have_count(2)
     expect(sessions.filter(has_text="Firefox on Android")).to_have_count(1)
@@ -394,7 +395,10 @@ def test_manage_aliases(screen: Screen, user: User) -> None:
     shop = f"shop@{user.domain}"
     row = alias_row(page, shop)
     expect(row).to_be_visible()
-    expect(row.locator('[data-field="destinations"] li')).to_have_text(["me@mail.example", "you@mail.example"])
+    # (both are new destinations: pending until the links mailed to them are opened)
+    expect(row.locator('[data-field="destinations"] li')).to_have_text(
+        ["me@mail.example pending", "you@mail.example pending"]
+    )
     expect(row.locator('[data-field="note"]')).to_have_text("Web shop")
     expect(row.get_by_role("switch")).to_be_checked()
     screen.no_sideways_scrolling()
@@ -708,3 +712,64 @@ def test_an_alias_can_be_created_and_deleted_with_the_keyboard_alone(screen: Scr
     keyboard.press("Enter")
     expect(alias_row(page, address)).to_have_count(0)
     assert user.aliases() == []
+
+
+def test_add_a_destination_and_confirm_it_with_the_link_mailed_to_it(screen: Screen, user: User, stack: Any) -> None:
+    page = screen.page
+    address = f"dest-{uuid.uuid4().hex[:8]}@real.example"
+    sign_in(screen, user.token)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Destinations").click()
+    expect(page.get_by_text("No destinations yet.")).to_be_visible()
+
+    # When a destination is added, Then it waits for its link to be opened
+    page.get_by_label("E-mail address").fill(address)
+    page.get_by_role("button", name="Add destination").click()
+    card = page.locator("li.destination", has=page.get_by_role("heading", name=address, exact=True))
+    expect(card.locator('[data-field="status"]')).to_have_text("Waiting for confirmation")
+    expect(card.get_by_role("button", name=f"Send a new link to {address}")).to_be_visible()
+    screen.no_sideways_scrolling()
+    screen.shot("1-pending")
+
+    # When the link mailed to it (the local outbox has the mail) is opened, Then the page says it is verified
+    link = newest_link(stack.outbox, address)
+    assert link is not None
+    assert link.startswith(f"{screen.base_url}/verify#")
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Confirmed")).to_be_visible()
+    expect(page.get_by_text(f"{address} is verified.")).to_be_visible()
+    assert "#" not in page.url, "the secret must leave the address bar"
+    screen.no_sideways_scrolling()
+    screen.shot("2-verified")
+
+    # And the destinations page shows it verified
+    page.get_by_role("link", name="See your destinations").click()
+    expect(card.locator('[data-field="status"]')).to_have_text("Verified")
+    expect(card.get_by_role("button", name=f"Send a new link to {address}")).to_be_hidden()
+    screen.shot("3-list")
+
+    # Opening the same link again is harmless; an unknown one is refused and says why, nothing more
+    page.goto(link)
+    expect(page.get_by_text(f"{address} is verified.")).to_be_visible()
+    page.goto(f"{screen.base_url}/verify#{'x' * 43}")
+    expect(page.get_by_role("heading", name="Not confirmed")).to_be_visible()
+    expect(page.get_by_text("This link is not valid.")).to_be_visible()
+    screen.shot("4-unknown-link")
+
+
+def test_an_aliass_destinations_show_which_are_pending(screen: Screen, user: User) -> None:
+    page = screen.page
+    status, _ = user.api("POST", "/api/destinations", {"email": "known@real.example"})
+    assert status == 201
+    sign_in(screen, user.token)
+    screen.goto("/aliases")
+    expect(page.get_by_text("No aliases yet.")).to_be_visible()
+
+    create_alias(page, user.domain, local_part="news", destinations="known@real.example\nfresh@real.example")
+
+    row = alias_row(page, f"news@{user.domain}")
+    pending = row.locator('[data-field="destinations"] li').filter(has=page.locator(".badge"))
+    expect(pending).to_have_count(2)
+    expect(pending.first.locator(".badge")).to_have_text("pending")
+    expect(page.get_by_role("status").filter(has_text="until the link mailed there is opened")).to_be_visible()
+    screen.no_sideways_scrolling()
+    screen.shot("1-pending-destinations")

@@ -13,6 +13,8 @@ WEB_ROUTES = {
     "GET /": "WebHomeFunction",
     "GET /aliases": "WebAliasesFunction",
     "GET /domains": "WebDomainsFunction",
+    "GET /destinations": "WebDestinationsFunction",
+    "GET /verify": "WebVerifyFunction",
     "GET /account": "WebAccountFunction",
     "GET /signin": "WebSigninFunction",
     "GET /static/{path+}": "WebStaticFunction",

@@ -1,9 +1,9 @@
 """The store: the only code in postmask that knows DynamoDB. Its key design, in one place.
 
 One table, `pk` (partition) and `sk` (sort), no secondary index. Everything a user owns lives in that
-user's partition, so every user-facing read is keyed by the caller's own id: another user's item is not
-"forbidden", it is simply not there (404). Global uniqueness is held by marker items written in the same
-transaction as the item they guard.
+user's partitions (`USER#<id>`, and `DEST#<id>` for their destinations), so every user-facing read is keyed by
+the caller's own id: another user's item is not "forbidden", it is simply not there (404). Global uniqueness
+is held by marker items written in the same transaction as the item they guard.
 
 | item                 | pk                   | sk                | holds                                          |
 |----------------------|----------------------|-------------------|------------------------------------------------|
@@ -18,6 +18,12 @@ transaction as the item they guard.
 | alias                | `USER#<user_id>`     | `ALIAS#<alias_id>`| the whole Alias, counts included               |
 | address route        | `ADDRESS#<address>`  | `ADDRESS`         | owner_id, alias_id, destinations, enabled,     |
 |                      |                      |                   | expires_at: what the forwarder needs, one read |
+| destination          | `DEST#<user_id>`     | `DEST#<dest_id>`  | email, status pending/verified/suspended,      |
+|                      |                      |                   | suspended_reason, created_at, verified_at,     |
+|                      |                      |                   | alias_count, catch_all_count, token_hash,      |
+|                      |                      |                   | token_expires_at, resent_at (store/destinations)|
+| verification link    | `VERIFY#<sha256 of   | `VERIFY`          | user_id, destination_id, expires_at,           |
+|                      | the link's secret>`  |                   | purge_at (TTL: 30 days after it expires)       |
 | delivery record      | `MAIL#<ses msg id>`  | `SEND#<rcpt>#<dest>` | status sending/sent/too_large, lease_until, |
 |                      |                      |                   | token, ses_message_id, purge_at (TTL)          |
 | outcome counted      | `MAIL#<ses msg id>`  | `COUNTED#<rcpt>`  | outcome, alias_id, at, purge_at (TTL)          |
@@ -27,9 +33,14 @@ transaction as the item they guard.
 |                      |                      |                   | purge_at (TTL, an hour after the last link)    |
 
 Ids are ULID-shaped (time first), so `ALIAS#…` sort keys are in creation order and "newest first" is a
-`Query` with `ScanIndexForward=False`. A token is also found by its hash: `TOKEN#<sha256 of the secret>/TOKEN`
-holds what the authorizer needs (one `GetItem`), written and deleted with the owner's view (store/tokens.py).
-A session token (sign-in by link) is such a token with `kind: "session"` and an expiry.
+`Query` with `ScanIndexForward=False`. A destination's id is not: it is derived from its owner and address
+(130 bits of a SHA-256, `destinations.destination_id`), so a write that names an address finds the
+destination's key without reading, and two users' same address are two destinations. Destinations live in a
+partition of their owner's that holds nothing else (`DEST#<user_id>`, not `USER#`), so that the forwarder may
+read their status without being able to read anything else of a user (IAM `dynamodb:LeadingKeys`). A token is
+also found by its hash: `TOKEN#<sha256 of the secret>/TOKEN` holds what the authorizer needs (one `GetItem`),
+written and deleted with the owner's view (store/tokens.py). A session token (sign-in by link) is such a token
+with `kind: "session"` and an expiry.
 
 Access patterns and their cost (tests/integration/test_call_counts.py and `make bench` hold the code to these):
 - get one domain / alias / token / user: 1 `GetItem` on the caller's partition;
@@ -44,9 +55,21 @@ Access patterns and their cost (tests/integration/test_call_counts.py and `make 
 - create domain / alias / user: 1 `TransactWriteItems` (item + marker(s) + `alias_count`), conditional,
   so uniqueness and ownership hold under concurrent requests;
 - change or delete an alias: 1 `GetItem` (for its address) + 1 `TransactWriteItems` (alias + route);
+- every write that names destinations (an alias's, a domain's catch-all) counts their use (`alias_count`,
+  `catch_all_count`) in its own transaction; an address the user has no destination for yet makes that
+  transaction fail on it, and a second one creates it pending with its link (`destinations.transact_with`):
+  1 transaction when the destinations exist, 2 the first time (+ 1 `Query` of the user's domains for the
+  sender of the link); a domain's delete or catch-all change reads the domain first (1 `GetItem`);
+- destinations: get 1 `GetItem`, list 1 `Query`, create 1 transaction (+ the sender's `Query`), delete 1
+  conditional `DeleteItem` (refused while counted in use); a resend 1 `GetItem` + the sender's `Query` + 1
+  transaction (the one route that makes 3 calls); the public verify 1 `GetItem` (`VERIFY#`) + 1 conditional
+  `UpdateItem` (the destination);
 - forwarder: 1 `GetItem` on the route per recipient (+1 on the domain marker for an unknown address, for
-  the catch-all); per destination 1 conditional `PutItem` (claim) and 1 `UpdateItem` (sent); per recipient
-  1 `TransactWriteItems` (outcome record + the alias's counters), so retries never send or count twice.
+  the catch-all); per message 1 `BatchGetItem` of the status of every destination it would go to (at most 100
+  per call: more only for a message to many recipients with many destinations; `pk`, `sk`, `status` only);
+  per destination sent 1 conditional `PutItem` (claim) and 1 `UpdateItem` (sent); per recipient
+  1 `TransactWriteItems` (outcome record + the alias's counters), so retries never send or count twice;
+- feedback (a bounce or complaint): 1 conditional `UpdateItem` per destination suspended.
   `MAIL#` items expire through the table's TTL attribute `purge_at` (store/deliveries.py explains the scheme).
 
 No `Scan`, ever: a test fails the suite if one is made.

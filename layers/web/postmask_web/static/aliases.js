@@ -93,16 +93,40 @@ postmask.page(async () => {
 
   // --- one row --------------------------------------------------------------------------------------------
 
+  // The status of the user's destinations (address in lower case -> pending / verified / suspended): an
+  // alias's destinations show which ones receive nothing yet. Reloaded when a create or edit may add some.
+  const destinationStatus = new Map();
+
+  async function loadDestinationStatus() {
+    const { items } = await postmask.listAll("/api/destinations");
+    destinationStatus.clear();
+    for (const destination of items) destinationStatus.set(destination.email.toLowerCase(), destination.status);
+  }
+
+  const NOT_RECEIVING = {
+    pending: { text: "pending", title: "Waiting for confirmation: nothing is forwarded until the link mailed to it is opened" },
+    suspended: { text: "suspended", title: "Suspended after a bounce or complaint: nothing is forwarded to it" },
+  };
+
+  function destinationItem(address) {
+    const item = document.createElement("li");
+    item.textContent = address;
+    const status = NOT_RECEIVING[destinationStatus.get(address.toLowerCase())];
+    if (status) {
+      const badge = document.createElement("span"); // not a link: the row's tab order stays what it was
+      badge.className = "badge small";
+      badge.dataset.status = destinationStatus.get(address.toLowerCase());
+      badge.textContent = status.text;
+      badge.title = status.title;
+      item.append(" ", badge);
+    }
+    return item;
+  }
+
   function fillRow(row, alias) {
     setText(row, "address", alias.address);
     const destinations = $('[data-field="destinations"]', row);
-    destinations.replaceChildren(
-      ...alias.destinations.map((address) => {
-        const item = document.createElement("li");
-        item.textContent = address;
-        return item;
-      }),
-    );
+    destinations.replaceChildren(...alias.destinations.map(destinationItem));
     setText(row, "note", alias.note);
     const enabled = $('[data-field="enabled"]', row);
     enabled.checked = alias.enabled;
@@ -212,9 +236,10 @@ postmask.page(async () => {
       postmask.showErrors(editForm, error, { sent: body });
       return;
     }
+    await loadDestinationStatus().catch(() => {}); // new destinations are pending: show it
     show(saved);
     editDialog.close();
-    announce(`Saved ${saved.address}.`);
+    announce(`Saved ${saved.address}.${pendingNote(saved)}`);
   });
 
   // --- create ---------------------------------------------------------------------------------------------
@@ -248,6 +273,7 @@ postmask.page(async () => {
       postmask.showErrors(createForm, error, { sent: body, fieldFor: { 409: "local_part", 404: "domain" } });
       return;
     }
+    await loadDestinationStatus().catch(() => {}); // new destinations are pending: show it
     postmask.clearErrors(createForm);
     fields.local_part.value = "";
     fields.note.value = "";
@@ -258,9 +284,16 @@ postmask.page(async () => {
     rows.prepend(row);
     shown += 1;
     describeList(false);
-    announce(`Created ${alias.address}.`);
+    announce(`Created ${alias.address}.${pendingNote(alias)}`);
     $('[data-action="copy"]', row).focus();
   });
+
+  /** " Confirm x first: ..." when some of the alias's destinations receive nothing yet. */
+  function pendingNote(alias) {
+    const pending = alias.destinations.filter((address) => destinationStatus.get(address.toLowerCase()) === "pending");
+    if (pending.length === 0) return "";
+    return ` Nothing is forwarded to ${pending.join(", ")} until the link mailed there is opened.`;
+  }
 
   // --- start ----------------------------------------------------------------------------------------------
 
@@ -282,7 +315,7 @@ postmask.page(async () => {
   filters.elements.q.value = params.get("q") ?? "";
   filters.elements.enabled.value = ["true", "false"].includes(params.get("enabled")) ? params.get("enabled") : "";
   try {
-    await loadDomains();
+    await Promise.all([loadDomains(), loadDestinationStatus()]);
   } catch (error) {
     const text = postmask.errorText(error);
     if (text === null) return; // the token was refused: on the way to sign-in

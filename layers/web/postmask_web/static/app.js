@@ -14,7 +14,7 @@ const postmask = (() => {
   const KIND_KEY = "postmask.token-kind";
   const ID_KEY = "postmask.token-id";
   // Where a sign-in may send the user back to (the `next` parameter comes from the URL: never trust it).
-  const RETURN_PAGES = new Set(["/aliases", "/domains", "/account"]);
+  const RETURN_PAGES = new Set(["/aliases", "/domains", "/destinations", "/account"]);
 
   const session = {
     token: () => localStorage.getItem(TOKEN_KEY),
@@ -86,7 +86,7 @@ const postmask = (() => {
       if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
     }
     const headers = { Accept: "application/json" };
-    if (token) headers.Authorization = `Bearer ${token}`;
+    if (token) headers.Authorization = `Bearer ${token}`; // none for a public route (a link's secret is its own)
     const init = { method, headers };
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";

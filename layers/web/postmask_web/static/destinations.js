@@ -1,0 +1,127 @@
+"use strict";
+/* The destinations page: list with their status, add (a link is mailed), send a new link, delete. */
+postmask.page(async () => {
+  const { $, api, announce, fromTemplate, setText } = postmask;
+  const PAGE_SIZE = 50;
+  const STATUS = {
+    pending: { badge: "Waiting for confirmation", explain: "Open the link mailed to it. Until then nothing is forwarded to it." },
+    verified: { badge: "Verified", explain: "Mail for your aliases is forwarded here." },
+    suspended: { badge: "Suspended", explain: "Nothing is forwarded here: " },
+  };
+
+  const list = $("#destination-list");
+  const summary = $("#list-summary");
+  const loadMore = $("#load-more");
+  const addForm = $("#add-form");
+  let nextToken = null;
+
+  function describeList() {
+    const count = list.children.length;
+    summary.textContent =
+      count === 0
+        ? "No destinations yet. Add one above, or name one in an alias."
+        : `${postmask.plural(count, "destination", "destinations")} shown${nextToken ? " so far" : ""}.`;
+  }
+
+  async function loadPage() {
+    $("#list-error").textContent = "";
+    let page;
+    try {
+      page = await api("GET", "/api/destinations", { query: { limit: PAGE_SIZE, next_token: nextToken } });
+    } catch (error) {
+      $("#list-error").textContent = postmask.errorText(error) ?? "";
+      return;
+    }
+    const items = [...page.items].sort((a, b) => a.email.localeCompare(b.email));
+    for (const destination of items) list.append(card(destination));
+    nextToken = page.next_token;
+    loadMore.hidden = !nextToken;
+    describeList();
+  }
+  loadMore.addEventListener("click", loadPage);
+
+  function fill(item, destination) {
+    item.dataset.status = destination.status;
+    setText(item, "email", destination.email);
+    const badge = $('[data-field="status"]', item);
+    const status = STATUS[destination.status] ?? { badge: destination.status, explain: "" };
+    badge.textContent = status.badge;
+    badge.dataset.status = destination.status;
+    const reason = destination.status === "suspended" ? `${destination.suspended_reason ?? "it bounced"}. Send a new link to use it again.` : "";
+    setText(item, "explain", status.explain + reason);
+    setText(item, "alias_count", `Used by ${postmask.plural(destination.alias_count, "alias", "aliases")}`);
+    $('[data-field="created_at"]', item).replaceChildren(postmask.timeElement(destination.created_at));
+    const resend = $('[data-action="resend"]', item);
+    resend.hidden = destination.status === "verified";
+    resend.setAttribute("aria-label", `Send a new link to ${destination.email}`);
+    $('[data-action="delete"]', item).setAttribute("aria-label", `Delete ${destination.email}`);
+  }
+
+  function card(initial) {
+    let destination = initial;
+    const item = fromTemplate("destination-item");
+    item.dataset.id = destination.id;
+    fill(item, destination);
+    const path = () => `/api/destinations/${encodeURIComponent(destination.id)}`;
+
+    $('[data-action="resend"]', item).addEventListener("click", async (event) => {
+      postmask.clearRowError(item);
+      const button = event.currentTarget;
+      button.disabled = true;
+      try {
+        destination = await api("POST", `${path()}/resend`);
+      } catch (error) {
+        postmask.showRowError(item, error);
+        return;
+      } finally {
+        button.disabled = false;
+      }
+      fill(item, destination);
+      announce(`A new link was sent to ${destination.email}. The previous one no longer works.`);
+    });
+
+    $('[data-action="delete"]', item).addEventListener("click", async () => {
+      postmask.clearRowError(item);
+      const question = `Delete ${destination.email}? Aliases that still forward to it must be changed first.`;
+      if (!(await postmask.confirmAction(question, "Delete destination"))) return;
+      try {
+        await api("DELETE", path());
+      } catch (error) {
+        postmask.showRowError(item, error);
+        return;
+      }
+      item.remove();
+      describeList();
+      announce(`Deleted ${destination.email}.`);
+      addForm.elements.email.focus();
+    });
+    return item;
+  }
+
+  addForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = { email: addForm.elements.email.value.trim() };
+    if (!body.email) {
+      postmask.showFieldError(addForm, "email", "Enter the address to forward to, for example me@example.net.");
+      return;
+    }
+    let destination;
+    try {
+      destination = await postmask.busy(addForm, () => api("POST", "/api/destinations", { body }));
+    } catch (error) {
+      postmask.showErrors(addForm, error, { sent: body, fieldFor: { 409: "email" } });
+      return;
+    }
+    postmask.clearErrors(addForm);
+    addForm.reset();
+    const item = card(destination);
+    item.classList.add("new");
+    list.prepend(item);
+    describeList();
+    announce(`Added ${destination.email}. Open the link mailed to it to confirm it.`);
+    $("h3", item).setAttribute("tabindex", "-1");
+    $("h3", item).focus();
+  });
+
+  await loadPage();
+});
