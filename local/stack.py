@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import shlex
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ log = logging.getLogger("local.stack")
 # Where postmask's own mail (sign-in links...) comes from locally unless SenderAddress is given (even empty): the
 # dev admin has no verified domain to send from, and must be able to sign in with a link.
 LOCAL_SENDER = "postmask@localhost"
+SLOW_STOP_SECONDS = 1.0
 
 
 @dataclass
@@ -198,10 +200,13 @@ class LocalStack:
         """Stop every service, last started first. Safe to call twice."""
         while self.services:
             service = self.services.pop()
+            started = time.monotonic()
             try:
                 service.stop()
             except Exception:
                 log.exception("stopping %s failed", type(service).__name__)
+            if time.monotonic() - started > SLOW_STOP_SECONDS:  # Ctrl-C should be quick: say what held it up
+                log.info("stopping %s took %.1f s", type(service).__name__, time.monotonic() - started)
 
     def banner(self) -> str:
         """What a user needs next: where things are, the token, a first command."""
