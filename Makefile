@@ -9,7 +9,9 @@ PYENV313 := /root/.pyenv/versions/3.13.0/bin/python3.13
 # Lambda runs python3.13: build the venv with it when this machine has one (a pyenv shim on PATH may
 # exist without working, so each candidate must actually run).
 BOOTSTRAP_PY := $(firstword $(foreach candidate,python3.13 $(PYENV313),$(shell $(candidate) -c "" >/dev/null 2>&1 && echo $(candidate))))
-export AWS_DEFAULT_REGION ?= eu-west-1
+# No region is forced on you: `make deploy` and `make admin` use your AWS_REGION / profile, or samconfig.toml's.
+# Only the offline checks, which never call AWS, get one when none is set (OFFLINE_REGION).
+OFFLINE_REGION := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1}
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
@@ -40,12 +42,12 @@ run: $(STAMP)
 	$(PY) -m local
 
 test: $(STAMP) chromium
-	$(PY) -m pytest
+	$(OFFLINE_REGION) $(PY) -m pytest
 
 # The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not e2e and not browser"
+	$(OFFLINE_REGION) $(PY) -m pytest -m "not e2e and not browser"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -53,15 +55,17 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 template-check: $(STAMP)
-	$(VENV)/bin/sam validate --lint
-	$(VENV)/bin/cfn-lint template.yaml
+	$(OFFLINE_REGION) $(VENV)/bin/sam validate --lint
+	$(OFFLINE_REGION) $(VENV)/bin/cfn-lint template.yaml
 
 build: $(STAMP)
 	$(VENV)/bin/sam build
 
 # First time: `make deploy GUIDED=1` (asks for stack name, region, parameters and saves them to samconfig.toml).
+# STACK=<name> deploys another stack than samconfig.toml's; its name must leave room for the SES rule names.
 deploy: build
-	$(VENV)/bin/sam deploy $(if $(GUIDED),--guided,)
+	$(PY) -m scripts.stack_name $(if $(STACK),--stack "$(STACK)",)
+	$(VENV)/bin/sam deploy $(if $(GUIDED),--guided,) $(if $(STACK),--stack-name "$(STACK)",)
 
 # The one OpenAPI document, built from every function's resolver; a test fails when the committed one drifts.
 openapi: $(STAMP)
@@ -76,8 +80,8 @@ chromium:
 	fi
 
 admin: $(STAMP)
-	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=you@example.org [STACK=postmask]" >&2; exit 2; }
-	PYTHONPATH=layers/common $(PY) -m scripts.admin --email "$(EMAIL)" --stack "$(or $(STACK),postmask)"
+	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=you@example.org [STACK=name] [REGION=region]" >&2; exit 2; }
+	PYTHONPATH=layers/common $(PY) -m scripts.admin --email "$(EMAIL)" $(if $(STACK),--stack "$(STACK)",) $(if $(REGION),--region "$(REGION)",)
 
 # Prints a table and writes bench/results.json; `$(PY) -m bench --help` for a shorter run.
 bench: $(STAMP)

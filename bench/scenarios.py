@@ -234,7 +234,7 @@ def _list_domains(world: World) -> Invocation:
     return api_event("GET /api/domains", "/api/domains", world.alice)
 
 
-@_scenario("POST /api/domains", TransactWriteItems=1)
+@_scenario("POST /api/domains", Query=1, TransactWriteItems=1)  # the domain's tree, then the records
 def _create_domain(world: World) -> Invocation:
     body = {"name": f"d{world.unique()}.bench.example"}
     return api_event("POST /api/domains", "/api/domains", world.alice, body=body)
@@ -255,6 +255,12 @@ def _update_domain(world: World) -> Invocation:
 def _delete_domain(world: World) -> Invocation:
     name = domains.create(world.alice.user_id, f"doomed{world.unique()}.bench.example", None).value.name
     return api_event("DELETE /api/domains/{domain}", f"/api/domains/{name}", world.alice)
+
+
+@_scenario("DELETE /api/admin/domains/{domain}", GetItem=1, TransactWriteItems=1)  # the owner, then the records
+def _remove_domain(world: World) -> Invocation:
+    name = domains.create(world.alice.user_id, f"removed{world.unique()}.bench.example", None).value.name
+    return api_event("DELETE /api/admin/domains/{domain}", f"/api/admin/domains/{name}", world.admin)
 
 
 @_scenario("GET /api/aliases", Query=1)

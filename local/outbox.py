@@ -33,9 +33,12 @@ def add_stack_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def file_pattern(address: str) -> str:
-    """The outbox's files to `address` (their names end with it, written safely)."""
-    return f"*-{_UNSAFE.sub('_', address)}.eml"
+def files_to(outbox: Path, address: str) -> list[Path]:
+    """The outbox's files to `address`, in any case, oldest first (names start with the time they were written)."""
+    if not outbox.is_dir():
+        return []
+    suffix = f"-{_UNSAFE.sub('_', address.strip())}.eml".lower()
+    return sorted(path for path in outbox.glob("*.eml") if path.name.lower().endswith(suffix))
 
 
 class Outbox:
@@ -69,7 +72,7 @@ class Outbox:
 
     def _write(self, message: Any) -> Path:
         # moto lists the SendEmail destination first, then the addresses it read from the To/Cc headers.
-        destination = _UNSAFE.sub("_", message.destinations[0])  # file_pattern() finds it
+        destination = _UNSAFE.sub("_", message.destinations[0])  # files_to() finds it
         stamp = now().strftime("%Y%m%dT%H%M%S.%fZ")
         path = self.directory / f"{stamp}-{message.id}-{destination}.eml"
         path.write_bytes(message.raw_data.encode("utf-8"))

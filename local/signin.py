@@ -19,7 +19,7 @@ import urllib.request
 from email.message import EmailMessage
 from pathlib import Path
 
-from local.outbox import add_stack_options, file_pattern
+from local.outbox import add_stack_options, files_to
 from local.resources import DEV_ADMIN_EMAIL
 
 WAIT_SECONDS = 30.0
@@ -27,7 +27,7 @@ WAIT_SECONDS = 30.0
 
 def messages_to(outbox: Path, address: str) -> list[EmailMessage]:
     """Every message in the outbox to `address`, oldest first (file names start with the time)."""
-    paths = sorted(outbox.glob(file_pattern(address))) if outbox.is_dir() else []
+    paths = files_to(outbox, address)
     return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default) for path in paths]
 
 

@@ -17,15 +17,14 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from local.outbox import add_stack_options, file_pattern
+from local.outbox import add_stack_options, files_to
 
 _LINK = re.compile(rb"https?://[^\s\"'<>]+/verify#([A-Za-z0-9_-]{20,})")
 
 
 def newest_link(outbox: Path, address: str) -> str | None:
     """The newest verification link mailed to `address` (`<PublicUrl>/verify#<secret>`), or None."""
-    pattern = file_pattern(address.strip().lower())
-    for path in sorted(outbox.glob(pattern), reverse=True):  # names start with the time they were written
+    for path in reversed(files_to(outbox, address)):  # newest first
         found = _LINK.search(quopri.decodestring(path.read_bytes()))
         if found:
             return found.group(0).decode("ascii")
@@ -57,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("address", help="the destination, as it was added (me@real.example)")
     add_stack_options(parser)
     args = parser.parse_args(argv)
-    secret = newest_secret(args.outbox, args.address.strip().lower())
+    secret = newest_secret(args.outbox, args.address)
     if secret is None:
         print(f"No verification mail to {args.address} in {args.outbox}: add it (or resend its link) first.")
         return 1

@@ -25,6 +25,7 @@ CONTRACT_ERRORS = {
     "getDomain": {401, 404},
     "updateDomain": {401, 404, 422},
     "deleteDomain": {401, 404, 409},
+    "adminRemoveDomain": {401, 403, 404, 409},  # issue 14: an admin removes any domain
     "listAliases": {400, 401, 422},
     "createAlias": {401, 404, 409, 422},
     "getAlias": {401, 404},
@@ -44,7 +45,9 @@ CONTRACT_ERRORS = {
 }
 SUCCESS = (
     dict.fromkeys(("createUser", "createToken", "createDomain", "createAlias", "createDestination"), "201")
-    | dict.fromkeys(("deleteToken", "deleteDomain", "replaceAlias", "deleteAlias", "deleteDestination"), "204")
+    | dict.fromkeys(
+        ("deleteToken", "deleteDomain", "adminRemoveDomain", "replaceAlias", "deleteAlias", "deleteDestination"), "204"
+    )
     | {"resendDestinationLink": "202", "createSession": "202", "redeemSession": "201", "deleteCurrentSession": "204"}
 )
 

@@ -392,3 +392,39 @@ def test_no_secret_of_a_link_is_ever_logged(
     for secret in secrets:
         assert secret not in logged
         assert hashlib.sha256(secret.encode()).hexdigest() not in logged
+
+
+# --- domains going away for other reasons (issue 14): their destinations' counts follow ----------------------------
+
+
+def test_a_lapsed_claim_that_goes_counts_off_its_catch_all_and_its_aliases(
+    alice: Client, bob: Client, mail: SesRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from postmask import mail_domains
+
+    assert alice.post("/api/domains", {"name": "lapse.example", "catch_all_destination": ME}).status == 201
+    assert alice.post("/api/aliases", {"domain": "lapse.example", "destinations": [ME]}).status == 201
+    (mine,) = alice.get("/api/destinations").json()["items"]
+    assert "1 alias" in alice.delete(f"/api/destinations/{mine['id']}").json()["message"]
+    ses_says("lapse.example", "PENDING")  # never verified
+    moment = clock.now() + timedelta(days=get_settings().domain_claim_days + 1)
+    monkeypatch.setattr(mail_domains, "now", lambda: moment)
+
+    assert bob.post("/api/domains", {"name": "lapse.example"}).status == 201  # alice's claim lapsed: it goes
+
+    assert alice.get(f"/api/destinations/{mine['id']}").json()["alias_count"] == 0
+    assert alice.delete(f"/api/destinations/{mine['id']}").status == 204  # no alias, no catch-all uses it now
+
+
+def test_an_admins_removal_of_a_domain_counts_off_its_catch_all_and_its_aliases(
+    admin: Client, alice: Client, alice_domain: str, mail: SesRecorder
+) -> None:
+    assert alice.patch(f"/api/domains/{alice_domain}", {"catch_all_destination": ME}).status == 200
+    assert alice.post("/api/aliases", {"domain": alice_domain, "destinations": [ME, "b@real.example"]}).status == 201
+    assert counts(alice) == {ME: 1, "b@real.example": 1}
+
+    assert admin.delete(f"/api/admin/domains/{alice_domain}").status == 204
+
+    assert counts(alice) == {ME: 0, "b@real.example": 0}
+    for destination in alice.get("/api/destinations").json()["items"]:
+        assert alice.delete(f"/api/destinations/{destination['id']}").status == 204

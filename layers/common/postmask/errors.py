@@ -76,6 +76,17 @@ class DomainTaken(Conflict):
     message = "This domain is already registered"
 
 
+class DomainIdentityNotOurs(Conflict):
+    message = (
+        "Amazon SES already has an identity for this domain that postmask did not create (the operator's own, "
+        "or another stack's); postmask never adopts one. Ask the operator"
+    )
+
+
+class DomainRemovalIncomplete(Conflict):
+    message = "Some of the domain's aliases are still to be removed; repeat the request"
+
+
 class DomainHasAliases(Conflict):
     message = "This domain still has aliases; delete them first"
 

@@ -4,14 +4,39 @@ Registering a domain creates its SES identity (Easy DKIM) before the table's rec
 and with them the DNS records, are known from the first response; deleting it deletes the identity after
 them. Verification is always SES's current word: one GetEmailIdentity for one domain, one
 ListEmailIdentities for a page of them. No function writes when it only reads.
+
+Who may register what (decision 0073): no one a public suffix (the request's schema refuses it); a name, or a
+parent or subdomain of it, that another user holds only once that claim has lapsed: older than
+DomainClaimDays and never verified by SES. A lapsed claim goes, its aliases with it (they never received
+mail: SES only receives for verified domains), in the new registration's transaction. postmask adopts and
+deletes only the SES identities it tagged; one it did not create is a 409, never touched.
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
+from datetime import timedelta
+
 from postmask import ses, verification
+from postmask.clock import iso, now
+from postmask.errors import (
+    AliasNotFound,
+    DomainHasAliases,
+    DomainIdentityNotOurs,
+    DomainNotFound,
+    DomainRemovalIncomplete,
+    DomainTaken,
+)
 from postmask.observability import logger
 from postmask.schemas.domains import Domain, DomainList, DomainVerification, VerificationStatus
-from postmask.store import domains
+from postmask.settings import get_settings
+from postmask.store import aliases, domains
+
+_REGISTER_ATTEMPTS = 3  # a tree changed by a concurrent registration is read again, this many times in all
+# How many aliases one request removes with a domain (each a GetItem and a transaction): a claim or domain with
+# more takes repeated requests (409 DomainRemovalIncomplete until done), within API Gateway's 29 seconds.
+MAX_ALIASES_REMOVED_PER_REQUEST = 500
+_ALIAS_PAGE = 100
 
 
 def _with_status(domain: Domain, status: VerificationStatus) -> Domain:
@@ -25,13 +50,90 @@ def _refreshed(domain: Domain) -> Domain:
 
 
 def register(user_id: str, name: str, catch_all_destination: str | None, *, api_host: str | None = None) -> Domain:
-    """Create the SES identity (or reuse the existing one), then the records; 409 if anyone registered it.
-    A new catch-all destination gets its verification link (postmask.verification).
+    """Register `name` for `user_id` (409 if it, a parent or a subdomain is someone else's unlapsed claim), with
+    its SES identity: created tagged, or adopted if this stack tagged it. The identity is not deleted on a 409:
+    it is the registered owner's. A new catch-all destination gets its verification link (postmask.verification)."""
+    for _ in range(_REGISTER_ATTEMPTS):
+        tree = domains.read_tree(name)
+        lapsed = _lapsed_conflicts(user_id, name, tree)
+        identity = ses.create_domain_identity(name)
+        if not identity.ours:
+            raise DomainIdentityNotOurs
+        for claim in lapsed:
+            _remove_aliases(claim.owner_id, claim.name)
+        try:
+            written = domains.create(
+                user_id, name, catch_all_destination, dkim_tokens=identity.dkim_tokens, tree=tree, replacing=lapsed
+            )
+        except domains.TreeChanged:
+            continue  # another registration in this tree, or an alias added to a lapsed claim: read again
+        for claim in lapsed:
+            if claim.name != name:  # the new claim took over the identity of its own name
+                _delete_identity(claim.name)
+        return _with_status(verification.mailed(written, api_host=api_host), identity.status)
+    raise DomainTaken("This domain, a parent or a subdomain of it changed while registering it; try again")
 
-    The identity is not deleted on a 409: it is the registered owner's."""
-    identity = ses.create_domain_identity(name)
-    written = domains.create(user_id, name, catch_all_destination, dkim_tokens=identity.dkim_tokens)
-    return _with_status(verification.mailed(written, api_host=api_host), identity.status)
+
+def _lapsed_conflicts(user_id: str, name: str, tree: domains.Tree) -> list[domains.Claim]:
+    """The other users' claims on `name`, its parents or its subdomains: every one must have lapsed (else 409)."""
+    lapsed = []
+    for claim in tree.claims:
+        if not domains.related(claim.name, name):
+            continue
+        if claim.owner_id == user_id:
+            if claim.name == name:
+                raise DomainTaken("You have registered this domain already")
+            continue  # your own parent or subdomain
+        if not _has_lapsed(claim):
+            raise DomainTaken(_taken_message(name, claim.name))
+        lapsed.append(claim)
+    return lapsed
+
+
+def _taken_message(name: str, held: str) -> str:
+    if held == name:
+        return DomainTaken.message
+    if name.endswith("." + held):
+        return f"{held} is registered by another user: only its owner registers names under it"
+    return f"A subdomain of {name} is registered by another user"
+
+
+def _has_lapsed(claim: domains.Claim) -> bool:
+    """Older than DomainClaimDays and never verified by SES: its claimant never showed they own the domain."""
+    cutoff = iso(now() - timedelta(days=get_settings().domain_claim_days))
+    if claim.created_at > cutoff:
+        return False
+    identity = ses.get_domain_identity(claim.name)
+    return identity is None or not identity.ever_verified
+
+
+def _remove_aliases(owner_id: str, name: str) -> None:
+    """Delete the owner's aliases on `name`, each as its owner deleting it would (route, counts, contacts...),
+    at most MAX_ALIASES_REMOVED_PER_REQUEST of them."""
+    removed = 0
+    next_token: str | None = None
+    while True:
+        # A filtered page may be empty with more to come (the owner's other domains' aliases in between).
+        page = aliases.list_page(owner_id, domain=name, q=None, enabled=None, limit=_ALIAS_PAGE, next_token=next_token)
+        for alias in page.items:
+            if removed >= MAX_ALIASES_REMOVED_PER_REQUEST:
+                raise DomainRemovalIncomplete
+            with suppress(AliasNotFound):  # deleted meanwhile
+                aliases.delete(owner_id, alias.id)
+            removed += 1
+        if page.next_token is None:
+            return
+        next_token = page.next_token
+
+
+def _delete_identity(name: str) -> None:
+    """Delete the SES identity of a domain that is gone, if this stack created it. A failure is logged, not
+    returned: the domain is gone either way, and a leftover tagged identity is adopted if it is registered again."""
+    try:
+        if not ses.delete_domain_identity(name):
+            logger.info("SES identity left alone: postmask did not create it", domain=name)
+    except Exception:
+        logger.exception("could not delete the SES identity of a deleted domain", domain=name)
 
 
 def get(user_id: str, name: str) -> Domain:
@@ -54,10 +156,21 @@ def set_catch_all(user_id: str, name: str, catch_all_destination: str | None, *,
 
 
 def delete(user_id: str, name: str) -> None:
-    """Delete the records (404 / 409 as the store decides), then the SES identity."""
+    """Delete the records (404 / 409 as the store decides), then the SES identity if postmask created it."""
     domains.delete(user_id, name)
+    _delete_identity(name)
+
+
+def remove(name: str) -> None:
+    """An admin's removal of anyone's domain: its aliases, its records, its SES identity if postmask created it.
+    404 when no one registered it."""
+    found = domains.registration(name)
+    if found is None:
+        raise DomainNotFound
+    owner_id = found.owner_id
     try:
-        ses.delete_domain_identity(name)
-    except Exception:
-        # The domain is gone for the user either way; a leftover identity is reused if it is registered again.
-        logger.exception("could not delete the SES identity of a deleted domain", domain=name)
+        domains.delete(owner_id, name, known=found)  # one transaction when it has no aliases
+    except DomainHasAliases:
+        _remove_aliases(owner_id, name)
+        domains.delete(owner_id, name)
+    _delete_identity(name)

@@ -59,10 +59,23 @@ VERIFIED_CACHE_SECONDS = 300
 _verified_until: dict[str, float] = {}
 
 
+# The tag on every identity postmask creates, valued with its stack's name: it adopts and deletes only those, and
+# the IAM policies of the functions that delete or create identities say so too (decision 0073).
+STACK_TAG = "postmask:stack"
+
+
 @dataclass(frozen=True)
 class DomainIdentity:
     status: VerificationStatus
     dkim_tokens: tuple[str, ...]
+    ours: bool = True  # tagged by this stack
+    ever_verified: bool = False  # SES verified it at some time (it may have failed since)
+
+
+def _stack() -> str:
+    from postmask.settings import get_settings
+
+    return get_settings().stack_name
 
 
 def _status(verification_status: str | None, verified_for_sending: bool | None = None) -> VerificationStatus:
@@ -79,10 +92,13 @@ def _error_code(exc: ClientError) -> str:
 
 
 def create_domain_identity(domain: str) -> DomainIdentity:
-    """Create the domain's SES identity with Easy DKIM (2048-bit); an existing identity is reused as it is."""
+    """Create the domain's SES identity with Easy DKIM (2048-bit), tagged with this stack. One that exists is
+    returned as it is, `ours` saying whether this stack created it: the caller decides whether to adopt it."""
     try:
         response = client().create_email_identity(
-            EmailIdentity=domain, DkimSigningAttributes={"NextSigningKeyLength": "RSA_2048_BIT"}
+            EmailIdentity=domain,
+            DkimSigningAttributes={"NextSigningKeyLength": "RSA_2048_BIT"},
+            Tags=[{"Key": STACK_TAG, "Value": _stack()}],
         )
     except ClientError as exc:
         if _error_code(exc) != "AlreadyExistsException":
@@ -105,7 +121,11 @@ def get_domain_identity(domain: str) -> DomainIdentity | None:
             return None
         raise
     tokens = tuple(response.get("DkimAttributes", {}).get("Tokens", ()))
-    return DomainIdentity(_status(response.get("VerificationStatus"), response.get("VerifiedForSendingStatus")), tokens)
+    status = _status(response.get("VerificationStatus"), response.get("VerifiedForSendingStatus"))
+    tags = {tag.get("Key"): tag.get("Value") for tag in response.get("Tags") or ()}
+    # VerificationInfo.LastSuccessTimestamp: the last time SES verified it, even if its records failed since.
+    ever_verified = status == "verified" or bool((response.get("VerificationInfo") or {}).get("LastSuccessTimestamp"))
+    return DomainIdentity(status, tokens, ours=tags.get(STACK_TAG) == _stack(), ever_verified=ever_verified)
 
 
 def verification_statuses() -> dict[str, VerificationStatus]:
@@ -121,13 +141,19 @@ def verification_statuses() -> dict[str, VerificationStatus]:
         kwargs["NextToken"] = response["NextToken"]
 
 
-def delete_domain_identity(domain: str) -> None:
+def delete_domain_identity(domain: str) -> bool:
+    """Delete the domain's identity if this stack created it (its tag); True when it did. Any other identity is
+    left alone, whatever IAM would allow (it allows no more)."""
+    identity = get_domain_identity(domain)
+    if identity is None or not identity.ours:
+        return False
     try:
         client().delete_email_identity(EmailIdentity=domain)
     except ClientError as exc:
         if _error_code(exc) != "NotFoundException":
             raise
     _verified_until.pop(domain, None)
+    return True
 
 
 def is_verified(domain: str) -> bool:

@@ -35,6 +35,12 @@ class Settings(BaseModel):
     signin_mailer: str = Field(
         default="", description="The function that mails sign-in links, invoked asynchronously (SIGNIN_MAILER)."
     )
+    stack_name: str = Field(
+        default="postmask", min_length=1, description="The stack: the postmask:stack tag of its SES identities."
+    )
+    domain_claim_days: int = Field(
+        default=7, ge=1, description="Days an unverified domain stays its claimant's (DOMAIN_CLAIM_DAYS)."
+    )
 
 
 @cache
@@ -51,4 +57,6 @@ def get_settings() -> Settings:
         configuration_set=os.environ.get("CONFIGURATION_SET", "").strip(),
         session_days=int(os.environ.get("SESSION_DAYS") or "30"),
         signin_mailer=os.environ.get("SIGNIN_MAILER", "").strip(),
+        stack_name=os.environ.get("STACK_NAME") or "postmask",
+        domain_claim_days=int(os.environ.get("DOMAIN_CLAIM_DAYS") or "7"),
     )

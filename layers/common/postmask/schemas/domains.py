@@ -2,17 +2,32 @@
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from postmask.schemas.common import DomainName, Email, Model, RequestModel, Timestamp
 
 
 class DomainCreate(RequestModel):
-    name: DomainName
+    name: DomainName = Field(
+        description=(
+            "A domain you own, stored in lower case (an internationalised name in its punycode form). Not a "
+            "public suffix (`co.uk`, `github.io`: the Public Suffix List), which no one owns."
+        ),
+        examples=["example.org"],
+    )
     catch_all_destination: Email | None = Field(
         default=None, description="Where mail to unknown addresses on this domain goes; null drops it"
     )
+
+    @field_validator("name")
+    @classmethod
+    def _not_a_public_suffix(cls, name: str) -> str:
+        from postmask.public_suffix import is_public_suffix  # here: only registering pays for the list (~50 ms)
+
+        if is_public_suffix(name):
+            raise ValueError(f"{name} is a public suffix, under which anyone registers names: register your own")
+        return name
 
 
 class DomainUpdate(RequestModel):

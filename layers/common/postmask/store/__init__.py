@@ -2,8 +2,8 @@
 
 One table, `pk` (partition) and `sk` (sort), no secondary index. Everything a user owns lives in that
 user's partitions (`USER#<id>`, and `DEST#<id>` for their destinations), so every user-facing read is keyed by
-the caller's own id: another user's item is not "forbidden", it is simply not there (404). Global uniqueness
-is held by marker items written in the same transaction as the item they guard.
+the caller's own id: another user's item is not "forbidden", it is simply not there (404). Global uniqueness is
+held by marker items written in the same transaction as the item they guard.
 
 | item                 | pk                   | sk                | holds                                          |
 |----------------------|----------------------|-------------------|------------------------------------------------|
@@ -14,7 +14,10 @@ is held by marker items written in the same transaction as the item they guard.
 | token lookup         | `TOKEN#<sha256 of the secret>` | `TOKEN` | user_id, token_id, is_admin, expiry, last use |
 | domain               | `USER#<user_id>`     | `DOMAIN#<name>`   | created_at, alias_count, catch_all_destination,|
 |                      |                      |                   | dkim_tokens (SES Easy DKIM, for dns_records)   |
-| domain marker        | `DOMAIN#<name>`      | `DOMAIN`          | owner_id, catch_all_destination (forwarder)    |
+| domain marker        | `DOMAIN#<name>`      | `DOMAIN`          | owner_id, created_at, catch_all_destination    |
+| domain in its tree   | `TREE#<last 2 labels>` | `DOMAIN#<name>` | owner_id, created_at: parents and subdomains   |
+|                      |                      |                   | of a name share its tree (decision 0073)       |
+| tree's version       | `TREE#<last 2 labels>` | `DOMAIN`        | version, bumped by every registration in it    |
 | alias                | `USER#<user_id>`     | `ALIAS#<alias_id>`| the whole Alias, counts included               |
 | address route        | `ADDRESS#<address>`  | `ADDRESS`         | owner_id, alias_id, destinations, enabled,     |
 |                      |                      |                   | expires_at: what the forwarder needs, one read |
@@ -46,7 +49,7 @@ Access patterns and their cost (tests/integration/test_call_counts.py and `make 
 - get one domain / alias / token / user: 1 `GetItem` on the caller's partition;
 - the authorizer: 1 `GetItem` of the token, and at most once per TOKEN_LAST_USED_RESOLUTION_SECONDS a
   `TransactWriteItems` for its last_used_at; a token's revocation, like an alias's change, reads then writes;
-  a domain's catch-all is 1 transaction then 1 `GetItem` for the answer;
+  a domain's catch-all change and a domain's delete read it (1 `GetItem`) then write (1 transaction);
 - list domains / aliases / tokens: 1 `Query` (filters may need a few more pages, see `_dynamo.query_page`);
 - ask for a sign-in link: 1 `GetItem` + 1 conditional `PutItem` of the address's link count, whatever the
   address (the mailer, invoked asynchronously, then reads the e-mail marker and profile and writes the code);
@@ -59,7 +62,7 @@ Access patterns and their cost (tests/integration/test_call_counts.py and `make 
   `catch_all_count`) in its own transaction; an address the user has no destination for yet makes that
   transaction fail on it, and a second one creates it pending with its link (`destinations.transact_with`):
   1 transaction when the destinations exist, 2 the first time (+ 1 `Query` of the user's domains for the
-  sender of the link); a domain's delete or catch-all change reads the domain first (1 `GetItem`);
+  sender of the link);
 - destinations: get 1 `GetItem`, list 1 `Query`, create 1 transaction (+ the sender's `Query`), delete 1
   conditional `DeleteItem` (refused while counted in use); a resend 1 `GetItem` + the sender's `Query` + 1
   transaction (the one route that makes 3 calls); the public verify 1 `GetItem` (`VERIFY#`) + 1 conditional
@@ -68,9 +71,9 @@ Access patterns and their cost (tests/integration/test_call_counts.py and `make 
   the catch-all); per message 1 `BatchGetItem` of the status of every destination it would go to (at most 100
   per call: more only for a message to many recipients with many destinations; `pk`, `sk`, `status` only);
   per destination sent 1 conditional `PutItem` (claim) and 1 `UpdateItem` (sent); per recipient
-  1 `TransactWriteItems` (outcome record + the alias's counters), so retries never send or count twice;
+  1 `TransactWriteItems` (outcome record + the alias's counters), so retries never send or count twice.
+  `MAIL#` items expire through the table's TTL attribute `purge_at` (store/deliveries.py explains the scheme);
 - feedback (a bounce or complaint): 1 conditional `UpdateItem` per destination suspended.
-  `MAIL#` items expire through the table's TTL attribute `purge_at` (store/deliveries.py explains the scheme).
 
 No `Scan`, ever: a test fails the suite if one is made.
 """

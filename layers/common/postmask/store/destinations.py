@@ -435,63 +435,65 @@ def _unique(addresses: Sequence[str]) -> list[str]:
     return unique
 
 
-def transact_with(actions: Sequence[dict[str, Any]], usage: Usage) -> tuple[NewLink, ...]:
-    """Run `actions` and the counter changes of `usage` in one transaction; the links of the destinations it
+def transact_with(actions: Sequence[dict[str, Any]], *usages: Usage) -> tuple[NewLink, ...]:
+    """Run `actions` and the counter changes of `usages` in one transaction; the links of the destinations it
     created.
 
-    Optimistic: an added address is first counted on its existing destination (condition: it exists); when
-    DynamoDB says it does not, the next attempt creates it pending, with a link. A removed address without a
-    destination (deleted, or from before destinations existed) is simply not counted down. A failure of one
-    of `actions` is raised as `TransactionCancelled` over `actions` alone, for the caller to map.
+    Optimistic: a destination counted up is first counted on as it exists (condition: it exists); when DynamoDB
+    says it does not, the next attempt creates it pending, with a link. One counted down that does not exist
+    (deleted, or named before destinations existed) is simply not counted. Changes to one destination are
+    summed into one action (a transaction touches an item once). A failure of one of `actions` is raised as
+    `TransactionCancelled` over `actions` alone, for the caller to map.
     """
-    added = _unique(usage.added)
-    removed = _unique(usage.removed)
-    exists = dict.fromkeys(map(canonical, added), True)
-    counted_down = dict.fromkeys(map(canonical, removed), True)
+    steps: dict[tuple[str, str], dict[Counter, int]] = {}
+    named: dict[tuple[str, str], str] = {}  # the address as first given, for a destination created here
+    for usage in usages:
+        for address, step in [*((a, 1) for a in _unique(usage.added)), *((a, -1) for a in _unique(usage.removed))]:
+            item = (usage.user_id, canonical(address))
+            named.setdefault(item, address)
+            counts = steps.setdefault(item, {})
+            counts[usage.counter] = counts.get(usage.counter, 0) + step
+    changes = {item: {c: n for c, n in counts.items() if n} for item, counts in steps.items()}
+    changes = {item: counts for item, counts in changes.items() if counts}
+    exists = dict.fromkeys(changes, True)
     for _ in range(_USAGE_ATTEMPTS):
         extra: list[dict[str, Any]] = []
-        owners: list[tuple[str, str]] = []  # (what, canonical address) of each extra action
+        owners: list[tuple[str, tuple[str, str]]] = []  # (what, destination) of each extra action
         links: list[NewLink] = []
-        for address in added:
-            if exists[canonical(address)]:
-                extra.append(_count(usage.user_id, address, usage.counter, +1))
-                owners.append(("count", canonical(address)))
-            else:
-                item, verify_item, link = _new_destination(usage.user_id, address, {usage.counter: 1})
-                extra.append({"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}})
+        for item, counts in changes.items():
+            user_id = item[0]
+            if exists[item]:
+                extra.append(_count(user_id, named[item], counts))
+                owners.append(("count", item))
+            elif any(step > 0 for step in counts.values()):
+                created, verify_item, link = _new_destination(
+                    user_id, named[item], {counter: max(step, 0) for counter, step in counts.items()}
+                )
+                extra.append({"Put": {"Item": created, "ConditionExpression": "attribute_not_exists(pk)"}})
                 extra.append({"Put": {"Item": verify_item, "ConditionExpression": "attribute_not_exists(pk)"}})
-                owners += [("create", canonical(address)), ("link", canonical(address))]
+                owners += [("create", item), ("link", item)]
                 links.append(link)
-        for address in removed:
-            if counted_down[canonical(address)]:
-                extra.append(_count(usage.user_id, address, usage.counter, -1))
-                owners.append(("count_down", canonical(address)))
+            # else: only counted down, and it does not exist: nothing to count
         try:
             db.transact([*actions, *extra])
         except db.TransactionCancelled as exc:
             own = len(actions)
             if any(exc.failed[:own]):
                 raise db.TransactionCancelled(exc.failed[:own], exc.old_items[:own]) from exc
-            for (what, address), failed in zip(owners, exc.failed[own:], strict=True):
-                if not failed:
-                    continue
-                if what == "count":
-                    exists[address] = False  # no such destination yet: create it
-                elif what == "create":
-                    exists[address] = True  # created meanwhile by another request: count on it
-                elif what == "count_down":
-                    counted_down[address] = False
+            for (what, item), failed in zip(owners, exc.failed[own:], strict=True):
+                if failed and what in ("count", "create"):
+                    exists[item] = what == "create"  # missing: create it; created meanwhile: count on it
             continue
         return tuple(links)
     raise RuntimeError("the destinations of this change kept changing under it; try again")
 
 
-def _count(user_id: str, address: str, counter: Counter, step: int) -> dict[str, Any]:
+def _count(user_id: str, address: str, counts: Mapping[Counter, int]) -> dict[str, Any]:
     return {
         "Update": {
             "Key": key_of(user_id, address),
-            "UpdateExpression": f"ADD {counter} :step",
+            "UpdateExpression": "ADD " + ", ".join(f"{counter} :{counter}" for counter in counts),
             "ConditionExpression": "attribute_exists(pk)",
-            "ExpressionAttributeValues": db.values({":step": step}),
+            "ExpressionAttributeValues": db.values({f":{counter}": step for counter, step in counts.items()}),
         }
     }

@@ -1,13 +1,22 @@
-"""Domains: `USER#<owner>/DOMAIN#<name>` (the owner's view) and `DOMAIN#<name>/DOMAIN` (global marker).
+"""Domains: `USER#<owner>/DOMAIN#<name>` (the owner's view), `DOMAIN#<name>/DOMAIN` (global marker), and the
+domain's place in its tree, `TREE#<last two labels>`: `DOMAIN#<name>` (one per registered name: owner, when)
+and `DOMAIN` (the tree's version).
 
 The owner's view keeps the domain's Easy DKIM tokens (from SES, at registration), so its DNS records are
 known without asking SES. Verification is SES's to say: these models carry `pending` until
 `postmask.mail_domains` puts SES's current status in.
+
+The tree answers "who holds a parent or a subdomain of this name?" with one Query: every name and all its
+parents and subdomains (two labels or more) share their last two labels, hence a partition, whatever the
+public suffix (`example.co.uk` shares `co.uk`'s tree with every other name there: a partition of a few items
+per user who registers under it). Every registration bumps the tree's version in its transaction, on the
+condition that it is the version read: two concurrent registrations in one tree cannot both pass unseen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from postmask import dns
@@ -21,6 +30,39 @@ from postmask.store.destinations import Written
 
 _PREFIX = "DOMAIN#"
 _CHANGE_ATTEMPTS = 3
+_TREE_VERSION = "DOMAIN"  # the tree partition's version item; its members sort after it, as DOMAIN#<name>
+_TREE_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A registered name, as its tree knows it."""
+
+    name: str
+    owner_id: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Tree:
+    """Every registered name sharing `name`'s last two labels, and the version they were read at."""
+
+    key: str
+    version: int | None  # None: nothing was ever registered in this tree
+    claims: tuple[Claim, ...]
+
+
+class TreeChanged(Exception):
+    """The tree (or a lapsed claim being replaced) changed between reading and writing: read again."""
+
+
+def tree_key(name: str) -> str:
+    return "TREE#" + ".".join(name.split(".")[-2:])
+
+
+def related(one: str, other: str) -> bool:
+    """The same name, or one a subdomain of the other."""
+    return one == other or one.endswith("." + other) or other.endswith("." + one)
 
 
 def _user_pk(user_id: str) -> str:
@@ -42,11 +84,42 @@ def _to_model(item: dict[str, Any]) -> Domain:
     )
 
 
+def read_tree(name: str) -> Tree:
+    """`name`'s tree: one consistent Query (more pages only for a tree of over a hundred names)."""
+    key = tree_key(name)
+    version: int | None = None
+    claims: list[Claim] = []
+    next_token: str | None = None
+    while True:
+        page = db.query_page(key, _TREE_VERSION, limit=_TREE_PAGE, next_token=next_token)
+        for item in page.items:
+            if item["sk"] == _TREE_VERSION:
+                version = int(item["version"])
+            else:
+                claims.append(Claim(item["name"], item["owner_id"], item["created_at"]))
+        next_token = page.next_token
+        if next_token is None:
+            return Tree(key, version, tuple(claims))
+
+
 def create(
-    user_id: str, name: str, catch_all_destination: str | None, *, dkim_tokens: Sequence[str] = ()
+    user_id: str,
+    name: str,
+    catch_all_destination: str | None,
+    *,
+    dkim_tokens: Sequence[str] = (),
+    tree: Tree | None = None,
+    replacing: Sequence[Claim] = (),
 ) -> Written[Domain]:
-    """Register `name` for `user_id`. A domain belongs to one user in the whole installation. A catch-all
-    destination counts a use of the caller's destination (created pending, with a link, if new)."""
+    """Register `name` for `user_id`: a domain belongs to one user in the whole installation.
+
+    One transaction: the owner's view, the marker, the tree's member and version (as read in `tree`: a change
+    since is TreeChanged), and the removal of each lapsed claim in `replacing` (its owner's view, marker and
+    tree member, each on the condition that it is still the claim judged lapsed and has no aliases left).
+    A catch-all destination counts a use of the caller's destination (created pending, with a link, if new);
+    a lapsed claim's catch-all counts one use fewer of its owner's.
+    """
+    tree = tree if tree is not None else read_tree(name)
     created_at = now_iso()
     owner_view = {
         "pk": _user_pk(user_id),
@@ -62,18 +135,30 @@ def create(
         "sk": "DOMAIN",
         "name": name,
         "owner_id": user_id,
+        "created_at": created_at,
         "catch_all_destination": catch_all_destination,
     }
+    member = {"pk": tree.key, "sk": _PREFIX + name, "name": name, "owner_id": user_id, "created_at": created_at}
+    replaced = {claim.name: claim for claim in replacing}
+    actions: list[dict[str, Any]] = [
+        _put_replacing(marker, replaced.get(name)),
+        {"Put": {"Item": db.serialize(owner_view), "ConditionExpression": "attribute_not_exists(pk)"}},
+        _put_replacing(member, replaced.get(name)),
+        _next_version(tree),
+    ]
+    lapsed_catch_alls = {claim.name: _catch_all_of(claim) for claim in replacing}
+    for claim in replacing:
+        actions += _removal(claim, keep_marker=claim.name == name, catch_all=lapsed_catch_alls[claim.name])
     try:
         links = destinations.transact_with(
-            [
-                {"Put": {"Item": db.serialize(marker), "ConditionExpression": "attribute_not_exists(pk)"}},
-                {"Put": {"Item": db.serialize(owner_view), "ConditionExpression": "attribute_not_exists(pk)"}},
-            ],
+            actions,
             _catch_all_usage(user_id, None, catch_all_destination),
+            *(_catch_all_usage(claim.owner_id, lapsed_catch_alls[claim.name], None) for claim in replacing),
         )
     except db.TransactionCancelled as exc:
-        raise DomainTaken from exc
+        if exc.failed[0] or exc.failed[1]:
+            raise DomainTaken from exc
+        raise TreeChanged from exc
     return Written(_to_model(owner_view), links)
 
 
@@ -89,6 +174,83 @@ def _catch_all_is(value: str | None) -> tuple[str, dict[str, Any]]:
             ":null": "NULL"
         }
     return "catch_all_destination = :seen_catch_all", {":seen_catch_all": value}
+
+
+def _put_replacing(item: dict[str, Any], lapsed: Claim | None) -> dict[str, Any]:
+    """Put a marker or tree member: new, or over the lapsed claim's own (still that claim's)."""
+    if lapsed is None:
+        return {"Put": {"Item": db.serialize(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+    return {
+        "Put": {
+            "Item": db.serialize(item),
+            "ConditionExpression": "owner_id = :owner AND created_at = :created",
+            "ExpressionAttributeValues": db.values({":owner": lapsed.owner_id, ":created": lapsed.created_at}),
+        }
+    }
+
+
+def _next_version(tree: Tree) -> dict[str, Any]:
+    if tree.version is None:
+        item = {"pk": tree.key, "sk": _TREE_VERSION, "version": 1}
+        return {"Put": {"Item": db.serialize(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+    return {
+        "Update": {
+            "Key": db.key(tree.key, _TREE_VERSION),
+            "UpdateExpression": "SET version = :next",
+            "ConditionExpression": "version = :seen",
+            "ExpressionAttributeValues": db.values({":next": tree.version + 1, ":seen": tree.version}),
+        }
+    }
+
+
+def _catch_all_of(claim: Claim) -> str | None:
+    """A lapsed claim's catch-all destination (its owner's view: one GetItem, only when a claim lapsed)."""
+    item = db.get_item(_user_pk(claim.owner_id), _PREFIX + claim.name)
+    return item.get("catch_all_destination") if item else None
+
+
+def _removal(claim: Claim, *, keep_marker: bool = False, catch_all: str | None = None) -> list[dict[str, Any]]:
+    """Delete a lapsed claim's records, each only while it is that claim, it has no aliases and its catch-all is
+    still `catch_all` (whose use is counted off in the same transaction)."""
+    same = db.values({":owner": claim.owner_id, ":created": claim.created_at})
+    seen, seen_values = _catch_all_is(catch_all)
+    actions: list[dict[str, Any]] = [
+        {
+            "Delete": {
+                "Key": db.key(_user_pk(claim.owner_id), _PREFIX + claim.name),
+                "ConditionExpression": f"created_at = :created AND alias_count = :zero AND {seen}",
+                "ExpressionAttributeValues": db.values({":created": claim.created_at, ":zero": 0, **seen_values}),
+            }
+        }
+    ]
+    if not keep_marker:  # the new claim's marker and tree member replace these in the same transaction
+        for key in (db.key(_marker_pk(claim.name), "DOMAIN"), db.key(tree_key(claim.name), _PREFIX + claim.name)):
+            actions.append(
+                {
+                    "Delete": {
+                        "Key": key,
+                        "ConditionExpression": "owner_id = :owner AND created_at = :created",
+                        "ExpressionAttributeValues": same,
+                    }
+                }
+            )
+    return actions
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What a domain's marker says: who registered it, and its catch-all (kept in step with the owner's view)."""
+
+    owner_id: str
+    catch_all_destination: str | None
+
+
+def registration(name: str) -> Registration | None:
+    """Who registered `name`, and its catch-all (its marker), or None: one GetItem."""
+    item = db.get_item(_marker_pk(name), "DOMAIN")
+    if item is None:
+        return None
+    return Registration(str(item["owner_id"]), item.get("catch_all_destination") or None)
 
 
 def get(user_id: str, name: str) -> Domain:
@@ -168,13 +330,17 @@ def set_catch_all(user_id: str, name: str, catch_all_destination: str | None) ->
     raise DomainNotFound("The domain kept changing; try again")
 
 
-def delete(user_id: str, name: str) -> None:
+def delete(user_id: str, name: str, *, known: Registration | None = None) -> None:
     """Delete a domain that has no aliases left (409 otherwise), with its marker; its catch-all destination
-    counts one use fewer."""
-    current = db.get_item(_user_pk(user_id), _PREFIX + name)
-    if current is None:
-        raise DomainNotFound
-    catch_all = current.get("catch_all_destination")
+    counts one use fewer. Its catch-all is read first (the owner's view), unless `known` (the marker, read by
+    the caller) says it: the delete holds only while it is still that one."""
+    if known is None:
+        current = db.get_item(_user_pk(user_id), _PREFIX + name)
+        if current is None:
+            raise DomainNotFound
+        catch_all = current.get("catch_all_destination")
+    else:
+        catch_all = known.catch_all_destination
     seen, seen_values = _catch_all_is(catch_all)
     try:
         destinations.transact_with(
@@ -195,6 +361,8 @@ def delete(user_id: str, name: str) -> None:
                         "ExpressionAttributeValues": db.values({":owner": user_id}),
                     }
                 },
+                # Its place in the tree (absent for a domain registered before trees existed: nothing to do).
+                {"Delete": {"Key": db.key(tree_key(name), _PREFIX + name)}},
             ],
             _catch_all_usage(user_id, catch_all, None),
         )

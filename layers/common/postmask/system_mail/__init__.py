@@ -63,6 +63,7 @@ _REFUSALS = {
     "AccountSuspendedException": "sending is suspended for this AWS account",
     "SendingPausedException": "sending is paused for this account or configuration set",
     "BadRequestException": "SES refused the request",
+    "InvalidParameterValue": "SES does not accept this address",
 }
 
 

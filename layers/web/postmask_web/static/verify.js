@@ -23,7 +23,12 @@ postmask.page(async () => {
   }
 
   async function confirm() {
-    const secret = decodeURIComponent(location.hash.slice(1));
+    let secret = location.hash.slice(1);
+    try {
+      secret = decodeURIComponent(secret);
+    } catch {
+      // a link mangled on its way (a stray %): sent as it is, and refused as unknown
+    }
     history.replaceState(null, "", location.pathname);
     next.hidden = true;
     if (!secret) {

@@ -1,0 +1,206 @@
+"""What running postmask in a real account needs from the template: logs that expire, a runtime that changes only
+with our deploys, SnapStart where it pays, alarms that reach AlarmEmail, SES identities no function can touch
+unless this stack made them, and a stack name SES accepts in its rule names. Every check holds for functions
+added later too."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from local import sam_template
+from scripts import stack_name
+from tests.support.transform import transformed
+
+# What CloudWatch Logs accepts as a retention (PutRetentionPolicy).
+CLOUDWATCH_RETENTIONS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922]
+CLOUDWATCH_RETENTIONS += [3288, 3653]
+TAG = "aws:ResourceTag/postmask:stack"
+
+
+@pytest.fixture(scope="module")
+def cfn() -> dict[str, Any]:
+    return transformed()
+
+
+def _lambda_functions(cfn: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in cfn["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+
+
+# --- logs -----------------------------------------------------------------------------------------------------
+
+
+def functions_without_expiring_logs(cfn: dict[str, Any]) -> list[str]:
+    wrong = []
+    for name, function in _lambda_functions(cfn).items():
+        group = function["Properties"].get("LoggingConfig", {}).get("LogGroup")
+        target = cfn["Resources"].get(group.get("Ref", "")) if isinstance(group, dict) else None
+        if target is None or target["Type"] != "AWS::Logs::LogGroup":
+            wrong.append(f"{name} logs to {group!r}: keep Globals.Function.LoggingConfig (the stack's log group)")
+        elif target["Properties"].get("RetentionInDays") != {"Ref": "LogRetentionDays"}:
+            wrong.append(f"{name} logs to {group['Ref']}, which keeps its logs forever")
+    return wrong
+
+
+def test_every_function_logs_to_a_group_of_the_stack_that_expires_its_logs(cfn: dict[str, Any]) -> None:
+    assert functions_without_expiring_logs(cfn) == []
+    parameter = cfn["Parameters"]["LogRetentionDays"]
+    assert parameter["Default"] == 30
+    assert parameter["AllowedValues"] == CLOUDWATCH_RETENTIONS
+    group = cfn["Resources"]["FunctionLogs"]
+    assert group["DeletionPolicy"] == "Delete"  # `sam delete` takes the logs with it
+    assert not group["Properties"]["LogGroupName"]["Fn::Sub"].startswith("aws/")  # Lambda refuses such a name
+
+
+def test_a_function_logging_elsewhere_would_be_caught() -> None:
+    template = copy.deepcopy(sam_template.load())
+    template["Resources"]["MeFunction"]["Properties"]["LoggingConfig"] = {"LogGroup": "/aws/lambda/forever"}
+    assert functions_without_expiring_logs(transformed(template)) == [
+        "MeFunction logs to '/aws/lambda/forever': keep Globals.Function.LoggingConfig (the stack's log group)"
+    ]
+
+
+# --- runtime and SnapStart ------------------------------------------------------------------------------------
+
+
+def test_the_runtime_changes_only_with_our_own_deploys(cfn: dict[str, Any]) -> None:
+    for name, function in _lambda_functions(cfn).items():
+        assert function["Properties"]["RuntimeManagementConfig"] == {"UpdateRuntimeOn": "FunctionUpdate"}, name
+
+
+def test_snapstart_is_off_where_it_cannot_pay(cfn: dict[str, Any]) -> None:
+    template = sam_template.load()
+    off = {"AuthorizerFunction", "ForwarderFunction", "FeedbackFunction", "HealthFunction", "DocsFunction"}
+    off |= {"SignInMailerFunction"}  # invoked asynchronously: no one waits on its cold start
+    off |= {
+        name
+        for name, resource in template["Resources"].items()
+        if str(resource.get("Properties", {}).get("CodeUri", "")).startswith("functions/web_")
+    }
+    for name, function in _lambda_functions(cfn).items():
+        applies = function["Properties"]["SnapStart"]["ApplyOn"]
+        if name in off:
+            assert applies == "None", (
+                f"{name}: give it  SnapStart: {{ApplyOn: None}}  (see the README's SnapStart cost)"
+            )
+        else:
+            assert applies == {"Fn::FindInMap": ["SnapStart", {"Ref": "EnableSnapStart"}, "ApplyOn"]}, name
+
+
+# --- alarms ---------------------------------------------------------------------------------------------------
+
+
+def _alarm(cfn: dict[str, Any], namespace: str, metric: str) -> dict[str, Any]:
+    (found,) = [
+        r["Properties"]
+        for r in cfn["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+        and (r["Properties"]["Namespace"], r["Properties"]["MetricName"]) == (namespace, metric)
+    ]
+    return found
+
+
+def test_every_alarm_notifies_the_alarm_email(cfn: dict[str, Any]) -> None:
+    alarms = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    assert len(alarms) >= 6
+    for alarm in alarms:
+        assert alarm["Properties"]["AlarmActions"] == {
+            "Fn::If": ["AlarmEmailGiven", [{"Ref": "AlarmTopic"}], {"Ref": "AWS::NoValue"}]
+        }
+    assert cfn["Resources"]["AlarmTopic"]["Condition"] == "AlarmEmailGiven"
+    assert cfn["Conditions"]["AlarmEmailGiven"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
+
+
+@pytest.mark.parametrize("metric", ["Errors", "Throttles"])
+def test_the_forwarders_errors_and_throttles_are_alarmed(cfn: dict[str, Any], metric: str) -> None:
+    alarm = _alarm(cfn, "AWS/Lambda", metric)
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "ForwarderFunction"}}]
+    assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == ("Sum", "GreaterThanThreshold", 0)
+
+
+def test_api_5xx_answers_are_alarmed(cfn: dict[str, Any]) -> None:
+    alarm = _alarm(cfn, "AWS/ApiGateway", "5xx")  # the HTTP API's metric name (REST APIs say 5XXError)
+    assert alarm["Dimensions"] == [{"Name": "ApiId", "Value": {"Ref": "Api"}}]
+    assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == ("Sum", "GreaterThanThreshold", 0)
+
+
+@pytest.mark.parametrize(
+    ("metric", "review_level"), [("Reputation.BounceRate", 0.05), ("Reputation.ComplaintRate", 0.001)]
+)
+def test_the_ses_reputation_is_alarmed_where_ses_starts_a_review(
+    cfn: dict[str, Any], metric: str, review_level: float
+) -> None:
+    alarm = _alarm(cfn, "AWS/SES", metric)
+    assert "Dimensions" not in alarm  # an account-wide metric
+    assert alarm["Threshold"] == review_level
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert "Condition" not in next(
+        r for r in cfn["Resources"].values() if r.get("Properties", {}).get("MetricName") == metric
+    )  # sending (forwarded or system mail) happens with or without forwarding
+
+
+# --- SES identities -------------------------------------------------------------------------------------------
+
+
+def _statements(cfn: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for name, resource in cfn["Resources"].items():
+        if resource["Type"] == "AWS::IAM::Role":
+            for policy in resource["Properties"].get("Policies", []):
+                for statement in policy["PolicyDocument"]["Statement"]:
+                    found.append((name, statement))
+    return found
+
+
+def _actions(statement: dict[str, Any]) -> set[str]:
+    listed = statement["Action"]
+    return {listed} if isinstance(listed, str) else set(listed)
+
+
+def identity_rights_without_the_tag(cfn: dict[str, Any]) -> list[str]:
+    """Roles that may delete an SES identity not tagged by this stack, or create one without the tag."""
+    wrong = []
+    for role, statement in _statements(cfn):
+        if statement["Effect"] != "Allow":
+            continue
+        actions = _actions(statement)
+        condition = statement.get("Condition", {})
+        modifies = actions & {"ses:DeleteEmailIdentity", "ses:PutEmailIdentityDkimSigningAttributes"}
+        if modifies and condition.get("StringEquals", {}).get(TAG) != {"Ref": "AWS::StackName"}:
+            wrong.append(f"{role} may change identities postmask did not create: add the {TAG} condition")
+        if actions & {"ses:CreateEmailIdentity", "ses:TagResource"}:
+            tagged = condition.get("StringEquals", {}).get("aws:RequestTag/postmask:stack") == {"Ref": "AWS::StackName"}
+            only = condition.get("ForAllValues:StringEquals", {}).get("aws:TagKeys") == ["postmask:stack"]
+            if not (tagged and only):
+                wrong.append(f"{role} may create or tag identities without this stack's tag")
+    return wrong
+
+
+def test_only_identities_this_stack_created_can_be_deleted_and_new_ones_carry_its_tag(cfn: dict[str, Any]) -> None:
+    assert identity_rights_without_the_tag(cfn) == []
+    deleters = {role for role, statement in _statements(cfn) if "ses:DeleteEmailIdentity" in _actions(statement)}
+    assert deleters == {"DomainsDeleteFunctionRole", "AdminDomainsDeleteFunctionRole", "DomainsCreateFunctionRole"}
+
+
+def test_an_untagged_deletion_right_would_be_caught() -> None:
+    template = copy.deepcopy(sam_template.load())
+    template["Resources"]["MeFunction"]["Properties"]["Policies"][0]["Statement"].append(
+        {"Effect": "Allow", "Action": ["ses:DeleteEmailIdentity"], "Resource": "*"}
+    )
+    assert identity_rights_without_the_tag(transformed(template)) == [
+        f"MeFunctionRole may change identities postmask did not create: add the {TAG} condition"
+    ]
+
+
+# --- the stack's name -------------------------------------------------------------------------------------------
+
+
+def test_the_longest_stack_name_keeps_every_ses_rule_name_within_its_limit() -> None:
+    suffixes = stack_name.ses_name_suffixes()
+    assert suffixes == {"-inbound", "-forward"}
+    limit = stack_name.max_length()
+    assert limit == stack_name.SES_NAME_LIMIT - max(map(len, suffixes))
+    assert stack_name.problem("p" * limit) is None
+    assert "at most" in (stack_name.problem("p" * (limit + 1)) or "")
