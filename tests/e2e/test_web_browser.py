@@ -31,6 +31,9 @@ VIEWPORTS = {
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
 }
 TOKEN_KEY = "postmask.token"
+# What a page does waits as long as its actions may (context.set_default_timeout below): on a loaded 2-core
+# machine, a function's first request in a worker (a cold start that renders and sends mail) can take 5 s.
+expect.set_options(timeout=15_000)
 
 
 # --- the API, for setting up and checking what the browser did ------------------------------------------------
