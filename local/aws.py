@@ -41,6 +41,10 @@ class EmbeddedAws:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
+        from local.dynamodb import item_level_rollback
+
+        item_level_rollback()  # a transaction costs its items, not the whole table (local/dynamodb.py)
+
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per AWS call on the console
         app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(*self._address, app, threaded=True, request_handler=MotoRequestHandler)
