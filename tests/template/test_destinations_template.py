@@ -18,6 +18,8 @@ SENDERS = (
     "DomainsUpdateFunction",
     "DestinationsCreateFunction",
     "DestinationsResendFunction",
+    "SignInMailerFunction",  # sign-in links (tests/template/test_sessions_template.py)
+    "ImportCreateFunction",  # verification links for the destinations an import names
 )
 CONFIG_SET_ARN = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${MailConfigurationSet}"
 
