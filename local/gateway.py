@@ -25,7 +25,7 @@ from urllib.parse import unquote
 from local import sam_template
 from local.events import HttpResponse, authorizer_event, http_event, read_result
 from local.functions import FunctionError, Invoker
-from local.sam_template import Authorizer, Route
+from local.sam_template import Authorizer, Cors, Route
 
 log = logging.getLogger("local.gateway")
 
@@ -48,6 +48,10 @@ class Gateway:
     `cache_authorizations`: reuse an authorizer's answer for the same identity for the authorizer's
     `ReauthorizeEvery`, as API Gateway does (so a revoked token keeps working until then). The in-process
     test client turns it off: each test has a fresh database, and checks a revocation at once.
+
+    `cors`: the API's CorsConfiguration (CorsAllowOrigins), applied as API Gateway applies it: it answers
+    preflights itself (before any route or authorizer), adds its headers to the answers to an allowed origin,
+    and drops CORS headers a function returns.
     """
 
     def __init__(
@@ -58,8 +62,10 @@ class Gateway:
         cache_authorizations: bool = True,
         clock: Callable[[], float] = time.monotonic,
         max_body_bytes: int = MAX_BODY_BYTES,
+        cors: Cors | None = None,
     ) -> None:
         self.routes = list(routes)
+        self.cors = cors
         self.invoker = invoker
         self._cache_authorizations = cache_authorizations
         self._clock = clock
@@ -76,6 +82,7 @@ class Gateway:
         parameters: Mapping[str, str] | None = None,
         **options: Any,
     ) -> Gateway:
+        options.setdefault("cors", sam_template.cors(template, parameters))
         return cls(sam_template.routes(template, parameters), invoker, **options)
 
     def route_for(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -98,6 +105,19 @@ class Gateway:
     ) -> HttpResponse:
         """One request, as API Gateway answers it. `path` is as received (percent-encoded); HTTP APIs
         route on, and pass on, the decoded path."""
+        pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
+        origin = next((value for name, value in pairs if name.lower() == "origin"), None)
+        if self.cors is not None and origin is not None:
+            if method.upper() == "OPTIONS" and any(
+                name.lower() == "access-control-request-method" for name, _ in pairs
+            ):
+                return self._preflight(origin)
+            return self._with_cors(self._dispatch(method, path, query_string, pairs, body, source_ip), origin)
+        return self._dispatch(method, path, query_string, pairs, body, source_ip)
+
+    def _dispatch(
+        self, method: str, path: str, query_string: str, pairs: list[tuple[str, str]], body: bytes, source_ip: str
+    ) -> HttpResponse:
         if len(body) > self.max_body_bytes:
             return error(413)
         decoded_path = unquote(path)
@@ -105,7 +125,6 @@ class Gateway:
         if found is None:
             return error(404)  # also a known path with another method: HTTP APIs have no 405
         route, params = found
-        pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
         event = http_event(
             method,
             decoded_path,
@@ -132,6 +151,38 @@ class Gateway:
             log.warning("%s returned a response API Gateway cannot read: %s", route.function, exc)
             return self._stamped(error(500), request_id)
         return self._stamped(response, request_id)
+
+    # --- CORS (API Gateway's, from the template's CorsConfiguration) ------------------------------------------
+
+    def _preflight(self, origin: str) -> HttpResponse:
+        """API Gateway's own answer to a preflight: 204; the CORS headers only for an allowed origin (another
+        origin's browser then refuses to send the request)."""
+        assert self.cors is not None
+        response = HttpResponse(204, [], b"")
+        if self.cors.allows(origin):
+            response.headers += self._allow_origin(origin)
+            if self.cors.allow_methods:
+                response.headers.append(("Access-Control-Allow-Methods", ",".join(self.cors.allow_methods)))
+            if self.cors.allow_headers:
+                response.headers.append(("Access-Control-Allow-Headers", ",".join(self.cors.allow_headers)))
+            if self.cors.max_age is not None:
+                response.headers.append(("Access-Control-Max-Age", str(self.cors.max_age)))
+        return response
+
+    def _with_cors(self, response: HttpResponse, origin: str) -> HttpResponse:
+        assert self.cors is not None
+        response.headers = [
+            (name, value) for name, value in response.headers if not name.lower().startswith("access-control-")
+        ]
+        if self.cors.allows(origin):
+            response.headers += self._allow_origin(origin)
+            if self.cors.expose_headers:
+                response.headers.append(("Access-Control-Expose-Headers", ",".join(self.cors.expose_headers)))
+        return response
+
+    def _allow_origin(self, origin: str) -> list[tuple[str, str]]:
+        assert self.cors is not None
+        return [("Access-Control-Allow-Origin", "*" if "*" in self.cors.allow_origins else origin), ("Vary", "Origin")]
 
     @staticmethod
     def _stamped(response: HttpResponse, request_id: str) -> HttpResponse:

@@ -430,6 +430,47 @@ def routes(template: dict[str, Any] | None = None, parameters: Mapping[str, str]
     return sorted(found, key=_specificity)
 
 
+@dataclass(frozen=True)
+class Cors:
+    """An HttpApi's CorsConfiguration, as API Gateway applies it (local/gateway.py)."""
+
+    allow_origins: tuple[str, ...]  # exact origins, or "*"
+    allow_headers: tuple[str, ...]
+    allow_methods: tuple[str, ...]
+    expose_headers: tuple[str, ...]
+    max_age: int | None
+
+    def allows(self, origin: str) -> bool:
+        return "*" in self.allow_origins or origin.lower() in (allowed.lower() for allowed in self.allow_origins)
+
+
+def cors(
+    template: dict[str, Any] | None = None, parameters: Mapping[str, str] | None = None, api_id: str = "Api"
+) -> Cors | None:
+    """The HttpApi's CORS configuration with these parameters; None when it has none."""
+    template = template or load()
+    config = template["Resources"].get(api_id, {}).get("Properties", {}).get("CorsConfiguration")
+    if not config:
+        return None
+    resolved = Resolver(template, parameters=parameters).resolve(config)
+    if resolved is NO_VALUE or resolved is False:  # `!If [HasCorsOrigins, {...}, !Ref AWS::NoValue]`
+        return None
+    if resolved is True:  # `CorsConfiguration: true`: SAM allows every origin
+        resolved = {"AllowOrigins": ["*"]}
+
+    def listed(name: str) -> tuple[str, ...]:
+        return tuple(str(item) for item in resolved.get(name) or [] if str(item))
+
+    max_age = resolved.get("MaxAge")
+    return Cors(
+        allow_origins=listed("AllowOrigins"),
+        allow_headers=listed("AllowHeaders"),
+        allow_methods=listed("AllowMethods"),
+        expose_headers=listed("ExposeHeaders"),
+        max_age=int(max_age) if max_age is not None else None,
+    )
+
+
 # --- the table ----------------------------------------------------------------------------------------------
 
 

@@ -43,6 +43,7 @@ def test_function_environments_are_the_templates_with_local_names(aws: None) -> 
         "SENDER_ADDRESS": "",
         "PUBLIC_URL": "",
         "CONFIGURATION_SET": "postmask-local-mailconfigurationset",
+        "MAX_ALIASES_PER_USER": "10000",
     }
 
 

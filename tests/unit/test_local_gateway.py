@@ -424,3 +424,70 @@ def test_requests_are_served_concurrently(serve: Callable[[FakeFunctions], Gatew
         thread.join(timeout=30)
 
     assert results == [200] * 8
+
+
+# --- CORS (CorsAllowOrigins) --------------------------------------------------------------------------------
+
+ORIGINS = "https://app.example.org,https://ext.example.net"
+
+
+def preflight(gateway: Gateway, origin: str, path: str = "/api/aliases") -> Any:
+    headers = [
+        ("Origin", origin),
+        ("Access-Control-Request-Method", "PATCH"),
+        ("Access-Control-Request-Headers", "authorization,if-match"),
+    ]
+    return gateway.dispatch("OPTIONS", path, headers=headers)
+
+
+def test_a_preflight_from_an_allowed_origin_is_answered_by_the_gateway_itself() -> None:
+    functions = FakeFunctions()
+    gateway = make(functions, parameters={"CorsAllowOrigins": ORIGINS})
+
+    response = preflight(gateway, "https://ext.example.net", "/api/aliases/abc")
+
+    assert response.status == 204
+    assert response.header("access-control-allow-origin") == "https://ext.example.net"
+    assert {"PATCH", "DELETE"} <= set(response.header("access-control-allow-methods").split(","))
+    assert {"authorization", "if-match", "idempotency-key"} <= set(
+        response.header("access-control-allow-headers").split(",")
+    )
+    assert functions.calls == []  # before any route and any authorizer
+
+
+@pytest.mark.parametrize(
+    "origin", ["https://evil.example", "https://app.example.org.evil.example", "http://app.example.org", "null"]
+)
+def test_a_preflight_from_another_origin_is_not_allowed(origin: str) -> None:
+    response = preflight(make(FakeFunctions(), parameters={"CorsAllowOrigins": ORIGINS}), origin)
+
+    assert response.header("access-control-allow-origin") is None
+    assert response.header("access-control-allow-headers") is None
+
+
+def test_without_origins_no_browser_is_allowed() -> None:
+    response = preflight(make(FakeFunctions()), "https://app.example.org")
+
+    assert response.header("access-control-allow-origin") is None
+
+
+def test_an_allowed_origins_request_gets_the_headers_and_a_functions_own_are_dropped() -> None:
+    own = {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json", "ETag": '"3"', "Access-Control-Allow-Origin": "*"},
+        "body": "{}",
+    }
+    functions = FakeFunctions(AliasesGetFunction=own)
+    gateway = make(functions, parameters={"CorsAllowOrigins": ORIGINS})
+    headers = [*AUTH, ("Origin", "https://app.example.org")]
+
+    allowed = gateway.dispatch("GET", "/api/aliases/abc", headers=headers)
+    other = gateway.dispatch("GET", "/api/aliases/abc", headers=[*AUTH, ("Origin", "https://evil.example")])
+
+    assert allowed.status == 200
+    assert [value for name, value in allowed.headers if name.lower() == "access-control-allow-origin"] == [
+        "https://app.example.org"
+    ]
+    assert "etag" in allowed.header("access-control-expose-headers").split(",")
+    assert other.status == 200
+    assert other.header("access-control-allow-origin") is None  # the browser keeps the answer from the page
