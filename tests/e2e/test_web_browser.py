@@ -776,3 +776,107 @@ def test_an_aliass_destinations_show_which_are_pending(screen: Screen, user: Use
     expect(page.get_by_role("status").filter(has_text="until the link mailed there is opened")).to_be_visible()
     screen.no_sideways_scrolling()
     screen.shot("1-pending-destinations")
+
+
+def test_select_three_aliases_and_disable_them_at_once(screen: Screen, user: User) -> None:
+    page = screen.page
+    addresses = []
+    for name in ("alpha", "bravo", "charlie", "delta"):
+        body = {"domain": user.domain, "local_part": name, "destinations": ["me@mail.example"]}
+        status, alias = user.api("POST", "/api/aliases", body)
+        assert status == 201, alias
+        addresses.append(alias["address"])
+    chosen, kept = addresses[:3], addresses[3]
+    sign_in(screen, user.token)
+    screen.goto("/aliases")
+    bar = page.get_by_role("group", name="Selected aliases")
+    expect(bar.get_by_role("button", name="Disable")).to_be_disabled()
+
+    # When three aliases are ticked, Then the bar counts them
+    for address in chosen:
+        alias_row(page, address).get_by_role("checkbox", name=f"Select {address}").check()
+    expect(bar.locator("#selected-count")).to_have_text("3 aliases selected")
+    screen.no_sideways_scrolling()
+    screen.shot("1-selected")
+
+    # When they are disabled together, Then their switches, the API and a reload agree; the fourth is untouched
+    bar.get_by_role("button", name="Disable").click()
+    expect(page.get_by_role("status").filter(has_text="Disabled 3 aliases.")).to_be_visible()
+    for address in chosen:
+        expect(alias_row(page, address).get_by_role("switch")).not_to_be_checked()
+    expect(alias_row(page, kept).get_by_role("switch")).to_be_checked()
+    expect(bar.locator("#selected-count")).to_have_text("None selected")
+    assert {alias["address"]: alias["enabled"] for alias in user.aliases()} == {
+        **dict.fromkeys(chosen, False),
+        kept: True,
+    }
+    screen.shot("2-disabled")
+    page.reload()
+    for address in chosen:
+        expect(alias_row(page, address).get_by_role("switch")).not_to_be_checked()
+
+    # When all shown are selected and deleted (after confirming), Then none is left
+    bar.get_by_label("All shown").check()
+    expect(bar.locator("#selected-count")).to_have_text("4 aliases selected")
+    bar.get_by_role("button", name="Delete").click()
+    confirm = page.get_by_role("dialog", name="Are you sure?")
+    expect(confirm).to_contain_text("Delete 4 aliases?")
+    confirm.get_by_role("button", name="Delete aliases").click()
+    expect(page.locator("#alias-rows tr")).to_have_count(0)
+    assert user.aliases() == []
+
+
+def test_import_a_simplelogin_file_through_the_page_then_export(screen: Screen, user: User, tmp_path: Path) -> None:
+    page = screen.page
+    status, had = user.api(
+        "POST", "/api/aliases", {"domain": user.domain, "local_part": "had", "destinations": ["me@mail.example"]}
+    )
+    assert status == 201, had
+    export = tmp_path / "simplelogin-aliases.csv"
+    export.write_text(
+        "alias,note,enabled,mailboxes\r\n"
+        f'news@{user.domain},"Weekly, news",True,me@mail.example\r\n'
+        f"shop@{user.domain},,False,me@mail.example other@mail.example\r\n"
+        f"had@{user.domain},,True,me@mail.example\r\n"
+        "someone@not-mine.example,,True,me@mail.example\r\n",
+        encoding="utf-8",
+    )
+    sign_in(screen, user.token)
+    screen.goto("/aliases")
+    page.get_by_role("button", name="Import / export").click()
+    section = page.get_by_role("region", name="Import and export")
+
+    # When the file is checked, Then the page says what would happen, and nothing has happened yet
+    section.get_by_label("File").set_input_files(export)
+    section.get_by_role("button", name="Check file").click()
+    summary = section.locator("#import-summary")
+    expect(summary).to_have_text(
+        "2 aliases will be created. 1 alias you have already: skipped. 1 row will not be imported:"
+    )
+    expect(section.locator("#import-problems")).to_contain_text("Row 5: not-mine.example is not one of your domains")
+    expect(section.locator("#import-problems")).to_contain_text("other@mail.example")  # a new mailbox to confirm
+    assert [alias["address"] for alias in user.aliases()] == [had["address"]]
+    screen.no_sideways_scrolling()
+    screen.shot("1-checked")
+
+    # When the import is confirmed, Then the aliases are listed, as the file has them
+    section.get_by_role("button", name="Import 2 aliases").click()
+    expect(summary).to_have_text("Imported 2 aliases. 1 alias you have already: skipped. 1 row was not imported:")
+    expect(alias_row(page, f"news@{user.domain}")).to_be_visible()
+    expect(alias_row(page, f"shop@{user.domain}").get_by_role("switch")).not_to_be_checked()
+    imported = {alias["address"]: alias for alias in user.aliases()}
+    assert set(imported) == {had["address"], f"news@{user.domain}", f"shop@{user.domain}"}
+    assert imported[f"news@{user.domain}"]["note"] == "Weekly, news"
+    assert imported[f"shop@{user.domain}"]["destinations"] == ["me@mail.example", "other@mail.example"]
+    screen.shot("2-imported")
+
+    # When the export is downloaded, Then it is postmask's JSON with all three
+    with page.expect_download() as download:
+        section.get_by_role("button", name="Download JSON").click()
+    document = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert document["format"] == "postmask/1"
+    assert {alias["address"] for alias in document["aliases"]} == set(imported)
+    with page.expect_download() as download:
+        section.get_by_role("button", name="Download CSV").click()
+    assert download.value.suggested_filename.endswith(".csv")
+    assert Path(download.value.path()).read_text(encoding="utf-8").startswith("address,destinations,note,enabled")

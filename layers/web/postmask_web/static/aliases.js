@@ -1,5 +1,6 @@
 "use strict";
-/* The aliases page: list (search, filters, load more), create, edit, switch on and off, delete. */
+/* The aliases page: list (search, filters, load more), create, edit, switch on and off, delete; several at
+   once (select, then enable, disable or delete); import a file (checked first) and export everything. */
 postmask.page(async () => {
   const { $, api, announce, fromTemplate, setText } = postmask;
   const PAGE_SIZE = 25;
@@ -60,12 +61,14 @@ postmask.page(async () => {
     if (fromStart) {
       rows.replaceChildren();
       shown = 0;
+      selected.clear();
     }
     for (const alias of page.items) rows.append(aliasRow(alias));
     shown += page.items.length;
     nextToken = page.next_token;
     loadMore.hidden = !nextToken;
     describeList(Boolean(wanted.q || wanted.domain || wanted.enabled));
+    updateBulkBar();
   }
 
   function filtersChanged() {
@@ -125,6 +128,10 @@ postmask.page(async () => {
 
   function fillRow(row, alias) {
     setText(row, "address", alias.address);
+    const pick = $('[data-field="selected"]', row);
+    pick.checked = selected.has(alias.id);
+    pick.setAttribute("aria-label", `Select ${alias.address}`);
+    row.classList.toggle("selected", pick.checked);
     const destinations = $('[data-field="destinations"]', row);
     destinations.replaceChildren(...alias.destinations.map(destinationItem));
     setText(row, "note", alias.note);
@@ -144,6 +151,7 @@ postmask.page(async () => {
   // The latest state of every alias on the page, by id. A row reads it when clicked, so a row that a list
   // reload replaced while a request was in flight still ends up showing what the server answered.
   const known = new Map();
+  const selected = new Set(); // ids of the aliases ticked for a bulk action
 
   function show(alias) {
     known.set(alias.id, alias);
@@ -158,6 +166,13 @@ postmask.page(async () => {
     row.dataset.id = id;
     known.set(id, alias);
     fillRow(row, alias);
+
+    $('[data-field="selected"]', row).addEventListener("change", (event) => {
+      if (event.currentTarget.checked) selected.add(id);
+      else selected.delete(id);
+      row.classList.toggle("selected", event.currentTarget.checked);
+      updateBulkBar();
+    });
 
     $('[data-action="copy"]', row).addEventListener("click", (event) =>
       postmask.copyText(current().address, event.currentTarget),
@@ -193,17 +208,222 @@ postmask.page(async () => {
         postmask.showRowError(row, error);
         return;
       }
-      known.delete(id);
-      const gone = [...rows.querySelectorAll(`tr[data-id="${CSS.escape(id)}"]`)];
       const focusAfter = row.nextElementSibling ?? row.previousElementSibling;
-      for (const shownRow of gone) shownRow.remove();
-      shown -= gone.length;
+      forget(id);
       describeList(Object.values(currentFilters()).some(Boolean));
+      updateBulkBar();
       announce(`Deleted ${address}.`);
       (focusAfter?.isConnected ? $('[data-action="delete"]', focusAfter) : newAlias).focus();
     });
     return row;
   }
+
+  /** An alias that is gone: out of the page, the selection and the count. */
+  function forget(id) {
+    known.delete(id);
+    selected.delete(id);
+    const gone = [...rows.querySelectorAll(`tr[data-id="${CSS.escape(id)}"]`)];
+    for (const shownRow of gone) shownRow.remove();
+    shown -= gone.length;
+  }
+
+  // --- several at once ------------------------------------------------------------------------------------
+
+  const BULK_LIMIT = 100; // ids per POST /api/aliases/bulk
+  const bulkBar = $("#bulk-bar");
+  const selectAll = $("#select-all");
+  const bulkButtons = [...bulkBar.querySelectorAll("[data-bulk]")];
+
+  function updateBulkBar() {
+    bulkBar.hidden = shown === 0;
+    const count = selected.size;
+    $("#selected-count").textContent = count ? `${postmask.plural(count, "alias", "aliases")} selected` : "None selected";
+    for (const button of bulkButtons) button.disabled = count === 0;
+    selectAll.checked = count > 0 && count === shown;
+    selectAll.indeterminate = count > 0 && count < shown;
+  }
+
+  selectAll.addEventListener("change", () => {
+    for (const row of rows.querySelectorAll("tr.alias")) {
+      const pick = $('[data-field="selected"]', row);
+      pick.checked = selectAll.checked;
+      row.classList.toggle("selected", selectAll.checked);
+      if (selectAll.checked) selected.add(row.dataset.id);
+      else selected.delete(row.dataset.id);
+    }
+    updateBulkBar();
+  });
+
+  const BULK_DONE = { enable: "Enabled", disable: "Disabled", delete: "Deleted" };
+
+  async function bulk(action) {
+    const ids = [...selected];
+    $("#bulk-error").textContent = "";
+    if (action === "delete") {
+      const question = `Delete ${postmask.plural(ids.length, "alias", "aliases")}? Mail sent to them will no longer be forwarded, and the addresses cannot be recovered.`;
+      if (!(await postmask.confirmAction(question, "Delete aliases"))) return;
+    }
+    for (const button of bulkButtons) button.disabled = true;
+    const succeeded = [];
+    const failed = [];
+    try {
+      for (let start = 0; start < ids.length; start += BULK_LIMIT) {
+        const body = { action, ids: ids.slice(start, start + BULK_LIMIT) };
+        const outcome = await api("POST", "/api/aliases/bulk", { body });
+        succeeded.push(...outcome.succeeded);
+        failed.push(...outcome.failed);
+      }
+    } catch (error) {
+      $("#bulk-error").textContent = postmask.errorText(error) ?? "";
+    }
+    for (const id of succeeded) {
+      if (action === "delete") forget(id);
+      else {
+        selected.delete(id);
+        show({ ...known.get(id), enabled: action === "enable" });
+      }
+    }
+    for (const { id, message } of failed) {
+      for (const row of rows.querySelectorAll(`tr[data-id="${CSS.escape(id)}"]`)) {
+        $('[data-field="error"]', row).textContent = message;
+      }
+    }
+    describeList(Object.values(currentFilters()).some(Boolean));
+    updateBulkBar();
+    const done = succeeded.length ? `${BULK_DONE[action]} ${postmask.plural(succeeded.length, "alias", "aliases")}.` : "";
+    const notDone = failed.length ? ` ${postmask.plural(failed.length, "alias was", "aliases were")} not changed.` : "";
+    if (done || notDone) announce((done + notDone).trim());
+  }
+
+  for (const button of bulkButtons) button.addEventListener("click", () => bulk(button.dataset.bulk));
+
+  // --- import and export ----------------------------------------------------------------------------------
+
+  const portingSection = $("#porting-section");
+  const showPorting = $("#show-porting");
+  const importForm = $("#import-form");
+  const importPlan = $("#import-plan");
+  const importConfirm = $("#import-confirm");
+  let checkedImport = null; // the file checked by a dry run, waiting for "Import"
+
+  showPorting.addEventListener("click", () => {
+    portingSection.hidden = !portingSection.hidden;
+    showPorting.setAttribute("aria-expanded", String(!portingSection.hidden));
+    if (!portingSection.hidden) $("#export-json").focus();
+  });
+
+  async function download(format) {
+    $("#export-error").textContent = "";
+    try {
+      const blob = await api("GET", "/api/export", { query: { format }, blob: true });
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = `postmask-export-${new Date().toISOString().slice(0, 10)}.${format}`;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+      announce(`Your export (${format.toUpperCase()}) is downloading.`);
+    } catch (error) {
+      $("#export-error").textContent = postmask.errorText(error) ?? "";
+    }
+  }
+
+  $("#export-json").addEventListener("click", () => download("json"));
+  $("#export-csv").addEventListener("click", () => download("csv"));
+
+  function showImportReport(report, { dryRun }) {
+    const lines = [];
+    const created = postmask.plural(report.created, "alias", "aliases");
+    if (dryRun) lines.push(report.created ? `${created} will be created.` : "Nothing new to import.");
+    else lines.push(`Imported ${created}.`);
+    if (report.skipped) lines.push(`${postmask.plural(report.skipped, "alias", "aliases")} you have already: skipped.`);
+    if (report.errors.length) {
+      const count = report.errors.length;
+      const verb = dryRun ? "will not be" : count === 1 ? "was not" : "were not";
+      lines.push(`${postmask.plural(count, "row", "rows")} ${verb} imported:`);
+    }
+    $("#import-summary").textContent = lines.join(" ");
+    $("#import-problems").replaceChildren(
+      ...report.errors.map(({ row, message }) => {
+        const item = document.createElement("li");
+        item.textContent = row === null ? message : `Row ${row}: ${message}`;
+        return item;
+      }),
+    );
+    const mailboxes = report.new_destinations ?? [];
+    if (mailboxes.length) {
+      const item = document.createElement("li");
+      item.className = "mailboxes";
+      item.textContent = `${dryRun ? "New mailboxes, to be confirmed" : "Confirmation links mailed to"}: ${mailboxes.join(", ")}`;
+      $("#import-problems").prepend(item);
+    }
+    importPlan.hidden = false;
+    importConfirm.hidden = !dryRun || report.created === 0;
+    $("#import-cancel").textContent = importConfirm.hidden ? "Close" : "Cancel";
+    importConfirm.textContent = `Import ${created}`;
+  }
+
+  function resetImport() {
+    checkedImport = null;
+    importPlan.hidden = true;
+  }
+
+  importForm.elements.file.addEventListener("change", resetImport);
+  importForm.elements.default_destination.addEventListener("input", resetImport);
+  $("#import-cancel").addEventListener("click", () => {
+    resetImport();
+    importForm.elements.file.focus();
+  });
+
+  importForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    resetImport();
+    const file = importForm.elements.file.files[0];
+    if (!file) {
+      postmask.showFieldError(importForm, "file", "Choose the file to import.");
+      return;
+    }
+    const json = file.type === "application/json" || /\.json$/i.test(file.name);
+    const raw = { type: json ? "application/json" : "text/csv", data: await file.text() };
+    const query = { default_destination: importForm.elements.default_destination.value.trim() };
+    let report;
+    try {
+      report = await postmask.busy(importForm, () =>
+        api("POST", "/api/import", { raw, query: { ...query, dry_run: "true" } }),
+      );
+    } catch (error) {
+      postmask.showErrors(importForm, error);
+      return;
+    }
+    postmask.clearErrors(importForm);
+    // One key per checked file: a retried "Import" (a lost answer) imports it once.
+    const key = globalThis.crypto?.randomUUID?.() ?? `${Date.now()}-${Math.random()}`;
+    checkedImport = { raw, query, key };
+    showImportReport(report, { dryRun: true });
+    announce($("#import-summary").textContent);
+    (importConfirm.hidden ? $("#import-cancel") : importConfirm).focus();
+  });
+
+  importConfirm.addEventListener("click", async () => {
+    if (!checkedImport) return;
+    const { raw, query, key } = checkedImport;
+    importConfirm.disabled = true;
+    let report;
+    try {
+      report = await api("POST", "/api/import", { raw, query, headers: { "Idempotency-Key": key } });
+    } catch (error) {
+      postmask.showErrors(importForm, error);
+      return;
+    } finally {
+      importConfirm.disabled = false;
+    }
+    checkedImport = null;
+    showImportReport(report, { dryRun: false });
+    announce($("#import-summary").textContent);
+    await Promise.all([loadDomains(), loadDestinationStatus()]).catch(() => {});
+    await loadPage({ fromStart: true });
+  });
 
   // --- edit -----------------------------------------------------------------------------------------------
 

@@ -78,19 +78,27 @@ const postmask = (() => {
   /**
    * Call the JSON API. Resolves to the parsed body (null for 204); rejects with ApiError. A refused token
    * (401, or 403 from the authorizer) ends the session and returns to sign-in, unless `signInOnRefusal`
-   * is false (the sign-in form itself).
+   * is false (the sign-in form itself). `raw` sends `{type, data}` as it is (a file); `blob` resolves to
+   * the body as a Blob (a download); `headers` are added (an Idempotency-Key).
    */
-  async function api(method, path, { body, query, token = session.token(), signInOnRefusal = true } = {}) {
+  async function api(
+    method,
+    path,
+    { body, raw, query, headers: extra = {}, blob = false, token = session.token(), signInOnRefusal = true } = {},
+  ) {
     const url = new URL(path, location.origin);
     for (const [name, value] of Object.entries(query ?? {})) {
       if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
     }
-    const headers = { Accept: "application/json" };
+    const headers = { Accept: blob ? "*/*" : "application/json", ...extra };
     if (token) headers.Authorization = `Bearer ${token}`; // none for a public route (a link's secret is its own)
     const init = { method, headers };
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
+    } else if (raw !== undefined) {
+      headers["Content-Type"] = raw.type;
+      init.body = raw.data;
     }
     let response;
     try {
@@ -103,6 +111,7 @@ const postmask = (() => {
       toSignIn("expired");
       throw new SignedOut();
     }
+    if (blob && response.ok) return response.blob();
     let data = null;
     if (response.status !== 204) {
       try {
