@@ -39,6 +39,11 @@ def _serve() -> None:
             return result
 
     threaded_moto_server.DomainDispatcherApplication = TimedApplication  # type: ignore[misc]
+    # moto backs up the whole table for each action of a transaction: an import of 10,000 rows (hundreds of
+    # transactions into a growing table) would measure that copying. Only the items named, as the local stack does.
+    from local.dynamodb import item_level_rollback
+
+    item_level_rollback()
     # A function that invokes another (POST /api/sessions, the sign-in mailer) gets Lambda's 202; nothing runs.
     from local.lambdas import set_dispatch
 

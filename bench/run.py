@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, forwarder, listing, sizes
+from bench import coldstart, forwarder, importing, listing, sizes
 from bench.calls import CallRecorder
 from bench.lambda_env import FunctionSpec, Sites, compile_bytecode, function_spec
 from bench.moto_server import MotoServer
@@ -26,7 +26,7 @@ from local import sam_template
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 COLD_RATIO_TARGET = 1.5
-BENCHMARKS = ("calls", "cold", "list", "forwarder", "sizes")
+BENCHMARKS = ("calls", "cold", "list", "forwarder", "import", "sizes")
 
 
 def median(values: Sequence[float]) -> float:
@@ -227,9 +227,10 @@ def print_report(results: dict[str, Any]) -> None:
         noisy = {row["function"]: row["stderr"] for row in results["cold"] if row["stderr"]}
         for name, lines in noisy.items():
             out.write(f"   stderr of {name}: {lines[0][:150]}\n")
-    for name in ("list", "forwarder", "sizes"):
+    for name in ("list", "forwarder", "import", "sizes"):
         if name in results:
-            {"list": listing, "forwarder": forwarder, "sizes": sizes}[name].print_report(results[name], out)
+            reporter = {"list": listing, "forwarder": forwarder, "import": importing, "sizes": sizes}[name]
+            reporter.print_report(results[name], out)
     out.write(f"\nTook {results['meta']['seconds']:.0f} s; figures in {RESULTS.relative_to(sam_template.ROOT)}\n")
 
 
@@ -306,6 +307,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     results["forwarder"] = forwarder.measure(
                         lab.spec, new_world(), workdir, lab.xray, rounds=args.rounds
                     )
+                if "import" in wanted:
+                    _progress("import of 1,000 and 10,000 rows")
+                    results["import"] = importing.measure()
             finally:
                 lab.xray.close()
         if "sizes" in wanted:

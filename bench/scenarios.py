@@ -297,6 +297,32 @@ def _delete_alias(world: World) -> Invocation:
     return api_event("DELETE /api/aliases/{alias_id}", f"/api/aliases/{alias.id}", world.alice)
 
 
+# Bulk: the caller's aliases in one BatchGetItem, the changes in one transaction (up to ~45 aliases each).
+@_scenario("POST /api/aliases/bulk", BatchGetItem=1, TransactWriteItems=1)
+def _bulk_disable(world: World) -> Invocation:
+    ids = [aliases.create(world.alice.user_id, _alias_body(world.domain)).value.id for _ in range(3)]
+    body = {"action": "disable", "ids": ids}
+    return api_event("POST /api/aliases/bulk", "/api/aliases/bulk", world.alice, body=body)
+
+
+# Export: one Query per partition read (domains, destinations, aliases), one more per megabyte of each.
+@_scenario("GET /api/export", Query=3)
+def _export(world: World) -> Invocation:
+    return api_event("GET /api/export", "/api/export", world.alice)
+
+
+# Import of a few rows: the caller's domains (Query), who holds the addresses and which destinations the caller
+# has (a BatchGetItem each per 100 rows), the quota (the profile), one transaction per ~45 new aliases.
+@_scenario("POST /api/import", Query=1, BatchGetItem=2, GetItem=1, TransactWriteItems=1)
+def _import(world: World) -> Invocation:
+    batch = world.unique()
+    rows = "".join(f"import{batch}x{number}@{world.domain},imported,True,{DESTINATION}\r\n" for number in range(3))
+    event = api_event("POST /api/import", "/api/import", world.alice).event
+    event["headers"]["content-type"] = "text/csv"
+    event["body"] = "alias,note,enabled,mailboxes\r\n" + rows
+    return Invocation("ImportCreateFunction", event)
+
+
 @_scenario("POST /api/sessions", GetItem=1, PutItem=1)
 def _ask_for_a_sign_in_link(world: World) -> Invocation:
     # The address's link count (read, then a conditional write), then the mailer is invoked: no user is read.

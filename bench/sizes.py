@@ -92,7 +92,7 @@ def measure(workdir: Path) -> dict[str, Any]:
 
 
 def print_report(result: dict[str, Any], out: TextIO) -> None:
-    out.write("\n6. Unzipped size after `sam build` (arm64)\n")
+    out.write("\n7. Unzipped size after `sam build` (arm64)\n")
     if "skipped" in result:
         out.write(f"   skipped: {result['skipped']}\n")
         return
