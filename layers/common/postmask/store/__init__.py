@@ -7,7 +7,8 @@ held by marker items written in the same transaction as the item they guard.
 
 | item                 | pk                   | sk                | holds                                          |
 |----------------------|----------------------|-------------------|------------------------------------------------|
-| user                 | `USER#<user_id>`     | `PROFILE`         | email, is_admin, created_at                    |
+| user                 | `USER#<user_id>`     | `PROFILE`         | email, is_admin, created_at, alias_count and   |
+|                      |                      |                   | aliases_counted (MaxAliasesPerUser, store/quota)|
 | user's e-mail marker | `EMAIL#<email>`      | `EMAIL`           | user_id (one user per e-mail)                  |
 | API token            | `USER#<user_id>`     | `TOKEN#<token_id>`| name, kind (api/session), sha-256 of the       |
 |                      |                      |                   | secret, expiry, last use                       |
@@ -34,6 +35,12 @@ held by marker items written in the same transaction as the item they guard.
 |                      |                      |                   | 15 minutes, deleted when redeemed              |
 | sign-in link count   | `SIGNINLIMIT#<sha256 of the address>` | `LIMIT` | sent (times in the last hour), version, |
 |                      |                      |                   | purge_at (TTL, an hour after the last link)    |
+| idempotency record   | `IDEMPOTENCY#<user_id>` | `<function>.respond#<sha256 of [user, key]>` | Powertools' status, |
+|                      |                      |                   | validation (request hash), data (the sealed    |
+|                      |                      |                   | response), purge_at (TTL, 24 h)                |
+
+Aliases, domains and destinations also carry `version`, bumped by each change a user makes (the ETag;
+`If-Match` is a condition on the write: postmask.versions, decision 0103).
 
 Ids are ULID-shaped (time first), so `ALIAS#…` sort keys are in creation order and "newest first" is a
 `Query` with `ScanIndexForward=False`. A destination's id is not: it is derived from its owner and address
