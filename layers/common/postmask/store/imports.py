@@ -1,6 +1,7 @@
 """Import: many aliases (and destinations) at once, each created exactly as `POST /api/aliases` creates one.
 
-Two passes over the rows (the body is read twice, never held parsed: postmask.porting):
+Two passes over the rows (the body is read twice, never held parsed: postmask.porting; the plan keeps only the
+numbers of the rows to create, which the write reads and validates again):
 1. **Plan.** Per 100 rows: each row validated as a create would validate it, its domain looked up among the
    caller's (one Query of their domains, before the first row), its address looked up in one BatchGetItem of
    the routes (`ADDRESS#`, `owner_id` only): the caller's own already -> skipped; someone else's -> an error for
@@ -63,9 +64,10 @@ def run(
 ) -> Report:
     report = Report(format=source.format, dry_run=dry_run)
     owned = {item["name"] for item in db.all_items(f"USER#{user_id}", "DOMAIN#", attributes=("name",))}
-    planned_rows = _plan(user_id, source, owned, default_destination, report)
-
+    rules = _Rules(owned, default_destination)
     wanted: dict[str, str] = {}
+    planned_rows = _plan(user_id, source, rules, report, wanted)
+
     for listed in source.destinations():
         try:
             address = email_address(listed)
@@ -73,9 +75,6 @@ def run(
             report.errors.append((None, f"destinations: {listed[:100]!r} is not a valid e-mail address"))
             continue
         wanted.setdefault(destinations.canonical(address), address)
-    for body in planned_rows.values():
-        for address in body.destinations:
-            wanted.setdefault(destinations.canonical(address), address)
     report.new_destinations = _missing_destinations(user_id, list(wanted.values()))
 
     if len(planned_rows) > quota.usage(user_id).room:
@@ -87,7 +86,7 @@ def run(
     for address in report.new_destinations:
         with suppress(DestinationExists):  # created meanwhile (another tab, another import)
             report.links.extend(destinations.create(user_id, address).new_links)
-    _write(user_id, source, planned_rows, report, deadline)
+    _write(user_id, source, rules, planned_rows, report, deadline)
     report.errors.sort(key=lambda error: (error[0] is not None, error[0] or 0))
     return report
 
@@ -95,11 +94,18 @@ def run(
 # --- plan ----------------------------------------------------------------------------------------------------
 
 
-def _plan(
-    user_id: str, source: Source, owned: set[str], default_destination: str | None, report: Report
-) -> dict[int, AliasCreate]:
-    """The rows to create (by row number), with every other row counted as skipped or reported."""
-    planned: dict[int, AliasCreate] = {}
+@dataclass(frozen=True)
+class _Rules:
+    """What a row is validated against: the caller's domains, and where rows without a destination go."""
+
+    owned: set[str]
+    default_destination: str | None
+
+
+def _plan(user_id: str, source: Source, rules: _Rules, report: Report, wanted: dict[str, str]) -> set[int]:
+    """The numbers of the rows to create, with every other row counted as skipped or reported; the destinations
+    the planned rows name go into `wanted`. Only the numbers are kept: the write reads the rows again."""
+    planned: set[int] = set()
     seen: set[str] = set()
     batch: list[tuple[int, AliasCreate]] = []
     count = 0
@@ -108,7 +114,7 @@ def _plan(
         if count > MAX_ROWS:
             report.errors.append((row.number, f"not imported: an import takes at most {MAX_ROWS} rows"))
             continue
-        body = _validated(row, owned, default_destination, report)
+        body = _validated(row, rules, report)
         if body is None:
             continue
         address = f"{body.local_part}@{body.domain}"
@@ -118,13 +124,14 @@ def _plan(
         seen.add(address)
         batch.append((row.number, body))
         if len(batch) == _PLAN_BATCH:
-            _look_up(user_id, batch, planned, report)
+            _look_up(user_id, batch, planned, report, wanted)
             batch = []
-    _look_up(user_id, batch, planned, report)
+    _look_up(user_id, batch, planned, report, wanted)
     return planned
 
 
-def _validated(row: Row, owned: set[str], default_destination: str | None, report: Report) -> AliasCreate | None:
+def _validated(row: Row, rules: _Rules, report: Report) -> AliasCreate | None:
+    owned, default_destination = rules.owned, rules.default_destination
     if row.problem:
         report.errors.append((row.number, row.problem))
         return None
@@ -159,7 +166,7 @@ def _validated(row: Row, owned: set[str], default_destination: str | None, repor
 
 
 def _look_up(
-    user_id: str, batch: Sequence[tuple[int, AliasCreate]], planned: dict[int, AliasCreate], report: Report
+    user_id: str, batch: Sequence[tuple[int, AliasCreate]], planned: set[int], report: Report, wanted: dict[str, str]
 ) -> None:
     """Who holds each address of `batch` (one BatchGetItem of their routes, `owner_id` only)."""
     if not batch:
@@ -169,7 +176,9 @@ def _look_up(
     for number, body in batch:
         owner = owners.get(f"ADDRESS#{body.local_part}@{body.domain}")
         if owner is None:
-            planned[number] = body
+            planned.add(number)
+            for destination in body.destinations:
+                wanted.setdefault(destinations.canonical(destination), destination)
         elif owner == user_id:
             report.skipped += 1
         else:
@@ -189,9 +198,9 @@ def _missing_destinations(user_id: str, addresses: list[str]) -> list[str]:
 
 
 def _write(
-    user_id: str, source: Source, planned: dict[int, AliasCreate], report: Report, deadline: Callable[[], bool]
+    user_id: str, source: Source, rules: _Rules, planned: set[int], report: Report, deadline: Callable[[], bool]
 ) -> None:
-    pending = _pending(source, planned)
+    pending = _pending(source, rules, planned)
     while True:
         group = _next_group(user_id, pending)
         if not group:
@@ -205,9 +214,13 @@ def _write(
         _write_group(user_id, group, report)
 
 
-def _pending(source: Source, planned: dict[int, AliasCreate]) -> Iterator[tuple[int, AliasCreate]]:
+def _pending(source: Source, rules: _Rules, planned: set[int]) -> Iterator[tuple[int, AliasCreate]]:
+    """The planned rows, read and validated again (as in the plan: the same file, the same rules)."""
     for row in source.rows():
-        body = planned.pop(row.number, None)
+        if row.number not in planned:
+            continue
+        planned.discard(row.number)
+        body = _validated(row, rules, Report(format=source.format, dry_run=False))
         if body is not None:
             yield row.number, body
 
