@@ -27,7 +27,8 @@ def api_app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[
     headers = {
         (_UNPREFIXED.get(key) or key[5:].replace("_", "-").lower()): value
         for key, value in environ.items()
-        if (key.startswith("HTTP_") or key in _UNPREFIXED) and value
+        # A header sent empty is still sent (`Idempotency-Key:` is a 422); WSGI's CONTENT_* are "" when absent.
+        if key.startswith("HTTP_") or (key in _UNPREFIXED and value)
     }
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else b""
