@@ -12,10 +12,11 @@ import base64
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import format_datetime, formataddr, getaddresses
+from email.utils import format_datetime
 from typing import Any
 
 from postmask.clock import iso, now
+from postmask.mail.headers import mailboxes
 from postmask.mail.message import RawMessage
 
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -24,14 +25,17 @@ _DKIM_TOKEN_CHARACTERS = "abcdefghijklmnopqrstuvwxyz234567"  # noqa: S105 - what
 
 @dataclass(frozen=True)
 class Verdicts:
-    """SES's checks on a received message. Locally nothing is scanned: spam and virus PASS, the rest GRAY
-    (not evaluated), unless a test says otherwise."""
+    """SES's checks on a received message. Locally nothing is checked: every verdict is PASS (the contract's
+    "Local mode"), unless a test or the `X-Postmask-Local-Verdicts` header (local/smtp.py) says otherwise.
+    `dmarc_policy` is the sending domain's policy (`none`, `quarantine`, `reject`), which SES reports only when
+    DMARC fails."""
 
     spam: str = "PASS"
     virus: str = "PASS"
-    spf: str = "GRAY"
-    dkim: str = "GRAY"
-    dmarc: str = "GRAY"
+    spf: str = "PASS"
+    dkim: str = "PASS"
+    dmarc: str = "PASS"
+    dmarc_policy: str | None = None
 
 
 def new_message_id() -> str:
@@ -104,6 +108,7 @@ def receipt_event(
                         "spfVerdict": {"status": verdicts.spf},
                         "dkimVerdict": {"status": verdicts.dkim},
                         "dmarcVerdict": {"status": verdicts.dmarc},
+                        **({"dmarcPolicy": verdicts.dmarc_policy.lower()} if verdicts.dmarc_policy else {}),
                         "action": {"type": "Lambda", "functionArn": function_arn, "invocationType": "Event"},
                     },
                 },
@@ -117,11 +122,15 @@ def _unfolded(raw_value: bytes) -> str:
 
 
 def _common_headers(message: RawMessage, envelope_sender: str) -> dict[str, Any]:
+    """SES's `commonHeaders`: the addresses parsed from the raw values (never decoded first), as text."""
     common: dict[str, Any] = {"returnPath": envelope_sender}
     for key, name in (("from", "from"), ("to", "to"), ("cc", "cc"), ("reply-to", "replyTo")):
         field = message.first(key)
         if field is not None:
-            common[name] = [formataddr(pair) for pair in getaddresses([field.text()])]
+            common[name] = [
+                f"{mailbox.name} <{mailbox.address}>" if mailbox.name else mailbox.address
+                for mailbox in mailboxes(field.raw_value)
+            ]
     for key, name in (("date", "date"), ("message-id", "messageId"), ("subject", "subject")):
         field = message.first(key)
         if field is not None:

@@ -35,6 +35,29 @@ _PLACEHOLDER_B64 = base64.b64encode(_PLACEHOLDER)
 _pending_parts: ContextVar[Sequence[memoryview] | None] = ContextVar("postmask_ses_pending_parts", default=None)
 
 
+# SES's answers that no retry can change: the copy's content or an address in it is refused. (Throttling, a
+# paused account or an unverified MAIL FROM domain are left to Lambda's retries and the dead-letter queue: an
+# operator can fix those and redrive.)
+PERMANENT_ERRORS = frozenset(
+    {"MessageRejected", "BadRequestException", "InvalidParameterValue", "InvalidParameterValueException"}
+)
+
+
+class SendRefused(Exception):
+    """SES refused this message for good (PERMANENT_ERRORS): retrying cannot help."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
+
+def received_message_id(ses_message_id: str, region: str) -> str:
+    """The Message-ID the recipient of a message SES sent sees: SES replaces any Message-ID with its own,
+    `<SES message id@<region>.amazonses.com>` (`@email.amazonses.com` in us-east-1)."""
+    host = "email.amazonses.com" if region in ("", "us-east-1") else f"{region}.amazonses.com"
+    return f"<{ses_message_id}@{host}>"
+
+
 class MessageTooLarge(Exception):
     """SES will never accept this message: retrying cannot help."""
 
@@ -151,8 +174,8 @@ def forget_verifications() -> None:
 def send_raw(*, sender: str, destination: str, parts: Sequence[bytes | bytearray | memoryview]) -> str:
     """Send the message made of `parts` (joined in order) from `sender` to `destination`; SES's message id.
 
-    Raises MessageTooLarge before calling SES when the message is over the limit, or when SES says so (413).
-    Any other error is raised as it comes: the caller lets Lambda retry.
+    Raises MessageTooLarge before calling SES when the message is over the limit, or when SES says so (413);
+    SendRefused when SES refuses it for good. Any other error is raised as it comes: the caller lets Lambda retry.
     """
     views = [memoryview(part).cast("B") for part in parts]
     size = sum(view.nbytes for view in views)
@@ -168,6 +191,9 @@ def send_raw(*, sender: str, destination: str, parts: Sequence[bytes | bytearray
     except ClientError as exc:
         if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 413:
             raise MessageTooLarge(size) from exc
+        code = _error_code(exc)
+        if code in PERMANENT_ERRORS:
+            raise SendRefused(code, str(exc.response.get("Error", {}).get("Message", ""))[:300]) from exc
         raise
     finally:
         _pending_parts.reset(token)

@@ -198,9 +198,9 @@ def test_an_ses_error_surfaces_for_a_retry_that_sends_only_what_is_missing(
 ) -> None:
     alias = new_alias(alice, alice_domain, "shop", ["alice@real.example", "alice@backup.example"])
     event = mailroom.receive(MESSAGE, ["shop@alice.example"])
-    sent.fail_next(400, "MessageRejected", "Email address is not verified.")
+    sent.fail_next(429, "TooManyRequestsException", "Maximum sending rate exceeded.")
 
-    with pytest.raises(ForwardingIncomplete, match="MessageRejected"):
+    with pytest.raises(ForwardingIncomplete, match="TooManyRequestsException"):
         mailroom.forward(event)
     assert [mail.destinations for mail in sent.sent] == [["alice@backup.example"]]
     assert counts(alice, alias) == NOTHING_COUNTED  # not forwarded until every destination has it
