@@ -153,6 +153,8 @@ def test_the_forwarder_gets_least_privilege() -> None:
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:BatchWriteItem",
         "s3:GetObject",
         "ses:SendEmail",
         "ses:GetEmailIdentity",
@@ -162,6 +164,9 @@ def test_the_forwarder_gets_least_privilege() -> None:
             # Every table action is limited to the partitions it needs; reads never reach users or tokens.
             keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
             assert "USER#*" not in keys or statement["Action"] == ["dynamodb:UpdateItem"]
+            assert "TOKEN#*" not in keys
+            if any(action.startswith("dynamodb:Batch") for action in statement["Action"]):
+                assert keys == ["THREAD#*"]  # thread records only
     assert "dynamodb:Scan" not in actions
     assert "dynamodb:Query" not in actions
 

@@ -28,7 +28,16 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from postmask.auth import Caller
-from postmask.errors import AdminRequired, BadRequest, Conflict, Forbidden, NotFound, PostmaskError, Unauthenticated
+from postmask.errors import (
+    AdminRequired,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    PostmaskError,
+    Unauthenticated,
+)
 from postmask.observability import logger, metrics, tracer
 from postmask.schemas.common import ErrorBody, ValidationErrorBody
 
@@ -57,6 +66,7 @@ _STATUS_BY_ERROR: list[tuple[type[PostmaskError], HTTPStatus]] = [
     (NotFound, HTTPStatus.NOT_FOUND),
     (Conflict, HTTPStatus.CONFLICT),
     (BadRequest, HTTPStatus.BAD_REQUEST),
+    (InvalidRequest, HTTPStatus.UNPROCESSABLE_ENTITY),
     (Unauthenticated, HTTPStatus.UNAUTHORIZED),
     (Forbidden, HTTPStatus.FORBIDDEN),
 ]
@@ -121,6 +131,9 @@ def _status_of(exc: PostmaskError) -> HTTPStatus:
 
 
 def _domain_error(exc: PostmaskError) -> Response:
+    if isinstance(exc, InvalidRequest):  # a 422 has the `detail` of a validation error, whoever found it
+        detail = [{"loc": exc.loc, "msg": exc.message, "type": "value_error"}]
+        return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, exc.message, detail=detail)
     return error_response(_status_of(exc), exc.message)
 
 

@@ -28,6 +28,16 @@ class BadRequest(PostmaskError):
     message = "Bad request"
 
 
+class InvalidRequest(PostmaskError):
+    """Well-formed, but naming something postmask cannot accept; `loc` points at it, as a validation error's does."""
+
+    message = "Invalid request"
+
+    def __init__(self, message: str | None = None, *, loc: tuple[str | int, ...] = ("body",)) -> None:
+        super().__init__(message)
+        self.loc = list(loc)
+
+
 class Unauthenticated(PostmaskError):
     message = "Authentication required"
 
@@ -74,3 +84,7 @@ class InvalidNextToken(BadRequest):
 
 class AdminRequired(Forbidden):
     message = "Only an admin may do this"
+
+
+class DestinationIsPostmask(InvalidRequest):
+    message = "This destination is an address on a domain registered in postmask: mail to it would loop"

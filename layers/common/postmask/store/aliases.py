@@ -14,6 +14,7 @@ from postmask.clock import iso, now_iso
 from postmask.errors import AddressTaken, AliasNotFound, DomainNotFound
 from postmask.schemas.aliases import Alias, AliasCreate, AliasList
 from postmask.store import _dynamo as db
+from postmask.store.domains import outside_postmask
 
 _PREFIX = "ALIAS#"
 _ROUTED_FIELDS = ("destinations", "enabled", "expires_at")  # copied onto the route for the forwarder
@@ -75,6 +76,7 @@ def create(user_id: str, body: AliasCreate) -> Alias:
     """Create an alias on one of the caller's domains. One transaction: the alias, its route (the address
     must be free in the whole installation) and the domain's alias_count (the domain must be the caller's)."""
     attempts = 1 if body.local_part else _RANDOM_ADDRESS_ATTEMPTS
+    outside = outside_postmask(body.destinations, loc=("body", "destinations"))
     for attempt in range(attempts):
         item, route = new_items(user_id, body, body.local_part or ids.random_local_part())
         try:
@@ -90,11 +92,13 @@ def create(user_id: str, body: AliasCreate) -> Alias:
                             "ExpressionAttributeValues": db.values({":one": 1}),
                         }
                     },
+                    *outside.actions,
                 ]
             )
         except db.TransactionCancelled as exc:
             if exc.failed[2]:
                 raise DomainNotFound("Domain not found among your domains") from exc
+            outside.raise_if_failed(exc.failed[3:])
             if attempt + 1 < attempts:
                 continue  # a random local part collided: draw another
             raise AddressTaken(f"{item['address']} is already taken") from exc
@@ -167,6 +171,8 @@ def update(user_id: str, alias_id: str, changes: Mapping[str, Any]) -> Alias:
             }
         }
     ]
+    outside = outside_postmask(fields.get("destinations") or [], loc=("body", "destinations"))
+    actions.extend(outside.actions)  # between the alias and its route: failed[1 : 1 + n] below
     if routed:
         actions.append(
             {
@@ -180,6 +186,7 @@ def update(user_id: str, alias_id: str, changes: Mapping[str, Any]) -> Alias:
     try:
         db.transact(actions)
     except db.TransactionCancelled as exc:
+        outside.raise_if_failed(exc.failed[1 : 1 + len(outside.actions)])
         raise AliasNotFound from exc  # deleted between our read and our write
     return _to_model({**current, **fields})
 

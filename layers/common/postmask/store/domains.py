@@ -8,11 +8,12 @@ known without asking SES. Verification is SES's to say: these models carry `pend
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from postmask import dns
 from postmask.clock import now_iso
-from postmask.errors import DomainHasAliases, DomainNotFound, DomainTaken
+from postmask.errors import DestinationIsPostmask, DomainHasAliases, DomainNotFound, DomainTaken
 from postmask.schemas.domains import Domain, DomainList, DomainVerification
 from postmask.settings import get_settings
 from postmask.store import _dynamo as db
@@ -39,6 +40,55 @@ def _to_model(item: dict[str, Any]) -> Domain:
     )
 
 
+# --- destinations outside postmask --------------------------------------------------------------------------
+# Mail forwarded to an address on a domain registered in postmask comes back to postmask: a loop, every hop a
+# new SES message. The writes that set destinations check, in their own transaction, that no domain marker
+# exists for any destination's domain (a ConditionCheck each: no extra request, no race with a registration
+# in between).
+
+
+@dataclass(frozen=True)
+class OutsideCheck:
+    """The ConditionCheck actions for some destinations, and how to tell which one failed."""
+
+    actions: list[dict[str, Any]]
+    destinations: list[tuple[int, str]]  # (index in the request, address) of the first address of each domain
+    loc: tuple[str, ...]
+
+    def raise_if_failed(self, failed: Sequence[bool]) -> None:
+        """Raise DestinationIsPostmask for the first check of `failed` (this check's own slice) that failed."""
+        for (index, address), hit in zip(self.destinations, failed, strict=True):
+            if hit:
+                loc: tuple[str | int, ...] = (*self.loc, index) if self.loc[-1] == "destinations" else self.loc
+                raise DestinationIsPostmask(
+                    f"{address} is an address on a domain registered in postmask: mail to it would loop",
+                    loc=loc,
+                )
+
+
+def outside_postmask(
+    destinations: Sequence[str], *, loc: tuple[str, ...], own_domain: str | None = None
+) -> OutsideCheck:
+    """The checks that every destination is outside postmask. A destination on `own_domain` (the domain being
+    registered, whose marker the same transaction writes) is refused at once."""
+    by_domain: dict[str, tuple[int, str]] = {}
+    for index, address in enumerate(destinations):
+        domain = address.rpartition("@")[2].lower()
+        if domain == own_domain:
+            OutsideCheck([], [(index, address)], loc).raise_if_failed([True])
+        by_domain.setdefault(domain, (index, address))
+    actions = [
+        {
+            "ConditionCheck": {
+                "Key": db.key(_marker_pk(domain), "DOMAIN"),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        for domain in by_domain
+    ]
+    return OutsideCheck(actions, list(by_domain.values()), loc)
+
+
 def create(user_id: str, name: str, catch_all_destination: str | None, *, dkim_tokens: Sequence[str] = ()) -> Domain:
     """Register `name` for `user_id`. A domain belongs to one user in the whole installation."""
     created_at = now_iso()
@@ -58,15 +108,22 @@ def create(user_id: str, name: str, catch_all_destination: str | None, *, dkim_t
         "owner_id": user_id,
         "catch_all_destination": catch_all_destination,
     }
+    outside = outside_postmask(
+        [catch_all_destination] if catch_all_destination else [], loc=("body", "catch_all_destination"), own_domain=name
+    )
     try:
         db.transact(
             [
                 {"Put": {"Item": db.serialize(marker), "ConditionExpression": "attribute_not_exists(pk)"}},
                 {"Put": {"Item": db.serialize(owner_view), "ConditionExpression": "attribute_not_exists(pk)"}},
+                *outside.actions,
             ]
         )
     except db.TransactionCancelled as exc:
-        raise DomainTaken from exc
+        if exc.failed[0] or exc.failed[1]:
+            raise DomainTaken from exc
+        outside.raise_if_failed(exc.failed[2:])
+        raise
     return _to_model(owner_view)
 
 
@@ -94,6 +151,9 @@ def list_page(user_id: str, *, name_contains: str | None, limit: int, next_token
 def set_catch_all(user_id: str, name: str, catch_all_destination: str | None) -> Domain:
     """Change where unknown addresses go, in the owner's view and in the marker the forwarder reads."""
     new = db.values({":catch_all": catch_all_destination, ":owner": user_id})
+    outside = outside_postmask(
+        [catch_all_destination] if catch_all_destination else [], loc=("body", "catch_all_destination"), own_domain=name
+    )
     try:
         db.transact(
             [
@@ -113,10 +173,14 @@ def set_catch_all(user_id: str, name: str, catch_all_destination: str | None) ->
                         "ExpressionAttributeValues": new,
                     }
                 },
+                *outside.actions,
             ]
         )
     except db.TransactionCancelled as exc:
-        raise DomainNotFound from exc
+        if exc.failed[0] or exc.failed[1]:
+            raise DomainNotFound from exc
+        outside.raise_if_failed(exc.failed[2:])
+        raise
     return get(user_id, name)
 
 
