@@ -141,3 +141,9 @@ def long_lines(raw: bytes | memoryview) -> int:
     """How many lines of `raw` are longer than 998 bytes (without their line break)."""
     data = bytes(raw)
     return sum(1 for line in data.split(b"\n") if len(line.removesuffix(b"\r")) > MAX_LINE)
+
+
+def over_smtp(raw: bytes) -> bytes:
+    """`raw` as an SMTP server receives it from smtplib: a message not ending with CRLF gets one (the DATA
+    terminator needs it); smtplib leaves bare LF line ends of bytes as they are."""
+    return raw if raw.endswith(b"\r\n") else raw + b"\r\n"
