@@ -142,7 +142,7 @@ def test_no_control_character_or_injected_field_survives(name: str) -> None:
     parsed = as_email(out)
     assert parsed["Bcc"] is None
     assert parsed.get_all("X-Postmask-Alias") == [ALIAS]
-    assert parsed.get_all("X-Postmask-Local-Verdicts") is None
+    assert parsed.get_all("X-SES-Spam-Verdict") is None
 
 
 def test_a_subject_with_bare_crs_stays_one_subject() -> None:
