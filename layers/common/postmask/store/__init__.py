@@ -16,9 +16,16 @@ transaction as the item they guard.
 | alias                | `USER#<user_id>`     | `ALIAS#<alias_id>`| the whole Alias, counts included               |
 | address route        | `ADDRESS#<address>`  | `ADDRESS`         | owner_id, alias_id, destinations, enabled,     |
 |                      |                      |                   | expires_at: what the forwarder needs, one read |
-| delivery record      | `MAIL#<ses msg id>`  | `SEND#<rcpt>#<dest>` | status sending/sent/too_large, lease_until, |
-|                      |                      |                   | token, ses_message_id, purge_at (TTL)          |
+| delivery record      | `MAIL#<ses msg id>`  | `SEND#<rcpt>#<dest>` | status sending/sent/too_large/rejected,     |
+|                      |                      |                   | lease_until, token, ses_message_id, reason     |
+|                      |                      |                   | (SES's error code), purge_at (TTL)             |
 | outcome counted      | `MAIL#<ses msg id>`  | `COUNTED#<rcpt>`  | outcome, alias_id, at, purge_at (TTL)          |
+| loop marker          | `MAIL#<ses msg id>`  | `HOP`             | token (random; the copies' X-Postmask-Hop),    |
+|                      |                      |                   | purge_at (TTL)                                 |
+| thread record        | `THREAD#<alias>`     | `OUT#<sha256 of outside id>#<dest>` | inside_id: the Message-ID `dest` |
+|   (outside -> inside)|                      |                   | received it by; outside_id, purge_at (TTL)     |
+| thread record        | `THREAD#<alias>`     | `IN#<sha256 of inside id>` | outside_id: the id the outside knows; |
+|   (inside -> outside)|                      |                   | inside_id, destination, purge_at (TTL)         |
 
 Ids are ULID-shaped (time first), so `ALIAS#…` sort keys are in creation order and "newest first" is a
 `Query` with `ScanIndexForward=False`. A token's secret reads `pm_<user_id>_<token_id>_<random>`: the
@@ -33,10 +40,17 @@ Access patterns and their cost (tests/integration/test_call_counts.py and `make 
 - create domain / alias / user: 1 `TransactWriteItems` (item + marker(s) + `alias_count`), conditional,
   so uniqueness and ownership hold under concurrent requests;
 - change or delete an alias: 1 `GetItem` (for its address) + 1 `TransactWriteItems` (alias + route);
-- forwarder: 1 `GetItem` on the route per recipient (+1 on the domain marker for an unknown address, for
-  the catch-all); per destination 1 conditional `PutItem` (claim) and 1 `UpdateItem` (sent); per recipient
-  1 `TransactWriteItems` (outcome record + the alias's counters), so retries never send or count twice.
-  `MAIL#` items expire through the table's TTL attribute `purge_at` (store/deliveries.py explains the scheme).
+- forwarder, per message: 1 `GetItem` on the route per recipient (+1 on the domain marker for an unknown
+  address, for the catch-all); when something is to be sent, 1 conditional `PutItem` for the loop marker
+  (+1 `GetItem` per `X-Postmask-Hop` the message carries, at most 3: is it our own copy come back?); per
+  destination 1 conditional `PutItem` (claim) and 1 `UpdateItem` (sent, too_large or rejected); per
+  recipient 1 `BatchGetItem` of thread records when the message names ids in In-Reply-To/References, 1
+  `BatchWriteItem` of the copies' thread records when it has a Message-ID, and 1 `TransactWriteItems`
+  (outcome record + the alias's counters), so retries never send or count twice. A message to an alias with
+  two destinations: 1 GetItem, 3 PutItem, 2 UpdateItem, 1 BatchWriteItem, 1 TransactWriteItems
+  (tests/integration/test_call_counts.py). `MAIL#` items expire through the table's TTL attribute `purge_at`
+  after 30 days (store/deliveries.py), `THREAD#` items after 400 days (store/threads.py: the records serve
+  threads in both directions, the replies of issue 16 included).
 
 No `Scan`, ever: a test fails the suite if one is made.
 """
