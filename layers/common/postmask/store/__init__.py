@@ -48,9 +48,9 @@ Access patterns and their cost (tests/integration/test_call_counts.py and `make 
   `BatchWriteItem` of the copies' thread records when it has a Message-ID, and 1 `TransactWriteItems`
   (outcome record + the alias's counters), so retries never send or count twice. A message to an alias with
   two destinations: 1 GetItem, 3 PutItem, 2 UpdateItem, 1 BatchWriteItem, 1 TransactWriteItems
-  (tests/integration/forwarding/test_forwarder_call_counts.py). `MAIL#` items expire through the table's TTL attribute `purge_at`
-  after 30 days (store/deliveries.py), `THREAD#` items after 400 days (store/threads.py: the records serve
-  threads in both directions, the replies of issue 16 included).
+  (tests/integration/forwarding/test_forwarder_call_counts.py). `MAIL#` items expire through the table's TTL
+  attribute `purge_at` after 30 days (store/deliveries.py), `THREAD#` items after 400 days (store/threads.py:
+  the records serve threads in both directions, the replies of issue 16 included).
 
 No `Scan`, ever: a test fails the suite if one is made.
 """
