@@ -12,7 +12,9 @@ transaction as the item they guard.
 | API token            | `USER#<user_id>`     | `TOKEN#<token_id>`| name, sha-256 of the secret, expiry, last use  |
 | domain               | `USER#<user_id>`     | `DOMAIN#<name>`   | created_at, alias_count, catch_all_destination,|
 |                      |                      |                   | dkim_tokens (SES Easy DKIM, for dns_records)   |
-| domain marker        | `DOMAIN#<name>`      | `DOMAIN`          | owner_id, catch_all_destination (forwarder)    |
+| domain marker        | `DOMAIN#<name>`      | `DOMAIN`          | owner_id, catch_all_destination (forwarder);   |
+|                      |                      |                   | no destination may be on a domain that has one |
+|                      |                      |                   | (a ConditionCheck in the write, store.markers) |
 | alias                | `USER#<user_id>`     | `ALIAS#<alias_id>`| the whole Alias, counts included               |
 | address route        | `ADDRESS#<address>`  | `ADDRESS`         | owner_id, alias_id, destinations, enabled,     |
 |                      |                      |                   | expires_at: what the forwarder needs, one read |
@@ -37,8 +39,9 @@ Access patterns and their cost (tests/integration/test_call_counts.py and `make 
   `TransactWriteItems` for its last_used_at; a token's revocation, like an alias's change, reads then writes;
   a domain's catch-all is 1 transaction then 1 `GetItem` for the answer;
 - list domains / aliases / tokens: 1 `Query` (filters may need a few more pages, see `_dynamo.query_page`);
-- create domain / alias / user: 1 `TransactWriteItems` (item + marker(s) + `alias_count`), conditional,
-  so uniqueness and ownership hold under concurrent requests;
+- create domain / alias / user: 1 `TransactWriteItems` (item + marker(s) + `alias_count`, + one
+  `ConditionCheck` per destination domain), conditional, so uniqueness, ownership and "no destination inside
+  postmask" hold under concurrent requests;
 - change or delete an alias: 1 `GetItem` (for its address) + 1 `TransactWriteItems` (alias + route);
 - forwarder, per message: 1 `GetItem` on the route per recipient (+1 on the domain marker for an unknown
   address, for the catch-all); when something is to be sent, 1 conditional `PutItem` for the loop marker

@@ -14,7 +14,7 @@ from postmask.clock import iso, now_iso
 from postmask.errors import AddressTaken, AliasNotFound, DomainNotFound
 from postmask.schemas.aliases import Alias, AliasCreate, AliasList
 from postmask.store import _dynamo as db
-from postmask.store.domains import outside_postmask
+from postmask.store.markers import outside_postmask
 
 _PREFIX = "ALIAS#"
 _ROUTED_FIELDS = ("destinations", "enabled", "expires_at")  # copied onto the route for the forwarder

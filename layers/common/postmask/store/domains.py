@@ -8,25 +8,22 @@ known without asking SES. Verification is SES's to say: these models carry `pend
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from postmask import dns
 from postmask.clock import now_iso
-from postmask.errors import DestinationIsPostmask, DomainHasAliases, DomainNotFound, DomainTaken
+from postmask.errors import DomainHasAliases, DomainNotFound, DomainTaken
 from postmask.schemas.domains import Domain, DomainList, DomainVerification
 from postmask.settings import get_settings
 from postmask.store import _dynamo as db
+from postmask.store.markers import marker_pk as _marker_pk
+from postmask.store.markers import outside_postmask
 
 _PREFIX = "DOMAIN#"
 
 
 def _user_pk(user_id: str) -> str:
     return f"USER#{user_id}"
-
-
-def _marker_pk(name: str) -> str:
-    return f"DOMAIN#{name}"
 
 
 def _to_model(item: dict[str, Any]) -> Domain:
@@ -38,55 +35,6 @@ def _to_model(item: dict[str, Any]) -> Domain:
         verification=DomainVerification(status="pending"),
         dns_records=dns.records_for(item["name"], item.get("dkim_tokens") or [], get_settings().region),
     )
-
-
-# --- destinations outside postmask --------------------------------------------------------------------------
-# Mail forwarded to an address on a domain registered in postmask comes back to postmask: a loop, every hop a
-# new SES message. The writes that set destinations check, in their own transaction, that no domain marker
-# exists for any destination's domain (a ConditionCheck each: no extra request, no race with a registration
-# in between).
-
-
-@dataclass(frozen=True)
-class OutsideCheck:
-    """The ConditionCheck actions for some destinations, and how to tell which one failed."""
-
-    actions: list[dict[str, Any]]
-    destinations: list[tuple[int, str]]  # (index in the request, address) of the first address of each domain
-    loc: tuple[str, ...]
-
-    def raise_if_failed(self, failed: Sequence[bool]) -> None:
-        """Raise DestinationIsPostmask for the first check of `failed` (this check's own slice) that failed."""
-        for (index, address), hit in zip(self.destinations, failed, strict=True):
-            if hit:
-                loc: tuple[str | int, ...] = (*self.loc, index) if self.loc[-1] == "destinations" else self.loc
-                raise DestinationIsPostmask(
-                    f"{address} is an address on a domain registered in postmask: mail to it would loop",
-                    loc=loc,
-                )
-
-
-def outside_postmask(
-    destinations: Sequence[str], *, loc: tuple[str, ...], own_domain: str | None = None
-) -> OutsideCheck:
-    """The checks that every destination is outside postmask. A destination on `own_domain` (the domain being
-    registered, whose marker the same transaction writes) is refused at once."""
-    by_domain: dict[str, tuple[int, str]] = {}
-    for index, address in enumerate(destinations):
-        domain = address.rpartition("@")[2].lower()
-        if domain == own_domain:
-            OutsideCheck([], [(index, address)], loc).raise_if_failed([True])
-        by_domain.setdefault(domain, (index, address))
-    actions = [
-        {
-            "ConditionCheck": {
-                "Key": db.key(_marker_pk(domain), "DOMAIN"),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
-        for domain in by_domain
-    ]
-    return OutsideCheck(actions, list(by_domain.values()), loc)
 
 
 def create(user_id: str, name: str, catch_all_destination: str | None, *, dkim_tokens: Sequence[str] = ()) -> Domain:
