@@ -113,3 +113,17 @@ def test_the_body_of_sendable_body_is_checked_by_line_not_by_size() -> None:
     assert sendable_body(None, None, memoryview(exactly), b"\r\n").transfer_encoding is None
     over = b"a" * 999 + b"\r\n"
     assert sendable_body(None, None, memoryview(over), b"\r\n").transfer_encoding == "base64"
+
+
+def test_a_content_type_the_parser_chokes_on_does_not_stop_the_copy() -> None:
+    raw = (
+        b"From: a@b.example\r\nMIME-Version: 1.0\r\nContent-Type: text/plain "
+        + b"(" * 3000
+        + b")" * 3000
+        + b"\r\n\r\n"
+        + b"z" * 1200
+        + b"\r\n"
+    )
+    out = forward(raw)
+    assert long_lines(out[out.index(b"\r\n\r\n") :]) == 0
+    assert as_email(out).get_payload(decode=True) == b"z" * 1200 + b"\r\n"

@@ -91,7 +91,10 @@ def _content_type(value: bytes | None) -> tuple[str, str | None]:
     """(maintype, boundary) of a Content-Type value: "multipart", "message/rfc822", or the full type."""
     if value is None:
         return "", None
-    parsed = email_policy.default.header_factory("Content-Type", headers.header_text(value).strip())
+    try:
+        parsed = email_policy.default.header_factory("Content-Type", headers.header_text(value).strip())
+    except Exception:  # noqa: BLE001 - comments nested too deep, or anything a sender can make the parser choke on
+        return "", None  # read as no type: the part is re-encoded whole, its content decoded as the stdlib would
     content_type = str(getattr(parsed, "content_type", "")).lower()
     boundary = getattr(parsed, "params", {}).get("boundary")
     if content_type.startswith("multipart/"):
