@@ -93,7 +93,7 @@ def _content_type(value: bytes | None) -> tuple[str, str | None]:
         return "", None
     try:
         parsed = email_policy.default.header_factory("Content-Type", headers.header_text(value).strip())
-    except Exception:  # noqa: BLE001 - comments nested too deep, or anything a sender can make the parser choke on
+    except Exception:  # comments nested too deep, or anything else a sender can make the parser choke on
         return "", None  # read as no type: the part is re-encoded whole, its content decoded as the stdlib would
     content_type = str(getattr(parsed, "content_type", "")).lower()
     boundary = getattr(parsed, "params", {}).get("boundary")
