@@ -5,9 +5,9 @@ conditional transaction and a counter update never interleave); moto's backends 
 concurrent requests could lose updates or pass conditions they should fail. Serving one AWS request at a
 time gives every request the atomicity DynamoDB gives it; a request takes moto a few milliseconds.
 
-And one leak plugged: moto deep-copies every table a TransactWriteItems touches (its rollback point) and keeps
-every model instance it ever made (`instances_tracked`), so each transaction kept a copy of the whole table
-for as long as the process ran; a long session held millions of objects and took a minute to stop.
+And one leak plugged: moto keeps every model instance it ever made (`instances_tracked`), and deep-copies every
+table a TransactWriteItems touches (its rollback point): each transaction kept a copy of the whole table for
+as long as the process ran, and a long session held millions of objects and took a minute to stop.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class EmbeddedAws:
     def start(self) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
-        _forget_transaction_rollback_points()
+        _stop_tracking_dynamodb_models()
         from werkzeug.serving import make_server
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per AWS call on the console
@@ -69,30 +69,19 @@ class EmbeddedAws:
         self._server = None
 
 
-def _forget_transaction_rollback_points() -> None:
-    """After each TransactWriteItems, stop tracking the table copies moto made for it (once per process; the
-    requests are served one at a time, so the instances added during a call are that call's)."""
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.table import Table
+class _Untracked(list[Any]):
+    """A model class's `instances_tracked` that keeps nothing."""
 
-    backend: Any = DynamoDBBackend
-    original = backend.transact_write_items
-    if getattr(original, "postmask_forgets_copies", False):
-        return
+    def append(self, instance: Any) -> None:
+        pass
 
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        tracked: list[Any] = Table.instances_tracked  # type: ignore[attr-defined]
-        before = len(tracked)
-        tables_before = dict(self.tables)
-        try:
-            original(self, transact_items)
-        finally:
-            # A cancelled transaction puts its copy in place of the table: the replaced table is gone too.
-            replaced = {id(table) for name, table in tables_before.items() if self.tables.get(name) is not table}
-            live = {id(table) for table in self.tables.values()}
-            tracked[before:] = [table for table in tracked[before:] if id(table) in live]
-            if replaced:
-                tracked[:before] = [table for table in tracked[:before] if id(table) not in replaced]
 
-    transact_write_items.postmask_forgets_copies = True  # type: ignore[attr-defined]
-    backend.transact_write_items = transact_write_items
+def _stop_tracking_dynamodb_models() -> None:
+    """moto keeps every model instance it ever made in its class's `instances_tracked` (for its dashboard); for
+    DynamoDB that is every item ever written or copied, and every table copy a TransactWriteItems makes as its
+    rollback point. Nothing here reads them (S3 does read its own: its models keep being tracked)."""
+    import moto.dynamodb.models  # noqa: F401 - registers the DynamoDB model classes
+    from moto.core.model_instances import model_data
+
+    for model in model_data["dynamodb"].values():
+        model.instances_tracked = _Untracked()  # type: ignore[attr-defined]

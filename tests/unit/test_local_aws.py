@@ -58,6 +58,7 @@ def test_transactions_do_not_leak_copies_of_the_table() -> None:
     """moto deep-copies a table for every TransactWriteItems (its rollback point) and keeps every model it ever
     made in `instances_tracked`: without help, a long `make run` (or the e2e session) kept one copy of the
     whole table per transaction, and took minutes to free them when stopped."""
+    from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import Table
 
     aws = EmbeddedAws()
@@ -76,11 +77,11 @@ def test_transactions_do_not_leak_copies_of_the_table() -> None:
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        tracked = len(Table.instances_tracked)  # type: ignore[attr-defined]
+        tracked = len(Table.instances_tracked), len(Item.instances_tracked)  # type: ignore[attr-defined]
         for number in range(20):
             put = {"Put": {"TableName": "leak", "Item": {"pk": {"S": f"item-{number}"}}}}
             client.transact_write_items(TransactItems=[put])
-        assert len(Table.instances_tracked) == tracked  # type: ignore[attr-defined]
+        assert (len(Table.instances_tracked), len(Item.instances_tracked)) == tracked  # type: ignore[attr-defined]
         assert client.get_item(TableName="leak", Key={"pk": {"S": "item-19"}})["Item"]
 
         # A cancelled transaction (moto puts its copy in place of the table) leaks nothing either.
@@ -88,7 +89,7 @@ def test_transactions_do_not_leak_copies_of_the_table() -> None:
             taken = {"Put": {**put["Put"], "ConditionExpression": "attribute_not_exists(pk)"}}
             with pytest.raises(client.exceptions.TransactionCanceledException):
                 client.transact_write_items(TransactItems=[taken])
-        assert len(Table.instances_tracked) == tracked  # type: ignore[attr-defined]
+        assert (len(Table.instances_tracked), len(Item.instances_tracked)) == tracked  # type: ignore[attr-defined]
         assert client.get_item(TableName="leak", Key={"pk": {"S": "item-19"}})["Item"]
     finally:
         aws.stop()
