@@ -75,7 +75,7 @@ def mailboxes(raw_value: bytes) -> list[Mailbox]:
             parsed = email_policy.default.header_factory("To", attempt)
         except RecursionError:
             continue  # comments nested thousands deep: parse again without them
-        except Exception:
+        except Exception:  # whatever else a sender can make the parser choke on: no mailbox here
             return []
         found = []
         for address in getattr(parsed, "addresses", ()):
