@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from local.ses import emulate_ses_identities
+from local.ses import emulate_ses
 from postmask import clock, ses
 from postmask.settings import get_settings
 from postmask.store import destinations
@@ -26,7 +26,7 @@ ME = "me@real.example"
 @pytest.fixture
 def mail(table: str) -> Iterator[SesRecorder]:
     """postmask's own mail, recorded (SES as moto plays it for domain identities)."""
-    emulate_ses_identities()
+    emulate_ses()
     get_settings.cache_clear()
     ses.client.cache_clear()
     ses.forget_verifications()

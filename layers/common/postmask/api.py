@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -34,6 +35,7 @@ from postmask.errors import (
     Conflict,
     Forbidden,
     Gone,
+    InvalidRequest,
     NotFound,
     PostmaskError,
     TooManyRequests,
@@ -68,6 +70,7 @@ _STATUS_BY_ERROR: list[tuple[type[PostmaskError], HTTPStatus]] = [
     (NotFound, HTTPStatus.NOT_FOUND),
     (Conflict, HTTPStatus.CONFLICT),
     (BadRequest, HTTPStatus.BAD_REQUEST),
+    (InvalidRequest, HTTPStatus.UNPROCESSABLE_ENTITY),
     (Unauthenticated, HTTPStatus.UNAUTHORIZED),
     (Forbidden, HTTPStatus.FORBIDDEN),
     (Gone, HTTPStatus.GONE),
@@ -134,6 +137,9 @@ def _status_of(exc: PostmaskError) -> HTTPStatus:
 
 
 def _domain_error(exc: PostmaskError) -> Response:
+    if isinstance(exc, InvalidRequest):  # a 422 has the `detail` of a validation error, whoever found it
+        detail = [{"loc": exc.loc, "msg": exc.message, "type": "value_error"}]
+        return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, exc.message, detail=detail)
     return error_response(_status_of(exc), exc.message)
 
 
@@ -216,14 +222,38 @@ def _unreadable_body(event: dict[str, Any]) -> dict[str, Any] | None:
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type and content_type != "application/json" and not content_type.endswith("+json"):
         return _plain_error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Send the body as application/json")
+    text = body
     if event.get("isBase64Encoded"):
         try:
-            base64.b64decode(body, validate=True).decode("utf-8")
+            text = base64.b64decode(body, validate=True).decode("utf-8")
         except (binascii.Error, ValueError):
             # Said as a JSON syntax error is said (422, `json_invalid`): JSON text is UTF-8 by definition.
             detail = [{"loc": ["body"], "msg": "JSON text must be UTF-8", "type": "json_invalid"}]
             return _plain_error(HTTPStatus.UNPROCESSABLE_ENTITY, "The body is not valid JSON", detail=detail)
+    if _nested_too_deep(text):
+        # json.loads would recurse once per level and raise RecursionError (a 500) long before any limit of ours.
+        msg = f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
+        detail = [{"loc": ["body"], "msg": msg, "type": "json_invalid"}]
+        return _plain_error(HTTPStatus.UNPROCESSABLE_ENTITY, "The body is not valid JSON", detail=detail)
     return None
+
+
+MAX_JSON_DEPTH = 64  # no postmask body nests more than a few levels
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _nested_too_deep(text: str) -> bool:
+    """Whether JSON text opens more than MAX_JSON_DEPTH arrays/objects inside each other (strings skipped).
+    One pass over the brackets only, and none at all for a body with too few of them to be that deep."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return False
+    depth = 0
+    for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub('""', text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > MAX_JSON_DEPTH:
+            return True
+    return False
 
 
 def _plain_error(status: int, message: str, **extra: Any) -> dict[str, Any]:
@@ -235,6 +265,13 @@ def _plain_error(status: int, message: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _carries_a_secret(response: dict[str, Any]) -> bool:
+    """Whether a response shows a secret (a `"token":` key: a new token, a new user's first token): no cache,
+    browser or proxy, may store it."""
+    body = response.get("body")
+    return isinstance(body, str) and not response.get("isBase64Encoded") and '"token":' in body
+
+
 def observed(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The Lambda entry point for a resolver: structured logs with the request id, metrics flushed, traced."""
 
@@ -243,6 +280,8 @@ def observed(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], LambdaCon
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         response = _unreadable_body(event) or app.resolve(event, context)
+        if _carries_a_secret(response):
+            response.setdefault("headers", {})["Cache-Control"] = "no-store"
         http = event.get("requestContext", {}).get("http", {})
         logger.info(
             "request",

@@ -28,6 +28,16 @@ class BadRequest(PostmaskError):
     message = "Bad request"
 
 
+class InvalidRequest(PostmaskError):
+    """Well-formed, but naming something postmask cannot accept; `loc` points at it, as a validation error's does."""
+
+    message = "Invalid request"
+
+    def __init__(self, message: str | None = None, *, loc: tuple[str | int, ...] = ("body",)) -> None:
+        super().__init__(message)
+        self.loc = list(loc)
+
+
 class Unauthenticated(PostmaskError):
     message = "Authentication required"
 
@@ -138,3 +148,7 @@ class AdminRequired(Forbidden):
 
 class LinkRequestedTooSoon(TooManyRequests):
     message = "A link was sent less than a minute ago: wait a minute before asking for another"
+
+
+class DestinationIsPostmask(InvalidRequest):
+    message = "This destination is an address on a domain registered in postmask: mail to it would loop"

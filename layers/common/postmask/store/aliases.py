@@ -16,6 +16,7 @@ from postmask.schemas.aliases import Alias, AliasCreate, AliasList
 from postmask.store import _dynamo as db
 from postmask.store import destinations
 from postmask.store.destinations import Written
+from postmask.store.markers import outside_postmask
 
 _PREFIX = "ALIAS#"
 _ROUTED_FIELDS = ("destinations", "enabled", "expires_at")  # copied onto the route for the forwarder
@@ -78,8 +79,10 @@ def create(user_id: str, body: AliasCreate) -> Written[Alias]:
     """Create an alias on one of the caller's domains. One transaction: the alias, its route (the address
     must be free in the whole installation), the domain's alias_count (the domain must be the caller's) and
     each destination's alias_count; a destination the caller does not have yet is created pending, and its
-    link is returned to be mailed (store/destinations.py: a second transaction then, the first time only)."""
+    link is returned to be mailed (store/destinations.py: a second transaction then, the first time only).
+    No destination may be on a domain registered in postmask (a ConditionCheck each, store/markers.py)."""
     attempts = 1 if body.local_part else _RANDOM_ADDRESS_ATTEMPTS
+    outside = outside_postmask(body.destinations, loc=("body", "destinations"))
     for attempt in range(attempts):
         item, route = new_items(user_id, body, body.local_part or ids.random_local_part())
         try:
@@ -95,12 +98,14 @@ def create(user_id: str, body: AliasCreate) -> Written[Alias]:
                             "ExpressionAttributeValues": db.values({":one": 1}),
                         }
                     },
+                    *outside.actions,
                 ],
                 destinations.Usage(user_id, "alias_count", added=body.destinations),
             )
         except db.TransactionCancelled as exc:
             if exc.failed[2]:
                 raise DomainNotFound("Domain not found among your domains") from exc
+            outside.raise_if_failed(exc.failed[3:])
             if attempt + 1 < attempts:
                 continue  # a random local part collided: draw another
             raise AddressTaken(f"{item['address']} is already taken") from exc
@@ -160,7 +165,8 @@ def update(user_id: str, alias_id: str, changes: Mapping[str, Any]) -> Written[A
 
     New destinations count one more alias (created pending, with a link, the first time), dropped ones one
     fewer, in the same transaction. That transaction holds only if the alias's destinations are still the
-    ones read: a concurrent change makes it read again, so no use is counted twice or lost."""
+    ones read: a concurrent change makes it read again, so no use is counted twice or lost. The destinations
+    given are checked to be outside postmask in it too (store/markers.py)."""
     for _ in range(_UPDATE_ATTEMPTS):
         current = _get_item(user_id, alias_id)
         try:
@@ -203,11 +209,15 @@ def _update(user_id: str, current: Mapping[str, Any], changes: Mapping[str, Any]
                 }
             }
         )
+    outside = outside_postmask(fields.get("destinations") or [], loc=("body", "destinations"))
+    checked_from = len(actions)  # the checks' place in the transaction: failed[checked_from:] below
+    actions.extend(outside.actions)
     try:
         links = destinations.transact_with(
             actions, destinations.Usage(user_id, "alias_count", added=added, removed=removed)
         )
     except db.TransactionCancelled as exc:
+        outside.raise_if_failed(exc.failed[checked_from:])
         if exc.failed[0] and exc.old_items[0] is not None:
             raise _ChangedMeanwhile from exc
         raise AliasNotFound from exc  # deleted between our read and our write
