@@ -38,6 +38,9 @@ CONTRACT_ERRORS = {
     "resendDestinationLink": {401, 404, 409, 429},
     "deleteDestination": {401, 404, 409},
     "verifyDestination": {404, 410},
+    "createSession": {422},
+    "redeemSession": {400, 422},
+    "deleteCurrentSession": {401},
     "getHealth": set(),
 }
 SUCCESS = (
@@ -45,7 +48,7 @@ SUCCESS = (
     | dict.fromkeys(
         ("deleteToken", "deleteDomain", "adminRemoveDomain", "replaceAlias", "deleteAlias", "deleteDestination"), "204"
     )
-    | {"resendDestinationLink": "202"}
+    | {"resendDestinationLink": "202", "createSession": "202", "redeemSession": "201", "deleteCurrentSession": "204"}
 )
 
 
@@ -111,6 +114,7 @@ def test_info_tags_and_operation_ids(document: dict[str, Any]) -> None:
         "Destinations",
         "Users",
         "Tokens",
+        "Sessions",
         "Health",
     ]
     assert all(tag["description"] for tag in document["tags"])

@@ -24,9 +24,12 @@ PAGES = {
     "/domains": "Domains",
     "/destinations": "Destinations",
     "/verify": "Confirm a destination",
+    "/account": "Account",
+    "/signin": "Signing in",
 }
-# The page a verification link opens is reached from a mail, not the navigation, and has no form.
-OUTSIDE_NAVIGATION = {"/verify"}
+# The pages a link in a mail opens are reached from the mail, not the navigation, and have no form.
+OUTSIDE_NAVIGATION = {"/verify", "/signin"}
+WITHOUT_FORMS = OUTSIDE_NAVIGATION | {"/account"}  # its buttons act on what the script lists
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -129,7 +132,7 @@ def test_every_form_control_has_a_label(path: str) -> None:
 
     # (Controls inside a <template> are labelled by the script that clones them; the browser tests use them
     # by their labels.)
-    assert bool(elements.controls) != (path in OUTSIDE_NAVIGATION)
+    assert bool(elements.controls) != (path in WITHOUT_FORMS)
     for attrs in elements.controls:
         assert attrs.get("id") in labelled or attrs.get("aria-label"), attrs
 
@@ -148,6 +151,8 @@ def test_every_static_file_a_page_links_is_served_for_a_year() -> None:
         "/static/home.js",
         "/static/aliases.js",
         "/static/domains.js",
+        "/static/account.js",
+        "/static/signin.js",
     }
     for link in links:
         path, _, query = link.partition("?")
