@@ -4,6 +4,10 @@ This is `moto.server.ThreadedMotoServer` plus one lock. DynamoDB applies each re
 conditional transaction and a counter update never interleave); moto's backends do not lock, so
 concurrent requests could lose updates or pass conditions they should fail. Serving one AWS request at a
 time gives every request the atomicity DynamoDB gives it; a request takes moto a few milliseconds.
+
+And one leak plugged: moto keeps every model instance it ever made (`instances_tracked`), and deep-copies every
+table a TransactWriteItems touches (its rollback point): each transaction kept a copy of the whole table for
+as long as the process ran, and a long session held millions of objects and took a minute to stop.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ class EmbeddedAws:
 
     def start(self) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+
+        _stop_tracking_dynamodb_models()
         from werkzeug.serving import make_server
 
         from local.dynamodb import item_level_rollback
@@ -65,3 +71,21 @@ class EmbeddedAws:
         if self._thread is not None:
             self._thread.join()
         self._server = None
+
+
+class _Untracked(list[Any]):
+    """A model class's `instances_tracked` that keeps nothing."""
+
+    def append(self, instance: Any) -> None:
+        pass
+
+
+def _stop_tracking_dynamodb_models() -> None:
+    """moto keeps every model instance it ever made in its class's `instances_tracked` (for its dashboard); for
+    DynamoDB that is every item ever written or copied, and every table copy a TransactWriteItems makes as its
+    rollback point. Nothing here reads them (S3 does read its own: its models keep being tracked)."""
+    import moto.dynamodb.models  # noqa: F401 - registers the DynamoDB model classes
+    from moto.core.model_instances import model_data
+
+    for model in model_data["dynamodb"].values():
+        model.instances_tracked = _Untracked()  # type: ignore[attr-defined]

@@ -1,8 +1,8 @@
 """The local outbox: what the forwarder sent through SES, one `.eml` file per message and destination.
 
 It reads what moto's SES received (the forwarder itself has no local-only branch), so moto must run in this
-process: `mock_aws()` or `ThreadedMotoServer`, not a separate `moto_server`. moto's SES keeps a raw message
-as UTF-8 text, so locally only 7-bit or UTF-8 messages can be sent; Amazon SES takes any 8-bit charset.
+process: `mock_aws()` or `ThreadedMotoServer`, not a separate `moto_server`. local/ses.py's `emulate_ses` keeps
+each raw message's exact bytes, as SES sent it (its own Message-ID and Date): that is what is written.
 """
 
 from __future__ import annotations
@@ -75,5 +75,6 @@ class Outbox:
         destination = _UNSAFE.sub("_", message.destinations[0])  # files_to() finds it
         stamp = now().strftime("%Y%m%dT%H%M%S.%fZ")
         path = self.directory / f"{stamp}-{message.id}-{destination}.eml"
-        path.write_bytes(message.raw_data.encode("utf-8"))
+        raw = getattr(message, "raw_bytes", None)  # local/ses.py keeps the exact bytes; moto alone keeps text
+        path.write_bytes(raw if isinstance(raw, bytes) else message.raw_data.encode("utf-8"))
         return path

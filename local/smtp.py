@@ -27,7 +27,7 @@ from local import sam_template
 from local.functions import FakeLambdaContext, Handler, load_handler
 from local.outbox import Outbox
 from local.resources import create_bucket
-from local.ses import emulate_ses_identities, new_message_id, receipt_event, stored_message
+from local.ses import emulate_ses, local_verdicts, new_message_id, receipt_event, stored_message
 from postmask.settings import get_settings
 
 DEFAULT_PORT = 2525
@@ -52,7 +52,7 @@ class MailSetup:
 def provision_mail(bucket: str = DEFAULT_BUCKET) -> MailSetup:
     """Create the mail bucket (in moto) and point the forwarder at it, as the template's MAIL_BUCKET does;
     make moto's domain identities behave like SES's."""
-    emulate_ses_identities()
+    emulate_ses()
     create_bucket(bucket)
     os.environ["MAIL_BUCKET"] = bucket
     os.environ["MAIL_PREFIX"] = MAIL_PREFIX
@@ -97,8 +97,14 @@ class Ingress:
 
         message_id = new_message_id()
         region = boto3.client("s3").meta.region_name
+        content, verdicts = local_verdicts(content)  # the contract's local verdict header: read, then removed
         stored = stored_message(
-            content, message_id=message_id, envelope_sender=sender, recipients=recipients, region=region
+            content,
+            message_id=message_id,
+            envelope_sender=sender,
+            recipients=recipients,
+            verdicts=verdicts,
+            region=region,
         )
         boto3.client("s3").put_object(Bucket=self.mail.bucket, Key=self.mail.prefix + message_id, Body=stored)
         event = receipt_event(
@@ -106,6 +112,7 @@ class Ingress:
             message_id=message_id,
             envelope_sender=sender,
             recipients=recipients,
+            verdicts=verdicts,
             function_arn=f"arn:aws:lambda:{region}:123456789012:function:{FORWARDER}",
         )
         try:
@@ -117,6 +124,17 @@ class Ingress:
         finally:
             for path in self.outbox.flush():
                 log.info("outbox: %s", path)
+
+
+class _SesLikeSmtp(SMTP):
+    """SES receives lines of any length (it is sending them that it refuses): so does the local listener."""
+
+    line_length_limit = MAX_MESSAGE_BYTES
+
+
+class _Controller(Controller):
+    def factory(self) -> SMTP:
+        return _SesLikeSmtp(self.handler, **self.SMTP_kwargs)
 
 
 @dataclass
@@ -140,7 +158,7 @@ def start_smtp(
 ) -> SmtpServer:
     """Listen on `host`:`port` (default `${SMTP_PORT:-2525}`) in a background thread; `.stop()` ends it."""
     port = port if port is not None else int(os.environ.get("SMTP_PORT") or DEFAULT_PORT)
-    controller = Controller(
+    controller = _Controller(
         Ingress(mail, outbox, forward, feedback),
         hostname=host,
         port=port,

@@ -26,7 +26,7 @@ from local.lambdas import AsyncInvoker
 from local.outbox import Outbox
 from local.resources import DEV_ADMIN_EMAIL, LocalResources, create_admin, provision
 from local.sam_template import FunctionSpec, UnresolvableError
-from local.ses import emulate_ses_identities
+from local.ses import emulate_ses
 from local.smtp import FORWARDER, MAIL_PREFIX, MailSetup, start_smtp
 from local.workers import WorkerPool, lambda_runtime_environment
 
@@ -147,7 +147,7 @@ class LocalStack:
         """The SMTP ingress plays SES's receipt rule: store to the mail bucket, then invoke the forwarder (in its
         worker, like every function); what the forwarder sends through (moto's) SES lands in the outbox."""
         assert self.resources is not None
-        emulate_ses_identities()  # moto runs in this process: its SES gets Easy DKIM tokens, as SES has
+        emulate_ses()  # moto runs in this process: its SES gets Easy DKIM tokens, as SES has
         forwarder = self.specs[FORWARDER]
         prefix = str(self.resources.function_environment(forwarder).get("MAIL_PREFIX", MAIL_PREFIX))
         region = self.config.region

@@ -19,10 +19,12 @@ from aws_lambda_powertools.shared.version import VERSION as POWERTOOLS_VERSION
 DOCUMENT = Path(__file__).resolve().parent / "openapi.json"
 SWAGGER_UI = Path(aws_lambda_powertools.event_handler.__file__).resolve().parent / "openapi" / "swagger_ui"
 ASSETS = {"swagger-ui-bundle.min.js": "text/javascript; charset=utf-8", "swagger-ui.min.css": "text/css; charset=utf-8"}
+INIT_ASSET = "init.js"
 
 # Relative URLs, so the page also works under a custom domain's base path. The assets' URLs carry the
-# Powertools version: they can be cached for good, and a new layer is a new URL. `validatorUrl: null` keeps
-# Swagger UI from sending the document to validator.swagger.io.
+# Powertools version: they can be cached for good, and a new layer is a new URL. The start-up script is a file
+# of its own, so the Content-Security-Policy allows no inline script; `validatorUrl: null` keeps Swagger UI
+# from sending the document to validator.swagger.io.
 PAGE = f"""<!doctype html>
 <html lang="en">
 <head>
@@ -34,18 +36,41 @@ PAGE = f"""<!doctype html>
 <body>
   <div id="swagger-ui"></div>
   <script src="docs/swagger-ui-bundle.min.js?v={POWERTOOLS_VERSION}"></script>
-  <script>
-    window.ui = SwaggerUIBundle({{
-      url: "openapi.json",
-      dom_id: "#swagger-ui",
-      deepLinking: true,
-      docExpansion: "list",
-      validatorUrl: null,
-    }});
-  </script>
+  <script src="docs/init.js?v={POWERTOOLS_VERSION}"></script>
 </body>
 </html>
 """
+INIT = """window.ui = SwaggerUIBundle({
+  url: "openapi.json",
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  docExpansion: "list",
+  validatorUrl: null,
+});
+"""
+JAVASCRIPT = "text/javascript; charset=utf-8"
+
+# The page is where people paste API tokens: scripts and styles from this function only (Swagger UI shows its
+# icons as data: images), calls to this API only, never in a frame. tests/contract/test_docs_browser.py fails on
+# anything the policy blocks.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it
+    "Referrer-Policy": "no-referrer",
+}
+PAGE_HEADERS = {**SECURITY_HEADERS, "Content-Security-Policy": CONTENT_SECURITY_POLICY}
 
 app = APIGatewayHttpResolver()
 
@@ -57,19 +82,30 @@ def _read(path: Path) -> str:
 
 @app.get("/api/openapi.json", include_in_schema=False, compress=True)
 def openapi_document() -> Response[str]:
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=_read(DOCUMENT))
+    return Response(
+        status_code=200, content_type=content_types.APPLICATION_JSON, body=_read(DOCUMENT), headers=SECURITY_HEADERS
+    )
 
 
 @app.get("/api/docs", include_in_schema=False, compress=True)
 def swagger_ui() -> Response[str]:
-    return Response(status_code=200, content_type="text/html; charset=utf-8", body=PAGE)
+    return Response(status_code=200, content_type="text/html; charset=utf-8", body=PAGE, headers=PAGE_HEADERS)
 
 
 @app.get("/api/docs/<asset>", include_in_schema=False, compress=True, cache_control="public, max-age=31536000")
 def swagger_ui_asset(asset: str) -> Response[str | dict[str, str]]:
+    if asset == INIT_ASSET:
+        return Response(status_code=200, content_type=JAVASCRIPT, body=INIT, headers=SECURITY_HEADERS)
     if asset not in ASSETS:
-        return Response(status_code=404, content_type=content_types.APPLICATION_JSON, body={"message": "Not Found"})
-    return Response(status_code=200, content_type=ASSETS[asset], body=_read(SWAGGER_UI / asset))
+        return Response(
+            status_code=404,
+            content_type=content_types.APPLICATION_JSON,
+            body={"message": "Not Found"},
+            headers=SECURITY_HEADERS,
+        )
+    return Response(
+        status_code=200, content_type=ASSETS[asset], body=_read(SWAGGER_UI / asset), headers=SECURITY_HEADERS
+    )
 
 
 lambda_handler = app.resolve

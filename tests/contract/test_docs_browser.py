@@ -27,10 +27,12 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def docs_page(table: str, browser: Browser) -> Iterator[tuple[Page, list[str]]]:
-    """A page on the in-process API; any request that leaves 127.0.0.1 is refused and recorded."""
+    """A page on the in-process API; any request that leaves 127.0.0.1 is refused and recorded, and so is
+    anything the page's Content-Security-Policy blocked (which must be nothing: Swagger UI works under it)."""
     with serve() as base_url:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         left_the_machine: list[str] = []
+        blocked_by_policy: list[str] = []
 
         def local_only(route: Route) -> None:
             if route.request.url.startswith(base_url + "/"):
@@ -41,8 +43,15 @@ def docs_page(table: str, browser: Browser) -> Iterator[tuple[Page, list[str]]]:
 
         context.route("**/*", local_only)
         page = context.new_page()
+        page.on(
+            "console",
+            lambda message: (
+                blocked_by_policy.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
         page.goto(f"{base_url}/api/docs")
         yield page, left_the_machine
+        assert blocked_by_policy == []
         context.close()
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
-from local.ses import emulate_ses_identities
+from local.ses import emulate_ses
 from postmask import ses
 from postmask.settings import get_settings
 from postmask.store import _dynamo, users
@@ -44,7 +44,7 @@ def alice_domain(alice: Client) -> str:
 @pytest.fixture
 def mail(table: str) -> Iterator[SesRecorder]:
     """postmask's own mail, recorded (SES as moto plays it for domain identities)."""
-    emulate_ses_identities()
+    emulate_ses()
     get_settings.cache_clear()
     ses.client.cache_clear()
     ses.forget_verifications()

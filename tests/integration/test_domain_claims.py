@@ -222,6 +222,41 @@ def test_a_lapsed_subdomain_claim_goes_with_its_identity_when_the_parent_is_regi
     assert bob.post("/api/domains", {"name": "mail.parent.example"}).status == 201  # bob's own subdomain now
 
 
+def test_a_catch_all_on_a_lapsed_claim_the_registration_removes_is_outside_postmask_once_it_commits(
+    alice: Client, bob: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The catch-all's domain is checked in the registration's transaction (no destination inside postmask),
+    and that transaction deletes the lapsed claim's marker: the claim is gone once it commits, so the catch-all
+    is outside postmask (and a transaction may name an item only once: no check on a marker it deletes)."""
+    assert alice.post("/api/domains", {"name": "mail.parent.example"}).status == 201
+    ses_says("mail.parent.example", "PENDING")
+    later(get_settings().domain_claim_days + 1, monkeypatch)
+
+    response = bob.post("/api/domains", {"name": "parent.example", "catch_all_destination": "me@mail.parent.example"})
+
+    assert response.status == 201, response.body
+    assert response.json()["catch_all_destination"] == "me@mail.parent.example"
+    assert alice.get("/api/domains/mail.parent.example").status == 404
+
+
+def test_a_catch_all_on_a_claim_that_has_not_lapsed_is_refused_and_registers_nothing(
+    alice: Client, bob: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert alice.post("/api/domains", {"name": "other.parent.example"}).status == 201
+    assert alice.post("/api/domains", {"name": "mail.parent.example"}).status == 201
+    ses_says("mail.parent.example", "PENDING")
+    later(get_settings().domain_claim_days + 1, monkeypatch)  # mail.parent.example lapses; other.parent is verified
+
+    response = bob.post(
+        "/api/domains", {"name": "mail.parent.example", "catch_all_destination": "me@other.parent.example"}
+    )
+
+    assert response.status == 422, response.body
+    assert "postmask" in response.json()["message"]
+    assert bob.get("/api/domains/mail.parent.example").status == 404
+    assert alice.get("/api/domains/mail.parent.example").status == 200  # the transaction removed nothing
+
+
 def test_the_claim_period_is_the_template_parameter() -> None:
     from local import sam_template
 

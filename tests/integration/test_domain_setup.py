@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local.ses import emulate_ses_identities
+from local.ses import emulate_ses
 from postmask import ses
 from postmask.store import domains
 from tests.integration.forwarding.test_forwarder import new_alias
@@ -22,7 +22,7 @@ TOKEN = re.compile(r"^[a-z0-9]{32}$")
 
 @pytest.fixture(autouse=True)
 def _ses_like_identities() -> Iterator[None]:
-    emulate_ses_identities()
+    emulate_ses()
     ses.client.cache_clear()
     ses.forget_verifications()
     yield

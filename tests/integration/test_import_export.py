@@ -280,6 +280,58 @@ def test_an_address_created_between_the_plan_and_the_write_is_skipped(
     assert quota.usage(user_id(alice)).count == 2
 
 
+def test_a_mailbox_on_a_domain_registered_in_postmask_is_an_error_for_that_row(
+    alice: Client, alice_domain: str, bob: Client
+) -> None:
+    """Mail forwarded there would come back to postmask: a loop (issue 13). The caller's own domain or anyone's."""
+    assert bob.post("/api/domains", {"name": "bob.example"}).status == 201
+    body = (
+        "alias,note,enabled,mailboxes\n"
+        "ok@alice.example,,True,me@real.example\n"
+        "own@alice.example,,True,me@real.example inbox@alice.example\n"
+        "bobs@alice.example,,True,Me@BOB.example\n"
+    )
+    expected = [
+        {
+            "row": 3,
+            "message": "inbox@alice.example is an address on a domain registered in postmask: mail to it would loop",
+        },
+        {"row": 4, "message": "Me@bob.example is an address on a domain registered in postmask: mail to it would loop"},
+    ]
+
+    planned = import_(alice, body, dry_run="true")
+    result = import_(alice, body)
+
+    assert (planned["created"], planned["errors"]) == (1, expected)
+    assert (result["created"], result["errors"]) == (1, expected)
+    assert set(aliases_of(alice)) == {"ok@alice.example"}
+
+
+def test_a_domain_registered_between_the_plan_and_the_write_is_caught_by_the_transaction(
+    alice: Client, alice_domain: str, bob: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = imports._missing_destinations
+
+    def meanwhile(*args: Any) -> list[str]:
+        assert bob.post("/api/domains", {"name": "bob.example"}).status == 201
+        return missing(*args)
+
+    monkeypatch.setattr(imports, "_missing_destinations", meanwhile)
+    body = (
+        "alias,note,enabled,mailboxes\n"
+        "ok@alice.example,,True,me@real.example\n"
+        "late@alice.example,,True,me@bob.example\n"
+    )
+    result = import_(alice, body)
+
+    assert result["created"] == 1
+    assert result["errors"] == [
+        {"row": 3, "message": "me@bob.example is an address on a domain registered in postmask: mail to it would loop"}
+    ]
+    assert set(aliases_of(alice)) == {"ok@alice.example"}
+    assert quota.usage(user_id(alice)).count == 1
+
+
 def test_many_rows_take_many_transactions_and_every_count_is_right(alice: Client, alice_domain: str) -> None:
     rows = "".join(f"a{n}@alice.example,,True,me@real.example second@real.example\n" for n in range(150))
     result = import_(alice, "alias,note,enabled,mailboxes\n" + rows)

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from local.ses import emulate_ses_identities
+from local.ses import emulate_ses
 from postmask import ses, system_mail
 from postmask.errors import NoSystemMailSender, SystemMailRefused
 from postmask.settings import get_settings
@@ -21,7 +21,7 @@ CONTEXT = {"email": "me@real.example", "link": "https://api.test/verify#secret",
 
 @pytest.fixture
 def sent(table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[SesRecorder]:
-    emulate_ses_identities()
+    emulate_ses()
     monkeypatch.setenv("CONFIGURATION_SET", "postmask-test-mail")
     monkeypatch.delenv("SENDER_ADDRESS", raising=False)
     get_settings.cache_clear()

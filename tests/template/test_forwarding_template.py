@@ -157,6 +157,7 @@ def test_the_forwarder_gets_least_privilege() -> None:
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
         "s3:GetObject",
         "ses:SendEmail",
         "ses:GetEmailIdentity",
@@ -166,6 +167,11 @@ def test_the_forwarder_gets_least_privilege() -> None:
             # Every table action is limited to the partitions it needs; reads never reach users or tokens.
             keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
             assert "USER#*" not in keys or statement["Action"] == ["dynamodb:UpdateItem"]
+            assert "TOKEN#*" not in keys
+            if any(action.startswith("dynamodb:Batch") for action in statement["Action"]):
+                # Thread records, or destinations' status (pk, sk, status only: checked below).
+                assert keys in (["THREAD#*"], ["DEST#*"])
+                assert keys == ["THREAD#*"] or statement["Action"] == ["dynamodb:BatchGetItem"]
     assert "dynamodb:Scan" not in actions
     assert "dynamodb:Query" not in actions
     # Destinations: their status only (pk, sk, status), in DEST# partitions, which hold nothing else of a user.

@@ -367,3 +367,19 @@ def test_an_invoker_of_the_unqualified_function_would_be_caught() -> None:
     }
     caught = [entry for entry in _invokers_missing_the_alias(transformed(template)) if "AsyncFunction" in entry]
     assert caught == ["Unqualified lets ses.amazonaws.com invoke AsyncFunction unqualified"]
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "POST /api/aliases",
+        "PUT /api/aliases/{alias_id}",
+        "PATCH /api/aliases/{alias_id}",
+        "POST /api/domains",
+        "PATCH /api/domains/{domain}",
+        "POST /api/import",
+    ],
+)
+def test_routes_that_set_destinations_may_check_that_none_is_inside_postmask(cfn: dict[str, Any], route: str) -> None:
+    """Their transaction holds a ConditionCheck on each destination's domain marker (issue 13, item 4)."""
+    assert "dynamodb:ConditionCheckItem" in _allowed_actions(cfn, _function_of(_operations(cfn)[route]))

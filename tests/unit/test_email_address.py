@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import email_validator
+import idna
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -34,10 +35,23 @@ class Ours(BaseModel):
 
 def _verdict(model: type[BaseModel], value: str) -> tuple[str, str]:
     try:
-        return "ok", str(model.model_validate({"address": value}).address)  # type: ignore[attr-defined]
+        verdict = "ok", str(model.model_validate({"address": value}).address)  # type: ignore[attr-defined]
     except ValidationError as exc:
         (error,) = exc.errors()
         return error["type"], error["msg"]
+    return _canonical(verdict[1]) if model is Reference else verdict
+
+
+NOT_ASCII = ("value_error", "Value error, the part before the @ must be ASCII: Amazon SES cannot send to this address")
+
+
+def _canonical(address: str) -> tuple[str, str]:
+    """What postmask makes of an address EmailStr accepts (issue 13, item 5): one canonical ASCII form, the
+    domain in IDNA (punycode) form; a local part that is not ASCII is refused (SES cannot send to it)."""
+    local, _, domain = address.rpartition("@")
+    if not local.isascii():
+        return NOT_ASCII
+    return "ok", f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
 
 
 EDGE_CASES = [
@@ -133,3 +147,22 @@ def test_a_plain_address_does_not_import_email_validator() -> None:
 def test_an_invalid_address_gets_email_str_message() -> None:
     with pytest.raises(Exception, match="value is not a valid email address"):
         email_address("nobody@example")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("a@xn--80ak6aa92e.com", "a@xn--80ak6aa92e.com"),  # stored as written, never as the look-alike Unicode
+        ("a@\u0430\u0440\u0440\u04cf\u0435.com", "a@xn--80ak6aa92e.com"),
+        ("a@B\u00fccher.Example", "a@xn--bcher-kva.example"),
+        ("a@XN--BCHER-KVA.example", "a@xn--bcher-kva.example"),
+    ],
+)
+def test_addresses_are_stored_in_one_canonical_ascii_form(value: str, expected: str) -> None:
+    assert Ours.model_validate({"address": value}).address == expected
+
+
+@pytest.mark.parametrize("value", ["a@xn--zz.example", "j\u00f6rg@example.org", "\u4f8b@example.org"])
+def test_what_ses_cannot_send_to_is_refused(value: str) -> None:
+    with pytest.raises(ValidationError):
+        Ours.model_validate({"address": value})

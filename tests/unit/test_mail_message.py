@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from postmask.mail.headers import clean_text
 from postmask.mail.message import RawMessage, display_name, forwarded_header_block
 from tests.support.mail import as_email, corpus, leaf_payloads
 
@@ -67,13 +68,13 @@ def test_from_is_the_alias_showing_the_original_sender_and_reply_to_the_original
     assert out["X-Postmask-Alias"] == ALIAS
 
 
-def test_an_original_reply_to_is_kept_byte_for_byte() -> None:
+def test_reply_to_is_the_first_valid_address_of_the_original_reply_to() -> None:
     raw = (
         b"From: Jane <jane@example.com>\r\n"
         b"Reply-To: =?UTF-8?Q?Support_=C3=A9quipe?= <support@example.com>,\r\n other@example.com\r\n\r\nx"
     )
-    block = forwarded(raw)
-    assert b"Reply-To: =?UTF-8?Q?Support_=C3=A9quipe?= <support@example.com>,\r\n other@example.com\r\n" in block
+    (reply_to,) = as_email(forwarded(raw))["Reply-To"].addresses
+    assert (reply_to.display_name, reply_to.addr_spec) == ("Support équipe", "support@example.com")
 
 
 def test_a_message_without_from_replies_to_the_envelope_sender() -> None:
@@ -115,6 +116,7 @@ def test_only_allow_listed_headers_are_copied_each_once_and_a_new_message_id_is_
         "date",
         "in-reply-to",
         "references",
+        "list-id",
         "mime-version",
         "content-type",
         "content-transfer-encoding",
@@ -131,12 +133,13 @@ def test_only_allow_listed_headers_are_copied_each_once_and_a_new_message_id_is_
     assert parsed["Message-ID"].endswith("@alice.example>")
     assert parsed["Message-ID"] != "<thread-3@lists.example.org>"
     assert "duplicate-to@example.org" not in str(parsed["To"])
-    # Folded fields are copied with their folding intact.
-    assert b"References: <thread-0@lists.example.org> <thread-1@lists.example.org>\r\n <thread-2@" in out
+    # References names the same ids (one per line); a clean folded field is copied with its folding intact.
+    assert parsed["References"].split() == [f"<thread-{n}@lists.example.org>" for n in range(3)]
+    assert b"Subject: [list] A subject that is long enough that the sending mail user agent\r\n decided" in out
 
 
 @pytest.mark.parametrize(
-    "dropped", ["dkim-signature", "arc-seal", "authentication-results", "return-path", "sender", "list-unsubscribe"]
+    "dropped", ["dkim-signature", "arc-seal", "authentication-results", "return-path", "sender", "received"]
 )
 def test_signatures_trace_and_sender_headers_are_dropped(dropped: str) -> None:
     out = forwarded(corpus()["dkim-signed.eml"], alias="news@alice.example")
@@ -159,7 +162,7 @@ def test_display_names_are_bounded_and_plain() -> None:
     assert display_name("jane@example.com", "jane@example.com") == "jane@example.com"
     assert display_name("", "jane@example.com") == "jane@example.com"
     assert display_name("A\tB\x00C", "") == "A B C"
-    assert len(display_name("x" * 500, "jane@example.com")) == 150
+    assert display_name("x" * 500, "jane@example.com") == "x" * 99 + "… (jane@example.com)"
 
 
 # --- the corpus: the body leaves exactly as it came -------------------------------------------------------
@@ -172,4 +175,8 @@ def test_every_corpus_message_keeps_its_body_bytes_and_every_part(name: str) -> 
     out = forwarded(raw)
     assert bytes(RawMessage.parse(out).body) == bytes(original.body)
     assert leaf_payloads(as_email(out)) == leaf_payloads(as_email(raw))
-    assert as_email(out)["Subject"] == as_email(raw)["Subject"]
+    subject = original.first("subject")
+    forwarded_subject = as_email(out)["Subject"]
+    assert (clean_text(forwarded_subject) if forwarded_subject is not None else None) == (
+        clean_text(subject.text()) if subject is not None else None
+    )

@@ -79,10 +79,18 @@ def test_a_413_from_ses_means_too_large(recorder: SesRecorder) -> None:
 
 
 def test_other_ses_errors_are_raised_for_a_retry(recorder: SesRecorder) -> None:
-    recorder.fail_next(400, "MessageRejected", "Email address is not verified.")
+    recorder.fail_next(429, "TooManyRequestsException", "Maximum sending rate exceeded.")
     with pytest.raises(ClientError) as caught:
         ses.send_raw(sender="a@alice.example", destination="b@real.example", parts=(b"x: y\r\n\r\n",))
-    assert caught.value.response["Error"]["Code"] == "MessageRejected"
+    assert caught.value.response["Error"]["Code"] == "TooManyRequestsException"
+
+
+@pytest.mark.parametrize("code", sorted(ses.PERMANENT_ERRORS))
+def test_a_refusal_no_retry_can_change_is_its_own_error(recorder: SesRecorder, code: str) -> None:
+    recorder.fail_next(400, code, "Missing domain")
+    with pytest.raises(ses.SendRefused) as caught:
+        ses.send_raw(sender="a@alice.example", destination="b@real.example", parts=(b"x: y\r\n\r\n",))
+    assert caught.value.code == code
 
 
 def test_a_message_over_the_limit_is_refused_without_calling_ses(

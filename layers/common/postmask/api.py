@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -285,15 +286,39 @@ def _unreadable_body(event: dict[str, Any], accepts: tuple[str, ...] = JSON_ONLY
     json_body = not content_type or content_type == "application/json" or content_type.endswith("+json")
     if not json_body and content_type not in accepts:
         return _plain_error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Send the body as " + " or ".join(accepts))
+    text = body
     if event.get("isBase64Encoded"):
         try:
-            base64.b64decode(body, validate=True).decode("utf-8")
+            text = base64.b64decode(body, validate=True).decode("utf-8")
         except (binascii.Error, ValueError):
             # Said as a JSON syntax error is said (422, `json_invalid`): JSON text is UTF-8 by definition.
             what = "JSON" if json_body else "CSV"
             detail = [{"loc": ["body"], "msg": f"{what} text must be UTF-8", "type": "json_invalid"}]
             return _plain_error(HTTPStatus.UNPROCESSABLE_ENTITY, f"The body is not valid {what}", detail=detail)
+    if json_body and _nested_too_deep(text):
+        # json.loads would recurse once per level and raise RecursionError (a 500) long before any limit of ours.
+        msg = f"JSON nested more than {MAX_JSON_DEPTH} levels deep"
+        detail = [{"loc": ["body"], "msg": msg, "type": "json_invalid"}]
+        return _plain_error(HTTPStatus.UNPROCESSABLE_ENTITY, "The body is not valid JSON", detail=detail)
     return None
+
+
+MAX_JSON_DEPTH = 64  # no postmask body nests more than a few levels
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _nested_too_deep(text: str) -> bool:
+    """Whether JSON text opens more than MAX_JSON_DEPTH arrays/objects inside each other (strings skipped).
+    One pass over the brackets only, and none at all for a body with too few of them to be that deep."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return False
+    depth = 0
+    for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub('""', text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > MAX_JSON_DEPTH:
+            return True
+    return False
 
 
 def _plain_error(status: int, message: str, **extra: Any) -> dict[str, Any]:
@@ -303,6 +328,13 @@ def _plain_error(status: int, message: str, **extra: Any) -> dict[str, Any]:
         "body": json.dumps({"message": message, **extra}),
         "isBase64Encoded": False,
     }
+
+
+def _carries_a_secret(response: dict[str, Any]) -> bool:
+    """Whether a response shows a secret (a `"token":` key: a new token, a new user's first token): no cache,
+    browser or proxy, may store it."""
+    body = response.get("body")
+    return isinstance(body, str) and not response.get("isBase64Encoded") and '"token":' in body
 
 
 def observed(
@@ -325,6 +357,8 @@ def observed(
                 response = idempotency.resolve(app, event, context, _plain_error)
             else:
                 response = app.resolve(event, context)
+        if _carries_a_secret(response):
+            response.setdefault("headers", {})["Cache-Control"] = "no-store"
         http = event.get("requestContext", {}).get("http", {})
         logger.info(
             "request",

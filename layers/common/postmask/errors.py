@@ -175,6 +175,14 @@ class LinkRequestedTooSoon(TooManyRequests):
     message = "A link was sent less than a minute ago: wait a minute before asking for another"
 
 
+class DestinationIsPostmask(InvalidRequest):
+    message = "This destination is an address on a domain registered in postmask: mail to it would loop"
+
+    @staticmethod
+    def about(address: str) -> str:
+        return f"{address} is an address on a domain registered in postmask: mail to it would loop"
+
+
 class AliasQuotaExceeded(Forbidden):
     message = "You have reached the maximum number of aliases"
 

@@ -36,6 +36,37 @@ _PLACEHOLDER_B64 = base64.b64encode(_PLACEHOLDER)
 _pending_parts: ContextVar[Sequence[memoryview] | None] = ContextVar("postmask_ses_pending_parts", default=None)
 
 
+# What SES answers when it will not send a message. Two kinds, one taxonomy for every sender of mail:
+# - PERMANENT_ERRORS: no retry can change it, this message (its content, or an address in it) is refused.
+#   send_raw raises SendRefused: the forwarder records the copy `rejected`; system mail answers 409.
+# - ACCOUNT_ERRORS: all sending stops until an operator acts (a paused or suspended account, an unverified MAIL
+#   FROM domain). Raised as the ClientError it is: the forwarder leaves it to Lambda's retries and the
+#   dead-letter queue (redrive once fixed); system mail answers 409 saying what is wrong.
+# Anything else (throttling above all) is raised as it comes, and retried.
+PERMANENT_ERRORS = frozenset(
+    {"MessageRejected", "BadRequestException", "InvalidParameterValue", "InvalidParameterValueException"}
+)
+ACCOUNT_ERRORS = frozenset(
+    {"MailFromDomainNotVerifiedException", "AccountSuspendedException", "SendingPausedException"}
+)
+
+
+class SendRefused(Exception):
+    """SES refused this message for good (PERMANENT_ERRORS): retrying cannot help. `detail` is SES's own text."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+
+def received_message_id(ses_message_id: str, region: str) -> str:
+    """The Message-ID the recipient of a message SES sent sees: SES replaces any Message-ID with its own,
+    `<SES message id@<region>.amazonses.com>` (`@email.amazonses.com` in us-east-1)."""
+    host = "email.amazonses.com" if region in ("", "us-east-1") else f"{region}.amazonses.com"
+    return f"<{ses_message_id}@{host}>"
+
+
 class MessageTooLarge(Exception):
     """SES will never accept this message: retrying cannot help."""
 
@@ -193,8 +224,9 @@ def send_raw(
 
     Every send names the stack's configuration set (settings `configuration_set`, when there is one), so SES
     reports its bounces and complaints with `tags` (SES's rule for tags: ASCII letters, digits, `_` and `-`).
-    Raises MessageTooLarge before calling SES when the message is over the limit, or when SES says so (413).
-    Any other error is raised as it comes: the caller lets Lambda retry.
+    Raises MessageTooLarge before calling SES when the message is over the limit, or when SES says so (413);
+    SendRefused when SES refuses this message for good (PERMANENT_ERRORS). Any other error is raised as it
+    comes: the caller lets Lambda retry, or says what the operator must do (ACCOUNT_ERRORS).
     """
     views = [memoryview(part).cast("B") for part in parts]
     size = sum(view.nbytes for view in views)
@@ -217,6 +249,9 @@ def send_raw(
     except ClientError as exc:
         if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 413:
             raise MessageTooLarge(size) from exc
+        code = _error_code(exc)
+        if code in PERMANENT_ERRORS:
+            raise SendRefused(code, str(exc.response.get("Error", {}).get("Message", ""))[:300]) from exc
         raise
     finally:
         _pending_parts.reset(token)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from postmask.mail.headers import clean_text
 from postmask.mail.message import RawMessage
 from tests.integration.forwarding.conftest import Mailroom
 from tests.integration.forwarding.test_forwarder import new_alias
 from tests.support.api import Client
-from tests.support.mail import as_email, corpus, large_message, leaf_payloads
+from tests.support.mail import as_email, corpus, header_problems, large_message, leaf_payloads, long_lines
 from tests.support.ses import SesRecorder
 
 ALLOWED_HEADERS = {
@@ -21,7 +22,13 @@ ALLOWED_HEADERS = {
     "mime-version",
     "in-reply-to",
     "references",
+    "list-id",
+    "list-unsubscribe",
+    "list-unsubscribe-post",
+    "precedence",
+    "auto-submitted",
     "x-postmask-alias",
+    "x-postmask-hop",
 }
 
 
@@ -35,16 +42,19 @@ def test_a_corpus_message_arrives_with_its_body_and_parts_intact(
     mailroom.deliver(original, ["box@alice.example"])
 
     (mail,) = sent.sent
-    assert mail.body == bytes(RawMessage.parse(original).body)
+    body = bytes(RawMessage.parse(original).body)
+    if long_lines(body):
+        assert long_lines(mail.raw) == 0  # re-encoded: SES refuses lines over 998 bytes
+    else:
+        assert mail.body == body
     assert leaf_payloads(as_email(mail.raw)) == leaf_payloads(as_email(original))
     names = [field.key for field in mail.message.fields]
     assert len(names) == len(set(names)), "no header appears twice"
     assert {n for n in names if not n.startswith("content-")} <= ALLOWED_HEADERS
-    assert mail.addresses("From")[0][1] == "box@alice.example"
-    assert mail.header("Subject") == RawMessage.parse(original).first("subject").text()  # type: ignore[union-attr]
-    assert mail.header(
-        "Message-ID",
-    ).endswith("@alice.example>")  # type: ignore[union-attr]
+    assert header_problems(mail.raw, "box@alice.example") == []
+    subject = RawMessage.parse(original).first("subject")
+    assert (clean_text(mail.header("Subject") or "") or None) == (clean_text(subject.text()) if subject else None)
+    assert mail.header("Message-ID").endswith("@alice.example>")  # type: ignore[union-attr]
 
 
 def test_a_dkim_signed_message_loses_its_signatures_but_not_a_byte_of_what_they_signed(

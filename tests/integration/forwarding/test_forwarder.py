@@ -203,9 +203,9 @@ def test_an_ses_error_surfaces_for_a_retry_that_sends_only_what_is_missing(
 ) -> None:
     alias = new_alias(alice, alice_domain, "shop", ["alice@real.example", "alice@backup.example"])
     event = mailroom.receive(MESSAGE, ["shop@alice.example"])
-    sent.fail_next(400, "MessageRejected", "Email address is not verified.")
+    sent.fail_next(429, "TooManyRequestsException", "Maximum sending rate exceeded.")
 
-    with pytest.raises(ForwardingIncomplete, match="MessageRejected"):
+    with pytest.raises(ForwardingIncomplete, match="TooManyRequestsException"):
         mailroom.forward(event)
     assert [mail.destinations for mail in sent.sent] == [["alice@backup.example"]]
     assert counts(alice, alias) == NOTHING_COUNTED  # not forwarded until every destination has it
@@ -281,8 +281,12 @@ def test_moto_ses_accepts_what_the_forwarder_sends(
 
     (received,) = ses_backends["123456789012"]["eu-west-1"].sent_messages
     assert received.source == "shop@alice.example"
-    assert received.destinations[0] == "alice@real.example"
-    assert received.raw_data.encode() == sent.sent[0].raw
+    assert received.destinations == ["alice@real.example"]
+    # What the recipient gets: the same message, with SES's own Message-ID and Date (local/ses.py, as SES does).
+    as_sent = RawMessage.parse(received.raw_bytes)
+    assert bytes(as_sent.body) == sent.sent[0].body
+    assert as_sent.first("message-id").text().endswith("@eu-west-1.amazonses.com>")  # type: ignore[union-attr]
+    assert as_sent.first("message-id").text() != sent.sent[0].header("Message-ID")  # type: ignore[union-attr]
 
 
 def test_the_forwarder_refuses_to_send_from_an_unverified_domain(

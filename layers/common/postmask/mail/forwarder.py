@@ -1,62 +1,102 @@
 """The forwarder: for each recipient of an SES receipt event, forward, block, hand to the catch-all, or drop.
 
+Only SES's verdicts in the event decide blocking (spam, virus, and DMARC FAIL under a `reject` or
+`quarantine` policy), never headers in the message. Every decision is logged once, as "mail decision" with
+the recipient, the action and a snake_case `reason` (what the activity log records), and counted in a metric.
+
 A copy is sent only from a domain SES has verified (asked once per domain every few minutes); otherwise it is
-refused with an error log line and the MailRefusedUnverifiedDomain metric.
+refused with an error log line and the MailRefusedUnverifiedDomain metric. A copy goes only to a `verified`
+destination of the alias's (or catch-all's) owner: a pending or suspended one is skipped, logged as
+"destination skipped" with its reason (`destination_unverified`, `destination_suspended`). A copy that comes
+back to postmask with a valid loop marker (`X-Postmask-Hop`, docs/decisions/0060) is dropped (`loop`).
 
 Per recipient: one GetItem on its route (and, only for an unknown address, one on the domain's marker). Per
-message: one BatchGetItem for the status of every destination it would go to (at most 100 per call): only
-`verified` destinations are sent a copy; a pending or suspended one is skipped, logged with its reason
-(`destination_unverified`, `destination_suspended`). The raw message is read from S3 once, and only when
-something is to be sent. Each (message, recipient,
-destination) is sent at most once across retries (`store.deliveries`); each outcome is counted once
-(`store.routes.count`). A failed send is raised after every other delivery of the event has been tried, so
-Lambda retries the event and, in the end, hands it to the dead-letter queue: nothing is lost silently.
+message: one BatchGetItem for the status of every destination it would go to (at most 100 per call). The raw
+message is read from S3 once, and only when something is to be sent (a verified destination is left). Each
+(message, recipient, destination) is sent at most once across retries (`store.deliveries`); each outcome is
+counted once (`store.routes.count`). Each recipient is handled on its own: one that fails (or cannot be sent
+to at all) never costs another its copy. A send that failed for a reason a retry can fix is raised after every other
+delivery of the event was tried, so Lambda retries the event and, in the end, hands it to the dead-letter
+queue; a copy SES refuses for good is recorded (`rejected`), logged and counted, not retried. Nothing is lost
+silently.
 """
 
 from __future__ import annotations
 
-import contextlib
+import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-import idna
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.ses_event import SESEvent, SESEventRecord
 
 from postmask import clock, ses
-from postmask.mail import inbox
-from postmask.mail.message import RawMessage, forwarded_header_block
+from postmask.mail import headers, inbox
+from postmask.mail.lines import Body
+from postmask.mail.message import HOP_HEADER, RawMessage, forwarded_header_block
 from postmask.observability import logger, metrics
 from postmask.settings import get_settings
-from postmask.store import deliveries, destinations, routes
+from postmask.store import deliveries, destinations, routes, threads
 
 _FAIL = "FAIL"
 FORWARD_TAG = "forward"  # the postmask-mail tag of forwarded copies
+_BLOCKING_DMARC_POLICIES = ("reject", "quarantine")
 _LEASE_MARGIN_SECONDS = 5
+_MAX_HOP_CHECKS = 3  # a sender can add marker headers of their own: at most this many reads per message
+_HOP = re.compile(r"([A-Za-z0-9-]{1,100})\.([0-9a-f]{32})")
+_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 
 
 class Action(StrEnum):
     FORWARD = "forward"
     BLOCK = "block"
     DROP = "drop"
+    REFUSE = "refuse"  # the alias's domain is not verified in SES: nothing can be sent from it
 
 
-class SkipReason(StrEnum):
-    """Why a destination was not sent its copy: the `reason` of an activity event, in the contract's words."""
+class Reason(StrEnum):
+    """Why, in the words of the activity log (contract: "Activity and leak detection")."""
 
+    ALIAS = "alias"
+    CATCH_ALL = "catch_all"
+    ALIAS_DISABLED = "alias_disabled"
+    ALIAS_EXPIRED = "alias_expired"
+    SPAM = "spam"
+    VIRUS = "virus"
+    DMARC_FAIL = "dmarc_fail"
+    NO_ALIAS = "no_alias"
+    NULL_SENDER = "null_sender"
+    INVALID_RECIPIENT = "invalid_recipient"
+    LOOP = "loop"
+    DOMAIN_UNVERIFIED = "domain_unverified"
+    # Why one destination of a forwarded recipient was not sent its copy ("destination skipped"):
     DESTINATION_UNVERIFIED = "destination_unverified"  # pending, or no such destination of the owner
     DESTINATION_SUSPENDED = "destination_suspended"  # a hard bounce or complaint; a new link revives it
+
+
+# The metric of each decision; a block or drop for one of these reasons is also counted under its own name.
+_ACTION_METRIC = {Action.BLOCK: "MailBlocked", Action.DROP: "MailDropped", Action.REFUSE: "MailRefusedUnverifiedDomain"}
+_REASON_METRIC = {Reason.DMARC_FAIL: "MailBlockedDmarc", Reason.LOOP: "MailDroppedLoop"}
 
 
 @dataclass(frozen=True)
 class Decision:
     recipient: str
     action: Action
-    reason: str
+    reason: Reason
     route: routes.Route | None = None  # None for the catch-all and for drops: nothing to count on
     destinations: tuple[str, ...] = ()
     owner_id: str | None = None  # whose destinations they are (the alias's or the domain's owner)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A destination of a forward that is not sent its copy (not verified by its owner)."""
+
+    decision: Decision
+    destination: str
+    reason: Reason
 
 
 @dataclass
@@ -67,11 +107,13 @@ class Summary:
     blocked: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # the alias's domain is not verified in SES
-    # Destinations not sent a copy: {"recipient", "alias_id", "destination", "reason"} (a SkipReason).
+    # Destinations not sent a copy: {"recipient", "alias_id", "destination", "reason"} (destination_unverified,
+    # destination_suspended).
     skipped: list[dict[str, str | None]] = field(default_factory=list)
     sent: int = 0
     skipped_as_already_sent: int = 0
     too_large: int = 0
+    rejected: int = 0  # copies SES refused for good
 
     def as_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -81,46 +123,58 @@ class ForwardingIncomplete(Exception):
     """Some deliveries failed; raised so that Lambda retries the event (the rest is not sent again)."""
 
 
-def normalise(address: str) -> str:
-    """Addresses as the store keys them: lower case, the domain in IDNA form."""
-    local, _, domain = address.strip().lower().rpartition("@")
-    if not domain.isascii():
-        # A domain IDNA cannot encode is not one of ours: the lookup finds nothing and the recipient is dropped.
-        with contextlib.suppress(idna.IDNAError, UnicodeError):
-            domain = idna.encode(domain, uts46=True).decode("ascii")
-    return f"{local}@{domain}"
+def normalise(address: str) -> str | None:
+    """A recipient as the store keys it (lower case, the domain in IDNA form), or None when it is no address
+    an alias or a catch-all copy could ever be sent from (`a..b@`, a non-ASCII local part: SES has no SMTPUTF8)."""
+    from postmask.schemas.common import canonical_domain
+
+    local, at, domain = address.strip().lower().rpartition("@")
+    if not at or len(local) > 64 or not _LOCAL_PART.fullmatch(local):
+        return None
+    try:
+        return f"{local}@{canonical_domain(domain)}"
+    except ValueError:
+        return None
 
 
-def decide(recipient: str, *, verdict_failed: str | None, bounce: bool, now_iso: str) -> Decision:
+def decide(recipient: str, *, verdict_failed: Reason | None, bounce: bool, now_iso: str) -> Decision:
     """What to do with the copy for one recipient: SES's verdicts and the alias's state decide."""
-    route = routes.get(recipient)
+    address = normalise(recipient)
+    if address is None:
+        return Decision(recipient, Action.DROP, Reason.INVALID_RECIPIENT)
+    route = routes.get(address)
     if route is not None:
         if verdict_failed:
-            return Decision(recipient, Action.BLOCK, verdict_failed, route)
+            return Decision(address, Action.BLOCK, verdict_failed, route)
         if not route.enabled:
-            return Decision(recipient, Action.BLOCK, "alias disabled", route)
+            return Decision(address, Action.BLOCK, Reason.ALIAS_DISABLED, route)
         if route.expired(now_iso):
-            return Decision(recipient, Action.BLOCK, "alias expired", route)
+            return Decision(address, Action.BLOCK, Reason.ALIAS_EXPIRED, route)
         if bounce:
             # A bounce to an alias is a bounce of a copy we forwarded, or backscatter: forwarding it to the
             # destination that bounced could loop.
-            return Decision(recipient, Action.DROP, "bounce (null sender)", route)
-        return Decision(recipient, Action.FORWARD, "alias", route, route.destinations, route.owner_id)
-    catch_all = routes.catch_all(recipient.rpartition("@")[2])
+            return Decision(address, Action.DROP, Reason.NULL_SENDER, route)
+        return Decision(address, Action.FORWARD, Reason.ALIAS, route, route.destinations, route.owner_id)
+    catch_all = routes.catch_all(address.rpartition("@")[2])
     if catch_all is None:
-        return Decision(recipient, Action.DROP, "no such alias and no catch-all")
+        return Decision(address, Action.DROP, Reason.NO_ALIAS)
     if verdict_failed:
-        return Decision(recipient, Action.BLOCK, verdict_failed)
+        return Decision(address, Action.BLOCK, verdict_failed)
     if bounce:
-        return Decision(recipient, Action.DROP, "bounce (null sender)")
-    return Decision(recipient, Action.FORWARD, "catch-all", None, (catch_all.destination,), catch_all.owner_id)
+        return Decision(address, Action.DROP, Reason.NULL_SENDER)
+    return Decision(address, Action.FORWARD, Reason.CATCH_ALL, None, (catch_all.destination,), catch_all.owner_id)
 
 
-def _verdict_failed(receipt: dict[str, Any]) -> str | None:
-    """Only SES's own verdicts are trusted, never headers in the message."""
-    for verdict in ("spamVerdict", "virusVerdict"):
-        if (receipt.get(verdict) or {}).get("status") == _FAIL:
-            return f"{verdict} FAIL"
+def _verdict_failed(receipt: dict[str, Any]) -> Reason | None:
+    """Only SES's own verdicts are trusted, never headers in the message. DMARC FAIL blocks when the sender's
+    domain asks for it (`reject`, `quarantine`); under `none` its owner asked for reports only."""
+    if (receipt.get("spamVerdict") or {}).get("status") == _FAIL:
+        return Reason.SPAM
+    if (receipt.get("virusVerdict") or {}).get("status") == _FAIL:
+        return Reason.VIRUS
+    dmarc_failed = (receipt.get("dmarcVerdict") or {}).get("status") == _FAIL
+    if dmarc_failed and str(receipt.get("dmarcPolicy") or "").lower() in _BLOCKING_DMARC_POLICIES:
+        return Reason.DMARC_FAIL
     return None
 
 
@@ -148,58 +202,98 @@ def _process(record: SESEventRecord, summary: Summary, *, lease_seconds: float) 
     envelope_sender = (mail.get("source") or "").strip()
     bounce = envelope_sender in ("", "<>")
     decisions = [
-        decide(normalise(recipient), verdict_failed=verdict_failed, bounce=bounce, now_iso=now_iso)
+        _sendable_from(decide(recipient, verdict_failed=verdict_failed, bounce=bounce, now_iso=now_iso))
         for recipient in receipt.recipients
     ]
+    decisions, skipped = _to_verified_destinations(decisions)
+
+    message: RawMessage | None = None
+    if any(decision.action is Action.FORWARD and decision.destinations for decision in decisions):
+        settings = get_settings()
+        if not settings.mail_bucket:
+            raise RuntimeError("MAIL_BUCKET is not set: the forwarder cannot read the messages SES stored")
+        message = RawMessage.parse(inbox.read(settings.mail_bucket, settings.mail_prefix + message_id))
+        if _came_back(message):
+            decisions = [
+                replace(d, action=Action.DROP, reason=Reason.LOOP) if d.action is Action.FORWARD else d
+                for d in decisions
+            ]
+            skipped = []  # our own copy come back: dropped whole, whatever its destinations
 
     for decision in decisions:
-        logger.info(
-            "mail decision",
-            message_id=message_id,
-            recipient=decision.recipient,
-            action=str(decision.action),
-            reason=decision.reason,
-        )
-        if decision.action is Action.BLOCK:
-            summary.blocked.append(decision.recipient)
-            metrics.add_metric(name="MailBlocked", unit=MetricUnit.Count, value=1)
-            if decision.route is not None:
-                routes.count(message_id, decision.route, routes.Outcome.BLOCKED, now_iso)
-        elif decision.action is Action.DROP:
-            summary.dropped.append(decision.recipient)
-            metrics.add_metric(name="MailDropped", unit=MetricUnit.Count, value=1)
+        _record(decision, message_id, summary, now_iso)
+    for skip in skipped:
+        _record_skip(skip, message_id, summary)
 
-    forwards = [decision for decision in decisions if _may_send_from(decision, message_id, summary)]
-    forwards = _to_verified_destinations(forwards, message_id, summary)
-    if not forwards:
+    forwards = [decision for decision in decisions if decision.action is Action.FORWARD and decision.destinations]
+    if message is None or not forwards:
         return []
-    settings = get_settings()
-    if not settings.mail_bucket:
-        raise RuntimeError("MAIL_BUCKET is not set: the forwarder cannot read the messages SES stored")
-    message = RawMessage.parse(inbox.read(settings.mail_bucket, settings.mail_prefix + message_id))
+    hop = f"{message_id}.{deliveries.hop_token(message_id)}"
+    body = message.sendable_body()  # once for every copy: only a part with lines over 998 bytes is re-encoded
+    if body.reencoded:
+        logger.info("parts with lines over 998 bytes re-encoded", message_id=message_id, parts=body.reencoded)
     failures: list[Exception] = []
     for decision in forwards:
-        failures.extend(_forward(message, message_id, envelope_sender, decision, summary, lease_seconds, now_iso))
+        try:
+            failures.extend(
+                _forward(message, body, hop, message_id, envelope_sender, decision, summary, lease_seconds, now_iso)
+            )
+        except Exception as exc:  # one recipient's failure never costs another its copy
+            logger.exception("forwarding failed; the event will be retried", message_id=message_id)
+            failures.append(exc)
     return failures
 
 
-def _may_send_from(decision: Decision, message_id: str, summary: Summary) -> bool:
-    """A forward whose domain SES has not verified is refused here: SES would reject every send, and retrying
-    cannot help until the owner publishes the domain's DNS records."""
-    if decision.action is not Action.FORWARD:
-        return False
-    domain = decision.recipient.rpartition("@")[2]
-    if ses.is_verified(domain):
-        return True
-    summary.refused.append(decision.recipient)
-    metrics.add_metric(name="MailRefusedUnverifiedDomain", unit=MetricUnit.Count, value=1)
-    logger.error(
-        "not forwarded: Amazon SES has not verified the domain; publish its DNS records (GET /api/domains/<domain>)",
+def _sendable_from(decision: Decision) -> Decision:
+    """A forward whose domain SES has not verified is refused: SES would reject every send, and retrying cannot
+    help until the owner publishes the domain's DNS records."""
+    if decision.action is not Action.FORWARD or ses.is_verified(decision.recipient.rpartition("@")[2]):
+        return decision
+    return replace(decision, action=Action.REFUSE, reason=Reason.DOMAIN_UNVERIFIED)
+
+
+def _to_verified_destinations(decisions: list[Decision]) -> tuple[list[Decision], list[Skipped]]:
+    """Each forward narrowed to its owner's verified destinations, from one read of every destination's status
+    (store.destinations.statuses), and the destinations left out. A forward left with none sends nothing (and
+    when no forward has one, the message is not even read)."""
+    forwards = [decision for decision in decisions if decision.action is Action.FORWARD]
+    wanted = [(decision.owner_id or "", address) for decision in forwards for address in decision.destinations]
+    known = destinations.statuses(wanted) if wanted else {}
+    narrowed: list[Decision] = []
+    skipped: list[Skipped] = []
+    for decision in decisions:
+        if decision.action is not Action.FORWARD:
+            narrowed.append(decision)
+            continue
+        verified = []
+        for destination in decision.destinations:
+            status = known.get((decision.owner_id or "", destinations.canonical(destination)))
+            if status == "verified":
+                verified.append(destination)
+            else:
+                reason = Reason.DESTINATION_SUSPENDED if status == "suspended" else Reason.DESTINATION_UNVERIFIED
+                skipped.append(Skipped(decision, destination, reason))
+        narrowed.append(replace(decision, destinations=tuple(verified)))
+    return narrowed, skipped
+
+
+def _record_skip(skip: Skipped, message_id: str, summary: Summary) -> None:
+    """Log a destination not sent its copy, with its reason (the activity log's source), and count it."""
+    decision = skip.decision
+    alias_id = decision.route.alias_id if decision.route is not None else None
+    summary.skipped.append(
+        {"recipient": decision.recipient, "alias_id": alias_id, "destination": skip.destination, "reason": skip.reason}
+    )
+    metrics.add_metric(name="MailSkippedDestination", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "destination skipped",
         message_id=message_id,
         recipient=decision.recipient,
-        domain=domain,
+        alias_id=alias_id,
+        destination=skip.destination,
+        outcome="dropped",
+        reason=str(skip.reason),
     )
-    return False
 
 
 def _tags(decision: Decision) -> dict[str, str]:
@@ -210,42 +304,50 @@ def _tags(decision: Decision) -> dict[str, str]:
     return tags
 
 
-def _to_verified_destinations(forwards: list[Decision], message_id: str, summary: Summary) -> list[Decision]:
-    """The forwards narrowed to their owners' verified destinations, from one read of every destination's
-    status (store.destinations.statuses); a forward left with none is not sent at all (the message is not
-    even read). Each skipped destination is logged with its reason, for the activity log."""
-    wanted = [(decision.owner_id or "", address) for decision in forwards for address in decision.destinations]
-    known = destinations.statuses(wanted) if wanted else {}
-    kept = []
-    for decision in forwards:
-        verified = []
-        for destination in decision.destinations:
-            status = known.get((decision.owner_id or "", destinations.canonical(destination)))
-            if status == "verified":
-                verified.append(destination)
-                continue
-            reason = SkipReason.DESTINATION_SUSPENDED if status == "suspended" else SkipReason.DESTINATION_UNVERIFIED
-            alias_id = decision.route.alias_id if decision.route is not None else None
-            summary.skipped.append(
-                {"recipient": decision.recipient, "alias_id": alias_id, "destination": destination, "reason": reason}
-            )
-            metrics.add_metric(name="MailSkippedDestination", unit=MetricUnit.Count, value=1)
-            logger.info(
-                "destination skipped",
-                message_id=message_id,
-                recipient=decision.recipient,
-                alias_id=alias_id,
-                destination=destination,
-                outcome="dropped",
-                reason=str(reason),
-            )
-        if verified:
-            kept.append(replace(decision, destinations=tuple(verified)))
-    return kept
+def _came_back(message: RawMessage) -> bool:
+    """Whether the message is a copy postmask sent, come back (it carries one of our own loop markers)."""
+    for marker in message.all(HOP_HEADER)[:_MAX_HOP_CHECKS]:
+        found = _HOP.fullmatch(headers.header_text(marker.raw_value).strip())
+        if found is not None and deliveries.is_our_hop(found.group(1), found.group(2)):
+            return True
+    return False
+
+
+def _record(decision: Decision, message_id: str, summary: Summary, now_iso: str) -> None:
+    """Log the decision once (the activity log's source), count it in its metrics and, for a block, on the alias."""
+    logger.info(
+        "mail decision",
+        message_id=message_id,
+        recipient=decision.recipient,
+        action=str(decision.action),
+        reason=str(decision.reason),
+    )
+    name = _ACTION_METRIC.get(decision.action)
+    if name is not None:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    if decision.reason in _REASON_METRIC:
+        metrics.add_metric(name=_REASON_METRIC[decision.reason], unit=MetricUnit.Count, value=1)
+    if decision.action is Action.BLOCK:
+        summary.blocked.append(decision.recipient)
+        if decision.route is not None:
+            routes.count(message_id, decision.route, routes.Outcome.BLOCKED, now_iso)
+    elif decision.action is Action.DROP:
+        summary.dropped.append(decision.recipient)
+    elif decision.action is Action.REFUSE:
+        summary.refused.append(decision.recipient)
+        logger.error(
+            "not forwarded: Amazon SES has not verified the domain; publish its DNS records "
+            "(GET /api/domains/<domain>)",
+            message_id=message_id,
+            recipient=decision.recipient,
+            domain=decision.recipient.rpartition("@")[2],
+        )
 
 
 def _forward(
     message: RawMessage,
+    body: Body,
+    hop: str,
     message_id: str,
     envelope_sender: str,
     decision: Decision,
@@ -254,14 +356,24 @@ def _forward(
     now_iso: str,
 ) -> list[Exception]:
     """Send one recipient's copy to each of its destinations; the failures, to raise once all were tried."""
-    header_block = forwarded_header_block(
-        message, alias=decision.recipient, envelope_sender=envelope_sender, now=clock.now()
-    )
+    alias = decision.recipient
+    received = _received_ids(message, alias, decision.destinations)
     failures: list[Exception] = []
+    pairs: list[threads.Pair] = []
     delivered = False
     for destination in decision.destinations:
+        # Built before the claim: whatever goes wrong here leaves no claim held until its lease runs out.
+        header_block = forwarded_header_block(
+            message,
+            alias=alias,
+            envelope_sender=envelope_sender,
+            now=clock.now(),
+            received_ids=received.get(destination.lower(), {}),
+            hop=hop,
+            transfer_encoding=body.transfer_encoding,
+        )
         try:
-            claim = deliveries.claim(message_id, decision.recipient, destination, lease_seconds=lease_seconds)
+            claim = deliveries.claim(message_id, alias, destination, lease_seconds=lease_seconds)
         except deliveries.DeliveryInProgress as exc:
             failures.append(exc)
             continue
@@ -272,10 +384,7 @@ def _forward(
             continue
         try:
             ses_message_id = ses.send_raw(
-                sender=decision.recipient,
-                destination=destination,
-                parts=(header_block, message.body),
-                tags=_tags(decision),
+                sender=alias, destination=destination, parts=(header_block, *body.chunks), tags=_tags(decision)
             )
         except ses.MessageTooLarge as exc:
             # SES will never take it: record it for good (no retry loop), count it, tell the logs.
@@ -283,6 +392,15 @@ def _forward(
             summary.too_large += 1
             metrics.add_metric(name="MailTooLarge", unit=MetricUnit.Count, value=1)
             logger.error("message too large for SES, not forwarded", message_id=message_id, size=exc.size)
+            continue
+        except ses.SendRefused as exc:
+            # SES refuses this copy for good: retrying would only fail again, three times, then dead-letter.
+            deliveries.complete(claim, deliveries.Status.REJECTED, reason=exc.code)
+            summary.rejected += 1
+            metrics.add_metric(name="MailRejected", unit=MetricUnit.Count, value=1)
+            logger.error(
+                "Amazon SES refused the copy; not retried", message_id=message_id, recipient=alias, error=str(exc)
+            )
             continue
         except Exception as exc:
             deliveries.release(claim)
@@ -292,11 +410,37 @@ def _forward(
         deliveries.complete(claim, deliveries.Status.SENT, ses_message_id)
         summary.sent += 1
         delivered = True
-        logger.info("forwarded", message_id=message_id, recipient=decision.recipient, ses_message_id=ses_message_id)
+        logger.info("forwarded", message_id=message_id, recipient=alias, ses_message_id=ses_message_id)
+        if message.message_id is not None:
+            inside_id = ses.received_message_id(ses_message_id, get_settings().region)
+            pairs.append(threads.Pair(destination.lower(), message.message_id, inside_id))
 
+    _remember(alias, pairs, message_id)
     if delivered and not failures:
-        summary.forwarded.append(decision.recipient)
+        summary.forwarded.append(alias)
         metrics.add_metric(name="MailForwarded", unit=MetricUnit.Count, value=1)
         if decision.route is not None:
             routes.count(message_id, decision.route, routes.Outcome.FORWARDED, now_iso)
     return failures
+
+
+def _received_ids(message: RawMessage, alias: str, destinations: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """{destination: {original id: id it received}} for the ids the message's In-Reply-To/References name.
+    A failed lookup costs the thread, never the copy."""
+    referenced = message.referenced_ids()
+    if not referenced:
+        return {}
+    try:
+        return threads.inside_ids(alias, [d.lower() for d in destinations], referenced)
+    except Exception:
+        logger.exception("could not read thread records; the copy names the original ids")
+        return {}
+
+
+def _remember(alias: str, pairs: list[threads.Pair], message_id: str) -> None:
+    if not pairs:
+        return
+    try:
+        threads.remember(alias, pairs)
+    except Exception:  # the copies are sent: a later reply will not thread, nothing is lost
+        logger.exception("could not write thread records", message_id=message_id)

@@ -1,32 +1,40 @@
-"""A raw message as SES stored it: the header block parsed into fields, the body left exactly as it is.
+"""A raw message as SES stored it: the header block parsed into fields, the body left exactly as it is, and
+the header block the forwarded copy is sent with.
 
 Only the header block is ever decoded. The body is a `memoryview` into the bytes read from S3, so every MIME
-part and attachment leaves byte-identical and forwarding a 30 MB message copies none of it.
+part and attachment leaves byte-identical and forwarding a 30 MB message copies none of it (a part whose lines
+SES cannot carry is the one exception: postmask.mail.lines re-encodes it).
+
+The copy's header block is rebuilt (docs/decisions/0022 and 0060): From is the alias, showing the original
+sender's name and address; To and Reply-To hold only addresses SES accepts; a short allow-list of fields is
+copied, each once, byte for byte when it is clean and re-serialized when it is not (a control character, 8-bit
+text, a line over 998 bytes); In-Reply-To and References name the ids the destination actually received.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from email import policy as email_policy
-from email.errors import HeaderParseError
-from email.header import decode_header, make_header
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, getaddresses, make_msgid
+from email.utils import format_datetime, make_msgid, parsedate_to_datetime
 
-# Headers copied from the original, each at most once (the first one): what a reader needs to see the message
-# as it was written and to thread it. Everything else (Received, DKIM-Signature, Return-Path, Sender,
-# Message-ID, Cc, List-*, X-*) is dropped: SES would reject some, receivers would distrust others, and some
-# would leak where the alias really forwards to.
-COPIED_HEADERS = frozenset({"to", "subject", "date", "mime-version", "in-reply-to", "references"})
+from postmask.mail import headers, lines
+from postmask.mail.headers import Mailbox
+
+# Copied from the original, each at most once (the first one), when clean: what a reader needs to see the
+# message as it was written, and what keeps a vacation responder from answering a mailing list.
+COPIED_HEADERS = frozenset({"subject", "date", "mime-version", "list-id", "precedence", "auto-submitted"})
 COPIED_PREFIXES = ("content-",)  # Content-Type, -Transfer-Encoding, -Disposition, -Language, -ID, ...
+THREAD_HEADERS = ("in-reply-to", "references")
 ALIAS_HEADER = "X-Postmask-Alias"
+HOP_HEADER = "X-Postmask-Hop"
 
 _LINE = re.compile(rb"[^\n]*\n|[^\n]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-_MAX_DISPLAY_NAME = 150
+# A header line as the stdlib's parser recognises one: printable ASCII but the colon, then a colon.
+_FIELD_NAME = re.compile(rb"[\x21-\x39\x3b-\x7e]+:")
+_MESSAGE_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]{1,900}>")  # printable ASCII without < and >
+_HTTPS_LINK = re.compile(r"<(https://[\x21-\x3b\x3d\x3f-\x7e]{1,900})>")
 
 
 @dataclass(frozen=True)
@@ -47,12 +55,13 @@ class HeaderField:
         return self.raw.split(b":", 1)[1]
 
     def text(self) -> str:
-        """The value unfolded and RFC 2047-decoded: for decisions and display names, never sent as is."""
-        unfolded = re.sub(rb"\r?\n(?=[ \t])", b"", self.raw_value).strip()
-        value = unfolded.decode("utf-8", errors="replace")
+        """The value unfolded and RFC 2047-decoded: for decisions and logs, never sent as is."""
+        from email.header import decode_header, make_header
+
+        value = headers.header_text(self.raw_value).strip()
         try:
             return str(make_header(decode_header(value)))
-        except (HeaderParseError, LookupError, UnicodeError, ValueError):
+        except (LookupError, UnicodeError, ValueError):  # HeaderParseError is a ValueError
             return value  # an unknown charset or a broken encoded word: show it as written
 
 
@@ -69,8 +78,14 @@ class RawMessage:
     def parse(cls, data: bytes | bytearray) -> RawMessage:
         header_end, body_offset = _header_block_bounds(data)
         header_block = bytes(data[:header_end])
+        fields, body_start = _fields(header_block)
         newline = b"\r\n" if b"\r\n" in header_block[:1000] or (not header_block and data[:2] == b"\r\n") else b"\n"
-        return cls(data=data, fields=tuple(_fields(header_block)), newline=newline, body_offset=body_offset)
+        return cls(
+            data=data,
+            fields=tuple(fields),
+            newline=newline,
+            body_offset=body_offset if body_start is None else body_start,
+        )
 
     @property
     def body(self) -> memoryview:
@@ -84,6 +99,43 @@ class RawMessage:
     def first(self, name: str) -> HeaderField | None:
         key = name.lower()
         return next((field for field in self.fields if field.key == key), None)
+
+    def all(self, name: str) -> list[HeaderField]:
+        key = name.lower()
+        return [field for field in self.fields if field.key == key]
+
+    @property
+    def message_id(self) -> str | None:
+        """The original `<id>` of the message, as its Message-ID field names it (None without a usable one)."""
+        field = self.first("message-id")
+        found = message_ids(field.raw_value) if field is not None else []
+        return found[0] if found else None
+
+    def sendable_body(self) -> lines.Body:
+        """The body as SES can carry it: the original bytes, or, when a line is over 998 bytes, with the parts
+        holding such lines re-encoded (postmask.mail.lines)."""
+        content_type = self.first("content-type")
+        encoding = self.first("content-transfer-encoding")
+        return lines.sendable_body(
+            content_type.raw_value if content_type is not None else None,
+            encoding.raw_value if encoding is not None else None,
+            self.body,
+            self.newline,
+        )
+
+    def referenced_ids(self) -> list[str]:
+        """Every id In-Reply-To and References name, In-Reply-To's first, each once."""
+        seen: dict[str, None] = {}
+        for key in THREAD_HEADERS:
+            field = self.first(key)
+            for found in message_ids(field.raw_value) if field is not None else []:
+                seen.setdefault(found, None)
+        return list(seen)
+
+
+def message_ids(raw_value: bytes) -> list[str]:
+    """The `<id>`s in a Message-ID, In-Reply-To or References value (comments and junk around them ignored)."""
+    return _MESSAGE_ID.findall(headers.header_text(raw_value))
 
 
 def _header_block_bounds(raw: bytes | bytearray) -> tuple[int, int]:
@@ -100,19 +152,28 @@ def _header_block_bounds(raw: bytes | bytearray) -> tuple[int, int]:
     return min(found)
 
 
-def _fields(header_block: bytes) -> list[HeaderField]:
+def _fields(header_block: bytes) -> tuple[list[HeaderField], int | None]:
+    """The header fields, and where the body starts when a line that is not a field ends the block early (as
+    the stdlib's parser reads it: that line is the body's first). An mbox `From ` line is skipped."""
     fields: list[tuple[str, int, int]] = []  # name, start, end (the end without the final line break)
     for match in _LINE.finditer(header_block):
         line = match.group()
         end = match.end() - (len(line) - len(line.rstrip(b"\r\n")))
-        if line[:1] in (b" ", b"\t") and fields:
-            previous, start, _ = fields[-1]
-            fields[-1] = (previous, start, end)  # a folded continuation of the previous field
+        if line[:1] in (b" ", b"\t"):
+            if fields:
+                previous, start, _ = fields[-1]
+                fields[-1] = (previous, start, end)  # a folded continuation of the previous field
             continue
-        raw_name, colon, _ = line.partition(b":")
-        if not colon or not raw_name.strip() or b" " in raw_name.strip():
-            continue  # not a header field (an mbox "From " line, garbage): nothing we would copy anyway
-        fields.append((raw_name.strip().decode("ascii", errors="replace"), match.start(), end))
+        if line.startswith(b"From "):
+            continue  # an mbox separator line (first, or after the trace fields SES put before it): not a field
+        name = _FIELD_NAME.match(line)
+        if name is None:
+            return _as_fields(header_block, fields), match.start()
+        fields.append((name.group()[:-1].decode("ascii"), match.start(), end))
+    return _as_fields(header_block, fields), None
+
+
+def _as_fields(header_block: bytes, fields: list[tuple[str, int, int]]) -> list[HeaderField]:
     return [HeaderField(name, header_block[start:end]) for name, start, end in fields]
 
 
@@ -120,60 +181,149 @@ def is_copied(key: str) -> bool:
     return key in COPIED_HEADERS or key.startswith(COPIED_PREFIXES)
 
 
-def original_sender(message: RawMessage, envelope_sender: str) -> tuple[str, str]:
-    """(display name, address) of who wrote the message: its From, else the SMTP envelope sender."""
+def original_sender(message: RawMessage, envelope_sender: str) -> Mailbox:
+    """Who wrote the message as it says so: the first mailbox of its first From (an address as written, not
+    necessarily one SES could send to), else the SMTP envelope sender."""
     field = message.first("from")
-    if field is not None:
-        for name, address in getaddresses([field.text()]):
-            if name or address:
-                return name, address
-    return "", envelope_sender if "@" in envelope_sender else ""
+    found = headers.mailboxes(field.raw_value) if field is not None else []
+    if found:
+        return found[0]
+    return Mailbox("", envelope_sender if "@" in envelope_sender else "")
 
 
 def display_name(name: str, address: str) -> str:
     """What the destination's mail client shows as the sender: `Jane Doe (jane@example.com)`."""
-    name = _CONTROL.sub(" ", name).strip()
-    address = _CONTROL.sub(" ", address).strip()
-    shown = f"{name} ({address})" if name and address and name.lower() != address.lower() else name or address
-    if len(shown) > _MAX_DISPLAY_NAME:
-        shown = shown[: _MAX_DISPLAY_NAME - 1] + "…"
-    return shown
+    return headers.sender_display_name(name, address)
 
 
-def forwarded_header_block(message: RawMessage, *, alias: str, envelope_sender: str, now: datetime) -> bytes:
+def forwarded_header_block(
+    message: RawMessage,
+    *,
+    alias: str,
+    envelope_sender: str,
+    now: datetime,
+    received_ids: Mapping[str, str] | None = None,
+    hop: str | None = None,
+    transfer_encoding: str | None = None,
+) -> bytes:
     """The header block the forwarded copy is sent with, ending with the empty line before the body.
 
-    From is the alias (SES sends only from verified identities) showing the original sender in its display
-    name; Reply-To is the original Reply-To, else the original From, so replying reaches the sender.
+    From is the alias (SES sends only from verified identities) showing the original sender; Reply-To the
+    first address SES accepts among the original Reply-To, From and envelope sender; To the original's valid
+    recipients, else the alias. `received_ids` maps original Message-IDs to the ones this destination
+    received (threads), `hop` is the loop marker, and `transfer_encoding` replaces the top-level
+    Content-Transfer-Encoding when postmask.mail.lines re-encoded a body that is not multipart.
     """
     newline = message.newline
-    policy = email_policy.SMTP.clone(linesep=newline.decode())
-    alias_domain = alias.rpartition("@")[2]
-    name, address = original_sender(message, envelope_sender)
+    sender = original_sender(message, envelope_sender)
+    lines = [headers.mailbox_field("From", [(display_name(sender.name, sender.address), alias)], newline)]
 
-    lines = [_folded("From", Address(display_name=display_name(name, address), addr_spec=alias), policy)]
-    reply_to = message.first("reply-to") or message.first("from")
-    if reply_to is not None and reply_to.raw_value.strip():
-        value = reply_to.raw_value
-        lines.append(b"Reply-To:" + (value if value[:1] in (b" ", b"\t") else b" " + value) + newline)
-    elif address:
-        lines.append(_folded("Reply-To", Address(addr_spec=address), policy))
+    reply_to = headers.first_valid(
+        [
+            *_mailboxes_of(message, "reply-to"),
+            *_mailboxes_of(message, "from"),
+            Mailbox("", envelope_sender),
+        ]
+    )
+    if reply_to is not None:
+        lines.append(headers.mailbox_field("Reply-To", [reply_to], newline))
+
+    recipients = _valid_recipients(message, "to") or [("", alias)]
+    lines.append(headers.mailbox_field("To", recipients, newline))
 
     copied: set[str] = set()
     for field in message.fields:
-        if is_copied(field.key) and field.key not in copied:
-            copied.add(field.key)
-            lines.append(field.raw + newline)
+        key = field.key
+        if key in copied or not (is_copied(key) or key in THREAD_HEADERS):
+            continue
+        copied.add(key)
+        if key == "content-transfer-encoding" and transfer_encoding is not None:
+            continue
+        line = (
+            _thread_field(field, received_ids or {}, newline)
+            if key in THREAD_HEADERS
+            else _copied_field(field, newline)
+        )
+        if line is not None:
+            lines.append(line)
+        else:
+            copied.discard(key)  # nothing usable: a later occurrence may be, and Date is added below
+    lines.extend(_list_unsubscribe(message, newline))
+    if transfer_encoding is not None:
+        if "mime-version" not in copied:
+            lines.append(b"MIME-Version: 1.0" + newline)
+        lines.append(b"Content-Transfer-Encoding: " + transfer_encoding.encode("ascii") + newline)
     if "date" not in copied:
-        lines.append(_folded("Date", format_datetime(now), policy))
-    lines.append(_folded("Message-ID", make_msgid(domain=alias_domain), policy))
-    lines.append(_folded(ALIAS_HEADER, alias, policy))
+        lines.append(b"Date: " + format_datetime(now).encode("ascii") + newline)
+    alias_domain = alias.rpartition("@")[2]
+    lines.append(b"Message-ID: " + make_msgid(domain=alias_domain).encode("ascii") + newline)
+    lines.append(ALIAS_HEADER.encode("ascii") + b": " + alias.encode("ascii") + newline)
+    if hop is not None:
+        lines.append(HOP_HEADER.encode("ascii") + b": " + hop.encode("ascii") + newline)
     lines.append(newline)
     return b"".join(lines)
 
 
-def _folded(name: str, value: str | Address, policy: email_policy.EmailPolicy[EmailMessage]) -> bytes:
-    """One header field, RFC 2047-encoded where it is not ASCII and folded, with the message's line breaks."""
-    holder = EmailMessage(policy=policy)
-    holder[name] = value
-    return policy.fold_binary(name, holder[name])
+def _mailboxes_of(message: RawMessage, key: str) -> list[Mailbox]:
+    return [mailbox for field in message.all(key) for mailbox in headers.mailboxes(field.raw_value)]
+
+
+def _valid_recipients(message: RawMessage, key: str) -> list[tuple[str, str]]:
+    """(name, canonical address) of every mailbox of the first `key` field that SES accepts, each address once."""
+    field = message.first(key)
+    seen: dict[str, str] = {}
+    for mailbox in headers.mailboxes(field.raw_value) if field is not None else []:
+        address = headers.sendable(mailbox.address)
+        if address is not None and address.lower() not in {known.lower() for known in seen}:
+            seen[address] = headers.shown_name(mailbox.name)
+    return [(name, address) for address, name in seen.items()]
+
+
+def _copied_field(field: HeaderField, newline: bytes) -> bytes | None:
+    """The field byte for byte (line breaks made the message's own) when SES takes it and no reader can
+    misread it; else re-serialized from its cleaned text; None when nothing usable is left."""
+    as_written = headers.normalised_breaks(field.raw, newline) + newline
+    if headers.is_writable(as_written, newline) and not (field.key == "subject" and _hides_text(field)):
+        return as_written
+    text = headers.clean_text(field.text() if field.key == "subject" else headers.header_text(field.raw_value))
+    if field.key == "date":
+        try:
+            return b"Date: " + format_datetime(parsedate_to_datetime(text)).encode("ascii") + newline
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    if not text:
+        return None
+    return headers.folded(field.name, text, newline)
+
+
+def _hides_text(field: HeaderField) -> bool:
+    """Whether the decoded text holds what a reader cannot see (a bidi override reversing `exe.pdf`...)."""
+    text = field.text()
+    return headers.clean_text(text) != " ".join(text.split())
+
+
+def _thread_field(field: HeaderField, received_ids: Mapping[str, str], newline: bytes) -> bytes | None:
+    """In-Reply-To / References with each id the destination received in place of the original's."""
+    ids = [received_ids.get(found, found) for found in message_ids(field.raw_value)]
+    if not ids:
+        return None
+    name = "In-Reply-To" if field.key == "in-reply-to" else "References"
+    return name.encode("ascii") + b": " + (newline + b" ").join(found.encode("ascii") for found in ids) + newline
+
+
+def _list_unsubscribe(message: RawMessage, newline: bytes) -> list[bytes]:
+    """The https links of List-Unsubscribe (a `mailto:` one would mail from the real mailbox: dropped), and
+    List-Unsubscribe-Post with them only (RFC 8058's one-click needs an https link)."""
+    field = message.first("list-unsubscribe")
+    links = _HTTPS_LINK.findall(headers.header_text(field.raw_value)) if field is not None else []
+    if not links:
+        return []
+    lines = [
+        b"List-Unsubscribe: " + (b"," + newline + b" ").join(f"<{link}>".encode("ascii") for link in links) + newline
+    ]
+    post = message.first("list-unsubscribe-post")
+    if post is not None:
+        line = _copied_field(post, newline)
+        if line is not None:
+            lines.append(line)
+    return lines

@@ -63,18 +63,15 @@ _DOMAIN_NAME = re.compile(rf"(?:{_LABEL}\.)+{_TOP_LABEL}")
 MAX_DOMAIN_NAME_LENGTH = 253
 
 
-def _domain_name(value: str) -> str:
-    """Lower case; an internationalised name is converted to its IDNA (punycode) form first."""
+def canonical_domain(value: str) -> str:
+    """The one canonical form of a domain name, for domains and for the domain of every address alike: lower
+    case ASCII, an internationalised name in its IDNA (punycode, UTS 46) form. A name already in punycode must
+    be valid IDNA and in that same form (`xn--zz` is refused like the Unicode name it cannot be)."""
     name = value
     if len(name) > MAX_DOMAIN_NAME_LENGTH:  # the documented maxLength, before any conversion
         raise ValueError(f"not a valid domain name: {MAX_DOMAIN_NAME_LENGTH} characters at most")
-    if not name.isascii():
-        import idna  # here, not at the top: most functions never see a domain name
-
-        try:
-            name = idna.encode(name, uts46=True).decode("ascii")
-        except (idna.IDNAError, UnicodeError) as exc:
-            raise ValueError(f"not a valid internationalised domain name ({exc})") from exc
+    if not name.isascii() or "xn--" in name.lower():
+        name = _idna_ascii(name)
     if len(name) > MAX_DOMAIN_NAME_LENGTH or not _DOMAIN_NAME.fullmatch(name):
         raise ValueError(
             "not a valid domain name: labels of letters, digits and hyphens (1-63 characters, no hyphen at "
@@ -83,9 +80,22 @@ def _domain_name(value: str) -> str:
     return name.lower()
 
 
+def _idna_ascii(name: str) -> str:
+    """`name` in IDNA 2008 / UTS 46 ASCII form; a punycode label must decode, and encode back to itself."""
+    import idna  # here, not at the top: most functions never see an internationalised name
+
+    try:
+        ascii_name = idna.encode(name, uts46=True).decode("ascii")
+        if name.isascii() and ascii_name != idna.encode(idna.decode(name), uts46=True).decode("ascii"):
+            raise idna.IDNAError("a punycode label that is not in its canonical form")
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise ValueError(f"not a valid internationalised domain name ({exc})") from exc
+    return ascii_name
+
+
 DomainName = Annotated[
     str,
-    AfterValidator(_domain_name),
+    AfterValidator(canonical_domain),
     Field(
         description=(
             "A domain you own, stored in lower case. An internationalised name (`bücher.example`) is also "
@@ -131,7 +141,9 @@ _MAX_LOCAL_PART, _MAX_ADDRESS, _MAX_LABEL = 64, 254, 63
 
 
 def email_address(value: str) -> str:
-    """`value` as a valid, normalised e-mail address, or pydantic's `value_error` for EmailStr."""
+    """`value` as a valid address in its one canonical ASCII form (the domain as `DomainName` stores it), or
+    pydantic's `value_error`: EmailStr's for invalid syntax, ours for an address SES cannot send to (a local
+    part that is not ASCII: SES has no SMTPUTF8)."""
     plain = _PLAIN_ADDRESS.fullmatch(value)
     if (
         plain is not None
@@ -143,7 +155,10 @@ def email_address(value: str) -> str:
         return f"{plain['local']}@{plain['domain'].lower()}"
     from pydantic.networks import validate_email  # imports email-validator: for the unusual address only
 
-    return validate_email(value)[1]
+    local, _, domain = validate_email(value)[1].rpartition("@")
+    if not local.isascii():
+        raise ValueError("the part before the @ must be ASCII: Amazon SES cannot send to this address")
+    return f"{local}@{canonical_domain(domain)}"
 
 
 Email = Annotated[

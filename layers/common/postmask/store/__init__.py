@@ -16,6 +16,9 @@ held by marker items written in the same transaction as the item they guard.
 | domain               | `USER#<user_id>`     | `DOMAIN#<name>`   | created_at, alias_count, catch_all_destination,|
 |                      |                      |                   | dkim_tokens (SES Easy DKIM, for dns_records)   |
 | domain marker        | `DOMAIN#<name>`      | `DOMAIN`          | owner_id, created_at, catch_all_destination    |
+|                      |                      |                   | (forwarder); no destination may be on a domain |
+|                      |                      |                   | that has one (a ConditionCheck in the write,   |
+|                      |                      |                   | store.markers)                                 |
 | domain in its tree   | `TREE#<last 2 labels>` | `DOMAIN#<name>` | owner_id, created_at: parents and subdomains   |
 |                      |                      |                   | of a name share its tree (decision 0073)       |
 | tree's version       | `TREE#<last 2 labels>` | `DOMAIN`        | version, bumped by every registration in it    |
@@ -28,9 +31,16 @@ held by marker items written in the same transaction as the item they guard.
 |                      |                      |                   | token_expires_at, resent_at (store/destinations)|
 | verification link    | `VERIFY#<sha256 of   | `VERIFY`          | user_id, destination_id, expires_at,           |
 |                      | the link's secret>`  |                   | purge_at (TTL: 30 days after it expires)       |
-| delivery record      | `MAIL#<ses msg id>`  | `SEND#<rcpt>#<dest>` | status sending/sent/too_large, lease_until, |
-|                      |                      |                   | token, ses_message_id, purge_at (TTL)          |
+| delivery record      | `MAIL#<ses msg id>`  | `SEND#<rcpt>#<dest>` | status sending/sent/too_large/rejected,     |
+|                      |                      |                   | lease_until, token, ses_message_id, reason     |
+|                      |                      |                   | (SES's error code), purge_at (TTL)             |
 | outcome counted      | `MAIL#<ses msg id>`  | `COUNTED#<rcpt>`  | outcome, alias_id, at, purge_at (TTL)          |
+| loop marker          | `MAIL#<ses msg id>`  | `HOP`             | token (random; the copies' X-Postmask-Hop),    |
+|                      |                      |                   | purge_at (TTL)                                 |
+| thread record        | `THREAD#<alias>`     | `OUT#<sha256 of outside id>#<dest>` | inside_id: the Message-ID `dest` |
+|   (outside -> inside)|                      |                   | received it by; outside_id, purge_at (TTL)     |
+| thread record        | `THREAD#<alias>`     | `IN#<sha256 of inside id>` | outside_id: the id the outside knows; |
+|   (inside -> outside)|                      |                   | inside_id, destination, purge_at (TTL)         |
 | sign-in code         | `SIGNIN#<sha256 of the code>` | `CODE`   | user_id, is_admin, expires_at, purge_at (TTL): |
 |                      |                      |                   | 15 minutes, deleted when redeemed              |
 | sign-in link count   | `SIGNINLIMIT#<sha256 of the address>` | `LIMIT` | sent (times in the last hour), version, |
@@ -58,28 +68,44 @@ Access patterns and their cost (tests/integration/test_call_counts.py and `make 
   `TransactWriteItems` for its last_used_at; a token's revocation, like an alias's change, reads then writes;
   a domain's catch-all change and a domain's delete read it (1 `GetItem`) then write (1 transaction);
 - list domains / aliases / tokens: 1 `Query` (filters may need a few more pages, see `_dynamo.query_page`);
+- create alias / user: 1 `TransactWriteItems` (item + marker(s) + `alias_count`, + one `ConditionCheck` per
+  destination domain), conditional, so uniqueness, ownership and "no destination inside postmask" hold under
+  concurrent requests;
+- create domain: 1 `Query` of its tree (who holds it, a parent or a subdomain) + 1 `TransactWriteItems` (owner
+  view, marker, tree item, the tree's version as read, a `ConditionCheck` on the catch-all's domain; and the
+  removal of lapsed claims, whose aliases are deleted just before, whose catch-alls are read first, 1
+  `GetItem` each); an admin's removal: 1 `GetItem` (the marker's owner and catch-all) + 1 `TransactWriteItems`;
+- change or delete an alias: 1 `GetItem` (for its address) + 1 `TransactWriteItems` (alias + route, + one
+  `ConditionCheck` per destination domain when destinations are given); a catch-all's change checks its
+  domain the same way;
 - ask for a sign-in link: 1 `GetItem` + 1 conditional `PutItem` of the address's link count, whatever the
   address (the mailer, invoked asynchronously, then reads the e-mail marker and profile and writes the code);
   redeem a code: 1 `GetItem` + 1 `TransactWriteItems` (code deleted on condition, token written); sign out:
   as a token's revocation;
-- create domain / alias / user: 1 `TransactWriteItems` (item + marker(s) + `alias_count`), conditional,
-  so uniqueness and ownership hold under concurrent requests;
-- change or delete an alias: 1 `GetItem` (for its address) + 1 `TransactWriteItems` (alias + route);
 - every write that names destinations (an alias's, a domain's catch-all) counts their use (`alias_count`,
   `catch_all_count`) in its own transaction; an address the user has no destination for yet makes that
   transaction fail on it, and a second one creates it pending with its link (`destinations.transact_with`):
   1 transaction when the destinations exist, 2 the first time (+ 1 `Query` of the user's domains for the
-  sender of the link);
+  sender of the link). A transaction holds at most 100 actions: an alias's is at most 3 + 10 checks + 20
+  (10 new destinations and their links), a change's 2 + 10 + 20 + 10 (destinations counted off);
 - destinations: get 1 `GetItem`, list 1 `Query`, create 1 transaction (+ the sender's `Query`), delete 1
   conditional `DeleteItem` (refused while counted in use); a resend 1 `GetItem` + the sender's `Query` + 1
   transaction (the one route that makes 3 calls); the public verify 1 `GetItem` (`VERIFY#`) + 1 conditional
   `UpdateItem` (the destination);
-- forwarder: 1 `GetItem` on the route per recipient (+1 on the domain marker for an unknown address, for
-  the catch-all); per message 1 `BatchGetItem` of the status of every destination it would go to (at most 100
-  per call: more only for a message to many recipients with many destinations; `pk`, `sk`, `status` only);
-  per destination sent 1 conditional `PutItem` (claim) and 1 `UpdateItem` (sent); per recipient
-  1 `TransactWriteItems` (outcome record + the alias's counters), so retries never send or count twice.
-  `MAIL#` items expire through the table's TTL attribute `purge_at` (store/deliveries.py explains the scheme);
+- forwarder, per message: 1 `GetItem` on the route per recipient (+1 on the domain marker for an unknown
+  address, for the catch-all); when a recipient is to be forwarded, 1 `BatchGetItem` of the status of every
+  destination it would go to (at most 100 per call: more only for a message to many recipients with many
+  destinations; `pk`, `sk`, `status` only); when a verified destination is left, 1 conditional `PutItem` for
+  the loop marker (+1 `GetItem` per `X-Postmask-Hop` the message carries, at most 3: is it our own copy come
+  back?); per destination sent 1 conditional `PutItem` (claim) and 1 `UpdateItem` (sent, too_large or
+  rejected); per recipient 1 `BatchGetItem` of thread records when the message names ids in
+  In-Reply-To/References, 1 `BatchWriteItem` of the copies' thread records when it has a Message-ID, and 1
+  `TransactWriteItems` (outcome record + the alias's counters), so retries never send or count twice. A
+  message to an alias with two verified destinations: 1 GetItem, 1 BatchGetItem, 3 PutItem, 2 UpdateItem, 1
+  BatchWriteItem, 1 TransactWriteItems (tests/integration/forwarding/test_forwarder_call_counts.py). `MAIL#`
+  items expire through the table's TTL attribute `purge_at` after 30 days (store/deliveries.py), `THREAD#`
+  items after 400 days (store/threads.py: the records serve threads in both directions, the replies of issue
+  16 included);
 - feedback (a bounce or complaint): 1 conditional `UpdateItem` per destination suspended.
 
 No `Scan`, ever: a test fails the suite if one is made.

@@ -16,6 +16,7 @@ from postmask.schemas.aliases import Alias, AliasCreate, AliasList
 from postmask.store import _dynamo as db
 from postmask.store import destinations, quota
 from postmask.store.destinations import Written
+from postmask.store.markers import outside_postmask
 from postmask.versions import Expected, Versioned
 
 _PREFIX = "ALIAS#"
@@ -81,9 +82,11 @@ def create(user_id: str, body: AliasCreate) -> Written[Alias]:
     must be free in the whole installation), the domain's alias_count (the domain must be the caller's), the
     caller's own alias_count (under MaxAliasesPerUser: store/quota.py) and each destination's alias_count; a
     destination the caller does not have yet is created pending, and its link is returned to be mailed
-    (store/destinations.py: a second transaction then, the first time only)."""
+    (store/destinations.py: a second transaction then, the first time only).
+    No destination may be on a domain registered in postmask (a ConditionCheck each, store/markers.py)."""
     draws = 1 if body.local_part else _RANDOM_ADDRESS_ATTEMPTS
     settled = False
+    outside = outside_postmask(body.destinations, loc=("body", "destinations"))
     while True:
         item, route = new_items(user_id, body, body.local_part or ids.random_local_part())
         try:
@@ -93,12 +96,14 @@ def create(user_id: str, body: AliasCreate) -> Written[Alias]:
                     {"Put": {"Item": db.serialize(route), "ConditionExpression": "attribute_not_exists(pk)"}},
                     _count_on_domain(user_id, body.domain, 1),
                     quota.added(user_id, 1),
+                    *outside.actions,
                 ],
                 destinations.Usage(user_id, "alias_count", added=body.destinations),
             )
         except db.TransactionCancelled as exc:
             if exc.failed[2]:
                 raise DomainNotFound("Domain not found among your domains") from exc
+            outside.raise_if_failed(exc.failed[4:])
             if exc.failed[3]:
                 if settled:
                     raise quota.exceeded() from exc
@@ -184,8 +189,9 @@ def update(
 
     New destinations count one more alias (created pending, with a link, the first time), dropped ones one
     fewer, in the same transaction. That transaction holds only if the alias is still the version read (its
-    destinations with it): a concurrent change makes it read again, so no use is counted twice or lost. With
-    `expected` (If-Match), a version it does not allow is a 412, however recent the read."""
+    destinations with it): a concurrent change makes it read again, so no use is counted twice or lost. The
+    destinations given are checked to be outside postmask in it too (store/markers.py). With `expected`
+    (If-Match), a version it does not allow is a 412, however recent the read."""
     for _ in range(_UPDATE_ATTEMPTS):
         current = _get_item(user_id, alias_id)
         if expected is not None and not expected.allows(versions.of(current)):
@@ -223,11 +229,15 @@ def _update(user_id: str, current: Mapping[str, Any], changes: Mapping[str, Any]
                 }
             }
         )
+    outside = outside_postmask(fields.get("destinations") or [], loc=("body", "destinations"))
+    checked_from = len(actions)  # the checks' place in the transaction: failed[checked_from:] below
+    actions.extend(outside.actions)
     try:
         links = destinations.transact_with(
             actions, destinations.Usage(user_id, "alias_count", added=added, removed=removed)
         )
     except db.TransactionCancelled as exc:
+        outside.raise_if_failed(exc.failed[checked_from:])
         if exc.failed[0] and exc.old_items[0] is not None:
             raise _ChangedMeanwhile from exc
         raise AliasNotFound from exc  # deleted between our read and our write

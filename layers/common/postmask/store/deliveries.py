@@ -13,6 +13,7 @@ everywhere else. Records expire (DynamoDB TTL on `purge_at`) after RECORD_DAYS.
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import time
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ class Status(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     TOO_LARGE = "too_large"
+    REJECTED = "rejected"  # SES refused the copy for good (its content or an address): not retried, recorded
 
 
 class DeliveryInProgress(Exception):
@@ -97,17 +99,25 @@ def claim(message_id: str, recipient: str, destination: str, *, lease_seconds: f
     return Claim(message_id, recipient, destination, token)
 
 
-def complete(held: Claim, status: Status, ses_message_id: str | None = None) -> None:
-    """Record the delivery as done for good; later invocations skip it."""
+def complete(held: Claim, status: Status, ses_message_id: str | None = None, reason: str | None = None) -> None:
+    """Record the delivery as done for good (`reason`: why SES refused it); later invocations skip it."""
     try:
         db.client().update_item(
             TableName=db.table(),
             Key=_key(held.message_id, held.recipient, held.destination),
-            UpdateExpression="SET #status = :status, ses_message_id = :ses_id, done_at = :now REMOVE lease_until",
+            UpdateExpression=(
+                "SET #status = :status, ses_message_id = :ses_id, done_at = :now, reason = :reason REMOVE lease_until"
+            ),
             ConditionExpression="#token = :token",
             ExpressionAttributeNames={"#status": "status", "#token": "token"},
             ExpressionAttributeValues=db.values(
-                {":status": str(status), ":ses_id": ses_message_id, ":now": now_iso(), ":token": held.token}
+                {
+                    ":status": str(status),
+                    ":ses_id": ses_message_id,
+                    ":now": now_iso(),
+                    ":reason": reason,
+                    ":token": held.token,
+                }
             ),
         )
     except ClientError as exc:
@@ -129,3 +139,34 @@ def release(held: Claim) -> None:
     except ClientError as exc:
         if not db.condition_failed(exc):
             raise
+
+
+# --- the loop marker ----------------------------------------------------------------------------------------
+# Every copy carries `X-Postmask-Hop: <SES message id>.<token>`. The token is random, written once per message
+# (`MAIL#<id>/HOP`), so nobody outside can make a valid marker, and a copy that comes back to postmask (a
+# destination forwarding to another alias, a loop through another system) is recognised with one GetItem,
+# made only when a message carries the header (docs/decisions/0060).
+
+
+def hop_token(message_id: str) -> str:
+    """This message's marker token: written the first time (conditional PutItem), the same on every retry."""
+    token = secrets.token_hex(16)
+    try:
+        db.client().put_item(
+            TableName=db.table(),
+            Item=db.serialize({"pk": mail_pk(message_id), "sk": "HOP", "token": token, "purge_at": purge_at()}),
+            ConditionExpression="attribute_not_exists(pk)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as exc:
+        if not db.condition_failed(exc):
+            raise
+        old = db.deserialize(exc.response.get("Item") or {})  # type: ignore[arg-type]  # botocore types it as object
+        return str(old["token"])
+    return token
+
+
+def is_our_hop(message_id: str, token: str) -> bool:
+    """Whether `token` is the marker postmask gave the copies of `message_id`."""
+    item = db.get_item(mail_pk(message_id), "HOP")
+    return item is not None and hmac.compare_digest(str(item.get("token", "")), token)

@@ -27,6 +27,8 @@ from postmask.settings import get_settings
 from postmask.store import _dynamo as db
 from postmask.store import destinations
 from postmask.store.destinations import Written
+from postmask.store.markers import marker_pk as _marker_pk
+from postmask.store.markers import outside_postmask
 from postmask.versions import Expected, Versioned
 
 _PREFIX = "DOMAIN#"
@@ -68,10 +70,6 @@ def related(one: str, other: str) -> bool:
 
 def _user_pk(user_id: str) -> str:
     return f"USER#{user_id}"
-
-
-def _marker_pk(name: str) -> str:
-    return f"DOMAIN#{name}"
 
 
 def _to_model(item: dict[str, Any]) -> Domain:
@@ -118,7 +116,8 @@ def create(
     since is TreeChanged), and the removal of each lapsed claim in `replacing` (its owner's view, marker and
     tree member, each on the condition that it is still the claim judged lapsed and has no aliases left).
     A catch-all destination counts a use of the caller's destination (created pending, with a link, if new);
-    a lapsed claim's catch-all counts one use fewer of its owner's.
+    a lapsed claim's catch-all counts one use fewer of its owner's. The catch-all may not be on a domain
+    registered in postmask (a ConditionCheck, store/markers.py; `name` itself is refused at once).
     """
     tree = tree if tree is not None else read_tree(name)
     created_at = now_iso()
@@ -142,6 +141,12 @@ def create(
     }
     member = {"pk": tree.key, "sk": _PREFIX + name, "name": name, "owner_id": user_id, "created_at": created_at}
     replaced = {claim.name: claim for claim in replacing}
+    outside = outside_postmask(
+        [catch_all_destination] if catch_all_destination else [],
+        loc=("body", "catch_all_destination"),
+        own_domain=name,
+        leaving=replaced,  # their markers go in this transaction (one action per item: no check on them)
+    )
     actions: list[dict[str, Any]] = [
         _put_replacing(marker, replaced.get(name)),
         {"Put": {"Item": db.serialize(owner_view), "ConditionExpression": "attribute_not_exists(pk)"}},
@@ -151,6 +156,8 @@ def create(
     lapsed_catch_alls = {claim.name: _catch_all_of(claim) for claim in replacing}
     for claim in replacing:
         actions += _removal(claim, keep_marker=claim.name == name, catch_all=lapsed_catch_alls[claim.name])
+    checked_from = len(actions)
+    actions += outside.actions
     try:
         links = destinations.transact_with(
             actions,
@@ -160,6 +167,7 @@ def create(
     except db.TransactionCancelled as exc:
         if exc.failed[0] or exc.failed[1]:
             raise DomainTaken from exc
+        outside.raise_if_failed(exc.failed[checked_from:])
         raise TreeChanged from exc
     return Written(_to_model(owner_view), links, version=1)
 
@@ -301,7 +309,11 @@ def set_catch_all(
     """Change where unknown addresses go, in the owner's view and in the marker the forwarder reads; the old
     catch-all destination counts one use fewer, the new one one more (created pending if new). Read first (for
     the old one), written while the domain is still the version read: a concurrent change makes it read again.
-    With `expected` (If-Match), a version it does not allow is a 412."""
+    With `expected` (If-Match), a version it does not allow is a 412. The new one may not be on a domain
+    registered in postmask, this one included (store/markers.py)."""
+    outside = outside_postmask(
+        [catch_all_destination] if catch_all_destination else [], loc=("body", "catch_all_destination"), own_domain=name
+    )
     for _ in range(_CHANGE_ATTEMPTS):
         current = db.get_item(_user_pk(user_id), _PREFIX + name)
         if current is None:
@@ -336,10 +348,12 @@ def set_catch_all(
                             "ExpressionAttributeValues": new,
                         }
                     },
+                    *outside.actions,
                 ],
                 _catch_all_usage(user_id, old, catch_all_destination),
             )
         except db.TransactionCancelled as exc:
+            outside.raise_if_failed(exc.failed[2:])
             if exc.failed[0] and exc.old_items[0] is not None:
                 continue  # it changed since we read it
             raise DomainNotFound from exc

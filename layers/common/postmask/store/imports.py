@@ -25,13 +25,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from postmask.errors import AliasQuotaExceeded, DestinationExists
+from postmask.errors import AliasQuotaExceeded, DestinationExists, DestinationIsPostmask
 from postmask.porting import MAX_ROWS, Row, Source
 from postmask.schemas.aliases import AliasCreate
 from postmask.schemas.common import email_address
 from postmask.store import _dynamo as db
 from postmask.store import aliases, destinations, quota
 from postmask.store.destinations import NewLink
+from postmask.store.markers import OutsideCheck, marker_pk, outside_postmask
 
 _PLAN_BATCH = 100  # rows looked up per BatchGetItem of their routes
 _WRITE_ATTEMPTS = 5
@@ -96,10 +97,28 @@ def run(
 
 @dataclass(frozen=True)
 class _Rules:
-    """What a row is validated against: the caller's domains, and where rows without a destination go."""
+    """What a row is validated against: the caller's domains, and where rows without a destination go; and which
+    destination domains are registered in postmask (looked up once each: mail to them would loop)."""
 
     owned: set[str]
     default_destination: str | None
+    registered: dict[str, bool] = field(default_factory=dict)
+
+    def look_up_registered(self, domains: set[str]) -> None:
+        unknown = sorted(domains - self.registered.keys())
+        if not unknown:
+            return
+        keys = [db.key(marker_pk(domain), "DOMAIN") for domain in unknown]
+        found = {item["pk"] for item in db.batch_get(keys, attributes=("pk",))}
+        self.registered.update({domain: marker_pk(domain) in found for domain in unknown})
+
+    def looping(self, body: AliasCreate) -> str | None:
+        """The first destination of `body` on a domain registered in postmask, if any."""
+        return next((address for address in body.destinations if self.registered.get(_domain_of(address))), None)
+
+
+def _domain_of(address: str) -> str:
+    return address.rpartition("@")[2].lower()
 
 
 def _plan(user_id: str, source: Source, rules: _Rules, report: Report, wanted: dict[str, str]) -> set[int]:
@@ -124,9 +143,9 @@ def _plan(user_id: str, source: Source, rules: _Rules, report: Report, wanted: d
         seen.add(address)
         batch.append((row.number, body))
         if len(batch) == _PLAN_BATCH:
-            _look_up(user_id, batch, planned, report, wanted)
+            _look_up(user_id, batch, planned, report, wanted, rules)
             batch = []
-    _look_up(user_id, batch, planned, report, wanted)
+    _look_up(user_id, batch, planned, report, wanted, rules)
     return planned
 
 
@@ -166,16 +185,26 @@ def _validated(row: Row, rules: _Rules, report: Report) -> AliasCreate | None:
 
 
 def _look_up(
-    user_id: str, batch: Sequence[tuple[int, AliasCreate]], planned: set[int], report: Report, wanted: dict[str, str]
+    user_id: str,
+    batch: Sequence[tuple[int, AliasCreate]],
+    planned: set[int],
+    report: Report,
+    wanted: dict[str, str],
+    rules: _Rules,
 ) -> None:
-    """Who holds each address of `batch` (one BatchGetItem of their routes, `owner_id` only)."""
+    """Who holds each address of `batch` (one BatchGetItem of their routes, `owner_id` only), and whether its
+    destinations' domains are registered in postmask (one BatchGetItem of the markers not looked up yet)."""
     if not batch:
         return
     keys = [aliases._route_key(f"{body.local_part}@{body.domain}") for _, body in batch]
     owners = {item["pk"]: item.get("owner_id") for item in db.batch_get(keys, attributes=("pk", "owner_id"))}
+    rules.look_up_registered({_domain_of(address) for _, body in batch for address in body.destinations})
     for number, body in batch:
         owner = owners.get(f"ADDRESS#{body.local_part}@{body.domain}")
-        if owner is None:
+        looping = rules.looping(body)
+        if looping is not None and owner != user_id:
+            report.errors.append((number, DestinationIsPostmask.about(looping)))
+        elif owner is None:
             planned.add(number)
             for destination in body.destinations:
                 wanted.setdefault(destinations.canonical(destination), destination)
@@ -274,10 +303,15 @@ def _write_group(user_id: str, group: list[_Item], report: Report) -> None:
         domain_names = list(by_domain)
         counts = [aliases._count_on_domain(user_id, name, count) for name, count in by_domain.items()]
         usages = [destinations.Usage(user_id, "alias_count", added=body.destinations) for _, body, _ in group]
+        # No destination on a domain registered in postmask, checked in the transaction too (one registered since
+        # the plan): a ConditionCheck per destination domain (store/markers.py).
+        outside = outside_postmask([address for _, body, _ in group for address in body.destinations], loc=("body",))
         try:
-            report.links.extend(destinations.transact_with([*own, *counts, quota.added(user_id, len(group))], *usages))
+            report.links.extend(
+                destinations.transact_with([*own, *counts, quota.added(user_id, len(group)), *outside.actions], *usages)
+            )
         except db.TransactionCancelled as exc:
-            group = _without_refused(user_id, group, domain_names, exc, report)
+            group = _without_refused(user_id, group, domain_names, exc, report, outside)
             continue
         report.created += len(group)
         return
@@ -287,12 +321,19 @@ def _write_group(user_id: str, group: list[_Item], report: Report) -> None:
 
 
 def _without_refused(
-    user_id: str, group: list[_Item], domain_names: list[str], exc: db.TransactionCancelled, report: Report
+    user_id: str,
+    group: list[_Item],
+    domain_names: list[str],
+    exc: db.TransactionCancelled,
+    report: Report,
+    outside: OutsideCheck,
 ) -> list[_Item]:
     """The rows of `group` worth trying again, each refused row reported (or counted as skipped)."""
     own_size = 2 * len(group)
     gone_domains = {name for name, failed in zip(domain_names, exc.failed[own_size:], strict=False) if failed}
     quota_index = own_size + len(domain_names)
+    checks = exc.failed[quota_index + 1 : quota_index + 1 + len(outside.actions)]
+    looping = {_domain_of(address) for (_, address), failed in zip(outside.destinations, checks, strict=True) if failed}
     if exc.failed[quota_index]:
         try:
             quota.after_refusal(user_id, exc.old_items[quota_index], len(group))  # settles, or raises
@@ -302,8 +343,11 @@ def _without_refused(
     kept: list[_Item] = []
     for index, (number, body, actions) in enumerate(group):
         address = f"{body.local_part}@{body.domain}"
+        hit = next((address for address in body.destinations if _domain_of(address) in looping), None)
         if body.domain in gone_domains:
             report.errors.append((number, f"{body.domain} is not one of your domains (any more)"))
+        elif hit is not None:
+            report.errors.append((number, DestinationIsPostmask.about(hit)))
         elif exc.failed[2 * index + 1]:
             holder = exc.old_items[2 * index + 1] or {}
             if holder.get("owner_id") == user_id:

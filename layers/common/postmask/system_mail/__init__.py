@@ -19,9 +19,10 @@ notices are meant to):
   which only a function behind the API knows (`api_host`, from its request); other functions get PUBLIC_URL
   from the template.
 - Errors: `NoSystemMailSender` (409) when there is nothing to send from; `SystemMailRefused` (409) when SES
-  refuses (an account in the SES sandbox sends only to addresses verified in SES); anything else SES says is
-  raised as it comes. A caller that must not fail because mail could not go (creating a destination) catches
-  `CannotSend`, the base of the two, and logs it.
+  refuses (`ses.SendRefused`: an account in the SES sandbox sends only to addresses verified in SES; or one of
+  `ses.ACCOUNT_ERRORS`: sending paused...); anything else SES says (throttling) is raised as it comes. A
+  caller that must not fail because mail could not go (creating a destination) catches `CannotSend`, the base
+  of the two, and logs it.
 
 Nothing here is imported at cold start by a function that sends no mail: Jinja2 and the `email` package are
 imported on first use (tests/unit/test_lean_imports.py holds every handler to it).
@@ -55,7 +56,8 @@ MAX_DOMAINS_TRIED = 20
 
 CannotSend = (NoSystemMailSender, SystemMailRefused)
 
-# What SES answers when it will not send this message, however often it is asked (the others are raised).
+# What to do when SES will not send (postmask.ses: a SendRefused, or one of ses.ACCOUNT_ERRORS); other errors
+# (throttling) are raised as they come.
 _REFUSALS = {
     "MessageRejected": "an account in the SES sandbox sends only to addresses verified in SES: request "
     "production access, or verify the recipient in SES",
@@ -64,6 +66,7 @@ _REFUSALS = {
     "SendingPausedException": "sending is paused for this account or configuration set",
     "BadRequestException": "SES refused the request",
     "InvalidParameterValue": "SES does not accept this address",
+    "InvalidParameterValueException": "SES does not accept this address",
 }
 
 
@@ -177,13 +180,20 @@ def send(kind: str, *, to: str, user_id: str, context: Mapping[str, Any], sender
             parts=(raw,),
             tags={ses.USER_TAG: user_id, ses.KIND_TAG: kind},
         )
+    except ses.SendRefused as exc:
+        raise _refused(kind, user_id, exc.code, exc.detail) from exc
     except ClientError as exc:
         error = exc.response.get("Error", {})
         code = str(error.get("Code", ""))
-        if code not in _REFUSALS:
+        if code not in ses.ACCOUNT_ERRORS:
             raise
-        detail = str(error.get("Message", "")).strip()
-        logger.warning("system mail refused by Amazon SES", kind=kind, code=code, user_id=user_id)
-        raise SystemMailRefused(
-            f"Amazon SES refused to send the mail ({code}{': ' + detail if detail else ''}); {_REFUSALS[code]}"
-        ) from exc
+        raise _refused(kind, user_id, code, str(error.get("Message", ""))) from exc
+
+
+def _refused(kind: str, user_id: str, code: str, detail: str) -> SystemMailRefused:
+    logger.warning("system mail refused by Amazon SES", kind=kind, code=code, user_id=user_id)
+    detail = detail.strip()
+    what_to_do = _REFUSALS.get(code, "SES refused the request")
+    return SystemMailRefused(
+        f"Amazon SES refused to send the mail ({code}{': ' + detail if detail else ''}); {what_to_do}"
+    )

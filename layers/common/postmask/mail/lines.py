@@ -1,0 +1,215 @@
+"""Lines SES cannot carry: a part with a line over 998 bytes is re-encoded (base64) so its decoded content is
+unchanged; everything else in the body stays byte for byte (docs/decisions/0062).
+
+SES refuses a raw message with a line longer than 998 bytes (RFC 5322's limit), but mailers do write them
+(HTML on one line, base64 without line breaks, a broken quoted-printable). Receiving is not the problem, sending
+is. The body is checked with one regular-expression pass over the `memoryview` (no copy); only when a long line
+is found is the MIME structure walked: a multipart is split at its delimiters, each part without a long line is
+kept as a slice of the original bytes, and each leaf part with one is decoded as the stdlib decodes it
+(`get_payload(decode=True)`) and written again as base64 in 76-character lines, with its
+Content-Transfer-Encoding changed to match. A header line of a part over 998 bytes is re-folded; the preamble
+and epilogue (which no reader shows) are cut into lines. A message/rfc822 part is walked like a message.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email import policy as email_policy
+
+from postmask.mail import headers
+
+MAX_LINE = headers.MAX_LINE
+_LONG_LINE = re.compile(rb"(?m)^(?:[^\n]{1000}|[^\n]{998}[^\r\n])")  # more than 998 bytes before CRLF / LF
+_HEADER_END = re.compile(rb"\n\r?\n")
+_BASE64_LINE = 76
+_MAX_DEPTH = 100  # nesting walked; deeper than that, a part with long lines is cut into lines instead
+
+Chunk = bytes | memoryview
+
+
+def has_long_line(data: Chunk) -> bool:
+    return len(data) > MAX_LINE and _LONG_LINE.search(data) is not None
+
+
+@dataclass
+class Body:
+    """The body to send: `chunks` joined in order; `transfer_encoding` is the top-level
+    Content-Transfer-Encoding to write instead of the original's (None: keep it)."""
+
+    chunks: list[Chunk]
+    transfer_encoding: str | None = None
+    reencoded: list[str] = field(default_factory=list)  # the content types of the parts re-encoded
+
+
+def sendable_body(
+    content_type: bytes | None, transfer_encoding: bytes | None, body: memoryview, newline: bytes
+) -> Body:
+    """`body` (of a message with these Content-Type / Content-Transfer-Encoding values) as SES can send it."""
+    if not has_long_line(body):
+        return Body([body])
+    result = Body([])
+    result.transfer_encoding = _content(content_type, transfer_encoding, body, newline, result, depth=0)
+    return result
+
+
+_PASSING_THROUGH = (b"", b"7bit", b"8bit", b"binary")  # what a multipart or message/rfc822 may be sent as
+
+
+def _content(
+    content_type: bytes | None,
+    transfer_encoding: bytes | None,
+    content: memoryview,
+    newline: bytes,
+    out: Body,
+    *,
+    depth: int,
+) -> str | None:
+    """Append an entity's content to `out.chunks`, its long lines dealt with; the entity's new
+    Content-Transfer-Encoding when its content was re-encoded, else None."""
+    if not has_long_line(content):
+        out.chunks.append(content)
+        return None
+    maintype, boundary = _content_type(content_type)
+    passes_through = (transfer_encoding or b"").strip().lower() in _PASSING_THROUGH
+    if depth >= _MAX_DEPTH:
+        out.chunks.append(_cut(content, newline))
+        return None
+    if maintype == "multipart" and boundary and passes_through and _multipart(content, boundary, newline, out, depth):
+        return None
+    if maintype == "message/rfc822" and passes_through:
+        _entity(content, newline, out, depth + 1)
+        return None
+    out.chunks.append(_base64(content_type, transfer_encoding, content, newline))
+    out.reencoded.append(maintype or "text/plain")
+    return "base64"
+
+
+def _content_type(value: bytes | None) -> tuple[str, str | None]:
+    """(maintype, boundary) of a Content-Type value: "multipart", "message/rfc822", or the full type."""
+    if value is None:
+        return "", None
+    try:
+        parsed = email_policy.default.header_factory("Content-Type", headers.header_text(value).strip())
+    except Exception:  # comments nested too deep, or anything else a sender can make the parser choke on
+        return "", None  # read as no type: the part is re-encoded whole, its content decoded as the stdlib would
+    content_type = str(getattr(parsed, "content_type", "")).lower()
+    boundary = getattr(parsed, "params", {}).get("boundary")
+    if content_type.startswith("multipart/"):
+        return "multipart", boundary
+    return content_type, None
+
+
+def _multipart(body: memoryview, boundary: str, newline: bytes, out: Body, depth: int) -> bool:
+    """Split at the delimiters and deal with each part; False when the boundary is not found (not a multipart
+    as far as any reader is concerned)."""
+    try:
+        delimiter = re.compile(rb"(?m)^--" + re.escape(boundary.encode("ascii")) + rb"(--)?[ \t]*(?=\r?\n|\Z)")
+    except UnicodeError:
+        return False
+    found = list(delimiter.finditer(body))
+    if not found:
+        return False
+    position = 0
+    for index, match in enumerate(found):
+        end = _before_line_break(body, match.start())
+        if index == 0:
+            out.chunks.append(_cut(body[position:end], newline))  # the preamble
+        else:
+            _part(body[position:end], newline, out, depth)
+        out.chunks.append(body[end : match.end()])  # the line break and the delimiter, as they were
+        position = match.end()
+        if match.group(1):  # the close delimiter: what follows is the epilogue
+            out.chunks.append(_cut(body[position:], newline))
+            return True
+    # No close delimiter: the last part runs to the end of the body, as the stdlib reads it.
+    _part(body[position:], newline, out, depth)
+    return True
+
+
+def _before_line_break(body: memoryview, start: int) -> int:
+    """Where the content before a delimiter ends: its preceding line break belongs to the delimiter."""
+    if start >= 2 and body[start - 2 : start] == b"\r\n":
+        return start - 2
+    if start >= 1 and body[start - 1 : start] == b"\n":
+        return start - 1
+    return start
+
+
+def _part(part: memoryview, newline: bytes, out: Body, depth: int) -> None:
+    """One body part: the rest of the delimiter line (its line break), then the part as an entity."""
+    lead = 2 if part[:2] == b"\r\n" else 1 if part[:1] == b"\n" else 0
+    out.chunks.append(part[:lead])
+    _entity(part[lead:], newline, out, depth + 1)
+
+
+def _entity(entity: memoryview, newline: bytes, out: Body, depth: int) -> None:
+    """A body part or an attached message: its header block (a field over 998 bytes folded again, the
+    Content-Transfer-Encoding changed when its content is re-encoded), then its content."""
+    if not has_long_line(entity):
+        out.chunks.append(entity)
+        return
+    from postmask.mail.message import RawMessage  # message imports this module
+
+    head_end, content_start = _head_bounds(entity)
+    head = bytes(entity[:head_end])
+    fields = RawMessage.parse(head + newline).fields if head else ()
+    content_type = next((f.raw_value for f in fields if f.key == "content-type"), None)
+    encoding = next((f.raw_value for f in fields if f.key == "content-transfer-encoding"), None)
+    slot = len(out.chunks)
+    out.chunks.append(b"")  # the header block, once the content has said whether it was re-encoded
+    new_encoding = _content(content_type, encoding, entity[content_start:], newline, out, depth=depth)
+    if new_encoding is None and not has_long_line(head):
+        out.chunks[slot] = entity[:content_start]
+        return
+    written = []
+    for field_ in fields:
+        if new_encoding is not None and field_.key == "content-transfer-encoding":
+            continue
+        line = headers.normalised_breaks(field_.raw, newline) + newline
+        if has_long_line(line):
+            line = headers.folded(field_.name, headers.header_text(field_.raw_value).strip(), newline) or b""
+        written.append(line)
+    if new_encoding is not None:
+        written.append(b"Content-Transfer-Encoding: " + new_encoding.encode("ascii") + newline)
+    out.chunks[slot] = b"".join(written) + newline
+
+
+def _head_bounds(entity: memoryview) -> tuple[int, int]:
+    """(end of the header block without its last line break, start of the content)."""
+    if entity[:2] == b"\r\n":
+        return 0, 2
+    if entity[:1] == b"\n":
+        return 0, 1
+    found = _HEADER_END.search(entity)
+    if found is None:
+        return len(entity), len(entity)
+    end = found.start() - (1 if entity[found.start() - 1 : found.start()] == b"\r" else 0)
+    return end, found.end()
+
+
+def _base64(content_type: bytes | None, transfer_encoding: bytes | None, content: memoryview, newline: bytes) -> bytes:
+    """The content decoded exactly as the stdlib decodes it, as base64 in 76-character lines."""
+    head = b""
+    if content_type is not None:
+        head += b"Content-Type:" + content_type + b"\n"
+    if transfer_encoding is not None:
+        head += b"Content-Transfer-Encoding:" + transfer_encoding + b"\n"
+    payload = message_from_bytes(head + b"\n" + content.tobytes()).get_payload(decode=True)
+    data = payload if isinstance(payload, bytes) else b""
+    encoded = base64.b64encode(data)
+    lines = [encoded[start : start + _BASE64_LINE] for start in range(0, len(encoded), _BASE64_LINE)]
+    return newline.join(lines)
+
+
+def _cut(text: Chunk, newline: bytes) -> Chunk:
+    """Text no reader decodes (a preamble, an epilogue, a part nested too deep): its long lines cut in pieces."""
+    if not has_long_line(text):
+        return text
+    out = []
+    for line in bytes(text).split(b"\n"):
+        pieces = [line[start : start + MAX_LINE] for start in range(0, len(line), MAX_LINE)] or [b""]
+        out.append(newline.join(pieces))
+    return b"\n".join(out)
