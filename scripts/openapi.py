@@ -43,6 +43,11 @@ TAGS: list[dict[str, str]] = [
         "name": "Destinations",
         "description": "Your real mailboxes: mail is forwarded only to those verified by the link mailed to them.",
     },
+    {
+        "name": "Contacts",
+        "description": "Who writes to an alias, or whom you write to from it: each has a reply address on the alias's "
+        "domain; mail from a verified destination to it goes to the contact from the alias.",
+    },
     {"name": "Users", "description": "Who you are; an admin creates users."},
     {"name": "Tokens", "description": "API tokens: one per device or script; revoke one and it stops working."},
     {"name": "Health", "description": "Is the API up? No token needed."},

@@ -191,6 +191,28 @@ def original_sender(message: RawMessage, envelope_sender: str) -> Mailbox:
     return Mailbox("", envelope_sender if "@" in envelope_sender else "")
 
 
+def contact_sender(message: RawMessage, envelope_sender: str) -> tuple[str, str] | None:
+    """(name, canonical address) of whom a contact is made for: the message's From address when SES could send to
+    it, else the envelope sender; None when neither is one."""
+    sender = original_sender(message, envelope_sender)
+    address = headers.sendable(sender.address)
+    if address is not None:
+        return headers.shown_name(sender.name), address
+    fallback = headers.sendable(envelope_sender) if "@" in envelope_sender else None
+    return ("", fallback) if fallback is not None else None
+
+
+def correspondents(message: RawMessage, alias: str) -> list[tuple[str, str]]:
+    """(name, canonical address) of every address of To and Cc that is not the alias, each once, in order: whom
+    "reply all" would write to, each to be shown as a reply address (contacts)."""
+    seen: dict[str, tuple[str, str]] = {}
+    for key in ("to", "cc"):
+        for name, address in _valid_recipients(message, key):
+            if address.lower() != alias.lower():
+                seen.setdefault(address.lower(), (name, address))
+    return list(seen.values())
+
+
 def display_name(name: str, address: str) -> str:
     """What the destination's mail client shows as the sender: `Jane Doe (jane@example.com)`."""
     return headers.sender_display_name(name, address)
@@ -205,31 +227,46 @@ def forwarded_header_block(
     received_ids: Mapping[str, str] | None = None,
     hop: str | None = None,
     transfer_encoding: str | None = None,
+    reply_addresses: Mapping[str, str] | None = None,
 ) -> bytes:
     """The header block the forwarded copy is sent with, ending with the empty line before the body.
 
-    From is the alias (SES sends only from verified identities) showing the original sender; Reply-To the
-    first address SES accepts among the original Reply-To, From and envelope sender; To the original's valid
-    recipients, else the alias. `received_ids` maps original Message-IDs to the ones this destination
-    received (threads), `hop` is the loop marker, and `transfer_encoding` replaces the top-level
-    Content-Transfer-Encoding when postmask.mail.lines re-encoded a body that is not multipart.
+    From is the alias (SES sends only from verified identities) showing the original sender. With
+    `reply_addresses` ({address in lower case: its contact's reply address}, an alias's copy), Reply-To is the
+    sender's reply address and every other address of To and Cc is shown as its own reply address (one without
+    is left out), so that neither "reply" nor "reply all" ever writes to anyone from the real mailbox. Without
+    (a catch-all's copy), Reply-To is the first address SES accepts among the original Reply-To, From and
+    envelope sender, To the original's valid recipients, and Cc is left out. To is never empty (the alias).
+    `received_ids` maps original Message-IDs to the ones this destination received (threads), `hop` is the loop
+    marker, and `transfer_encoding` replaces the top-level Content-Transfer-Encoding when postmask.mail.lines
+    re-encoded a body that is not multipart.
     """
     newline = message.newline
     sender = original_sender(message, envelope_sender)
-    lines = [headers.mailbox_field("From", [(display_name(sender.name, sender.address), alias)], newline)]
+    shown_sender = display_name(sender.name, sender.address)
+    lines = [headers.mailbox_field("From", [(shown_sender, alias)], newline)]
 
-    reply_to = headers.first_valid(
-        [
-            *_mailboxes_of(message, "reply-to"),
-            *_mailboxes_of(message, "from"),
-            Mailbox("", envelope_sender),
-        ]
-    )
+    if reply_addresses is None:
+        reply_to = headers.first_valid(
+            [
+                *_mailboxes_of(message, "reply-to"),
+                *_mailboxes_of(message, "from"),
+                Mailbox("", envelope_sender),
+            ]
+        )
+        recipients = _valid_recipients(message, "to") or [("", alias)]
+        copied_to: list[tuple[str, str]] = []
+    else:
+        contact = contact_sender(message, envelope_sender)
+        reply_address = reply_addresses.get(contact[1].lower()) if contact is not None else None
+        reply_to = (shown_sender, reply_address) if reply_address is not None else None
+        recipients = _through(_valid_recipients(message, "to"), alias, reply_addresses) or [("", alias)]
+        copied_to = _through(_valid_recipients(message, "cc"), alias, reply_addresses)
     if reply_to is not None:
         lines.append(headers.mailbox_field("Reply-To", [reply_to], newline))
-
-    recipients = _valid_recipients(message, "to") or [("", alias)]
     lines.append(headers.mailbox_field("To", recipients, newline))
+    if copied_to:
+        lines.append(headers.mailbox_field("Cc", copied_to, newline))
 
     copied: set[str] = set()
     for field in message.fields:
@@ -240,9 +277,7 @@ def forwarded_header_block(
         if key == "content-transfer-encoding" and transfer_encoding is not None:
             continue
         line = (
-            _thread_field(field, received_ids or {}, newline)
-            if key in THREAD_HEADERS
-            else _copied_field(field, newline)
+            _thread_field(field, received_ids or {}, newline) if key in THREAD_HEADERS else copied_field(field, newline)
         )
         if line is not None:
             lines.append(line)
@@ -264,6 +299,18 @@ def forwarded_header_block(
     return b"".join(lines)
 
 
+def _through(mailboxes: list[tuple[str, str]], alias: str, reply_addresses: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Each mailbox shown as its contact's reply address (`Name (address)` as its name), the alias as itself; one
+    without a reply address left out."""
+    shown: list[tuple[str, str]] = []
+    for name, address in mailboxes:
+        if address.lower() == alias.lower():
+            shown.append((name, alias))
+        elif address.lower() in reply_addresses:
+            shown.append((display_name(name, address), reply_addresses[address.lower()]))
+    return shown
+
+
 def _mailboxes_of(message: RawMessage, key: str) -> list[Mailbox]:
     return [mailbox for field in message.all(key) for mailbox in headers.mailboxes(field.raw_value)]
 
@@ -279,7 +326,7 @@ def _valid_recipients(message: RawMessage, key: str) -> list[tuple[str, str]]:
     return [(name, address) for address, name in seen.items()]
 
 
-def _copied_field(field: HeaderField, newline: bytes) -> bytes | None:
+def copied_field(field: HeaderField, newline: bytes) -> bytes | None:
     """The field byte for byte (line breaks made the message's own) when SES takes it and no reader can
     misread it; else re-serialized from its cleaned text; None when nothing usable is left."""
     as_written = headers.normalised_breaks(field.raw, newline) + newline
@@ -323,7 +370,7 @@ def _list_unsubscribe(message: RawMessage, newline: bytes) -> list[bytes]:
     ]
     post = message.first("list-unsubscribe-post")
     if post is not None:
-        line = _copied_field(post, newline)
+        line = copied_field(post, newline)
         if line is not None:
             lines.append(line)
     return lines
