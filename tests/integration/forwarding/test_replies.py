@@ -371,3 +371,21 @@ def test_the_reply_path_makes_the_promised_calls(
         "BatchWriteItem": 1,
         "TransactWriteItems": 1,
     }
+
+
+def test_a_bounced_reply_suspends_no_destination(
+    alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
+) -> None:
+    from tests.integration.forwarding.test_verified_destinations import feedback
+
+    alias = new_alias(alice, alice_domain, "shop", [DESTINATION])
+    # A contact whose address is also one of the user's destinations: its reply's bounce must not suspend it.
+    contact = alice.post(f"/api/aliases/{alias['id']}/contacts", {"email": DESTINATION}).json()
+    mailroom.deliver(reply_from_destination(contact["reply_address"]), [contact["reply_address"]], sender=DESTINATION)
+    (out,) = sent.sent
+    assert out.tags["postmask-mail"] == "reply"
+
+    outcome = feedback("bounce", DESTINATION, out.tags)
+
+    assert outcome["suspended"] == []
+    assert alice.get("/api/destinations").json()["items"][0]["status"] == "verified"
