@@ -134,8 +134,14 @@ class RawMessage:
 
 
 def message_ids(raw_value: bytes) -> list[str]:
-    """The `<id>`s in a Message-ID, In-Reply-To or References value (comments and junk around them ignored)."""
-    return _MESSAGE_ID.findall(headers.header_text(raw_value))
+    """The `<id>`s in a Message-ID, In-Reply-To or References value (comments and junk around them ignored). A
+    value a mailer wrote as RFC 2047 words (Python's email package does, for an id longer than its line length) is
+    read decoded."""
+    text = headers.header_text(raw_value)
+    found = _MESSAGE_ID.findall(text)
+    if not found and "=?" in text:
+        found = _MESSAGE_ID.findall(HeaderField("In-Reply-To", b"In-Reply-To:" + raw_value).text())
+    return found
 
 
 def _header_block_bounds(raw: bytes | bytearray) -> tuple[int, int]:
