@@ -26,6 +26,7 @@ CODE_DIR = sam_template.ROOT / "functions" / "forwarder"
 FLOOR_DIR = Path(__file__).resolve().parent / "floor_forwarder"
 BUCKET = "postmask-bench-mail"
 SIZES_MB = (1, 10, 30)
+REPLY_MB = 30  # the reply path (a destination's answer to a contact, scrubbed) is measured at this size
 COLD_MESSAGE_BYTES = 20 * 1024
 MIB = 1024 * 1024
 SENDER = "sender@example.net"
@@ -59,11 +60,11 @@ def measure(
     recipient = f"shop0@{world.domain}"  # seed_world's first alias, to one destination
     numbers = iter(range(1_000_000))
 
-    def event(content: bytes) -> dict[str, Any]:
+    def event(content: bytes, *, sender: str = SENDER, to: str = recipient) -> dict[str, Any]:
         message_id = f"bench{next(numbers):08d}"  # a new message each time: a repeated id is not sent twice
-        stored = stored_message(content, message_id=message_id, envelope_sender=SENDER, recipients=[recipient])
+        stored = stored_message(content, message_id=message_id, envelope_sender=sender, recipients=[to])
         s3.put_object(Bucket=BUCKET, Key=f"inbound/{message_id}", Body=stored)
-        return receipt_event(stored, message_id=message_id, envelope_sender=SENDER, recipients=[recipient])
+        return receipt_event(stored, message_id=message_id, envelope_sender=sender, recipients=[to])
 
     refs = {"MailBucket": BUCKET}
     forwarder = spec(name, refs=refs)
@@ -93,6 +94,7 @@ def measure(
                 "statuses": traced.statuses + timed.statuses,
             }
         )
+    reply = _reply_path(forwarder, world, event, workdir, xray)
     function_cold = sorted(run.cold_ms for run in cold["function"])
     floor_cold = sorted(run.cold_ms for run in cold["floor"])
     median_function, median_floor = function_cold[len(function_cold) // 2], floor_cold[len(floor_cold) // 2]
@@ -105,6 +107,41 @@ def measure(
         "floor_cold_ms": median_floor,
         "cold_ratio": median_function / median_floor if median_floor else math.nan,
         "by_size": by_size,
+        "reply": reply,
+    }
+
+
+def _reply_path(
+    forwarder: FunctionSpec, world: World, event: Callable[..., dict[str, Any]], workdir: Path, xray: XRaySink
+) -> dict[str, Any]:
+    """A destination's answer to a contact's reply address, REPLY_MB large: authenticated, rebuilt, its text part
+    (which names the destination) scrubbed, its attachment passed through, sent to the contact."""
+    from bench.scenarios import DESTINATION
+    from postmask.store import contacts
+    from tests.support.mail import large_message
+
+    contact = contacts.create(world.alice.user_id, world.alias_ids[0], f"contact{id(world)}@outside.example", None)
+    content, _ = large_message(REPLY_MB * MIB * 3 // 4)
+    content = (
+        content.replace(b"From: Big Sender <big@sender.example>", f"From: Me <{DESTINATION}>".encode(), 1)
+        .replace(b"To: big@alice.example", f"To: {contact.reply_address}".encode(), 1)
+        .replace(b"The attachment follows.", f"The attachment follows. Write to {DESTINATION}.".encode(), 1)
+    )
+    small, _ = large_message(COLD_MESSAGE_BYTES * 3 // 4)
+
+    def answer(data: bytes) -> dict[str, Any]:
+        return event(data, sender=DESTINATION, to=contact.reply_address)
+
+    traced = run_child(forwarder, [answer(small), answer(content)], workdir, xray, trace_request=1)
+    timed = run_child(forwarder, [answer(small), answer(content)], workdir, xray)
+    peak = traced.peak_traced_bytes or 0
+    return {
+        "message_bytes": len(content),
+        "peak_traced_bytes": peak,
+        "peak_over_message": peak / len(content),
+        "request_ms": timed.warm_ms[0],
+        "max_rss_bytes": timed.max_rss_bytes,
+        "statuses": traced.statuses + timed.statuses,
     }
 
 
@@ -122,6 +159,13 @@ def print_report(result: dict[str, Any], out: TextIO) -> None:
         out.write(
             f"   {row['message_bytes'] / MIB:>6.1f} MB {row['peak_traced_bytes'] / MIB:>16.1f} MB "
             f"{row['peak_over_message']:>9.2f}x {row['request_ms']:>6.0f} ms {row['max_rss_bytes'] / MIB:>6.0f} MB\n"
+        )
+    reply = result.get("reply")
+    if reply:
+        out.write(
+            f"   reply path: {reply['message_bytes'] / MIB:.1f} MB, peak {reply['peak_traced_bytes'] / MIB:.1f} MB "
+            f"= {reply['peak_over_message']:.2f}x, {reply['request_ms']:.0f} ms, max RSS "
+            f"{reply['max_rss_bytes'] / MIB:.0f} MB (a destination's answer to a contact, its text scrubbed)\n"
         )
     out.write(
         f"   time: the large message, after a small one; max RSS: the whole process (one small message alone: "

@@ -342,10 +342,11 @@ def _verify_destination(world: World) -> Invocation:
 FORWARDER = "ForwarderFunction"
 FORWARDER_VERIFIED = "forwarder (1 recipient, 1 verified destination)"
 FORWARDER_PENDING = "forwarder (1 recipient, its only destination pending)"
+FORWARDER_REPLY = "forwarder (a reply from the destination to a contact)"
 MAIL_BUCKET = "postmask-bench-calls-mail"
 
 
-def _mail_event(world: World, recipient: str) -> Invocation:
+def _mail_event(world: World, recipient: str, sender: str = "shop@shop.example") -> Invocation:
     """Mail to `recipient` as SES delivers it: stored in the mail bucket, and the receipt rule's event."""
     import os
 
@@ -364,10 +365,10 @@ def _mail_event(world: World, recipient: str) -> Invocation:
     get_settings.cache_clear()
     inbox.s3.cache_clear()
     message_id = new_message_id()
-    content = b"From: shop@shop.example\r\nTo: " + recipient.encode() + b"\r\nSubject: hi\r\n\r\nhello\r\n"
-    stored = stored_message(content, message_id=message_id, envelope_sender="shop@shop.example", recipients=[recipient])
+    content = f"From: {sender}\r\nTo: {recipient}\r\nSubject: hi\r\n\r\nhello\r\n".encode()
+    stored = stored_message(content, message_id=message_id, envelope_sender=sender, recipients=[recipient])
     s3.put_object(Bucket=MAIL_BUCKET, Key=f"inbound/{message_id}", Body=stored)
-    event = receipt_event(stored, message_id=message_id, envelope_sender="shop@shop.example", recipients=[recipient])
+    event = receipt_event(stored, message_id=message_id, envelope_sender=sender, recipients=[recipient])
     return Invocation(FORWARDER, event)
 
 
@@ -382,11 +383,23 @@ def _forwarder_scenario(name: str, **promised: int) -> Callable[[MakeInvocation]
 _FORWARDER_SCENARIOS: dict[str, Scenario] = {}
 
 
-@_forwarder_scenario(FORWARDER_VERIFIED, GetItem=1, BatchGetItem=1, PutItem=2, UpdateItem=1, TransactWriteItems=1)
+@_forwarder_scenario(FORWARDER_VERIFIED, GetItem=1, BatchGetItem=1, PutItem=2, UpdateItem=1, TransactWriteItems=2)
 def _forward_to_verified(world: World) -> Invocation:
-    # seed_world's alias, to its verified destination. PutItem: the loop marker and the claim (the message has no
-    # Message-ID nor In-Reply-To: no thread records read or written).
+    # seed_world's alias, to its verified destination, from a new sender. BatchGetItem: the destination's status
+    # and the sender's contact; PutItem: the loop marker and the claim (the message has no Message-ID nor
+    # In-Reply-To: no thread records read or written); TransactWriteItems: the new contact, the count.
     return _mail_event(world, f"shop0@{world.domain}")
+
+
+@_forwarder_scenario(FORWARDER_REPLY, GetItem=2, BatchGetItem=1, PutItem=1, UpdateItem=1, TransactWriteItems=1)
+def _reply_to_contact(world: World) -> Invocation:
+    # The destination writes to a contact's reply address. GetItem: the reply address, the alias's route;
+    # BatchGetItem: the sender's status as a destination; PutItem and UpdateItem: the claim and its completion;
+    # TransactWriteItems: the count on the contact (no Message-ID: no thread records).
+    from postmask.store import contacts
+
+    contact = contacts.create(world.alice.user_id, world.alias_ids[0], "contact@outside.example", None)
+    return _mail_event(world, contact.reply_address, sender=DESTINATION)
 
 
 @_forwarder_scenario(FORWARDER_PENDING, GetItem=1, BatchGetItem=1)
