@@ -50,8 +50,8 @@ class SentMail:
 
 @dataclass
 class SesRecorder:
-    """`sent`: forwarded copies and replies; `system`: postmask's own mail (postmask.system_mail, its `postmask-mail` tag
-    names a template), so that a test about forwarding sees only what was forwarded."""
+    """`sent`: forwarded copies and replies; `system`: postmask's own mail (postmask.system_mail, its
+    `postmask-mail` tag names a template), so that a test about forwarding sees only what was forwarded."""
 
     pass_through: bool = False
     sent: list[SentMail] = field(default_factory=list)

@@ -201,9 +201,7 @@ def test_the_forwarder_reads_destination_status_with_exactly_the_attributes_its_
     """The store's projection and the policy's dynamodb:Attributes must agree, or AWS refuses every read."""
     import inspect
 
-    from postmask.store import destinations
-
-    from postmask.store import contacts
+    from postmask.store import contacts, destinations
 
     source = inspect.getsource(destinations._batch_get)
     assert '"ProjectionExpression": "pk, sk, #status"' in source

@@ -132,7 +132,7 @@ def test_a_gmail_style_reply_quoting_its_sender_is_scrubbed_in_text_and_html_but
     [
         ("utf-8", "base64", f"Grüße, schreib an {ME}"),
         ("iso-8859-1", "quoted-printable", f"Grüße aus Köln, {ME}"),
-        ("windows-1252", "8bit", f"“Quotes” and {ME} – dash"),
+        ("windows-1252", "8bit", f"“Quotes” and {ME} – dash"),  # noqa: RUF001 - cp1252 punctuation
         ("iso-2022-jp", "7bit", f"こんにちは {ME} です"),
         ("shift_jis", "base64", f"表示 {ME} ソ"),  # 表 and ソ have '\\' (0x5C) trail bytes in Shift_JIS
         ("utf-16", "base64", f"wide {ME} text"),

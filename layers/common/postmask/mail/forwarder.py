@@ -19,6 +19,11 @@ to at all) never costs another its copy. A send that failed for a reason a retry
 delivery of the event was tried, so Lambda retries the event and, in the end, hands it to the dead-letter
 queue; a copy SES refuses for good is recorded (`rejected`), logged and counted, not retried. Nothing is lost
 silently.
+
+Contacts (docs/decisions/0110): an alias's copy shows its sender, and every other address of To and Cc, as their
+contacts' reply addresses; the contacts are read in the same BatchGetItem as the destinations' status, a blocked
+one's mail is blocked (`contact_blocked`), and the missing ones are created (one transaction) when a copy is sent.
+A recipient that is a reply address (`reply-...`) goes down the reply path (postmask.mail.reply, decision 0111).
 """
 
 from __future__ import annotations
