@@ -81,19 +81,7 @@ def measure(
     for megabytes in SIZES_MB:
         content, _ = large_message(megabytes * MIB * 3 // 4)  # base64 makes the message 4/3 of the attachment
         # A small message first, so that the large one's figures are its own (not the imports of a cold start).
-        traced = run_child(forwarder, [event(small), event(content)], workdir, xray, trace_request=1)
-        timed = run_child(forwarder, [event(small), event(content)], workdir, xray)
-        peak = traced.peak_traced_bytes or 0
-        by_size.append(
-            {
-                "message_bytes": len(content),
-                "peak_traced_bytes": peak,
-                "peak_over_message": peak / len(content),
-                "request_ms": timed.warm_ms[0],
-                "max_rss_bytes": timed.max_rss_bytes,
-                "statuses": traced.statuses + timed.statuses,
-            }
-        )
+        by_size.append(_large_after_small(forwarder, _events(event, small, content), len(content), workdir, xray))
     reply = _reply_path(forwarder, world, event, workdir, xray)
     function_cold = sorted(run.cold_ms for run in cold["function"])
     floor_cold = sorted(run.cold_ms for run in cold["floor"])
@@ -132,13 +120,31 @@ def _reply_path(
     def answer(data: bytes) -> dict[str, Any]:
         return event(data, sender=DESTINATION, to=contact.reply_address)
 
-    traced = run_child(forwarder, [answer(small), answer(content)], workdir, xray, trace_request=1)
-    timed = run_child(forwarder, [answer(small), answer(content)], workdir, xray)
+    return _large_after_small(forwarder, _events(answer, small, content), len(content), workdir, xray)
+
+
+def _events(event: Callable[[bytes], dict[str, Any]], small: bytes, large: bytes) -> Callable[[], list[dict[str, Any]]]:
+    """New events for the small then the large message each time it is called."""
+    return lambda: [event(small), event(large)]
+
+
+def _large_after_small(
+    forwarder: FunctionSpec,
+    events: Callable[[], list[dict[str, Any]]],
+    size: int,
+    workdir: Path,
+    xray: XRaySink,
+) -> dict[str, Any]:
+    """A small message first, so that the large one's figures are its own (not the imports of a cold start): one
+    process traces the large one's Python allocations, another times it. Each gets new messages (`events`): a
+    message already sent is not sent again."""
+    traced = run_child(forwarder, events(), workdir, xray, trace_request=1)
+    timed = run_child(forwarder, events(), workdir, xray)
     peak = traced.peak_traced_bytes or 0
     return {
-        "message_bytes": len(content),
+        "message_bytes": size,
         "peak_traced_bytes": peak,
-        "peak_over_message": peak / len(content),
+        "peak_over_message": peak / size,
         "request_ms": timed.warm_ms[0],
         "max_rss_bytes": timed.max_rss_bytes,
         "statuses": traced.statuses + timed.statuses,

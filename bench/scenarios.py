@@ -297,6 +297,49 @@ def _delete_alias(world: World) -> Invocation:
     return api_event("DELETE /api/aliases/{alias_id}", f"/api/aliases/{alias.id}", world.alice)
 
 
+# Contacts (decision 0110): every route reads the caller's alias (one GetItem, or with the contact in one
+# BatchGetItem), then one Query or one transaction.
+def _new_contact(world: World) -> str:
+    from postmask.store import contacts
+
+    return contacts.create(world.alice.user_id, world.alias_ids[0], f"c{world.unique()}@outside.example", None).id
+
+
+def _contacts_path(world: World, contact_id: str | None = None) -> str:
+    path = f"/api/aliases/{world.alias_ids[0]}/contacts"
+    return f"{path}/{contact_id}" if contact_id else path
+
+
+@_scenario("GET /api/aliases/{alias_id}/contacts", GetItem=1, Query=1)
+def _list_contacts(world: World) -> Invocation:
+    _new_contact(world)
+    return api_event("GET /api/aliases/{alias_id}/contacts", _contacts_path(world), world.alice)
+
+
+@_scenario("POST /api/aliases/{alias_id}/contacts", GetItem=1, TransactWriteItems=1)
+def _create_contact(world: World) -> Invocation:
+    body = {"email": f"new{world.unique()}@outside.example", "name": "New"}
+    return api_event("POST /api/aliases/{alias_id}/contacts", _contacts_path(world), world.alice, body=body)
+
+
+@_scenario("GET /api/aliases/{alias_id}/contacts/{contact_id}", BatchGetItem=1)
+def _get_contact(world: World) -> Invocation:
+    route = "GET /api/aliases/{alias_id}/contacts/{contact_id}"
+    return api_event(route, _contacts_path(world, _new_contact(world)), world.alice)
+
+
+@_scenario("PATCH /api/aliases/{alias_id}/contacts/{contact_id}", BatchGetItem=1, TransactWriteItems=1)
+def _update_contact(world: World) -> Invocation:
+    route = "PATCH /api/aliases/{alias_id}/contacts/{contact_id}"
+    return api_event(route, _contacts_path(world, _new_contact(world)), world.alice, body={"blocked": True})
+
+
+@_scenario("DELETE /api/aliases/{alias_id}/contacts/{contact_id}", BatchGetItem=1, TransactWriteItems=1)
+def _delete_contact(world: World) -> Invocation:
+    route = "DELETE /api/aliases/{alias_id}/contacts/{contact_id}"
+    return api_event(route, _contacts_path(world, _new_contact(world)), world.alice)
+
+
 # A destination: its status read in one go by the forwarder; a new one costs the sender lookup (the caller's
 # domains, one Query) besides its transaction; a resend reads it first (3 calls: the one route above two).
 @_scenario("GET /api/destinations", Query=1)

@@ -681,7 +681,7 @@ def _reply(
         return []
     target, alias = decision.target, decision.route.address
     swap = reply.swap_for(decision)
-    body = reply.scrubbed_body(message, swap)
+    body = message.sendable_body(rewrite=swap)  # the destination's address out of every text part
     header_block = reply.header_block(
         message,
         decision,

@@ -111,9 +111,9 @@ class RawMessage:
         found = message_ids(field.raw_value) if field is not None else []
         return found[0] if found else None
 
-    def sendable_body(self) -> lines.Body:
+    def sendable_body(self, rewrite: lines.Rewrite | None = None) -> lines.Body:
         """The body as SES can carry it: the original bytes, or, when a line is over 998 bytes, with the parts
-        holding such lines re-encoded (postmask.mail.lines)."""
+        holding such lines re-encoded (postmask.mail.lines); with `rewrite`, its text parts changed by it."""
         content_type = self.first("content-type")
         encoding = self.first("content-transfer-encoding")
         return lines.sendable_body(
@@ -121,6 +121,7 @@ class RawMessage:
             encoding.raw_value if encoding is not None else None,
             self.body,
             self.newline,
+            rewrite,
         )
 
     def referenced_ids(self) -> list[str]:
@@ -290,14 +291,7 @@ def forwarded_header_block(
         else:
             copied.discard(key)  # nothing usable: a later occurrence may be, and Date is added below
     lines.extend(_list_unsubscribe(message, newline))
-    if transfer_encoding is not None:
-        if "mime-version" not in copied:
-            lines.append(b"MIME-Version: 1.0" + newline)
-        lines.append(b"Content-Transfer-Encoding: " + transfer_encoding.encode("ascii") + newline)
-    if "date" not in copied:
-        lines.append(b"Date: " + format_datetime(now).encode("ascii") + newline)
-    alias_domain = alias.rpartition("@")[2]
-    lines.append(b"Message-ID: " + make_msgid(domain=alias_domain).encode("ascii") + newline)
+    lines.extend(closing_fields(copied, transfer_encoding, now, alias, newline))
     lines.append(ALIAS_HEADER.encode("ascii") + b": " + alias.encode("ascii") + newline)
     if hop is not None:
         lines.append(HOP_HEADER.encode("ascii") + b": " + hop.encode("ascii") + newline)
@@ -355,13 +349,33 @@ def _hides_text(field: HeaderField) -> bool:
     return headers.clean_text(text) != " ".join(text.split())
 
 
-def _thread_field(field: HeaderField, received_ids: Mapping[str, str], newline: bytes) -> bytes | None:
-    """In-Reply-To / References with each id the destination received in place of the original's."""
-    ids = [received_ids.get(found, found) for found in message_ids(field.raw_value)]
+def closing_fields(
+    copied: set[str], transfer_encoding: str | None, now: datetime, sender: str, newline: bytes
+) -> list[bytes]:
+    """What every header block postmask writes ends with: MIME-Version and Content-Transfer-Encoding when the body
+    was re-encoded, a Date when none was copied, a new Message-ID on the sending address's domain."""
+    fields = []
+    if transfer_encoding is not None:
+        if "mime-version" not in copied:
+            fields.append(b"MIME-Version: 1.0" + newline)
+        fields.append(b"Content-Transfer-Encoding: " + transfer_encoding.encode("ascii") + newline)
+    if "date" not in copied:
+        fields.append(b"Date: " + format_datetime(now).encode("ascii") + newline)
+    fields.append(b"Message-ID: " + make_msgid(domain=sender.rpartition("@")[2]).encode("ascii") + newline)
+    return fields
+
+
+def thread_field(key: str, ids: list[str], newline: bytes) -> bytes | None:
+    """An In-Reply-To or References field naming `ids`, one per line; None without any."""
     if not ids:
         return None
-    name = "In-Reply-To" if field.key == "in-reply-to" else "References"
+    name = "In-Reply-To" if key == "in-reply-to" else "References"
     return name.encode("ascii") + b": " + (newline + b" ").join(found.encode("ascii") for found in ids) + newline
+
+
+def _thread_field(field: HeaderField, received_ids: Mapping[str, str], newline: bytes) -> bytes | None:
+    """In-Reply-To / References with each id the destination received in place of the original's."""
+    return thread_field(field.key, [received_ids.get(found, found) for found in message_ids(field.raw_value)], newline)
 
 
 def _list_unsubscribe(message: RawMessage, newline: bytes) -> list[bytes]:

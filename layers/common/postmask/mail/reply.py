@@ -23,14 +23,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import format_datetime, make_msgid
 from enum import StrEnum
 from typing import Any
 
 from postmask import ses
 from postmask.mail import headers
-from postmask.mail.lines import Body
-from postmask.mail.message import RawMessage, copied_field, message_ids
+from postmask.mail.message import RawMessage, closing_fields, copied_field, message_ids, thread_field
 from postmask.mail.scrub import AddressSwap
 from postmask.store import contacts, destinations, routes
 
@@ -203,22 +201,15 @@ def header_block(
         if line:
             copied.add(key)
             lines.append(line)
-    for key, name in (("in-reply-to", "In-Reply-To"), ("references", "References")):
+    for key in ("in-reply-to", "references"):
         thread = message.first(key)
         named = message_ids(thread.raw_value) if thread is not None else []
-        mapped = [outside_ids[found] for found in named if found in outside_ids]
-        mapped = list(dict.fromkeys(mapped))
-        if mapped:
-            lines.append(
-                name.encode("ascii") + b": " + (newline + b" ").join(m.encode("ascii") for m in mapped) + newline
-            )
-    if transfer_encoding is not None:
-        if "mime-version" not in copied:
-            lines.append(b"MIME-Version: 1.0" + newline)
-        lines.append(b"Content-Transfer-Encoding: " + transfer_encoding.encode("ascii") + newline)
-    if "date" not in copied:
-        lines.append(b"Date: " + format_datetime(now).encode("ascii") + newline)
-    lines.append(b"Message-ID: " + make_msgid(domain=alias.rpartition("@")[2]).encode("ascii") + newline)
+        line = thread_field(
+            key, list(dict.fromkeys(outside_ids[found] for found in named if found in outside_ids)), newline
+        )
+        if line is not None:
+            lines.append(line)
+    lines.extend(closing_fields(copied, transfer_encoding, now, alias, newline))
     lines.append(newline)
     return b"".join(lines)
 
@@ -234,21 +225,6 @@ def _shown(
             if found is not None and (entry := (headers.shown_name(found.name or ""), found.email)) not in shown:
                 shown.append(entry)
     return shown
-
-
-def scrubbed_body(message: RawMessage, swap: AddressSwap) -> Body:
-    """The body with every destination address replaced in its text parts (and long lines made sendable)."""
-    from postmask.mail import lines
-
-    content_type = message.first("content-type")
-    encoding = message.first("content-transfer-encoding")
-    return lines.sendable_body(
-        content_type.raw_value if content_type is not None else None,
-        encoding.raw_value if encoding is not None else None,
-        message.body,
-        message.newline,
-        rewrite=swap,
-    )
 
 
 def swap_for(decision: Accepted) -> AddressSwap:
