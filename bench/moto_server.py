@@ -39,6 +39,10 @@ def _serve() -> None:
             return result
 
     threaded_moto_server.DomainDispatcherApplication = TimedApplication  # type: ignore[misc]
+    # A function that invokes another (POST /api/sessions, the sign-in mailer) gets Lambda's 202; nothing runs.
+    from local.lambdas import set_dispatch
+
+    set_dispatch(lambda name, invocation_type, event: None)
     server = threaded_moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     print(server.get_host_and_port()[1], flush=True)

@@ -27,7 +27,7 @@ from local.events import authorizer_event, http_event, read_result
 from local.functions import FakeLambdaContext, Handler, load_handler
 from postmask.auth import Caller
 from postmask.schemas.aliases import AliasCreate
-from postmask.store import aliases, destinations, domains, tokens, users
+from postmask.store import aliases, destinations, domains, signin, tokens, users
 
 DESTINATION = "me@real.example"
 
@@ -338,6 +338,25 @@ def _update_contact(world: World) -> Invocation:
 def _delete_contact(world: World) -> Invocation:
     route = "DELETE /api/aliases/{alias_id}/contacts/{contact_id}"
     return api_event(route, _contacts_path(world, _new_contact(world)), world.alice)
+
+
+@_scenario("POST /api/sessions", GetItem=1, PutItem=1)
+def _ask_for_a_sign_in_link(world: World) -> Invocation:
+    # The address's link count (read, then a conditional write), then the mailer is invoked: no user is read.
+    return api_event("POST /api/sessions", "/api/sessions", None, body={"email": "alice@bench.example"})
+
+
+@_scenario("POST /api/sessions/redeem", GetItem=1, TransactWriteItems=1)
+def _redeem_a_sign_in_code(world: World) -> Invocation:
+    code = signin.new_code(world.alice.user_id, world.alice.is_admin)
+    return api_event("POST /api/sessions/redeem", "/api/sessions/redeem", None, body={"code": code})
+
+
+@_scenario("DELETE /api/sessions/current", GetItem=1, TransactWriteItems=1)
+def _sign_out(world: World) -> Invocation:
+    token = tokens.create(world.alice, f"session {world.unique()}", None)
+    caller = Caller(user_id=world.alice.user_id, is_admin=world.alice.is_admin, token_id=token.id)
+    return api_event("DELETE /api/sessions/current", "/api/sessions/current", caller)
 
 
 # A destination: its status read in one go by the forwarder; a new one costs the sender lookup (the caller's

@@ -116,4 +116,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Everything is stopped and written. What is left is the interpreter freeing moto's in-memory AWS, which after
+    # a long session holds gigabytes of objects: on a busy machine that took longer than Ctrl-C should.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

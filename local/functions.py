@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Protocol
 
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -34,25 +36,32 @@ class Invoker(Protocol):
         ...
 
 
+_loading = threading.RLock()  # two threads loading one handler: the second waits for the module to be complete
+
+
 def load_handler(code_dir: Path, handler: str) -> Handler:
     """`handler` is the template's `module.function`. Each function folder has its own `app.py`, so the
     module is imported under a name of its own (`fn_<folder>_app`): many functions can share one process."""
     module_name, _, attribute = handler.rpartition(".")
     unique = f"fn_{code_dir.name}_{module_name}"
-    module = sys.modules.get(unique)
-    if module is None:
-        spec = importlib.util.spec_from_file_location(unique, code_dir / f"{module_name.replace('.', '/')}.py")
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot import {handler} from {code_dir}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[unique] = module
-        try:
-            spec.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[unique]
-            raise
+    with _loading:
+        module = sys.modules.get(unique) or _import(unique, code_dir, module_name)
     function: Handler = getattr(module, attribute)
     return function
+
+
+def _import(unique: str, code_dir: Path, module_name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(unique, code_dir / f"{module_name.replace('.', '/')}.py")
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {module_name} from {code_dir}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[unique] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[unique]
+        raise
+    return module
 
 
 class FakeLambdaContext:

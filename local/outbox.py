@@ -7,6 +7,7 @@ each raw message's exact bytes, as SES sent it (its own Message-ID and Date): th
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import threading
@@ -19,6 +20,25 @@ DEFAULT_DIRECTORY = ".postmask/outbox"
 ACCOUNT_ID = "123456789012"  # moto's default account
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]+")
+
+
+def add_stack_options(parser: argparse.ArgumentParser) -> None:
+    """`--port` and `--outbox`, read from the variables `make run` reads: for commands that act on its mail."""
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")), help="[PORT, 3000]")
+    parser.add_argument(
+        "--outbox",
+        type=Path,
+        default=Path(os.environ.get("POSTMASK_OUTBOX") or DEFAULT_DIRECTORY),
+        help=f"[POSTMASK_OUTBOX, {DEFAULT_DIRECTORY}]",
+    )
+
+
+def files_to(outbox: Path, address: str) -> list[Path]:
+    """The outbox's files to `address`, in any case, oldest first (names start with the time they were written)."""
+    if not outbox.is_dir():
+        return []
+    suffix = f"-{_UNSAFE.sub('_', address.strip())}.eml".lower()
+    return sorted(path for path in outbox.glob("*.eml") if path.name.lower().endswith(suffix))
 
 
 class Outbox:
@@ -52,7 +72,7 @@ class Outbox:
 
     def _write(self, message: Any) -> Path:
         # moto lists the SendEmail destination first, then the addresses it read from the To/Cc headers.
-        destination = _UNSAFE.sub("_", message.destinations[0])
+        destination = _UNSAFE.sub("_", message.destinations[0])  # files_to() finds it
         stamp = now().strftime("%Y%m%dT%H%M%S.%fZ")
         path = self.directory / f"{stamp}-{message.id}-{destination}.eml"
         raw = getattr(message, "raw_bytes", None)  # local/ses.py keeps the exact bytes; moto alone keeps text

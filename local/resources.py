@@ -50,6 +50,13 @@ def _references(resource_type: str, name: str, region: str, account: str) -> tup
     return name, {}
 
 
+def _function_alias(template: dict[str, Any], logical_id: str) -> str | None:
+    if template["Resources"][logical_id].get("Type") != "AWS::Serverless::Function":
+        return None
+    alias = sam_template.function_properties(template, logical_id).get("AutoPublishAlias")
+    return alias if isinstance(alias, str) else None
+
+
 @dataclass
 class LocalResources:
     """The resources of one local deployment: their names and attributes, and what was created."""
@@ -134,6 +141,9 @@ def provision(
         ref, attributes = _references(resource_type, physical_name(logical_id, stack_name), region, account)
         resolver.refs[logical_id] = ref
         resolver.attributes.update({(logical_id, attribute): value for attribute, value in attributes.items()})
+        alias = _function_alias(template, logical_id)
+        if alias:  # `!Ref <Function>.Alias`: the ARN of the alias SAM's AutoPublishAlias makes
+            resolver.refs[f"{logical_id}.Alias"] = f"{attributes['Arn']}:{alias}"
     local = LocalResources(resolver)
     for logical_id in existing:
         resource = template["Resources"][logical_id]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import shlex
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from local.aws import FAKE_CREDENTIALS, EmbeddedAws
 from local.feedback import FEEDBACK_FUNCTION as FEEDBACK
 from local.feedback import smtp_answer
 from local.gateway import Gateway, GatewayServer
+from local.lambdas import AsyncInvoker
 from local.outbox import Outbox
 from local.resources import DEV_ADMIN_EMAIL, LocalResources, create_admin, provision
 from local.sam_template import FunctionSpec, UnresolvableError
@@ -29,6 +31,11 @@ from local.smtp import FORWARDER, MAIL_PREFIX, MailSetup, start_smtp
 from local.workers import WorkerPool, lambda_runtime_environment
 
 log = logging.getLogger("local.stack")
+
+# Where postmask's own mail (sign-in links...) comes from locally unless SenderAddress is given (even empty): the
+# dev admin has no verified domain to send from, and must be able to sign in with a link.
+LOCAL_SENDER = "postmask@localhost"
+SLOW_STOP_SECONDS = 1.0
 
 
 @dataclass
@@ -101,6 +108,8 @@ class LocalStack:
             per_function=config.workers_per_function,
         )
         self.services.append(self.functions)
+        # A function invoking another (the sign-in mailer) reaches the embedded AWS: its Lambda runs ours.
+        self.services.append(AsyncInvoker({resources.name(name): name for name in specs}, self.functions.invoke))
         self.gateway = Gateway.from_template(self.functions, parameters=parameters)
         for route in self.gateway.routes:
             missing = {route.function, *([route.authorizer.function] if route.authorizer else [])} - set(specs)
@@ -113,9 +122,13 @@ class LocalStack:
         self._start_services()
 
     def parameters(self) -> dict[str, str]:
-        """The template parameters of this deployment: links in postmask's mail point at this stack (PublicUrl)
-        unless the user says otherwise."""
-        return {"PublicUrl": f"http://{self.config.host}:{self.config.port}", **self.config.parameters}
+        """The template parameters of this deployment: links in postmask's mail point at this stack (PublicUrl),
+        and it comes from LOCAL_SENDER (SenderAddress), unless the user says otherwise."""
+        return {
+            "PublicUrl": f"http://{self.config.host}:{self.config.port}",
+            "SenderAddress": LOCAL_SENDER,
+            **self.config.parameters,
+        }
 
     def _environment(self, spec: FunctionSpec, aws_environment: Mapping[str, str]) -> dict[str, str]:
         """Lambda's variables, then the template's (Globals + the function's), as in AWS."""
@@ -187,10 +200,13 @@ class LocalStack:
         """Stop every service, last started first. Safe to call twice."""
         while self.services:
             service = self.services.pop()
+            started = time.monotonic()
             try:
                 service.stop()
             except Exception:
                 log.exception("stopping %s failed", type(service).__name__)
+            if time.monotonic() - started > SLOW_STOP_SECONDS:  # Ctrl-C should be quick: say what held it up
+                log.info("stopping %s took %.1f s", type(service).__name__, time.monotonic() - started)
 
     def banner(self) -> str:
         """What a user needs next: where things are, the token, a first command."""
@@ -210,6 +226,10 @@ class LocalStack:
             "",
             f"  Admin      {self.admin_email}",
             f"  Token      {self.token}",
+        ]
+        if self.gateway.route_for("GET", "/"):
+            lines.append(f"  Sign in    {url}/ as {self.admin_email}: the link is mailed to {self.config.outbox}/*.eml")
+        lines += [
             "",
             "Try it:",
             f"  curl -H {shlex.quote('Authorization: Bearer ' + self.token)} {url}/api/me",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import quopri
 import re
 import sys
@@ -18,16 +17,14 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from local.outbox import add_stack_options, files_to
+
 _LINK = re.compile(rb"https?://[^\s\"'<>]+/verify#([A-Za-z0-9_-]{20,})")
-_UNSAFE = re.compile(r"[^A-Za-z0-9@._+-]+")  # how local/outbox.py writes an address into a file name
 
 
 def newest_link(outbox: Path, address: str) -> str | None:
     """The newest verification link mailed to `address` (`<PublicUrl>/verify#<secret>`), or None."""
-    suffix = f"-{_UNSAFE.sub('_', address.strip())}.eml".lower()  # the address as it was added, any case
-    for path in sorted(outbox.glob("*.eml"), reverse=True):  # names start with the time they were written
-        if not path.name.lower().endswith(suffix):
-            continue
+    for path in reversed(files_to(outbox, address)):  # newest first
         found = _LINK.search(quopri.decodestring(path.read_bytes()))
         if found:
             return found.group(0).decode("ascii")
@@ -57,13 +54,7 @@ def verify(base_url: str, secret: str) -> tuple[int, dict[str, object]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.verify", description=__doc__.split("\n\n")[0])
     parser.add_argument("address", help="the destination, as it was added (me@real.example)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")), help="[PORT, 3000]")
-    parser.add_argument(
-        "--outbox",
-        type=Path,
-        default=Path(os.environ.get("POSTMASK_OUTBOX") or ".postmask/outbox"),
-        help="[POSTMASK_OUTBOX, .postmask/outbox]",
-    )
+    add_stack_options(parser)
     args = parser.parse_args(argv)
     secret = newest_secret(args.outbox, args.address)
     if secret is None:

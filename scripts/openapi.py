@@ -27,9 +27,10 @@ DESCRIPTION = """\
 E-mail aliases on your own domains: register a domain, publish the DNS records it lists, then create
 aliases (`anything@your.domain`) that forward to your real mailboxes.
 
-Every route except `GET /api/health`, `GET /api/openapi.json` and `GET /api/docs` takes an API token:
-`Authorization: Bearer <token>` (in this page: **Authorize**). Without a token the API answers 401; with a
-wrong, revoked or expired one 401 or 403.
+Every route except `GET /api/health`, `GET /api/openapi.json`, `GET /api/docs` and the sign-in routes
+`POST /api/sessions` and `POST /api/sessions/redeem` takes an API token: `Authorization: Bearer <token>`
+(in this page: **Authorize**). Without a token the API answers 401; with a wrong, revoked or expired one
+401 or 403.
 
 Every error has a JSON body with a `message`; a 422 also lists what was wrong in `detail`
 (`loc`, `msg`, `type`). Lists take `limit` (1-100) and `next_token`, and return
@@ -50,6 +51,7 @@ TAGS: list[dict[str, str]] = [
     },
     {"name": "Users", "description": "Who you are; an admin creates users."},
     {"name": "Tokens", "description": "API tokens: one per device or script; revoke one and it stops working."},
+    {"name": "Sessions", "description": "Signing in to the web pages with a link by e-mail, and signing out."},
     {"name": "Health", "description": "Is the API up? No token needed."},
 ]
 # Powertools' own validation-error models: the API never returns them (postmask.api answers every 422 with

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import botocore.client
 import pytest
+
+if TYPE_CHECKING:
+    from tests.support.lambdas import Invocations
 
 # Before anything imports boto3: no real credentials, no real AWS, ever.
 os.environ.update(
@@ -20,6 +24,8 @@ os.environ.update(
         "POWERTOOLS_METRICS_NAMESPACE": "Postmask",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "INFO",
+        # In tests a function is invoked by its logical id (tests/support/lambdas.py).
+        "SIGNIN_MAILER": "SignInMailerFunction",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -48,17 +54,34 @@ def _forbid_scans() -> Iterator[None]:
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    """A fresh moto world; the store's cached clients are reset so they bind to it."""
+    """A fresh moto world; the store's cached clients are reset so they bind to it. A function invoked by
+    another is kept, not run (see `invocations`)."""
     from moto import mock_aws
 
+    from local.lambdas import set_dispatch
     from postmask.settings import get_settings
     from postmask.store import _dynamo
+    from tests.support.lambdas import Invocations
 
     with mock_aws():
         _dynamo.client.cache_clear()
         get_settings.cache_clear()
+        previous = set_dispatch(Invocations().dispatch)
         yield
+        set_dispatch(previous)
         _dynamo.client.cache_clear()
+
+
+@pytest.fixture
+def invocations(aws: None) -> Iterator[Invocations]:
+    """The functions invoked asynchronously during the test; `invocations.run()` runs them."""
+    from local.lambdas import set_dispatch
+    from tests.support.lambdas import Invocations
+
+    recorder = Invocations()
+    previous = set_dispatch(recorder.dispatch)
+    yield recorder
+    set_dispatch(previous)
 
 
 @pytest.fixture

@@ -18,6 +18,10 @@ import schemathesis
 from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
 
 EXCLUDED_CHECKS = [unsupported_method, positive_data_acceptance]
+# Operations not fuzzed: signing out revokes the token schemathesis calls with (in the local stack's run, the
+# stack's own admin token), after which every other operation would only see 403s. It is tested directly
+# (tests/integration/test_sessions.py, tests/e2e/test_signin.py).
+EXCLUDED_OPERATIONS = ["deleteCurrentSession"]
 
 # The two users schemathesis calls as: it sends requests as either, and replays one user's reads as the
 # other (`object_level_authorization`: another user's resource must be a 404).
@@ -29,9 +33,12 @@ def positive_data_acceptance_except_documented_refusals(
     ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
 ) -> bool | None:
     """`positive_data_acceptance`, but for the schema-valid requests the API refuses on purpose, which no
-    JSON Schema can describe: a `next_token` the server never issued (400), a new token whose `expires_at` is
-    not in the future (422, as its field description says), and a domain that is a public suffix (422, ditto)."""
+    JSON Schema can describe: a `next_token` the server never issued (400), a sign-in code the server never
+    mailed (400), a new token whose `expires_at` is not in the future (422, as its field description says), and
+    a domain that is a public suffix (422, ditto)."""
     if response.status_code == 400 and "next_token" in (case.query or {}):
+        return None
+    if response.status_code == 400 and case.path == "/api/sessions/redeem":
         return None
     if response.status_code == 422 and case.path == "/api/tokens" and _expiry_not_in_future(case.body):
         return None

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, settings
 
 from local.sam_template import table_definition
 from postmask.store import domains, users
-from tests.contract.fuzzing import EXCLUDED_CHECKS, OWNER, PEER
+from tests.contract.fuzzing import EXCLUDED_CHECKS, EXCLUDED_OPERATIONS, OWNER, PEER
 from tests.support.wsgi import api_app
 
 USERS_FILE = Path(__file__).with_name("fuzz-users.json")
@@ -34,7 +34,7 @@ schema = schemathesis.openapi.from_wsgi(
     "/api/openapi.json",
     api_app,
     config=schemathesis.Config.from_dict({"auth": {"wfc": {"path": str(USERS_FILE), "peers": [OWNER, PEER]}}}),
-)
+).exclude(operation_id=EXCLUDED_OPERATIONS)
 
 
 def _fresh_world() -> None:

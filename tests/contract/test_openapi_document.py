@@ -43,6 +43,9 @@ CONTRACT_ERRORS = {
     "getContact": {401, 404},
     "updateContact": {401, 404, 422},
     "deleteContact": {401, 404},
+    "createSession": {422},
+    "redeemSession": {400, 422},
+    "deleteCurrentSession": {401},
     "getHealth": set(),
 }
 SUCCESS = (
@@ -61,7 +64,7 @@ SUCCESS = (
         ),
         "204",
     )
-    | {"resendDestinationLink": "202"}
+    | {"resendDestinationLink": "202", "createSession": "202", "redeemSession": "201", "deleteCurrentSession": "204"}
 )
 
 
@@ -128,6 +131,7 @@ def test_info_tags_and_operation_ids(document: dict[str, Any]) -> None:
         "Contacts",
         "Users",
         "Tokens",
+        "Sessions",
         "Health",
     ]
     assert all(tag["description"] for tag in document["tags"])

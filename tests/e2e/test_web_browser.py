@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, Dialog, Locator, Page, expect
 
 from local.verify import newest_link
 from tests.support.browser import chromium
+from tests.support.outbox import link_in, wait_for_messages
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -30,6 +31,9 @@ VIEWPORTS = {
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
 }
 TOKEN_KEY = "postmask.token"
+# What a page does waits as long as its actions may (context.set_default_timeout below): on a loaded 2-core
+# machine, a function's first request in a worker (a cold start that renders and sends mail) can take 5 s.
+expect.set_options(timeout=15_000)
 
 
 # --- the API, for setting up and checking what the browser did ------------------------------------------------
@@ -140,10 +144,18 @@ def screen(request: pytest.FixtureRequest, browser: Browser, stack: Any) -> Iter
     assert problems == []
 
 
+def paste_token(page: Page, token: str) -> None:
+    """The developers' way in: "Or paste an API token", then sign in with it."""
+    details = page.locator("#token-sign-in")
+    if details.get_attribute("open") is None:
+        page.get_by_text("Or paste an API token").click()
+    page.get_by_label("API token").fill(token)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+
+
 def sign_in(screen: Screen, token: str) -> None:
     screen.goto("/")
-    screen.page.get_by_label("API token").fill(token)
-    screen.page.get_by_role("button", name="Sign in").click()
+    paste_token(screen.page, token)
     expect(screen.page.get_by_role("heading", name="Overview")).to_be_visible()
 
 
@@ -170,7 +182,7 @@ def newest_address(page: Page) -> str:
 
 
 def token_in_storage(page: Page) -> str | None:
-    value: str | None = page.evaluate(f"sessionStorage.getItem({TOKEN_KEY!r})")
+    value: str | None = page.evaluate(f"localStorage.getItem({TOKEN_KEY!r})")
     return value
 
 
@@ -186,16 +198,14 @@ def test_sign_in_overview_and_sign_out(screen: Screen, user: User) -> None:
     screen.shot("1-sign-in")
 
     # When a wrong token is pasted, Then the error is next to the token field and nobody is signed in
-    page.get_by_label("API token").fill("pm_not_a_real_token")
-    page.get_by_role("button", name="Sign in").click()
+    paste_token(page, "pm_not_a_real_token")
     expect(page.locator('[data-error-for="token"]')).to_contain_text("This token was not accepted")
     expect(page.get_by_label("API token")).to_have_attribute("aria-invalid", "true")
     assert token_in_storage(page) is None
     screen.shot("2-wrong-token")
 
     # When the right one is pasted, Then the overview shows who is signed in and what they have
-    page.get_by_label("API token").fill(user.token)
-    page.get_by_role("button", name="Sign in").click()
+    paste_token(page, user.token)
     expect(page.get_by_text(f"Signed in as {user.email}.")).to_be_visible()
     expect(page.locator('[data-field="domain_count"]')).to_have_text("1")
     expect(page.locator('[data-field="alias_count"]')).to_have_text("0")
@@ -203,30 +213,167 @@ def test_sign_in_overview_and_sign_out(screen: Screen, user: User) -> None:
     screen.no_sideways_scrolling()
     screen.shot("3-overview")
 
-    # When they sign out, Then the token is gone and the pages send them back to sign in
+    # When they sign out, Then the token is gone and the pages send them back to sign in; a pasted API token is
+    # forgotten, not revoked (a program may use it)
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     expect(page.get_by_text("You are signed out.")).to_be_visible()
     assert token_in_storage(page) is None
+    assert user.api("GET", "/api/me")[0] == 200
     screen.goto("/aliases")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert "next=%2Faliases" in page.url
+
+
+def ask_for_a_link(screen: Screen, email: str) -> None:
+    page = screen.page
+    screen.goto("/")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_role("button", name="Email me a link").click()
+    expect(page.get_by_role("heading", name="Check your mail")).to_be_visible()
+
+
+def sign_in_by_link(screen: Screen, stack: Any, email: str, *, links_before: int = 0) -> None:
+    """Ask for a link on the sign-in page, then open the link that lands in the local outbox."""
+    ask_for_a_link(screen, email)
+    messages = wait_for_messages(stack.outbox, email, links_before + 1)
+    assert len(messages) == links_before + 1, "the link is in the outbox"
+    screen.page.goto(link_in(messages[-1], "/signin"))
+    expect(screen.page.get_by_text(f"Signed in as {email}.")).to_be_visible()
+
+
+def kind_in_storage(page: Page) -> str | None:
+    value: str | None = page.evaluate("localStorage.getItem('postmask.token-kind')")
+    return value
+
+
+def test_sign_in_by_link_then_a_second_tab_is_signed_in_and_sign_out_ends_both(
+    screen: Screen, user: User, stack: Any
+) -> None:
+    page = screen.page
+    # Given the sign-in page, When the user asks for a link, Then they are told to check their mail
+    ask_for_a_link(screen, user.email)
+    expect(page.get_by_text(f"If {user.email} belongs to a postmask account")).to_be_visible()
+    screen.no_sideways_scrolling()
+    screen.shot("1-check-your-mail")
+
+    # When they open the link from the outbox, Then they are signed in and the code is gone from the address
+    (message,) = wait_for_messages(stack.outbox, user.email, 1)
+    page.goto(link_in(message, "/signin"))
+    expect(page.get_by_text(f"Signed in as {user.email}.")).to_be_visible()
+    assert page.url == f"{screen.base_url}/"
+    assert kind_in_storage(page) == "session"
+    screen.shot("2-signed-in")
+    status, tokens = user.api("GET", "/api/tokens")
+    assert status == 200
+    sessions = [token for token in tokens["items"] if token["kind"] == "session"]
+    assert len(sessions) == 1
+
+    # When a second tab opens a page, Then it is signed in too, and knows this browser's session
+    second = page.context.new_page()
+    second.goto(f"{screen.base_url}/account")
+    expect(second.get_by_role("heading", name="Account")).to_be_visible()
+    expect(second.get_by_text(f"Signed in as {user.email}.")).to_be_visible()
+    this_browser = second.locator("#session-list li").filter(has_text="This browser")
+    expect(this_browser).to_have_count(1)
+    assert this_browser.get_attribute("data-id") == sessions[0]["id"]
+    second.screenshot(path=ARTIFACTS / f"{screen.width_name}-{screen.test_name}-3-second-tab.png", full_page=True)
+
+    # When they sign out in the second tab, Then both tabs are signed out and the session is revoked
+    second.get_by_role("banner").get_by_role("button", name="Sign out").click()
+    expect(second.get_by_text("You are signed out.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert token_in_storage(page) is None
+    status, tokens = user.api("GET", "/api/tokens")
+    assert [token["kind"] for token in tokens["items"]] == ["api"]
+
+
+def test_a_spent_link_says_so_and_offers_a_new_one(screen: Screen, user: User, stack: Any) -> None:
+    page = screen.page
+    sign_in_by_link(screen, stack, user.email)
+    (message,) = wait_for_messages(stack.outbox, user.email, 1)
+    page.evaluate("localStorage.clear()")
+
+    page.goto(link_in(message, "/signin"))
+
+    expect(page.get_by_role("heading", name="This link does not work")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("used already")
+    assert "#" not in page.url, "the code left the address bar"
+    screen.no_sideways_scrolling()
+    screen.shot("1-spent-link")
+    page.get_by_role("link", name="Ask for a new link").click()
+    expect(page.get_by_label("E-mail address")).to_be_focused()
+
+
+def test_the_account_page_revokes_tokens_and_signs_out_everywhere(screen: Screen, user: User, stack: Any) -> None:
+    page = screen.page
+    # Given a session elsewhere (a phone), a script's token, and this browser signed in by link
+    status, _ = call(screen.base_url, "", "POST", "/api/sessions", {"email": user.email})
+    assert status == 202
+    (elsewhere,) = wait_for_messages(stack.outbox, user.email, 1)
+    phone = Request(  # noqa: S310 - the local stack's http:// URL
+        f"{screen.base_url}/api/sessions/redeem",
+        method="POST",
+        data=json.dumps({"code": link_in(elsewhere, "/signin").partition("#")[2]}).encode(),
+        headers={"Content-Type": "application/json", "User-Agent": "Mozilla/5.0 (Linux; Android 14) Firefox/128.0"},
+    )
+    with urlopen(phone, timeout=30) as response:  # noqa: S310
+        phone_token = json.load(response)["token"]
+    status, script = user.api("POST", "/api/tokens", {"name": "backup script"})
+    assert status == 201
+    sign_in_by_link(screen, stack, user.email, links_before=1)
+
+    # When they open the account page, Then both sessions and both API tokens are listed
+    page.get_by_role("banner").get_by_role("link", name="Account").click()
+    sessions, tokens = page.locator("#session-list li"), page.locator("#token-list li")
+    expect(sessions).to_have_count(2)
+    expect(sessions.filter(has_text="Firefox on Android")).to_have_count(1)
+    expect(tokens).to_have_count(2)
+    expect(tokens.filter(has_text="backup script")).to_have_count(1)
+    screen.no_sideways_scrolling()
+    screen.shot("1-account")
+
+    # When the script's token is revoked (after confirming), Then it is gone here and in the API
+    page.get_by_role("button", name="Revoke backup script").click()
+    page.get_by_role("dialog", name="Are you sure?").get_by_role("button", name="Revoke token").click()
+    expect(tokens).to_have_count(1)
+    assert call(screen.base_url, script["token"], "GET", "/api/me")[0] in (401, 403)
+
+    # When they sign out everywhere, Then this browser is signed out and the phone's session is revoked too
+    page.get_by_role("button", name="Sign out everywhere").click()
+    page.get_by_role("dialog", name="Are you sure?").get_by_role("button", name="Sign out everywhere").click()
+    expect(page.get_by_text("You are signed out everywhere")).to_be_visible()
+    status, left = user.api("GET", "/api/tokens")
+    assert [token["name"] for token in left["items"]] == ["first token"]
+    assert call(screen.base_url, phone_token, "GET", "/api/tokens")[0] in (401, 403)
+
+
+def test_a_tab_signed_in_before_the_upgrade_stays_signed_in(screen: Screen, user: User) -> None:
+    """A token pasted before the session moved to localStorage is in the tab's sessionStorage: carried over."""
+    page = screen.page
+    screen.goto("/")
+    page.evaluate(f"localStorage.clear(); sessionStorage.setItem({TOKEN_KEY!r}, {user.token!r})")
+
+    page.reload()
+
+    expect(page.get_by_text(f"Signed in as {user.email}.")).to_be_visible()
+    assert token_in_storage(page) == user.token
+    assert page.evaluate(f"sessionStorage.getItem({TOKEN_KEY!r})") is None
 
 
 def test_a_refused_token_returns_to_sign_in_and_back(screen: Screen, user: User) -> None:
     page = screen.page
     # Given a tab whose stored token the API refuses (revoked, expired)
     screen.goto("/")
-    page.evaluate(f"sessionStorage.setItem({TOKEN_KEY!r}, 'pm_revoked_token')")
+    page.evaluate(f"localStorage.setItem({TOKEN_KEY!r}, 'pm_revoked_token')")
 
     # When a page calls the API, Then the user lands on the sign-in form, told why
     screen.goto("/aliases?q=shop")
-    expect(page.get_by_text("Your token was refused")).to_be_visible()
+    expect(page.get_by_text("Your sign-in was refused")).to_be_visible()
     assert token_in_storage(page) is None
 
     # When they sign in again, Then they are back where they were
-    page.get_by_label("API token").fill(user.token)
-    page.get_by_role("button", name="Sign in").click()
+    paste_token(page, user.token)
     expect(page.get_by_role("heading", name="Aliases")).to_be_visible()
     assert page.url.endswith("/aliases?q=shop")
     expect(page.get_by_label("Search")).to_have_value("shop")

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
-import pytest
+import threading
+from collections.abc import Iterator
+from typing import Any
 
-from postmask.store import users
+import pytest
+from moto.dynamodb.models import DynamoDBBackend
+
+from postmask.store import _dynamo, users
 from tests.support.api import Client
 
 
@@ -30,3 +35,27 @@ def alice_domain(alice: Client) -> str:
     response = alice.post("/api/domains", {"name": "alice.example"})
     assert response.status == 201, response.body
     return "alice.example"
+
+
+@pytest.fixture
+def racing_transactions(monkeypatch: pytest.MonkeyPatch, table: str) -> Iterator[threading.Barrier]:
+    """Hold both requests at their TransactWriteItems call until both have got there, so neither can have
+    seen the other's write when it decided to write. DynamoDB executes transactions on an item one at a
+    time; moto does not lock, so that serialisation is added here (it is DynamoDB's, not ours)."""
+    barrier = threading.Barrier(2, timeout=10)
+    atomic = threading.Lock()
+    original = DynamoDBBackend.transact_write_items
+
+    def serialised(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
+        with atomic:
+            return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", serialised)
+
+    def wait_for_the_other(**_: Any) -> None:
+        barrier.wait()
+
+    events = _dynamo.client().meta.events
+    events.register("before-call.dynamodb.TransactWriteItems", wait_for_the_other)
+    yield barrier
+    events.unregister("before-call.dynamodb.TransactWriteItems", wait_for_the_other)

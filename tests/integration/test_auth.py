@@ -94,7 +94,8 @@ def test_token_list_never_shows_a_secret(alice: Client) -> None:
     assert alice.token not in listing.body.decode()
     items = listing.json()["items"]
     assert [item["name"] for item in items] == ["phone", "first token"]  # newest first
-    assert all(set(item) == {"id", "name", "created_at", "last_used_at", "expires_at"} for item in items)
+    assert all(set(item) == {"id", "name", "kind", "created_at", "last_used_at", "expires_at"} for item in items)
+    assert [item["kind"] for item in items] == ["api", "api"]
 
 
 @pytest.mark.parametrize(

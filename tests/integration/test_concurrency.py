@@ -3,39 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
-import pytest
-from moto.dynamodb.models import DynamoDBBackend
-
-from postmask.store import _dynamo
 from tests.support.api import Client
-
-
-@pytest.fixture
-def racing_transactions(monkeypatch: pytest.MonkeyPatch, table: str) -> Iterator[threading.Barrier]:
-    """Hold both requests at their TransactWriteItems call until both have got there, so neither can have
-    seen the other's write when it decided to write. DynamoDB executes transactions on an item one at a
-    time; moto does not lock, so that serialisation is added here (it is DynamoDB's, not ours)."""
-    barrier = threading.Barrier(2, timeout=10)
-    atomic = threading.Lock()
-    original = DynamoDBBackend.transact_write_items
-
-    def serialised(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
-        with atomic:
-            return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", serialised)
-
-    def wait_for_the_other(**_: Any) -> None:
-        barrier.wait()
-
-    events = _dynamo.client().meta.events
-    events.register("before-call.dynamodb.TransactWriteItems", wait_for_the_other)
-    yield barrier
-    events.unregister("before-call.dynamodb.TransactWriteItems", wait_for_the_other)
 
 
 def test_two_concurrent_creates_of_one_address_give_one_201_and_one_409(

@@ -102,3 +102,13 @@ def test_create_admin_generates_a_token_when_none_is_given(aws: None, monkeypatc
     assert token is not None
     assert token.startswith("pm_")
     assert create_admin(local.name("Table"), None) is None  # one admin per e-mail address
+
+
+def test_a_reference_to_a_functions_alias_is_its_local_arn_with_the_alias(aws: None) -> None:
+    local = provision()
+    spec = sam_template.function_specs()["SessionsCreateFunction"]
+
+    mailer = local.function_environment(spec)["SIGNIN_MAILER"]
+
+    assert mailer == f"{local.resolver.attributes[('SignInMailerFunction', 'Arn')]}:live"
+    assert mailer.split(":")[6] == local.name("SignInMailerFunction")

@@ -18,6 +18,7 @@ SENDERS = (
     "DomainsUpdateFunction",
     "DestinationsCreateFunction",
     "DestinationsResendFunction",
+    "SignInMailerFunction",  # sign-in links (tests/template/test_sessions_template.py)
 )
 CONFIG_SET_ARN = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${MailConfigurationSet}"
 

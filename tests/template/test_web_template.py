@@ -16,6 +16,8 @@ WEB_ROUTES = {
     "GET /domains": "WebDomainsFunction",
     "GET /destinations": "WebDestinationsFunction",
     "GET /verify": "WebVerifyFunction",
+    "GET /account": "WebAccountFunction",
+    "GET /signin": "WebSigninFunction",
     "GET /static/{path+}": "WebStaticFunction",
 }
 WEB_FUNCTIONS = sorted(set(WEB_ROUTES.values()))

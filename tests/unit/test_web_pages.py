@@ -25,11 +25,14 @@ PAGES = {
     "/domains": "Domains",
     "/destinations": "Destinations",
     "/verify": "Confirm a destination",
+    "/account": "Account",
+    "/signin": "Signing in",
 }
-# The page a verification link opens is reached from a mail, not the navigation, and has no form.
-OUTSIDE_NAVIGATION = {"/verify"}
+# The pages a link in a mail opens are reached from the mail, not the navigation, and have no form.
+OUTSIDE_NAVIGATION = {"/verify", "/signin"}
 # A page below one of the navigation's: the navigation marks its parent (an alias's page: Aliases).
 UNDER = {"/aliases/01j0000000000000000000000a": "/aliases"}
+WITHOUT_FORMS = OUTSIDE_NAVIGATION | {"/account"}  # its buttons act on what the script lists
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -132,7 +135,7 @@ def test_every_form_control_has_a_label(path: str) -> None:
 
     # (Controls inside a <template> are labelled by the script that clones them; the browser tests use them
     # by their labels.)
-    assert bool(elements.controls) != (path in OUTSIDE_NAVIGATION)
+    assert bool(elements.controls) != (path in WITHOUT_FORMS)
     for attrs in elements.controls:
         assert attrs.get("id") in labelled or attrs.get("aria-label"), attrs
 
@@ -152,6 +155,8 @@ def test_every_static_file_a_page_links_is_served_for_a_year() -> None:
         "/static/aliases.js",
         "/static/alias.js",
         "/static/domains.js",
+        "/static/account.js",
+        "/static/signin.js",
     }
     for link in links:
         path, _, query = link.partition("?")

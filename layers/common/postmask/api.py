@@ -190,7 +190,12 @@ def caller(app: APIGatewayHttpResolver) -> Caller:
     if not isinstance(user_id, str) or not user_id:
         raise Unauthenticated
     is_admin = context.get("is_admin")
-    return Caller(user_id=user_id, is_admin=is_admin is True or str(is_admin).lower() == "true")
+    token_id = context.get("token_id")
+    return Caller(
+        user_id=user_id,
+        is_admin=is_admin is True or str(is_admin).lower() == "true",
+        token_id=token_id if isinstance(token_id, str) and token_id else None,
+    )
 
 
 def caller_id(app: APIGatewayHttpResolver) -> str:

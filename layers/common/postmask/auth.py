@@ -12,8 +12,12 @@ class Caller:
     token_id: str | None = None
 
     def context(self) -> dict[str, str | bool]:
-        """What the authorizer returns as `context`; API Gateway passes it on as `authorizer.lambda`."""
-        return {"user_id": self.user_id, "is_admin": self.is_admin}
+        """What the authorizer returns as `context`; API Gateway passes it on as `authorizer.lambda`.
+        The token's id (never its secret) lets `DELETE /api/sessions/current` revoke the calling token."""
+        context: dict[str, str | bool] = {"user_id": self.user_id, "is_admin": self.is_admin}
+        if self.token_id:
+            context["token_id"] = self.token_id
+        return context
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -146,6 +146,13 @@ class SystemMailRefused(Conflict):
     message = "Amazon SES refused to send the mail"
 
 
+class SignInCodeInvalid(BadRequest):
+    message = (
+        "This sign-in link does not work: it was used already, has expired (a link works for 15 minutes) "
+        "or is incomplete. Ask for a new one."
+    )
+
+
 class InvalidNextToken(BadRequest):
     message = "next_token is not valid for this list"
 

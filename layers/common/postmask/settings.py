@@ -29,6 +29,12 @@ class Settings(BaseModel):
         description="The SES configuration set every send names, for bounces and complaints "
         "(CONFIGURATION_SET); empty: none.",
     )
+    session_days: int = Field(
+        default=30, ge=1, le=365, description="Days a session token (sign-in by link) works (SESSION_DAYS)."
+    )
+    signin_mailer: str = Field(
+        default="", description="The function that mails sign-in links, invoked asynchronously (SIGNIN_MAILER)."
+    )
     stack_name: str = Field(
         default="postmask", min_length=1, description="The stack: the postmask:stack tag of its SES identities."
     )
@@ -49,6 +55,8 @@ def get_settings() -> Settings:
         sender_address=os.environ.get("SENDER_ADDRESS", "").strip(),
         public_url=os.environ.get("PUBLIC_URL", "").strip().rstrip("/"),
         configuration_set=os.environ.get("CONFIGURATION_SET", "").strip(),
+        session_days=int(os.environ.get("SESSION_DAYS") or "30"),
+        signin_mailer=os.environ.get("SIGNIN_MAILER", "").strip(),
         stack_name=os.environ.get("STACK_NAME") or "postmask",
         domain_claim_days=int(os.environ.get("DOMAIN_CLAIM_DAYS") or "7"),
     )

@@ -1,7 +1,7 @@
 """The models of /api/tokens: what the caller sees of a token, and the one time its secret is shown."""
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
@@ -30,9 +30,16 @@ class TokenCreate(RequestModel):
         return value
 
 
+# "api": made with POST /api/tokens, for programs; "session": made by signing in with a link (/api/sessions).
+TokenKind = Literal["api", "session"]
+
+
 class TokenInfo(Model):
     id: str
     name: str
+    kind: TokenKind = Field(
+        description="`session`: a browser signed in with a link by e-mail; `api`: a token for programs"
+    )
     created_at: Timestamp
     last_used_at: Timestamp | None = Field(description="Updated at most every few minutes")
     expires_at: Timestamp | None

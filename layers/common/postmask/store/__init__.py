@@ -9,7 +9,9 @@ held by marker items written in the same transaction as the item they guard.
 |----------------------|----------------------|-------------------|------------------------------------------------|
 | user                 | `USER#<user_id>`     | `PROFILE`         | email, is_admin, created_at                    |
 | user's e-mail marker | `EMAIL#<email>`      | `EMAIL`           | user_id (one user per e-mail)                  |
-| API token            | `USER#<user_id>`     | `TOKEN#<token_id>`| name, sha-256 of the secret, expiry, last use  |
+| API token            | `USER#<user_id>`     | `TOKEN#<token_id>`| name, kind (api/session), sha-256 of the       |
+|                      |                      |                   | secret, expiry, last use                       |
+| token lookup         | `TOKEN#<sha256 of the secret>` | `TOKEN` | user_id, token_id, is_admin, expiry, last use |
 | domain               | `USER#<user_id>`     | `DOMAIN#<name>`   | created_at, alias_count, catch_all_destination,|
 |                      |                      |                   | dkim_tokens (SES Easy DKIM, for dns_records)   |
 | domain marker        | `DOMAIN#<name>`      | `DOMAIN`          | owner_id, created_at, catch_all_destination    |
@@ -44,15 +46,20 @@ held by marker items written in the same transaction as the item they guard.
 |                      |                      |                   | forwarder's lookup, in its one BatchGetItem    |
 | reply address        | `REPLY#<reply addr>` | `REPLY`           | owner_id, alias_id, alias_address, contact_id, |
 |                      |                      |                   | email, name: the reply path's one GetItem      |
+| sign-in code         | `SIGNIN#<sha256 of the code>` | `CODE`   | user_id, is_admin, expires_at, purge_at (TTL): |
+|                      |                      |                   | 15 minutes, deleted when redeemed              |
+| sign-in link count   | `SIGNINLIMIT#<sha256 of the address>` | `LIMIT` | sent (times in the last hour), version, |
+|                      |                      |                   | purge_at (TTL, an hour after the last link)    |
 
 Ids are ULID-shaped (time first), so `ALIAS#…` sort keys are in creation order and "newest first" is a
 `Query` with `ScanIndexForward=False`. A destination's id is not: it is derived from its owner and address
 (130 bits of a SHA-256, `destinations.destination_id`), so a write that names an address finds the
 destination's key without reading, and two users' same address are two destinations. Destinations live in a
 partition of their owner's that holds nothing else (`DEST#<user_id>`, not `USER#`), so that the forwarder may
-read their status without being able to read anything else of a user (IAM `dynamodb:LeadingKeys`).
-A token's secret reads `pm_<user_id>_<token_id>_<random>`: the authorizer finds the token item with one
-`GetItem` and compares hashes in constant time.
+read their status without being able to read anything else of a user (IAM `dynamodb:LeadingKeys`). A token is
+also found by its hash: `TOKEN#<sha256 of the secret>/TOKEN` holds what the authorizer needs (one `GetItem`),
+written and deleted with the owner's view (store/tokens.py). A session token (sign-in by link) is such a token
+with `kind: "session"` and an expiry.
 
 Access patterns and their cost (tests/integration/test_call_counts.py and `make bench` hold the code to these):
 - get one domain / alias / token / user: 1 `GetItem` on the caller's partition;
@@ -70,6 +77,10 @@ Access patterns and their cost (tests/integration/test_call_counts.py and `make 
 - change or delete an alias: 1 `GetItem` (for its address) + 1 `TransactWriteItems` (alias + route, + one
   `ConditionCheck` per destination domain when destinations are given); a catch-all's change checks its
   domain the same way;
+- ask for a sign-in link: 1 `GetItem` + 1 conditional `PutItem` of the address's link count, whatever the
+  address (the mailer, invoked asynchronously, then reads the e-mail marker and profile and writes the code);
+  redeem a code: 1 `GetItem` + 1 `TransactWriteItems` (code deleted on condition, token written); sign out:
+  as a token's revocation;
 - every write that names destinations (an alias's, a domain's catch-all) counts their use (`alias_count`,
   `catch_all_count`) in its own transaction; an address the user has no destination for yet makes that
   transaction fail on it, and a second one creates it pending with its link (`destinations.transact_with`):

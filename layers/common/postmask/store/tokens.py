@@ -5,6 +5,10 @@ Two items per token, written and deleted together:
 - `USER#<user_id>/TOKEN#<token_id>`: the owner's view (name, dates), listed with one `Query`.
 
 Secrets are `pm_` + 256 random bits, so a fast hash is the right one (there is no password to brute-force).
+
+A token's `kind` is `api` (POST /api/tokens, for programs) or `session` (a browser signed in with a link by
+e-mail, postmask.signin); a token stored before kinds existed has none and reads as `api`. The authorizer
+does not look at it: a session token is an ordinary token with an expiry.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from postmask import ids
 from postmask.auth import Caller
 from postmask.clock import iso, now, now_iso
 from postmask.errors import TokenNotFound
-from postmask.schemas.tokens import TokenCreated, TokenInfo, TokenList
+from postmask.schemas.tokens import TokenCreated, TokenInfo, TokenKind, TokenList
 from postmask.settings import get_settings
 from postmask.store import _dynamo as db
 
@@ -41,7 +45,13 @@ def new_secret() -> str:
 
 
 def put_actions(
-    user_id: str, is_admin: bool, name: str, expires_at: datetime | None, secret: str | None = None
+    user_id: str,
+    is_admin: bool,
+    name: str,
+    expires_at: datetime | None,
+    secret: str | None = None,
+    *,
+    kind: TokenKind = "api",
 ) -> tuple[list[dict[str, Any]], TokenCreated]:
     """The transaction actions that create a token (for callers that write it with other items), and the
     token as shown once. `secret` is generated unless given (the local stack's fixed dev token)."""
@@ -53,6 +63,7 @@ def put_actions(
         "sk": _PREFIX + token_id,
         "id": token_id,
         "name": name,
+        "kind": kind,
         "lookup_pk": lookup_key["pk"]["S"],
         "created_at": now_iso(),
         "expires_at": iso(expires_at) if expires_at else None,
@@ -75,7 +86,12 @@ def put_actions(
 
 
 def _to_info(item: dict[str, Any]) -> TokenInfo:
-    return TokenInfo.model_validate({name: item.get(name) for name in TokenInfo.model_fields})
+    return TokenInfo.model_validate({name: item.get(name) for name in TokenInfo.model_fields} | {"kind": kind_of(item)})
+
+
+def kind_of(item: dict[str, Any]) -> TokenKind:
+    """A token's kind; one stored before kinds existed is an API token."""
+    return "session" if item.get("kind") == "session" else "api"
 
 
 def create(caller: Caller, name: str, expires_at: datetime | None) -> TokenCreated:

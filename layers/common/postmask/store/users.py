@@ -50,6 +50,15 @@ def create(
     return UserCreated(user=_to_model(profile), token=token.token)
 
 
+def find_by_email(email: str) -> User | None:
+    """The user whose account e-mail is `email` (in any case), or None. 2 `GetItem`s: marker, then profile."""
+    marker = db.get_item(f"EMAIL#{email.strip().lower()}", "EMAIL")
+    if marker is None:
+        return None
+    item = db.get_item(f"USER#{marker['user_id']}", "PROFILE")
+    return _to_model(item) if item is not None else None
+
+
 def get(user_id: str) -> User:
     item = db.get_item(f"USER#{user_id}", "PROFILE")
     if item is None:

@@ -1,20 +1,46 @@
 "use strict";
 /*
- * postmask in the browser: the session (a pasted token, kept in sessionStorage), the API client and the
- * DOM helpers every page shares. Page scripts use it through the `postmask` global.
+ * postmask in the browser: the session, the API client and the DOM helpers every page shares. Page scripts
+ * use it through the `postmask` global.
+ *
+ * The session is a token kept in localStorage, so every tab of this browser is signed in: a session token
+ * from a sign-in link (kind "session", with its id), or an API token pasted by a developer (kind "api").
+ * Signing out revokes a session token; a pasted API token is only forgotten (a program may still use it).
  *
  * User data reaches the page only as text: textContent, input values and attributes, never as HTML.
  */
 const postmask = (() => {
   const TOKEN_KEY = "postmask.token";
+  const KIND_KEY = "postmask.token-kind";
+  const ID_KEY = "postmask.token-id";
   // Where a sign-in may send the user back to (the `next` parameter comes from the URL: never trust it).
-  const RETURN_PAGES = new Set(["/aliases", "/domains", "/destinations"]);
+  const RETURN_PAGES = new Set(["/aliases", "/domains", "/destinations", "/account"]);
 
   const session = {
-    token: () => sessionStorage.getItem(TOKEN_KEY),
-    start: (token) => sessionStorage.setItem(TOKEN_KEY, token),
-    end: () => sessionStorage.removeItem(TOKEN_KEY),
+    token: () => localStorage.getItem(TOKEN_KEY),
+    /** "session" (signed in with a link) or "api" (a pasted token). */
+    kind: () => (localStorage.getItem(KIND_KEY) === "session" ? "session" : "api"),
+    /** The token's id when it is known (a session's, from the sign-in). */
+    id: () => localStorage.getItem(ID_KEY),
+    start: (token, { kind = "api", id = null } = {}) => {
+      localStorage.setItem(KIND_KEY, kind);
+      if (id) localStorage.setItem(ID_KEY, id);
+      else localStorage.removeItem(ID_KEY);
+      localStorage.setItem(TOKEN_KEY, token); // last: other tabs react to this key
+    },
+    end: () => {
+      localStorage.removeItem(TOKEN_KEY);
+      localStorage.removeItem(KIND_KEY);
+      localStorage.removeItem(ID_KEY);
+    },
   };
+
+  // Tabs opened before the session moved to localStorage kept a pasted token in sessionStorage: carry it over.
+  const legacy = sessionStorage.getItem(TOKEN_KEY);
+  if (legacy !== null) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    if (!session.token()) session.start(legacy, { kind: "api" });
+  }
 
   /** Thrown when the token was refused: the page is already on its way to the sign-in form. */
   class SignedOut extends Error {}
@@ -289,17 +315,42 @@ const postmask = (() => {
       });
   }
 
+  /**
+   * Sign out of this browser: a session token is revoked first (DELETE /api/sessions/current), then the
+   * token is forgotten, in every tab. A revocation that fails (offline) still forgets it here.
+   */
+  async function signOut(reason = "signed-out") {
+    if (session.token() && session.kind() === "session") {
+      try {
+        await api("DELETE", "/api/sessions/current", { signInOnRefusal: false });
+      } catch (error) {
+        if (!(error instanceof ApiError)) console.error(error);
+      }
+    }
+    session.end();
+    location.assign(`/?reason=${encodeURIComponent(reason)}`);
+  }
+
   // Scripts are deferred: the document is parsed when this runs.
   const signedIn = Boolean(session.token());
   document.body.classList.toggle("signed-in", signedIn);
   if (document.body.hasAttribute("data-requires-session") && !signedIn) toSignIn();
-  $("#sign-out").addEventListener("click", () => {
-    session.end();
-    location.assign("/?reason=signed-out");
+  $("#sign-out").addEventListener("click", (event) => {
+    event.currentTarget.disabled = true;
+    signOut();
+  });
+  // Another tab signed in or out: this one follows.
+  window.addEventListener("storage", (event) => {
+    if (event.key !== TOKEN_KEY && event.key !== null) return;
+    const now = Boolean(session.token());
+    if (now === document.body.classList.contains("signed-in")) return;
+    if (now) location.reload();
+    else location.assign("/?reason=signed-out");
   });
 
   return {
     session,
+    signOut,
     api,
     listAll,
     ApiError,

@@ -1,24 +1,48 @@
 "use strict";
-/* The home page: the sign-in form (paste a token) when signed out, a short overview when signed in. */
+/* The home page: signing in (a link by e-mail, or a pasted API token) when signed out, a short overview when
+   signed in. */
 postmask.page(async () => {
   const { $, api, listAll, session } = postmask;
   const params = new URLSearchParams(location.search);
 
   const NOTICES = {
-    expired: "Your token was refused: it has been revoked or has expired. Sign in again.",
-    "signed-out": "You are signed out. The token has been removed from this tab.",
+    expired: "Your sign-in was refused: it has expired or been revoked. Sign in again.",
+    "signed-out": "You are signed out.",
+    "signed-out-everywhere": "You are signed out everywhere: every browser has to sign in again.",
   };
 
-  function showSignIn() {
-    const section = $("#sign-in");
+  function showEmailSignIn() {
+    const form = $("#email-form");
+    const checkMail = $("#check-mail");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const email = form.elements.email.value.trim();
+      if (!email) {
+        postmask.showFieldError(form, "email", "Type the e-mail address of your account.");
+        return;
+      }
+      try {
+        await postmask.busy(form, () => api("POST", "/api/sessions", { body: { email }, signInOnRefusal: false }));
+      } catch (error) {
+        postmask.showErrors(form, error, { sent: { email } });
+        return;
+      }
+      postmask.clearErrors(form);
+      postmask.setText(checkMail, "email", email);
+      form.hidden = true;
+      checkMail.hidden = false;
+      $("#try-again").focus();
+    });
+    $("#try-again").addEventListener("click", () => {
+      checkMail.hidden = true;
+      form.hidden = false;
+      form.elements.email.select();
+      form.elements.email.focus();
+    });
+  }
+
+  function showTokenSignIn() {
     const form = $("#sign-in-form");
-    const notice = NOTICES[params.get("reason")];
-    if (notice) {
-      $("#sign-in-notice").textContent = notice;
-      $("#sign-in-notice").hidden = false;
-    }
-    section.hidden = false;
-    form.elements.token.focus();
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const token = form.elements.token.value.trim();
@@ -41,9 +65,21 @@ postmask.page(async () => {
         }
         return;
       }
-      session.start(token);
+      session.start(token, { kind: "api" });
       location.assign(postmask.safeReturnPath(params.get("next")));
     });
+  }
+
+  function showSignIn() {
+    const notice = NOTICES[params.get("reason")];
+    if (notice) {
+      $("#sign-in-notice").textContent = notice;
+      $("#sign-in-notice").hidden = false;
+    }
+    $("#sign-in").hidden = false;
+    showEmailSignIn();
+    showTokenSignIn();
+    $("#email-form").elements.email.focus();
   }
 
   async function showOverview() {
