@@ -87,6 +87,11 @@ def handle(event: Mapping[str, Any]) -> dict[str, Any]:
     if not user_id:
         logger.warning("feedback for mail without a postmask-user tag: ignored", message_id=message_id)
         return outcome.as_dict()
+    kinds = tags.get(ses.KIND_TAG) or []
+    if isinstance(kinds, list) and "reply" in kinds:
+        # A reply to a contact (postmask.mail.reply) bounced: the contact is no destination to suspend.
+        logger.info("feedback for a reply to a contact: nothing suspended", message_id=message_id, user_id=user_id)
+        return outcome.as_dict()
 
     for recipient in recipients if isinstance(recipients, list) else []:
         address = _text(_mapping(recipient).get("emailAddress"))

@@ -30,18 +30,19 @@ def test_the_forwarder_makes_the_promised_calls_per_message(
     new_alias(alice, alice_domain, "list", ["one@real.example", "two@real.example"])
     new_alias(alice, alice_domain, "old", ["one@real.example"], enabled=False)
 
-    # A new message to an alias with two verified destinations: the route; the destinations' status (one
-    # BatchGetItem); the loop marker; per destination a claim and its completion; the thread records of both
-    # copies; the count.
+    # A new message to an alias with two verified destinations, from someone who never wrote to it: the route;
+    # the destinations' status and the sender's contact (one BatchGetItem); the loop marker; the new contact (one
+    # transaction); per destination a claim and its completion; the thread records of both copies; the count.
     assert forwarder_calls(mailroom, NEW, ["list@alice.example"]) == {
         "GetItem": 1,
         "BatchGetItem": 1,
         "PutItem": 3,
         "UpdateItem": 2,
         "BatchWriteItem": 1,
-        "TransactWriteItems": 1,
+        "TransactWriteItems": 2,
     }
-    # A reply: the same, and one more BatchGetItem for the ids its destinations received.
+    # A reply from the same sender: the same but the contact, which exists now (found in the same BatchGetItem),
+    # and one more BatchGetItem for the ids its destinations received.
     assert forwarder_calls(mailroom, REPLY, ["list@alice.example"]) == {
         "GetItem": 1,
         "BatchGetItem": 2,
@@ -57,3 +58,13 @@ def test_the_forwarder_makes_the_promised_calls_per_message(
     # Blocked: the route and the count. Unknown address: the route and the domain's marker (no catch-all).
     assert forwarder_calls(mailroom, NEW, ["old@alice.example"]) == {"GetItem": 1, "TransactWriteItems": 1}
     assert forwarder_calls(mailroom, NEW, ["nobody@alice.example"]) == {"GetItem": 2}
+    # A blocked contact: the route, the destinations' status and the contact (one BatchGetItem), the count (the
+    # alias's and the contact's, one transaction).
+    (alias,) = [a for a in alice.get("/api/aliases").json()["items"] if a["local_part"] == "list"]
+    (contact,) = alice.get(f"/api/aliases/{alias['id']}/contacts").json()["items"]
+    alice.patch(f"/api/aliases/{alias['id']}/contacts/{contact['id']}", {"blocked": True})
+    assert forwarder_calls(mailroom, NEW, ["list@alice.example"]) == {
+        "GetItem": 1,
+        "BatchGetItem": 1,
+        "TransactWriteItems": 1,
+    }

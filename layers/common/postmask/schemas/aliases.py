@@ -4,7 +4,18 @@ from typing import Any
 
 from pydantic import Field, StrictBool
 
-from postmask.schemas.common import Destinations, DomainName, LocalPart, Model, Note, RequestModel, Timestamp
+from postmask.schemas.common import (
+    Destinations,
+    DomainName,
+    LocalPart,
+    Model,
+    Note,
+    RequestModel,
+    ShownName,
+    Timestamp,
+)
+
+_DISPLAY_NAME = "The name shown on mail sent from the alias (replies to contacts); never a destination's"
 
 
 class AliasCreate(RequestModel):
@@ -14,6 +25,7 @@ class AliasCreate(RequestModel):
     note: Note = ""
     enabled: StrictBool = True
     expires_at: Timestamp | None = None
+    display_name: ShownName | None = Field(default=None, description=_DISPLAY_NAME)
 
 
 class AliasReplace(RequestModel):
@@ -23,6 +35,7 @@ class AliasReplace(RequestModel):
     note: Note
     enabled: StrictBool
     expires_at: Timestamp | None
+    display_name: ShownName | None = Field(default=None, description=_DISPLAY_NAME + " (absent: none)")
 
 
 _LEFT_OUT: Any = None  # the default of a PATCH field that was not sent (typed Any: it is not a field value)
@@ -41,6 +54,7 @@ class AliasUpdate(RequestModel):
     note: Note = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
     enabled: StrictBool = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
     expires_at: Timestamp | None = None
+    display_name: ShownName | None = Field(default=None, description=_DISPLAY_NAME + " (null: none)")
 
     def changes(self) -> dict[str, object]:
         """Only the fields the client sent."""
@@ -62,6 +76,7 @@ class Alias(Model):
     blocked_count: int = Field(ge=0)
     last_forwarded_at: Timestamp | None
     last_blocked_at: Timestamp | None
+    display_name: str | None = Field(default=None, description=_DISPLAY_NAME)
 
 
 class AliasList(Model):

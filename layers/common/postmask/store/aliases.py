@@ -20,7 +20,8 @@ from postmask.store.markers import outside_postmask
 from postmask.versions import Expected, Versioned
 
 _PREFIX = "ALIAS#"
-_ROUTED_FIELDS = ("destinations", "enabled", "expires_at")  # copied onto the route for the forwarder
+# Copied onto the route for the forwarder (display_name: the name on replies sent from the alias).
+_ROUTED_FIELDS = ("destinations", "enabled", "expires_at", "display_name")
 _RANDOM_ADDRESS_ATTEMPTS = 3
 _UPDATE_ATTEMPTS = 3
 
@@ -58,6 +59,7 @@ def _alias_item(user_id: str, alias_id: str, local_part: str, body: AliasCreate)
         "last_forwarded_at": None,
         "last_blocked_at": None,
         "version": 1,
+        "display_name": body.display_name,
     }
 
 

@@ -132,6 +132,8 @@ postmask.page(async () => {
     pick.checked = selected.has(alias.id);
     pick.setAttribute("aria-label", `Select ${alias.address}`);
     row.classList.toggle("selected", pick.checked);
+    // Its own page: contacts, reply addresses, writing to someone new.
+    $('[data-action="open"]', row).href = `/aliases/${encodeURIComponent(alias.id)}`;
     const destinations = $('[data-field="destinations"]', row);
     destinations.replaceChildren(...alias.destinations.map(destinationItem));
     setText(row, "note", alias.note);
