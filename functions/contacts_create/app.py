@@ -1,6 +1,16 @@
 """POST /api/aliases/{alias_id}/contacts: someone new to write to from the alias, with their reply address."""
 
-from postmask.api import BEARER, APIGatewayHttpResolver, Response, caller_id, content_types, errors, install, observed
+from postmask.api import (
+    BEARER,
+    APIGatewayHttpResolver,
+    IdempotencyKey,
+    Response,
+    caller_id,
+    content_types,
+    errors,
+    install,
+    observed,
+)
 from postmask.schemas.contacts import Contact, ContactCreate
 from postmask.store import contacts
 
@@ -24,7 +34,7 @@ install(app)
         location="The contact: `/api/aliases/{alias_id}/contacts/{id}`",
     ),
 )
-def create_contact(alias_id: str, body: ContactCreate) -> Response[Contact]:
+def create_contact(alias_id: str, body: ContactCreate, idempotency_key: IdempotencyKey = None) -> Response[Contact]:
     contact = contacts.create(caller_id(app), alias_id, body.email, body.name)
     return Response(
         status_code=201,
@@ -34,4 +44,4 @@ def create_contact(alias_id: str, body: ContactCreate) -> Response[Contact]:
     )
 
 
-lambda_handler = observed(app)
+lambda_handler = observed(app, idempotent=True)

@@ -98,6 +98,23 @@ def test_every_creating_post_takes_a_key(alice: Client, path: str, body: dict[st
     assert again.header("Idempotent-Replayed") == "true"
 
 
+def test_a_contact_is_created_once_and_the_key_is_per_alias(alice: Client, alice_domain: str) -> None:
+    first_alias = alice.post("/api/aliases", alias_body(alice_domain)).json()["id"]
+    other_alias = alice.post("/api/aliases", alias_body(alice_domain)).json()["id"]
+    body = {"email": "shop@outside.example", "name": "Shop"}
+
+    first = alice.post(f"/api/aliases/{first_alias}/contacts", body, headers={"Idempotency-Key": KEY})
+    again = alice.post(f"/api/aliases/{first_alias}/contacts", body, headers={"Idempotency-Key": KEY})
+    elsewhere = alice.post(f"/api/aliases/{other_alias}/contacts", body, headers={"Idempotency-Key": KEY})
+
+    assert first.status == again.status == 201  # not a 409 "already has a contact": the first response again
+    assert again.json() == first.json()
+    assert again.header("Idempotent-Replayed") == "true"
+    assert len(alice.get(f"/api/aliases/{first_alias}/contacts").json()["items"]) == 1
+    assert elsewhere.status == 422  # the same key for another alias is another request
+    assert alice.get(f"/api/aliases/{other_alias}/contacts").json()["items"] == []
+
+
 def test_an_admin_creating_a_user(admin: Client) -> None:
     first = admin.post("/api/users", {"email": "new@example.org"}, headers={"Idempotency-Key": KEY})
     again = admin.post("/api/users", {"email": "new@example.org"}, headers={"Idempotency-Key": KEY})

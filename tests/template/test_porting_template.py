@@ -19,6 +19,7 @@ IDEMPOTENT = {
     "TokensCreateFunction",
     "UsersCreateFunction",
     "ImportCreateFunction",
+    "ContactsCreateFunction",
 }
 # The functions that create aliases, and so count them against MaxAliasesPerUser.
 ALIAS_CREATORS = {"AliasesCreateFunction", "ImportCreateFunction"}
