@@ -117,13 +117,25 @@ def test_an_addy_export(alice: Client, alice_domain: str) -> None:
 def test_export_then_delete_everything_then_import_the_export(alice: Client, alice_domain: str) -> None:
     import_(alice, fixture("simplelogin.csv"))
     assert alice.post("/api/destinations", {"email": "spare@real.example"}).status == 201  # used by no alias
+    first = next(iter(aliases_of(alice).values()))
+    assert alice.patch(f"/api/aliases/{first['id']}", {"display_name": "Shop Me"}).status == 200
+    contacts_path = f"/api/aliases/{first['id']}/contacts"
+    assert alice.post(contacts_path, {"email": "one@outside.example", "name": "One"}).status == 201
+    two = alice.post(contacts_path, {"email": "two@outside.example"}).json()
+    assert alice.patch(f"{contacts_path}/{two['id']}", {"blocked": True}).status == 200
     before_aliases = aliases_of(alice)
     before_destinations = destinations_of(alice)
     exported = alice.get("/api/export")
     assert exported.status == 200
     document = exported.json()
     assert document["format"] == "postmask/1"
-    assert all(alias["contacts"] == [] for alias in document["aliases"])
+    by_address = {alias["address"]: alias for alias in document["aliases"]}
+    assert by_address[first["address"]]["display_name"] == "Shop Me"
+    assert [(c["email"], c["name"], c["blocked"]) for c in by_address[first["address"]]["contacts"]] == [
+        ("one@outside.example", "One", False),
+        ("two@outside.example", None, True),
+    ]  # oldest first; no reply address, no counts: an import gives new ones
+    assert all(alias["contacts"] == [] for alias in document["aliases"] if alias["address"] != first["address"])
     assert [domain["name"] for domain in document["domains"]] == [alice_domain]
 
     ids = list(before_aliases)
@@ -138,7 +150,7 @@ def test_export_then_delete_everything_then_import_the_export(alice: Client, ali
 
     assert (result["created"], result["skipped"], result["errors"]) == (len(ids), 0, [])
     after = aliases_of(alice)
-    fields = ("destinations", "note", "enabled", "expires_at")
+    fields = ("destinations", "note", "enabled", "expires_at", "display_name")
     assert {a: {f: v[f] for f in fields} for a, v in after.items()} == {
         a: {f: v[f] for f in fields} for a, v in before_aliases.items()
     }

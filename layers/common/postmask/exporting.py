@@ -33,7 +33,9 @@ def response(user_id: str, format_: Literal["json", "csv"], *, accepts_gzip: boo
         body = export_csv(exports.aliases(user_id))
         kind, filename = "text/csv; charset=utf-8", f"postmask-aliases-{moment[:10]}.csv"
     else:
-        body = export_json(moment, exports.domains(user_id), exports.destinations(user_id), exports.aliases(user_id))
+        body = export_json(
+            moment, exports.domains(user_id), exports.destinations(user_id), exports.aliases_with_contacts(user_id)
+        )
         kind, filename = content_types.APPLICATION_JSON, f"postmask-export-{moment[:10]}.json"
     if not accepts_gzip and len(body.encode()) > MAX_PLAIN_BYTES:
         raise ExportTooLarge

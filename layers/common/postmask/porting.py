@@ -50,6 +50,8 @@ class Row:
     note: str = ""
     enabled: bool = True
     expires_at: str | None = None
+    display_name: str | None = None
+    contacts: list[tuple[str, str | None, bool]] = field(default_factory=list)  # (email, name, blocked)
     problem: str | None = None  # what is wrong with it already, from the file alone
 
 
@@ -267,7 +269,26 @@ def _json_row(number: int, value: Any) -> Row:
         row.expires_at = expires
     elif expires is not None:
         row.problem = "expires_at must be a date-time or null"
+    display_name = value.get("display_name")
+    if isinstance(display_name, str):
+        row.display_name = display_name
+    elif display_name is not None:
+        row.problem = "display_name must be text or null"
+    listed = value.get("contacts", [])
+    if not isinstance(listed, list) or not all(_is_contact(contact) for contact in listed):
+        row.problem = "contacts must be a list of {email, name?, blocked?}"
+    else:
+        row.contacts = [(c["email"].strip(), c.get("name"), c.get("blocked") is True) for c in listed]
     return row
+
+
+def _is_contact(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("email"), str)
+        and isinstance(value.get("name"), str | None)
+        and isinstance(value.get("blocked", False), bool)
+    )
 
 
 def read_json(text: str) -> Source:
@@ -329,12 +350,13 @@ def export_json(
     destinations: Iterable[dict[str, Any]],
     aliases: Iterable[dict[str, Any]],
 ) -> str:
-    """A postmask export (`postmask/1`): what an import reads back. Each alias has its `contacts` (none yet)."""
+    """A postmask export (`postmask/1`): what an import reads back. Each alias has its `contacts` (email, name,
+    blocked, created_at: an import finds or creates them; their reply addresses are new ones then)."""
 
-    def listed(items: Iterable[dict[str, Any]], fields: tuple[str, ...], extra: dict[str, Any] | None = None) -> str:
+    def listed(items: Iterable[dict[str, Any]], fields: tuple[str, ...]) -> str:
         return ",".join(
             json.dumps(
-                {**{name: item.get(name) for name in fields}, **(extra or {})},
+                {name: item.get(name) for name in fields},
                 ensure_ascii=False,
                 separators=(",", ":"),
             )
@@ -345,13 +367,13 @@ def export_json(
         f'{{"format":"{FORMAT}","exported_at":{json.dumps(exported_at)},'
         f'"domains":[{listed(domains, EXPORTED_DOMAIN)}],'
         f'"destinations":[{listed(destinations, EXPORTED_DESTINATION)}],'
-        f'"aliases":[{listed(aliases, EXPORTED_ALIAS, {"contacts": []})}]}}'
+        f'"aliases":[{listed(({"contacts": [], **alias} for alias in aliases), EXPORTED_ALIAS)}]}}'
     )
 
 
 EXPORTED_DOMAIN = ("name", "catch_all_destination", "created_at")
 EXPORTED_DESTINATION = ("email", "status", "created_at", "verified_at")
-EXPORTED_ALIAS = ("address", "destinations", "note", "enabled", "expires_at", "created_at")
+EXPORTED_ALIAS = ("address", "destinations", "note", "enabled", "expires_at", "created_at", "display_name", "contacts")
 
 
 def export_csv(aliases: Iterable[dict[str, Any]]) -> str:

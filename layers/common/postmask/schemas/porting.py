@@ -1,7 +1,7 @@
 """The models of GET /api/export and POST /api/import (what their documents hold; postmask.porting writes and
 reads the files themselves)."""
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -22,6 +22,13 @@ class ExportedDestination(Model):
     verified_at: Timestamp | None
 
 
+class ExportedContact(Model):
+    email: str
+    name: str | None
+    blocked: bool
+    created_at: Timestamp
+
+
 class ExportedAlias(Model):
     address: str
     destinations: list[str]
@@ -29,7 +36,10 @@ class ExportedAlias(Model):
     enabled: bool
     expires_at: Timestamp | None
     created_at: Timestamp
-    contacts: list[dict[str, Any]] = Field(description="The alias's contacts")
+    display_name: str | None = None
+    contacts: list[ExportedContact] = Field(
+        description="The alias's contacts, oldest first (an import adds those it lacks, with new reply addresses)"
+    )
 
 
 class ExportDocument(Model):

@@ -171,6 +171,7 @@ def _validated(row: Row, rules: _Rules, report: Report) -> AliasCreate | None:
                 "note": row.note,
                 "enabled": row.enabled,
                 "expires_at": row.expires_at,
+                "display_name": row.display_name,
             }
         )
     except ValidationError as exc:
