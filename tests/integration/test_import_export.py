@@ -136,6 +136,7 @@ def test_export_then_delete_everything_then_import_the_export(alice: Client, ali
         ("two@outside.example", None, True),
     ]  # oldest first; no reply address, no counts: an import gives new ones
     assert all(alias["contacts"] == [] for alias in document["aliases"] if alias["address"] != first["address"])
+    before_contacts = alice.get(contacts_path).json()["items"]
     assert [domain["name"] for domain in document["domains"]] == [alice_domain]
 
     ids = list(before_aliases)
@@ -155,9 +156,19 @@ def test_export_then_delete_everything_then_import_the_export(alice: Client, ali
         a: {f: v[f] for f in fields} for a, v in before_aliases.items()
     }
     assert set(destinations_of(alice)) == set(before_destinations)  # the same addresses, pending again
+    new_first = after[first["address"]]["id"]
+    contacts_after = alice.get(f"/api/aliases/{new_first}/contacts").json()["items"]
+    assert sorted((c["email"], c["name"], c["blocked"]) for c in contacts_after) == [
+        ("one@outside.example", "One", False),
+        ("two@outside.example", None, True),
+    ]
+    assert {c["reply_address"] for c in contacts_after}.isdisjoint(
+        c["reply_address"] for c in before_contacts
+    )  # new reply addresses: the old ones went with the deleted alias
     # Importing the same file again: everything is there already.
     again = import_(alice, exported.body.decode(), JSON)
     assert (again["created"], again["skipped"], again["errors"], again["new_destinations"]) == (0, len(ids), [], [])
+    assert len(alice.get(f"/api/aliases/{new_first}/contacts").json()["items"]) == 2  # found, not added again
 
 
 def test_the_csv_export_imports_back(alice: Client, alice_domain: str) -> None:

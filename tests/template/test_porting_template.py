@@ -60,9 +60,10 @@ def test_export_only_queries() -> None:
 
 
 def test_import_reads_routes_and_destinations_in_batches_of_named_attributes_only() -> None:
-    (batch,) = [
+    (batch, contacts_batch) = [
         statement for statement in statements("ImportCreateFunction") if "dynamodb:BatchGetItem" in statement["Action"]
     ]
+    assert contacts_batch["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["CONTACTS#*", "USER#*"]
     assert batch["Action"] == ["dynamodb:BatchGetItem"]
     condition = batch["Condition"]
     assert condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["ADDRESS#*", "DEST#*", "DOMAIN#*"]

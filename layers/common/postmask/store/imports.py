@@ -30,7 +30,7 @@ from postmask.porting import MAX_ROWS, Row, Source
 from postmask.schemas.aliases import AliasCreate
 from postmask.schemas.common import email_address
 from postmask.store import _dynamo as db
-from postmask.store import aliases, destinations, quota
+from postmask.store import aliases, contacts, destinations, quota
 from postmask.store.destinations import NewLink
 from postmask.store.markers import OutsideCheck, marker_pk, outside_postmask
 
@@ -88,6 +88,7 @@ def run(
         with suppress(DestinationExists):  # created meanwhile (another tab, another import)
             report.links.extend(destinations.create(user_id, address).new_links)
     _write(user_id, source, rules, planned_rows, report, deadline)
+    _add_contacts(user_id, source, rules, report, deadline)
     report.errors.sort(key=lambda error: (error[0] is not None, error[0] or 0))
     return report
 
@@ -360,3 +361,41 @@ def _without_refused(
         else:
             kept.append((number, body, actions))
     return kept
+
+
+# --- contacts (a postmask export's) ----------------------------------------------------------------------------
+
+
+def _add_contacts(user_id: str, source: Source, rules: _Rules, report: Report, deadline: Callable[[], bool]) -> None:
+    """Each alias of the file that is now the caller's gets the contacts it lacks: found by their address (their
+    SENDER# items: importing again adds nothing), the others created with new reply addresses, blocked when the
+    file says so. Per alias with contacts: its route (GetItem), its contacts (BatchGetItem), one transaction."""
+    from postmask.schemas.contacts import ContactCreate
+
+    for row in source.rows():
+        if not row.contacts or deadline():
+            continue
+        body = _validated(row, rules, Report(format=source.format, dry_run=False))
+        if body is None:
+            continue
+        address = f"{body.local_part}@{body.domain}"
+        route = db.get_item(f"ADDRESS#{address}", "ADDRESS")
+        if route is None or route.get("owner_id") != user_id:
+            continue  # not imported (its error is reported already)
+        wanted: dict[str, tuple[str, str | None, bool]] = {}
+        for email, name, blocked in row.contacts:
+            try:
+                checked = ContactCreate.model_validate({"email": email, "name": name})
+            except ValidationError:
+                report.errors.append((row.number, f"{address}: contact {email[:100]!r} is not a valid address"))
+                continue
+            wanted.setdefault(checked.email.lower(), (checked.email, checked.name, blocked))
+        alias = contacts.AliasRef(user_id, str(route["alias_id"]), address)
+        keys = [contacts.sender_key(alias.alias_id, email) for email in wanted]
+        read = db.batch_get(keys, attributes=contacts.SENDER_ATTRIBUTES) if keys else []
+        known = {email: contact for (_, email), contact in contacts.known_from(read).items()}
+        made = contacts.find_or_create(alias, [(email, name) for email, name, _ in wanted.values()], known)
+        for lowered, (_, _, blocked) in wanted.items():
+            contact = made.get(lowered)
+            if blocked and lowered not in known and contact is not None and not contact.blocked:
+                contacts.update(user_id, alias.alias_id, contact.contact_id, {"blocked": True})
