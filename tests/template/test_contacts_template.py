@@ -27,9 +27,12 @@ def granted(name: str) -> dict[str, set[str]]:
         (
             "ContactsCreateFunction",
             {
-                "dynamodb:GetItem": {"USER#*"},
+                "dynamodb:GetItem": {"USER#*", "IDEMPOTENCY#*"},
                 "dynamodb:ConditionCheckItem": {"USER#*"},
-                "dynamodb:PutItem": {"CONTACTS#*", "REPLY#*"},
+                "dynamodb:PutItem": {"CONTACTS#*", "REPLY#*", "IDEMPOTENCY#*"},
+                # Idempotency-Key records (postmask.idempotency), in the caller's IDEMPOTENCY# partition only.
+                "dynamodb:UpdateItem": {"IDEMPOTENCY#*"},
+                "dynamodb:DeleteItem": {"IDEMPOTENCY#*"},
             },
         ),
         ("ContactsGetFunction", {"dynamodb:BatchGetItem": {"USER#*", "CONTACTS#*"}}),
