@@ -41,6 +41,8 @@ CONTRACT_ERRORS = {
     "createSession": {422},
     "redeemSession": {400, 422},
     "deleteCurrentSession": {401},
+    "listActivity": {400, 401, 404, 422},
+    "getStats": {401, 422},
     "getHealth": set(),
 }
 SUCCESS = (

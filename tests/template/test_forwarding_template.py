@@ -166,7 +166,23 @@ def test_the_forwarder_gets_least_privilege() -> None:
         if any(action.startswith("dynamodb:") for action in statement["Action"]):
             # Every table action is limited to the partitions it needs; reads never reach users or tokens.
             keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
-            assert "USER#*" not in keys or statement["Action"] == ["dynamodb:UpdateItem"]
+            # A user's partition: updated (the alias's counters and leak state), or read for the owner's e-mail
+            # alone (a leak notice), never read whole.
+            assert (
+                "USER#*" not in keys
+                or statement["Action"] == ["dynamodb:UpdateItem"]
+                or statement["Condition"]
+                == {
+                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["USER#*"]},
+                    "ForAllValues:StringEquals": {"dynamodb:Attributes": ["email"]},
+                    "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
+                }
+            )
+            # Activity and foreign senders: written, never read.
+            assert not {"ACT#*", "FOREIGN#*"} & set(keys) or statement["Action"] == [
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+            ]
             assert "TOKEN#*" not in keys
             if any(action.startswith("dynamodb:Batch") for action in statement["Action"]):
                 # Thread records, or destinations' status (pk, sk, status only: checked below).
@@ -196,6 +212,23 @@ def test_the_forwarder_reads_destination_status_with_exactly_the_attributes_its_
     source = inspect.getsource(destinations._batch_get)
     assert '"ProjectionExpression": "pk, sk, #status"' in source
     assert '"ExpressionAttributeNames": {"#status": "status"}' in source
+
+
+def test_the_forwarder_reads_the_owners_email_with_exactly_the_attribute_its_policy_allows() -> None:
+    import inspect
+
+    from postmask.store import leaks
+
+    assert 'ProjectionExpression="email"' in inspect.getsource(leaks.owner_email)
+
+
+def test_activity_is_kept_as_long_as_the_parameter_says_by_the_functions_that_write_it() -> None:
+    parameter = load()["Parameters"]["ActivityRetentionDays"]
+    assert (parameter["Type"], parameter["Default"], parameter["MinValue"]) == ("Number", 30, 1)
+    for writer in ("ForwarderFunction", "FeedbackFunction"):
+        function = props(writer)
+        assert function["Environment"]["Variables"]["ACTIVITY_RETENTION_DAYS"] == {"Ref": "ActivityRetentionDays"}
+        assert "ActivityRetentionDays=${ActivityRetentionDays}" in function["VersionDescription"]["Fn::Sub"]
 
 
 def test_delivery_records_expire_through_the_table_ttl() -> None:

@@ -211,6 +211,8 @@ def forget_verifications() -> None:
 USER_TAG = "postmask-user"
 # What kind of mail it was (`forward`, or the system mail's template): for the logs of feedback.
 KIND_TAG = "postmask-mail"
+# The alias a forwarded copy was sent for: its bounce or complaint is recorded in that alias's activity.
+ALIAS_TAG = "postmask-alias"
 
 
 def send_raw(

@@ -41,6 +41,9 @@ class Settings(BaseModel):
     domain_claim_days: int = Field(
         default=7, ge=1, description="Days an unverified domain stays its claimant's (DOMAIN_CLAIM_DAYS)."
     )
+    activity_retention_days: int = Field(
+        default=30, ge=1, le=3650, description="Days an activity event is kept (ACTIVITY_RETENTION_DAYS)."
+    )
 
 
 @cache
@@ -59,4 +62,5 @@ def get_settings() -> Settings:
         signin_mailer=os.environ.get("SIGNIN_MAILER", "").strip(),
         stack_name=os.environ.get("STACK_NAME") or "postmask",
         domain_claim_days=int(os.environ.get("DOMAIN_CLAIM_DAYS") or "7"),
+        activity_retention_days=int(os.environ.get("ACTIVITY_RETENTION_DAYS") or "30"),
     )

@@ -31,7 +31,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.ses_event import SESEvent, SESEventRecord
 
-from postmask import clock, ses
+from postmask import activity, clock, leaks, ses
 from postmask.mail import headers, inbox
 from postmask.mail.lines import Body
 from postmask.mail.message import HOP_HEADER, RawMessage, forwarded_header_block
@@ -69,6 +69,7 @@ class Reason(StrEnum):
     NULL_SENDER = "null_sender"
     INVALID_RECIPIENT = "invalid_recipient"
     LOOP = "loop"
+    FOREIGN_SENDER = "foreign_sender"  # From is not on the alias's site (leak detection)
     DOMAIN_UNVERIFIED = "domain_unverified"
     # Why one destination of a forwarded recipient was not sent its copy ("destination skipped"):
     DESTINATION_UNVERIFIED = "destination_unverified"  # pending, or no such destination of the owner
@@ -88,6 +89,50 @@ class Decision:
     route: routes.Route | None = None  # None for the catch-all and for drops: nothing to count on
     destinations: tuple[str, ...] = ()
     owner_id: str | None = None  # whose destinations they are (the alias's or the domain's owner)
+
+
+# What the activity log records for each decision: its outcome, and its reason (a forward's default one is none).
+_OUTCOME = {Action.FORWARD: "forwarded", Action.BLOCK: "blocked", Action.DROP: "dropped", Action.REFUSE: "refused"}
+_UNSAID = (Reason.ALIAS,)
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """What the activity log says of the message whatever happens to it: from SES's event, never read from S3."""
+
+    message_id: str
+    at: str  # when SES received it: the same in every retry, so a retried decision is recorded once
+    sender: leaks.Sender
+    subject: str | None
+
+    def event(
+        self, decision: Decision, outcome: str, reason: str | None, destination: str | None = None
+    ) -> activity.Event | None:
+        """The activity event of a decision (or of one destination's copy); None when no user owns the address."""
+        owner = decision.owner_id or (decision.route.owner_id if decision.route else None)
+        if owner is None:
+            return None
+        return activity.Event(
+            user_id=owner,
+            key=f"{self.message_id}\n{decision.recipient}\n{destination or ''}",
+            at=self.at,
+            address=decision.recipient,
+            outcome=outcome,
+            reason=reason,
+            alias_id=decision.route.alias_id if decision.route else None,
+            sender=self.sender.address,
+            destination=destination,
+            subject=self.subject,
+        )
+
+    def record(self, decision: Decision, outcome: str, reason: str | None, destination: str | None = None) -> None:
+        event = self.event(decision, outcome, reason, destination)
+        if event is not None:
+            activity.record(event)
+
+
+def _reason(decision: Decision) -> str | None:
+    return None if decision.reason in _UNSAID else str(decision.reason)
 
 
 @dataclass(frozen=True)
@@ -137,31 +182,43 @@ def normalise(address: str) -> str | None:
         return None
 
 
-def decide(recipient: str, *, verdict_failed: Reason | None, bounce: bool, now_iso: str) -> Decision:
-    """What to do with the copy for one recipient: SES's verdicts and the alias's state decide."""
+def decide(
+    recipient: str,
+    *,
+    verdict_failed: Reason | None,
+    bounce: bool,
+    now_iso: str,
+    sender: leaks.Sender = leaks.NO_SENDER,
+) -> Decision:
+    """What to do with the copy for one recipient: SES's verdicts, the alias's state and, for an alias that
+    accepts mail from its site only, the sender's site decide."""
     address = normalise(recipient)
     if address is None:
         return Decision(recipient, Action.DROP, Reason.INVALID_RECIPIENT)
     route = routes.get(address)
     if route is not None:
+        owner = route.owner_id
         if verdict_failed:
-            return Decision(address, Action.BLOCK, verdict_failed, route)
+            return Decision(address, Action.BLOCK, verdict_failed, route, owner_id=owner)
         if not route.enabled:
-            return Decision(address, Action.BLOCK, Reason.ALIAS_DISABLED, route)
+            return Decision(address, Action.BLOCK, Reason.ALIAS_DISABLED, route, owner_id=owner)
         if route.expired(now_iso):
-            return Decision(address, Action.BLOCK, Reason.ALIAS_EXPIRED, route)
+            return Decision(address, Action.BLOCK, Reason.ALIAS_EXPIRED, route, owner_id=owner)
         if bounce:
             # A bounce to an alias is a bounce of a copy we forwarded, or backscatter: forwarding it to the
             # destination that bounced could loop.
-            return Decision(address, Action.DROP, Reason.NULL_SENDER, route)
-        return Decision(address, Action.FORWARD, Reason.ALIAS, route, route.destinations, route.owner_id)
+            return Decision(address, Action.DROP, Reason.NULL_SENDER, route, owner_id=owner)
+        if route.block_foreign_senders and leaks.is_foreign(route, sender):
+            return Decision(address, Action.BLOCK, Reason.FOREIGN_SENDER, route, owner_id=owner)
+        return Decision(address, Action.FORWARD, Reason.ALIAS, route, route.destinations, owner)
     catch_all = routes.catch_all(address.rpartition("@")[2])
-    if catch_all is None:
-        return Decision(address, Action.DROP, Reason.NO_ALIAS)
+    if catch_all is None or catch_all.destination is None:
+        # Dropped; recorded for the domain's owner when someone registered it.
+        return Decision(address, Action.DROP, Reason.NO_ALIAS, owner_id=catch_all.owner_id if catch_all else None)
     if verdict_failed:
-        return Decision(address, Action.BLOCK, verdict_failed)
+        return Decision(address, Action.BLOCK, verdict_failed, owner_id=catch_all.owner_id)
     if bounce:
-        return Decision(address, Action.DROP, Reason.NULL_SENDER)
+        return Decision(address, Action.DROP, Reason.NULL_SENDER, owner_id=catch_all.owner_id)
     return Decision(address, Action.FORWARD, Reason.CATCH_ALL, None, (catch_all.destination,), catch_all.owner_id)
 
 
@@ -201,8 +258,17 @@ def _process(record: SESEventRecord, summary: Summary, *, lease_seconds: float) 
     verdict_failed = _verdict_failed(receipt.raw_event)
     envelope_sender = (mail.get("source") or "").strip()
     bounce = envelope_sender in ("", "<>")
+    common = mail.get("commonHeaders") or {}
+    arrival = Arrival(
+        message_id,
+        activity.at_of(mail.get("timestamp"), now_iso),
+        leaks.sender_of(common),
+        activity.subject_of(common.get("subject")),
+    )
     decisions = [
-        _sendable_from(decide(recipient, verdict_failed=verdict_failed, bounce=bounce, now_iso=now_iso))
+        _sendable_from(
+            decide(recipient, verdict_failed=verdict_failed, bounce=bounce, now_iso=now_iso, sender=arrival.sender)
+        )
         for recipient in receipt.recipients
     ]
     decisions, skipped = _to_verified_destinations(decisions)
@@ -220,10 +286,14 @@ def _process(record: SESEventRecord, summary: Summary, *, lease_seconds: float) 
             ]
             skipped = []  # our own copy come back: dropped whole, whatever its destinations
 
+    decisions = [_observed(decision, arrival) for decision in decisions]
     for decision in decisions:
         _record(decision, message_id, summary, now_iso)
+        if decision.action is not Action.FORWARD:
+            arrival.record(decision, _OUTCOME[decision.action], _reason(decision))
     for skip in skipped:
         _record_skip(skip, message_id, summary)
+        arrival.record(skip.decision, "dropped", str(skip.reason), skip.destination)
 
     forwards = [decision for decision in decisions if decision.action is Action.FORWARD and decision.destinations]
     if message is None or not forwards:
@@ -236,12 +306,23 @@ def _process(record: SESEventRecord, summary: Summary, *, lease_seconds: float) 
     for decision in forwards:
         try:
             failures.extend(
-                _forward(message, body, hop, message_id, envelope_sender, decision, summary, lease_seconds, now_iso)
+                _forward(message, body, hop, arrival, envelope_sender, decision, summary, lease_seconds, now_iso)
             )
         except Exception as exc:  # one recipient's failure never costs another its copy
             logger.exception("forwarding failed; the event will be retried", message_id=message_id)
             failures.append(exc)
     return failures
+
+
+def _observed(decision: Decision, arrival: Arrival) -> Decision:
+    """Leak detection learns from each message to an alias (postmask.leaks); a forward from a foreign sender
+    is recorded with the reason `foreign_sender`."""
+    route = decision.route
+    if route is None or decision.reason in (Reason.NULL_SENDER, Reason.LOOP, Reason.FOREIGN_SENDER):
+        return decision
+    forwarding = decision.action is Action.FORWARD
+    foreign = leaks.observe(route, arrival.sender, forwarded=forwarding, at=arrival.at)
+    return replace(decision, reason=Reason.FOREIGN_SENDER) if foreign and forwarding else decision
 
 
 def _sendable_from(decision: Decision) -> Decision:
@@ -301,6 +382,8 @@ def _tags(decision: Decision) -> dict[str, str]:
     tags = {ses.KIND_TAG: FORWARD_TAG}
     if decision.owner_id:
         tags[ses.USER_TAG] = decision.owner_id
+    if decision.route is not None:
+        tags[ses.ALIAS_TAG] = decision.route.alias_id
     return tags
 
 
@@ -348,14 +431,16 @@ def _forward(
     message: RawMessage,
     body: Body,
     hop: str,
-    message_id: str,
+    arrival: Arrival,
     envelope_sender: str,
     decision: Decision,
     summary: Summary,
     lease_seconds: float,
     now_iso: str,
 ) -> list[Exception]:
-    """Send one recipient's copy to each of its destinations; the failures, to raise once all were tried."""
+    """Send one recipient's copy to each of its destinations; the failures, to raise once all were tried. Each
+    copy's outcome is an activity event: forwarded, or failed with its reason."""
+    message_id = arrival.message_id
     alias = decision.recipient
     received = _received_ids(message, alias, decision.destinations)
     failures: list[Exception] = []
@@ -381,6 +466,7 @@ def _forward(
             if claim is deliveries.Status.SENT:
                 summary.skipped_as_already_sent += 1
                 delivered = True
+                arrival.record(decision, "forwarded", _reason(decision), destination)  # written then, or now
             continue
         try:
             ses_message_id = ses.send_raw(
@@ -389,6 +475,7 @@ def _forward(
         except ses.MessageTooLarge as exc:
             # SES will never take it: record it for good (no retry loop), count it, tell the logs.
             deliveries.complete(claim, deliveries.Status.TOO_LARGE)
+            arrival.record(decision, "failed", "too_large", destination)
             summary.too_large += 1
             metrics.add_metric(name="MailTooLarge", unit=MetricUnit.Count, value=1)
             logger.error("message too large for SES, not forwarded", message_id=message_id, size=exc.size)
@@ -396,6 +483,7 @@ def _forward(
         except ses.SendRefused as exc:
             # SES refuses this copy for good: retrying would only fail again, three times, then dead-letter.
             deliveries.complete(claim, deliveries.Status.REJECTED, reason=exc.code)
+            arrival.record(decision, "failed", "rejected_by_ses", destination)
             summary.rejected += 1
             metrics.add_metric(name="MailRejected", unit=MetricUnit.Count, value=1)
             logger.error(
@@ -405,9 +493,11 @@ def _forward(
         except Exception as exc:
             deliveries.release(claim)
             logger.exception("send failed; the event will be retried", message_id=message_id)
+            arrival.record(decision, "failed", "send_error", destination)  # then forwarded, when a retry sends it
             failures.append(exc)
             continue
         deliveries.complete(claim, deliveries.Status.SENT, ses_message_id)
+        arrival.record(decision, "forwarded", _reason(decision), destination)
         summary.sent += 1
         delivered = True
         logger.info("forwarded", message_id=message_id, recipient=alias, ses_message_id=ses_message_id)

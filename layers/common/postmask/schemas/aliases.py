@@ -1,10 +1,40 @@
 """The models of /api/aliases: an alias, and what creates, replaces and changes one."""
 
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, StrictBool
+from pydantic import AfterValidator, Field, StrictBool
 
 from postmask.schemas.common import Destinations, DomainName, LocalPart, Model, Note, RequestModel, Timestamp
+
+
+def _site(value: str) -> str:
+    """The registrable domain of a domain name or a web address (`https://www.shop.example/x` -> `shop.example`)."""
+    from postmask.public_suffix import site_of  # here: only a request that names a site pays for the list
+
+    host = value.strip()
+    if "/" in host:
+        host = urlsplit(host if "//" in host else f"//{host}").hostname or ""
+    site = site_of(host) if host and "@" not in host else None
+    if site is None:
+        raise ValueError("must be a website's domain name (such as shop.example), not a public suffix")
+    return site
+
+
+Site = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=2000,
+        description="The website the alias was given to: a domain name or a web address; stored as its registrable "
+        "domain (`mail.shop.example.co.uk` -> `example.co.uk`, an internationalised name in punycode)",
+        examples=["shop.example"],
+    ),
+    AfterValidator(_site),
+]
+BlockForeignSenders = Annotated[
+    StrictBool, Field(description="Block mail whose From is not on the alias's site (reason `foreign_sender`)")
+]
 
 
 class AliasCreate(RequestModel):
@@ -14,15 +44,20 @@ class AliasCreate(RequestModel):
     note: Note = ""
     enabled: StrictBool = True
     expires_at: Timestamp | None = None
+    site: Site | None = None
+    block_foreign_senders: BlockForeignSenders = False
 
 
 class AliasReplace(RequestModel):
-    """PUT: a full replacement of the mutable fields; every field is required (expires_at may be null)."""
+    """PUT: a full replacement of the mutable fields; every field is required (expires_at may be null), except
+    the leak-detection ones, which an absent field sets to null / false."""
 
     destinations: Destinations
     note: Note
     enabled: StrictBool
     expires_at: Timestamp | None
+    site: Site | None = None
+    block_foreign_senders: BlockForeignSenders = False
 
 
 _LEFT_OUT: Any = None  # the default of a PATCH field that was not sent (typed Any: it is not a field value)
@@ -41,10 +76,20 @@ class AliasUpdate(RequestModel):
     note: Note = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
     enabled: StrictBool = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
     expires_at: Timestamp | None = None
+    site: Site | None = None
+    block_foreign_senders: BlockForeignSenders = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
 
     def changes(self) -> dict[str, object]:
         """Only the fields the client sent."""
         return self.model_dump(include=self.model_fields_set)
+
+
+class Leak(Model):
+    """Read-only: what leak detection saw (contract: "Activity and leak detection")."""
+
+    suspected: bool = Field(description="A sender from outside the alias's site wrote to it")
+    foreign_senders: int = Field(ge=0, description="How many different senders outside the site wrote to it")
+    first_foreign_at: Timestamp | None
 
 
 class Alias(Model):
@@ -62,6 +107,9 @@ class Alias(Model):
     blocked_count: int = Field(ge=0)
     last_forwarded_at: Timestamp | None
     last_blocked_at: Timestamp | None
+    site: str | None = Field(description="The registrable domain of the website the alias was given to")
+    block_foreign_senders: bool
+    leak: Leak
 
 
 class AliasList(Model):

@@ -19,7 +19,8 @@ from postmask.store.destinations import Written
 from postmask.store.markers import outside_postmask
 
 _PREFIX = "ALIAS#"
-_ROUTED_FIELDS = ("destinations", "enabled", "expires_at")  # copied onto the route for the forwarder
+# Copied onto the route for the forwarder.
+_ROUTED_FIELDS = ("destinations", "enabled", "expires_at", "site", "block_foreign_senders")
 _RANDOM_ADDRESS_ATTEMPTS = 3
 _UPDATE_ATTEMPTS = 3
 
@@ -33,7 +34,16 @@ def _route_key(address: str) -> dict[str, Any]:
 
 
 def _to_model(item: Mapping[str, Any]) -> Alias:
-    return Alias.model_validate({name: item.get(name) for name in Alias.model_fields})
+    fields = {name: item.get(name) for name in Alias.model_fields}
+    # Leak detection's state is flat on the item (store/leaks.py updates it attribute by attribute); an alias
+    # written before it existed has none of it.
+    fields["block_foreign_senders"] = bool(item.get("block_foreign_senders"))
+    fields["leak"] = {
+        "suspected": bool(item.get("leak_suspected")),
+        "foreign_senders": int(item.get("leak_foreign_senders") or 0),
+        "first_foreign_at": item.get("leak_first_foreign_at"),
+    }
+    return Alias.model_validate(fields)
 
 
 def _alias_item(user_id: str, alias_id: str, local_part: str, body: AliasCreate) -> dict[str, Any]:
@@ -56,6 +66,11 @@ def _alias_item(user_id: str, alias_id: str, local_part: str, body: AliasCreate)
         "blocked_count": 0,
         "last_forwarded_at": None,
         "last_blocked_at": None,
+        "site": body.site,
+        "block_foreign_senders": body.block_foreign_senders,
+        "leak_suspected": False,
+        "leak_foreign_senders": 0,
+        "leak_first_foreign_at": None,
     }
 
 
@@ -134,8 +149,10 @@ def list_page(
     enabled: bool | None,
     limit: int,
     next_token: str | None,
+    leaked: bool | None = None,
 ) -> AliasList:
-    """The caller's aliases, newest first; `q` matches the address or the note, case-insensitively."""
+    """The caller's aliases, newest first; `q` matches the address or the note, case-insensitively; `leaked`
+    picks those leak detection suspects (true) or does not (false)."""
     clauses: list[str] = []
     filter_values: dict[str, Any] = {}
     if domain is not None:
@@ -144,6 +161,12 @@ def list_page(
     if enabled is not None:
         clauses.append("enabled = :enabled")
         filter_values[":enabled"] = enabled
+    if leaked:
+        clauses.append("leak_suspected = :leaked")
+        filter_values[":leaked"] = True
+    elif leaked is False:
+        clauses.append("(attribute_not_exists(leak_suspected) OR leak_suspected = :leaked)")
+        filter_values[":leaked"] = False
     if q:
         clauses.append("(contains(address, :q) OR contains(note_lc, :q))")
         filter_values[":q"] = q.lower()
