@@ -87,7 +87,10 @@ def _ses_can_send_for(world: World) -> None:
 
 
 def _alias_body(domain: str, local_part: str | None = None) -> AliasCreate:
-    return AliasCreate(domain=domain, local_part=local_part, destinations=[DESTINATION], note="bench")
+    # Given to the site the scenarios' mail comes from (shop.example): leak detection has nothing to learn.
+    return AliasCreate(
+        domain=domain, local_part=local_part, destinations=[DESTINATION], note="bench", site="shop.example"
+    )
 
 
 @dataclass(frozen=True)
@@ -297,6 +300,16 @@ def _delete_alias(world: World) -> Invocation:
     return api_event("DELETE /api/aliases/{alias_id}", f"/api/aliases/{alias.id}", world.alice)
 
 
+@_scenario("GET /api/activity", Query=1)
+def _list_activity(world: World) -> Invocation:
+    return api_event("GET /api/activity", "/api/activity", world.alice)
+
+
+@_scenario("GET /api/stats", Query=1)
+def _get_stats(world: World) -> Invocation:
+    return api_event("GET /api/stats", "/api/stats", world.alice)
+
+
 @_scenario("POST /api/sessions", GetItem=1, PutItem=1)
 def _ask_for_a_sign_in_link(world: World) -> Invocation:
     # The address's link count (read, then a conditional write), then the mailer is invoked: no user is read.
@@ -401,17 +414,20 @@ def _forwarder_scenario(name: str, **promised: int) -> Callable[[MakeInvocation]
 _FORWARDER_SCENARIOS: dict[str, Scenario] = {}
 
 
-@_forwarder_scenario(FORWARDER_VERIFIED, GetItem=1, BatchGetItem=1, PutItem=2, UpdateItem=1, TransactWriteItems=1)
+@_forwarder_scenario(FORWARDER_VERIFIED, GetItem=1, BatchGetItem=1, PutItem=2, UpdateItem=1, TransactWriteItems=2)
 def _forward_to_verified(world: World) -> Invocation:
     # seed_world's alias, to its verified destination. PutItem: the loop marker and the claim (the message has no
-    # Message-ID nor In-Reply-To: no thread records read or written).
+    # Message-ID nor In-Reply-To: no thread records read or written). Transactions: the alias's count, and the
+    # copy's activity event (with its alias's copy and the day's count).
     return _mail_event(world, f"shop0@{world.domain}")
 
 
-@_forwarder_scenario(FORWARDER_PENDING, GetItem=1, BatchGetItem=1)
+@_forwarder_scenario(FORWARDER_PENDING, GetItem=1, BatchGetItem=1, TransactWriteItems=1)  # the skip's event
 def _forward_to_pending(world: World) -> Invocation:
     local_part = f"pending{world.unique()}"
-    body = AliasCreate(domain=world.domain, local_part=local_part, destinations=[f"{local_part}@real.example"])
+    body = AliasCreate(
+        domain=world.domain, local_part=local_part, destinations=[f"{local_part}@real.example"], site="shop.example"
+    )
     aliases.create(world.alice.user_id, body)
     return _mail_event(world, f"{local_part}@{world.domain}")
 

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local.ses import emulate_ses_identities
+from local.ses import emulate_ses
 from postmask import ses, signin
 from postmask.settings import get_settings
 from postmask.store import _dynamo
@@ -33,7 +33,7 @@ LINK = re.compile(r"https://api\.test/signin#([A-Za-z0-9_-]+)")
 @pytest.fixture
 def mail(table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[SesRecorder]:
     """System mail goes through moto's SES from a verified SenderAddress; what is sent is recorded."""
-    emulate_ses_identities()
+    emulate_ses()
     boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
     monkeypatch.setenv("SENDER_ADDRESS", SENDER)
     monkeypatch.delenv("PUBLIC_URL", raising=False)  # links start with the API's own URL (the request's host)

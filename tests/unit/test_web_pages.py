@@ -21,6 +21,7 @@ from tests.support.api import invoke
 PAGES = {
     "/": "Overview",
     "/aliases": "Aliases",
+    "/activity": "Activity",
     "/domains": "Domains",
     "/destinations": "Destinations",
     "/verify": "Confirm a destination",
@@ -150,6 +151,8 @@ def test_every_static_file_a_page_links_is_served_for_a_year() -> None:
         "/static/app.js",
         "/static/home.js",
         "/static/aliases.js",
+        "/static/activity.js",
+        "/static/activity_page.js",
         "/static/domains.js",
         "/static/account.js",
         "/static/signin.js",

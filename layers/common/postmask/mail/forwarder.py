@@ -318,7 +318,7 @@ def _observed(decision: Decision, arrival: Arrival) -> Decision:
     """Leak detection learns from each message to an alias (postmask.leaks); a forward from a foreign sender
     is recorded with the reason `foreign_sender`."""
     route = decision.route
-    if route is None or decision.reason in (Reason.NULL_SENDER, Reason.LOOP, Reason.FOREIGN_SENDER):
+    if route is None or decision.reason in (Reason.NULL_SENDER, Reason.LOOP):
         return decision
     forwarding = decision.action is Action.FORWARD
     foreign = leaks.observe(route, arrival.sender, forwarded=forwarding, at=arrival.at)

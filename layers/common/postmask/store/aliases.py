@@ -68,9 +68,7 @@ def _alias_item(user_id: str, alias_id: str, local_part: str, body: AliasCreate)
         "last_blocked_at": None,
         "site": body.site,
         "block_foreign_senders": body.block_foreign_senders,
-        "leak_suspected": False,
-        "leak_foreign_senders": 0,
-        "leak_first_foreign_at": None,
+        # No leak_* attribute until leak detection sees a foreign sender (store/leaks.py sets them if absent).
     }
 
 
