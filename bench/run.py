@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, forwarder, listing, sizes
+from bench import activity, coldstart, forwarder, listing, sizes
 from bench.calls import CallRecorder
 from bench.lambda_env import FunctionSpec, Sites, compile_bytecode, function_spec
 from bench.moto_server import MotoServer
@@ -26,7 +26,7 @@ from local import sam_template
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 COLD_RATIO_TARGET = 1.5
-BENCHMARKS = ("calls", "cold", "list", "forwarder", "sizes")
+BENCHMARKS = ("calls", "cold", "list", "activity", "forwarder", "sizes")
 
 
 def median(values: Sequence[float]) -> float:
@@ -227,9 +227,10 @@ def print_report(results: dict[str, Any]) -> None:
         noisy = {row["function"]: row["stderr"] for row in results["cold"] if row["stderr"]}
         for name, lines in noisy.items():
             out.write(f"   stderr of {name}: {lines[0][:150]}\n")
-    for name in ("list", "forwarder", "sizes"):
+    modules = {"list": listing, "activity": activity, "forwarder": forwarder, "sizes": sizes}
+    for name, module in modules.items():
         if name in results:
-            {"list": listing, "forwarder": forwarder, "sizes": sizes}[name].print_report(results[name], out)
+            module.print_report(results[name], out)
     out.write(f"\nTook {results['meta']['seconds']:.0f} s; figures in {RESULTS.relative_to(sam_template.ROOT)}\n")
 
 
@@ -301,6 +302,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if "list" in wanted:
                     _progress("list latency at 100 and 10,000 aliases")
                     results["list"] = listing.measure()
+                if "activity" in wanted:
+                    _progress("GET /api/activity?alias_id= beside 100 and 100,000 events of other aliases")
+                    results["activity"] = activity.measure()
                 if "forwarder" in wanted:
                     _progress("forwarder: cold start, memory and time per message size")
                     results["forwarder"] = forwarder.measure(

@@ -113,7 +113,7 @@
     ["blocked", "Blocked"],
     ["refused", "Refused"],
   ];
-  const CHART = { width: 600, height: 200, top: 12, bottom: 22, left: 30, right: 6 };
+  const CHART = { height: 192, top: 12, bottom: 22, left: 30, right: 14, minWidth: 280 };
 
   function svg(name, attributes = {}, text = null) {
     const element = document.createElementNS(SVG, name);
@@ -128,7 +128,10 @@
   /** A stacked bar per day (forwarded, sent, blocked, refused) drawn into `figure`, with a legend of totals and
       the numbers as a table for screen readers. `days` is GET /api/stats's list, oldest first. */
   function drawChart(figure, days) {
-    const { width, height, top, bottom, left, right } = CHART;
+    const body = $(".chart-body", figure);
+    // One unit of the drawing is one CSS pixel of the figure's width: text and bars are never stretched.
+    const width = Math.max(CHART.minWidth, Math.floor(body.clientWidth));
+    const { height, top, bottom, left, right } = CHART;
     const total = (day) => SERIES.reduce((sum, [key]) => sum + day[key], 0);
     const peak = Math.max(1, ...days.map(total));
     const plotHeight = height - top - bottom;
@@ -138,7 +141,8 @@
       class: "chart",
       role: "img",
       "aria-labelledby": `${figure.id}-caption`,
-      preserveAspectRatio: "none",
+      width,
+      height,
     });
     for (const fraction of [0, 0.5, 1]) {
       const y = top + plotHeight * (1 - fraction);
@@ -179,21 +183,23 @@
       legend.append(item);
     }
 
+    const numbers = document.createElement("div"); // a table ignores a width smaller than its content: wrap it
+    numbers.className = "visually-hidden";
     const table = document.createElement("table");
-    table.className = "visually-hidden";
+    numbers.append(table);
     const head = table.createTHead().insertRow();
     for (const label of ["Day", ...SERIES.map(([, name]) => name)]) {
       const cell = document.createElement("th");
       cell.textContent = label;
       head.append(cell);
     }
-    const body = table.createTBody();
+    const rowsOfDays = table.createTBody();
     for (const day of days) {
-      const row = body.insertRow();
+      const row = rowsOfDays.insertRow();
       row.insertCell().textContent = day.date;
       for (const [key] of SERIES) row.insertCell().textContent = String(day[key]);
     }
-    $(".chart-body", figure).replaceChildren(chart, legend, table);
+    body.replaceChildren(chart, legend, numbers);
   }
 
   async function loadChart(figure, days = 30) {
@@ -201,6 +207,14 @@
     try {
       const stats = await api("GET", "/api/stats", { query: { days } });
       drawChart(figure, stats.days);
+      let drawnWidth = $(".chart-body", figure).clientWidth;
+      new ResizeObserver(() => {
+        const now = $(".chart-body", figure).clientWidth;
+        if (now !== drawnWidth) {
+          drawnWidth = now;
+          drawChart(figure, stats.days);
+        }
+      }).observe($(".chart-body", figure));
     } catch (failure) {
       $(".form-error", figure).textContent = postmask.errorText(failure) ?? "";
     } finally {
@@ -211,8 +225,9 @@
   // --- an alias's leak state ------------------------------------------------------------------------------
 
   /** The leak state of `alias` in a `#leak-card` template copy: who wrote from outside its site, and the
-      switch that accepts mail from the site only. `changed(alias)` is told of a switch that took. */
-  function leakCard(alias, { changed = () => {} } = {}) {
+      switch that accepts mail from the site only. `changed(alias)` is told of a switch that took; `activityLink`:
+   false on a page that shows the alias's activity already. */
+  function leakCard(alias, { changed = () => {}, activityLink = true } = {}) {
     const card = fromTemplate("leak-card");
     const fill = (current) => {
       card.dataset.aliasId = current.id;
@@ -237,6 +252,7 @@
       toggle.disabled = !current.site;
       setText(card, "switch_label", current.site ? `Only accept mail from ${current.site}` : "Only accept mail from its site");
       $('[data-field="activity_link"]', card).href = `/activity?alias_id=${encodeURIComponent(current.id)}`;
+      $('[data-field="activity_link"]', card).hidden = !activityLink;
     };
     fill(alias);
     const toggle = $('[data-field="block_foreign_senders"]', card);
