@@ -10,13 +10,12 @@ the time moto spent (its own clock) is reported beside the total, and the client
 
 from __future__ import annotations
 
-import statistics
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from bench.calls import CallRecorder
-from bench.listing import _table
+from bench.listing import _table, batch_put, medians
 from bench.scenarios import DESTINATION, api_event
 from local import sam_template
 from local.events import read_result
@@ -29,7 +28,6 @@ from postmask.store import _dynamo, activity, aliases, domains, users
 SIZES = (100, 100_000)  # events of the other aliases
 OWN_EVENTS = 20
 OTHER_ALIASES = 100
-_BATCH = 25  # BatchWriteItem's limit
 ROUTE = "GET /api/activity"
 
 
@@ -64,11 +62,7 @@ def _seed(table: str, others: int) -> tuple[Caller, str]:
         for event in events:
             user_view = activity.item(event)
             items += [user_view, {**user_view, "pk": f"ACT#{user.id}#{event.alias_id}"}]
-        for first in range(0, len(items), _BATCH):
-            batch = [{"PutRequest": {"Item": _dynamo.serialize(item)}} for item in items[first : first + _BATCH]]
-            pending: dict[str, Any] = {table: batch}
-            while pending:
-                pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        batch_put(table, items)
     return Caller(user_id=user.id, is_admin=False), target
 
 
@@ -101,10 +95,7 @@ def measure(requests: int = 15) -> dict[str, Any]:
                     "items_returned": len(items),
                 }
             )
-    figures = {
-        str(size): {key: statistics.median(sample[key] for sample in samples[size][1:]) for key in samples[size][0]}
-        for size in SIZES
-    }
+    figures = medians(samples)
     small, large = figures[str(SIZES[0])], figures[str(SIZES[1])]
     return {
         "requests": requests,

@@ -44,6 +44,14 @@ held by marker items written in the same transaction as the item they guard.
 |                      |                      |                   | 15 minutes, deleted when redeemed              |
 | sign-in link count   | `SIGNINLIMIT#<sha256 of the address>` | `LIMIT` | sent (times in the last hour), version, |
 |                      |                      |                   | purge_at (TTL, an hour after the last link)    |
+| activity event       | `ACT#<user_id>`      | `EV#<at>#<id>`    | the event (store/activity.py), purge_at (TTL:  |
+|                      |                      |                   | ActivityRetentionDays)                         |
+| its alias's copy     | `ACT#<user_id>#<alias_id>` | `EV#<at>#<id>` | the same event                            |
+| a day's counts       | `ACT#<user_id>`      | `DAY#<YYYY-MM-DD>`| forwarded, sent, blocked, refused, dropped,    |
+|                      |                      |                   | purge_at (92 days) (store/stats.py)            |
+| foreign sender seen  | `FOREIGN#<alias_id>` | `FROM#<sha256 of the address>` | at, purge_at (400 days)           |
+|                      |                      |                   | (store/leaks.py; the alias item holds site,    |
+|                      |                      |                   | block_foreign_senders, leak_*)                 |
 
 Ids are ULID-shaped (time first), so `ALIAS#…` sort keys are in creation order and "newest first" is a
 `Query` with `ScanIndexForward=False`. A destination's id is not: it is derived from its owner and address
@@ -94,12 +102,25 @@ Access patterns and their cost (tests/integration/test_call_counts.py and `make 
   rejected); per recipient 1 `BatchGetItem` of thread records when the message names ids in
   In-Reply-To/References, 1 `BatchWriteItem` of the copies' thread records when it has a Message-ID, and 1
   `TransactWriteItems` (outcome record + the alias's counters), so retries never send or count twice. A
-  message to an alias with two verified destinations: 1 GetItem, 1 BatchGetItem, 3 PutItem, 2 UpdateItem, 1
-  BatchWriteItem, 1 TransactWriteItems (tests/integration/forwarding/test_forwarder_call_counts.py). `MAIL#`
+  message to an alias with two verified destinations, before activity: 1 GetItem, 1 BatchGetItem, 3 PutItem, 2
+  UpdateItem, 1 BatchWriteItem, 1 TransactWriteItems; with it, see "activity" below
+  (tests/integration/forwarding/test_forwarder_call_counts.py). `MAIL#`
   items expire through the table's TTL attribute `purge_at` after 30 days (store/deliveries.py), `THREAD#`
   items after 400 days (store/threads.py: the records serve threads in both directions, the replies of issue
   16 included);
-- feedback (a bounce or complaint): 1 conditional `UpdateItem` per destination suspended.
+- activity: each decision the forwarder, the reply path or the feedback function makes is 1 `TransactWriteItems`
+  (the event on condition it is new, its alias's copy, the day's `ADD`), so a retry neither adds nor counts;
+  in the forwarder one per copy sent (or failed), per block, drop or refusal, per destination skipped. A
+  message to an alias with two verified destinations: 1 GetItem, 1 BatchGetItem, 3 PutItem, 2 UpdateItem, 1
+  BatchWriteItem, 3 TransactWriteItems (the count, and one event per copy). Leak detection: 1 transaction once
+  per alias (its site, from the first forwarded sender), 1 per message from a foreign sender (counted once per
+  sender by its condition), + 1 conditional `UpdateItem` per new foreign sender (the alias's one notice) and 1
+  `GetItem` (the owner's e-mail) for the notice itself (docs/decisions/0120);
+- `GET /api/activity`: 1 `Query` of the user's (or, with `?alias_id=`, the alias's own) partition, + 1
+  `GetItem` only when an alias's first page is empty (yours, or 404?); `GET /api/stats`: 1 `Query` (at most 90
+  items);
+- feedback (a bounce or complaint): 1 conditional `UpdateItem` per destination suspended, 1 transaction per
+  event recorded.
 
 No `Scan`, ever: a test fails the suite if one is made.
 """
