@@ -143,7 +143,7 @@ def create(
         [catch_all_destination] if catch_all_destination else [],
         loc=("body", "catch_all_destination"),
         own_domain=name,
-        # leaving=replaced,  # their markers go in this transaction (one action per item: no check on them)
+        leaving=replaced,  # their markers go in this transaction (one action per item: no check on them)
     )
     actions: list[dict[str, Any]] = [
         _put_replacing(marker, replaced.get(name)),
