@@ -114,6 +114,7 @@ def test_info_tags_and_operation_ids(document: dict[str, Any]) -> None:
         "Domains",
         "Aliases",
         "Destinations",
+        "Activity",
         "Users",
         "Tokens",
         "Sessions",

@@ -49,8 +49,10 @@ def events(client: Client, query: str = "") -> list[dict[str, Any]]:
 
 
 def summary(items: list[dict[str, Any]]) -> list[tuple[str, str | None, str | None]]:
-    """(outcome, reason, destination), oldest first."""
-    return [(event["outcome"], event["reason"], event["destination"]) for event in reversed(items)]
+    """(outcome, reason, destination), oldest first; the events of one message (the same `at`: when SES received
+    it) in the order of these fields, which is as good as any."""
+    in_order = sorted(items, key=lambda e: (e["at"], e["outcome"], e["reason"] or "", e["destination"] or ""))
+    return [(event["outcome"], event["reason"], event["destination"]) for event in in_order]
 
 
 def table_calls(recorded: CallRecorder) -> dict[str, int]:

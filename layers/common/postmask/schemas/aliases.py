@@ -1,34 +1,51 @@
 """The models of /api/aliases: an alias, and what creates, replaces and changes one."""
 
+import re
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StrictBool
 
-from postmask.schemas.common import Destinations, DomainName, LocalPart, Model, Note, RequestModel, Timestamp
+from postmask.schemas.common import (
+    DOMAIN_NAME_PATTERN,
+    MAX_DOMAIN_NAME_LENGTH,
+    Destinations,
+    DomainName,
+    LocalPart,
+    Model,
+    Note,
+    RequestModel,
+    Timestamp,
+)
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_PATH = re.compile(r"[/?#]")
+_PORT = re.compile(r":[0-9]*$")
 
 
 def _site(value: str) -> str:
     """The registrable domain of a domain name or a web address (`https://www.shop.example/x` -> `shop.example`)."""
     from postmask.public_suffix import site_of  # here: only a request that names a site pays for the list
 
-    host = value.strip()
-    if "/" in host:
-        host = urlsplit(host if "//" in host else f"//{host}").hostname or ""
+    host = _PATH.split(_SCHEME.sub("", value.strip()), maxsplit=1)[0]  # the host of a web address
+    host = _PORT.sub("", host)
     site = site_of(host) if host and "@" not in host else None
     if site is None:
         raise ValueError("must be a website's domain name (such as shop.example), not a public suffix")
     return site
 
 
+# A domain name or a web address. Like DomainName's, the pattern documents the ASCII form without being enforced:
+# an internationalised name reaches the conversion (`_site`), which refuses what no site can be.
+SITE_PATTERN = rf"^(?:https?://)?{DOMAIN_NAME_PATTERN[1:-1]}\.?(?:[/?#]\S*)?$"
 Site = Annotated[
     str,
     Field(
         min_length=1,
-        max_length=2000,
+        max_length=MAX_DOMAIN_NAME_LENGTH,
         description="The website the alias was given to: a domain name or a web address; stored as its registrable "
         "domain (`mail.shop.example.co.uk` -> `example.co.uk`, an internationalised name in punycode)",
         examples=["shop.example"],
+        json_schema_extra={"pattern": SITE_PATTERN},
     ),
     AfterValidator(_site),
 ]
