@@ -26,6 +26,7 @@ CODE_DIR = sam_template.ROOT / "functions" / "forwarder"
 FLOOR_DIR = Path(__file__).resolve().parent / "floor_forwarder"
 BUCKET = "postmask-bench-mail"
 SIZES_MB = (1, 10, 30)
+REPLY_MB = 30  # the reply path (a destination's answer to a contact, scrubbed) is measured at this size
 COLD_MESSAGE_BYTES = 20 * 1024
 MIB = 1024 * 1024
 SENDER = "sender@example.net"
@@ -59,11 +60,11 @@ def measure(
     recipient = f"shop0@{world.domain}"  # seed_world's first alias, to one destination
     numbers = iter(range(1_000_000))
 
-    def event(content: bytes) -> dict[str, Any]:
+    def event(content: bytes, *, sender: str = SENDER, to: str = recipient) -> dict[str, Any]:
         message_id = f"bench{next(numbers):08d}"  # a new message each time: a repeated id is not sent twice
-        stored = stored_message(content, message_id=message_id, envelope_sender=SENDER, recipients=[recipient])
+        stored = stored_message(content, message_id=message_id, envelope_sender=sender, recipients=[to])
         s3.put_object(Bucket=BUCKET, Key=f"inbound/{message_id}", Body=stored)
-        return receipt_event(stored, message_id=message_id, envelope_sender=SENDER, recipients=[recipient])
+        return receipt_event(stored, message_id=message_id, envelope_sender=sender, recipients=[to])
 
     refs = {"MailBucket": BUCKET}
     forwarder = spec(name, refs=refs)
@@ -80,19 +81,8 @@ def measure(
     for megabytes in SIZES_MB:
         content, _ = large_message(megabytes * MIB * 3 // 4)  # base64 makes the message 4/3 of the attachment
         # A small message first, so that the large one's figures are its own (not the imports of a cold start).
-        traced = run_child(forwarder, [event(small), event(content)], workdir, xray, trace_request=1)
-        timed = run_child(forwarder, [event(small), event(content)], workdir, xray)
-        peak = traced.peak_traced_bytes or 0
-        by_size.append(
-            {
-                "message_bytes": len(content),
-                "peak_traced_bytes": peak,
-                "peak_over_message": peak / len(content),
-                "request_ms": timed.warm_ms[0],
-                "max_rss_bytes": timed.max_rss_bytes,
-                "statuses": traced.statuses + timed.statuses,
-            }
-        )
+        by_size.append(_large_after_small(forwarder, _events(event, small, content), len(content), workdir, xray))
+    reply = _reply_path(forwarder, world, event, workdir, xray)
     function_cold = sorted(run.cold_ms for run in cold["function"])
     floor_cold = sorted(run.cold_ms for run in cold["floor"])
     median_function, median_floor = function_cold[len(function_cold) // 2], floor_cold[len(floor_cold) // 2]
@@ -105,6 +95,59 @@ def measure(
         "floor_cold_ms": median_floor,
         "cold_ratio": median_function / median_floor if median_floor else math.nan,
         "by_size": by_size,
+        "reply": reply,
+    }
+
+
+def _reply_path(
+    forwarder: FunctionSpec, world: World, event: Callable[..., dict[str, Any]], workdir: Path, xray: XRaySink
+) -> dict[str, Any]:
+    """A destination's answer to a contact's reply address, REPLY_MB large: authenticated, rebuilt, its text part
+    (which names the destination) scrubbed, its attachment passed through, sent to the contact."""
+    from bench.scenarios import DESTINATION
+    from postmask.store import contacts
+    from tests.support.mail import large_message
+
+    contact = contacts.create(world.alice.user_id, world.alias_ids[0], f"contact{id(world)}@outside.example", None)
+    content, _ = large_message(REPLY_MB * MIB * 3 // 4)
+    content = (
+        content.replace(b"From: Big Sender <big@sender.example>", f"From: Me <{DESTINATION}>".encode(), 1)
+        .replace(b"To: big@alice.example", f"To: {contact.reply_address}".encode(), 1)
+        .replace(b"The attachment follows.", f"The attachment follows. Write to {DESTINATION}.".encode(), 1)
+    )
+    small, _ = large_message(COLD_MESSAGE_BYTES * 3 // 4)
+
+    def answer(data: bytes) -> dict[str, Any]:
+        return event(data, sender=DESTINATION, to=contact.reply_address)
+
+    return _large_after_small(forwarder, _events(answer, small, content), len(content), workdir, xray)
+
+
+def _events(event: Callable[[bytes], dict[str, Any]], small: bytes, large: bytes) -> Callable[[], list[dict[str, Any]]]:
+    """New events for the small then the large message each time it is called."""
+    return lambda: [event(small), event(large)]
+
+
+def _large_after_small(
+    forwarder: FunctionSpec,
+    events: Callable[[], list[dict[str, Any]]],
+    size: int,
+    workdir: Path,
+    xray: XRaySink,
+) -> dict[str, Any]:
+    """A small message first, so that the large one's figures are its own (not the imports of a cold start): one
+    process traces the large one's Python allocations, another times it. Each gets new messages (`events`): a
+    message already sent is not sent again."""
+    traced = run_child(forwarder, events(), workdir, xray, trace_request=1)
+    timed = run_child(forwarder, events(), workdir, xray)
+    peak = traced.peak_traced_bytes or 0
+    return {
+        "message_bytes": size,
+        "peak_traced_bytes": peak,
+        "peak_over_message": peak / size,
+        "request_ms": timed.warm_ms[0],
+        "max_rss_bytes": timed.max_rss_bytes,
+        "statuses": traced.statuses + timed.statuses,
     }
 
 
@@ -122,6 +165,13 @@ def print_report(result: dict[str, Any], out: TextIO) -> None:
         out.write(
             f"   {row['message_bytes'] / MIB:>6.1f} MB {row['peak_traced_bytes'] / MIB:>16.1f} MB "
             f"{row['peak_over_message']:>9.2f}x {row['request_ms']:>6.0f} ms {row['max_rss_bytes'] / MIB:>6.0f} MB\n"
+        )
+    reply = result.get("reply")
+    if reply:
+        out.write(
+            f"   reply path: {reply['message_bytes'] / MIB:.1f} MB, peak {reply['peak_traced_bytes'] / MIB:.1f} MB "
+            f"= {reply['peak_over_message']:.2f}x, {reply['request_ms']:.0f} ms, max RSS "
+            f"{reply['max_rss_bytes'] / MIB:.0f} MB (a destination's answer to a contact, its text scrubbed)\n"
         )
     out.write(
         f"   time: the large message, after a small one; max RSS: the whole process (one small message alone: "

@@ -310,6 +310,49 @@ def _get_stats(world: World) -> Invocation:
     return api_event("GET /api/stats", "/api/stats", world.alice)
 
 
+# Contacts (decision 0110): every route reads the caller's alias (one GetItem, or with the contact in one
+# BatchGetItem), then one Query or one transaction.
+def _new_contact(world: World) -> str:
+    from postmask.store import contacts
+
+    return contacts.create(world.alice.user_id, world.alias_ids[0], f"c{world.unique()}@outside.example", None).id
+
+
+def _contacts_path(world: World, contact_id: str | None = None) -> str:
+    path = f"/api/aliases/{world.alias_ids[0]}/contacts"
+    return f"{path}/{contact_id}" if contact_id else path
+
+
+@_scenario("GET /api/aliases/{alias_id}/contacts", GetItem=1, Query=1)
+def _list_contacts(world: World) -> Invocation:
+    _new_contact(world)
+    return api_event("GET /api/aliases/{alias_id}/contacts", _contacts_path(world), world.alice)
+
+
+@_scenario("POST /api/aliases/{alias_id}/contacts", GetItem=1, TransactWriteItems=1)
+def _create_contact(world: World) -> Invocation:
+    body = {"email": f"new{world.unique()}@outside.example", "name": "New"}
+    return api_event("POST /api/aliases/{alias_id}/contacts", _contacts_path(world), world.alice, body=body)
+
+
+@_scenario("GET /api/aliases/{alias_id}/contacts/{contact_id}", BatchGetItem=1)
+def _get_contact(world: World) -> Invocation:
+    route = "GET /api/aliases/{alias_id}/contacts/{contact_id}"
+    return api_event(route, _contacts_path(world, _new_contact(world)), world.alice)
+
+
+@_scenario("PATCH /api/aliases/{alias_id}/contacts/{contact_id}", BatchGetItem=1, TransactWriteItems=1)
+def _update_contact(world: World) -> Invocation:
+    route = "PATCH /api/aliases/{alias_id}/contacts/{contact_id}"
+    return api_event(route, _contacts_path(world, _new_contact(world)), world.alice, body={"blocked": True})
+
+
+@_scenario("DELETE /api/aliases/{alias_id}/contacts/{contact_id}", BatchGetItem=1, TransactWriteItems=1)
+def _delete_contact(world: World) -> Invocation:
+    route = "DELETE /api/aliases/{alias_id}/contacts/{contact_id}"
+    return api_event(route, _contacts_path(world, _new_contact(world)), world.alice)
+
+
 @_scenario("POST /api/sessions", GetItem=1, PutItem=1)
 def _ask_for_a_sign_in_link(world: World) -> Invocation:
     # The address's link count (read, then a conditional write), then the mailer is invoked: no user is read.
@@ -374,10 +417,11 @@ def _verify_destination(world: World) -> Invocation:
 FORWARDER = "ForwarderFunction"
 FORWARDER_VERIFIED = "forwarder (1 recipient, 1 verified destination)"
 FORWARDER_PENDING = "forwarder (1 recipient, its only destination pending)"
+FORWARDER_REPLY = "forwarder (a reply from the destination to a contact)"
 MAIL_BUCKET = "postmask-bench-calls-mail"
 
 
-def _mail_event(world: World, recipient: str) -> Invocation:
+def _mail_event(world: World, recipient: str, sender: str = "shop@shop.example") -> Invocation:
     """Mail to `recipient` as SES delivers it: stored in the mail bucket, and the receipt rule's event."""
     import os
 
@@ -396,10 +440,10 @@ def _mail_event(world: World, recipient: str) -> Invocation:
     get_settings.cache_clear()
     inbox.s3.cache_clear()
     message_id = new_message_id()
-    content = b"From: shop@shop.example\r\nTo: " + recipient.encode() + b"\r\nSubject: hi\r\n\r\nhello\r\n"
-    stored = stored_message(content, message_id=message_id, envelope_sender="shop@shop.example", recipients=[recipient])
+    content = f"From: {sender}\r\nTo: {recipient}\r\nSubject: hi\r\n\r\nhello\r\n".encode()
+    stored = stored_message(content, message_id=message_id, envelope_sender=sender, recipients=[recipient])
     s3.put_object(Bucket=MAIL_BUCKET, Key=f"inbound/{message_id}", Body=stored)
-    event = receipt_event(stored, message_id=message_id, envelope_sender="shop@shop.example", recipients=[recipient])
+    event = receipt_event(stored, message_id=message_id, envelope_sender=sender, recipients=[recipient])
     return Invocation(FORWARDER, event)
 
 
@@ -414,12 +458,25 @@ def _forwarder_scenario(name: str, **promised: int) -> Callable[[MakeInvocation]
 _FORWARDER_SCENARIOS: dict[str, Scenario] = {}
 
 
-@_forwarder_scenario(FORWARDER_VERIFIED, GetItem=1, BatchGetItem=1, PutItem=2, UpdateItem=1, TransactWriteItems=2)
+@_forwarder_scenario(FORWARDER_VERIFIED, GetItem=1, BatchGetItem=1, PutItem=2, UpdateItem=1, TransactWriteItems=3)
 def _forward_to_verified(world: World) -> Invocation:
-    # seed_world's alias, to its verified destination. PutItem: the loop marker and the claim (the message has no
-    # Message-ID nor In-Reply-To: no thread records read or written). Transactions: the alias's count, and the
+    # seed_world's alias, to its verified destination, from a new sender. BatchGetItem: the destination's status
+    # and the sender's contact; PutItem: the loop marker and the claim (the message has no Message-ID nor
+    # In-Reply-To: no thread records read or written); TransactWriteItems: the new contact, the count, and the
     # copy's activity event (with its alias's copy and the day's count).
     return _mail_event(world, f"shop0@{world.domain}")
+
+
+@_forwarder_scenario(FORWARDER_REPLY, GetItem=2, BatchGetItem=1, PutItem=1, UpdateItem=1, TransactWriteItems=2)
+def _reply_to_contact(world: World) -> Invocation:
+    # The destination writes to a contact's reply address. GetItem: the reply address, the alias's route;
+    # BatchGetItem: the sender's status as a destination; PutItem and UpdateItem: the claim and its completion;
+    # TransactWriteItems: the count on the contact (no Message-ID: no thread records), and the reply's activity
+    # event (sent).
+    from postmask.store import contacts
+
+    contact = contacts.create(world.alice.user_id, world.alias_ids[0], "contact@outside.example", None)
+    return _mail_event(world, contact.reply_address, sender=DESTINATION)
 
 
 @_forwarder_scenario(FORWARDER_PENDING, GetItem=1, BatchGetItem=1, TransactWriteItems=1)  # the skip's event

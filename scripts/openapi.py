@@ -45,6 +45,11 @@ TAGS: list[dict[str, str]] = [
         "description": "Your real mailboxes: mail is forwarded only to those verified by the link mailed to them.",
     },
     {
+        "name": "Contacts",
+        "description": "Who writes to an alias, or whom you write to from it: each has a reply address on the alias's "
+        "domain; mail from a verified destination to it goes to the contact from the alias.",
+    },
+    {
         "name": "Activity",
         "description": "What happened to each message (forwarded, blocked and why, ...) and per-day counts.",
     },

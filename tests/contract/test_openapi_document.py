@@ -38,6 +38,11 @@ CONTRACT_ERRORS = {
     "resendDestinationLink": {401, 404, 409, 429},
     "deleteDestination": {401, 404, 409},
     "verifyDestination": {404, 410},
+    "listContacts": {400, 401, 404, 422},
+    "createContact": {401, 404, 409, 422},
+    "getContact": {401, 404},
+    "updateContact": {401, 404, 422},
+    "deleteContact": {401, 404},
     "createSession": {422},
     "redeemSession": {400, 422},
     "deleteCurrentSession": {401},
@@ -46,9 +51,20 @@ CONTRACT_ERRORS = {
     "getHealth": set(),
 }
 SUCCESS = (
-    dict.fromkeys(("createUser", "createToken", "createDomain", "createAlias", "createDestination"), "201")
+    dict.fromkeys(
+        ("createUser", "createToken", "createDomain", "createAlias", "createDestination", "createContact"), "201"
+    )
     | dict.fromkeys(
-        ("deleteToken", "deleteDomain", "adminRemoveDomain", "replaceAlias", "deleteAlias", "deleteDestination"), "204"
+        (
+            "deleteToken",
+            "deleteDomain",
+            "adminRemoveDomain",
+            "replaceAlias",
+            "deleteAlias",
+            "deleteDestination",
+            "deleteContact",
+        ),
+        "204",
     )
     | {"resendDestinationLink": "202", "createSession": "202", "redeemSession": "201", "deleteCurrentSession": "204"}
 )
@@ -114,6 +130,7 @@ def test_info_tags_and_operation_ids(document: dict[str, Any]) -> None:
         "Domains",
         "Aliases",
         "Destinations",
+        "Contacts",
         "Activity",
         "Users",
         "Tokens",

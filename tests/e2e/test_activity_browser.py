@@ -100,6 +100,21 @@ def test_activity_leaks_and_the_overview_chart(screen: Screen, user: User, stack
     screen.shot("3-one-aliases-activity")
     screen.no_sideways_scrolling()
 
+    # The alias's own page: its leak state with the switch, and its recent activity.
+    screen.goto(f"/aliases/{alias['id']}")
+    expect(page.locator("#alias-leak .leak-card")).to_contain_text("1 sender from outside shop.example")
+    expect(page.locator("#alias-leak").get_by_role("switch", name="Only accept mail from shop.example")).to_be_checked()
+    recent = page.locator("#alias-activity tbody tr")
+    expect(recent).to_have_count(3)
+    expect(recent.first).to_contain_text("Cheap pills")
+    expect(
+        page.locator("#alias-activity").get_by_text("the sender is not the alias's site (possible leak)")
+    ).to_be_visible()
+    screen.shot("3b-alias-page")
+    screen.no_sideways_scrolling()
+    page.get_by_role("link", name="All of its activity").click()
+    expect(page).to_have_url(f"{user.base_url}/activity?alias_id={alias['id']}")
+
     # The Activity page, filtered by outcome.
     page.get_by_role("link", name="Show all aliases").click()
     expect(events).to_have_count(4)

@@ -64,7 +64,7 @@ def test_a_leak_is_seen_noticed_once_and_blocked_and_every_decision_is_in_the_ac
     text = notice.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     for named in (address, "shop.example", "spam@elsewhere.example"):
         assert named in text
-    assert f"/activity?alias_id={alias['id']}" in text
+    assert f"/aliases/{alias['id']}" in text
     leaked = api("GET", "/api/aliases", query={"leaked": "true"})["items"]
     assert [item["id"] for item in leaked] == [alias["id"]]
 

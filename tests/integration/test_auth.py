@@ -18,6 +18,7 @@ SAMPLE_PARAMS = {
     "alias_id": "01m84x6vvyzqxfrp2xb1ewbbjh",
     "token_id": "01m84x6vvyzqxfrp2xb1ewbbjh",
     "destination_id": "01m84x6vvyzqxfrp2xb1ewbbjh",
+    "contact_id": "01m84x6vvyzqxfrp2xb1ewbbjh",
 }
 
 

@@ -50,8 +50,8 @@ class SentMail:
 
 @dataclass
 class SesRecorder:
-    """`sent`: forwarded copies; `system`: postmask's own mail (postmask.system_mail, its `postmask-mail` tag
-    names a template), so that a test about forwarding sees only what was forwarded."""
+    """`sent`: forwarded copies and replies; `system`: postmask's own mail (postmask.system_mail, its
+    `postmask-mail` tag names a template), so that a test about forwarding sees only what was forwarded."""
 
     pass_through: bool = False
     sent: list[SentMail] = field(default_factory=list)
@@ -76,7 +76,7 @@ class SesRecorder:
             return AWSResponse(params["url"], status, {}, MockRawResponse(b"")), error
         request = json.loads(wire)
         kind = next((tag["Value"] for tag in request.get("EmailTags", []) if tag["Name"] == "postmask-mail"), None)
-        (self.sent if kind in (None, "forward") else self.system).append(
+        (self.sent if kind in (None, "forward", "reply") else self.system).append(
             SentMail(
                 sender=request["FromEmailAddress"],
                 destinations=request["Destination"]["ToAddresses"],

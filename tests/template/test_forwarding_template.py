@@ -185,16 +185,29 @@ def test_the_forwarder_gets_least_privilege() -> None:
             ]
             assert "TOKEN#*" not in keys
             if any(action.startswith("dynamodb:Batch") for action in statement["Action"]):
-                # Thread records, or destinations' status (pk, sk, status only: checked below).
-                assert keys in (["THREAD#*"], ["DEST#*"])
-                assert keys == ["THREAD#*"] or statement["Action"] == ["dynamodb:BatchGetItem"]
+                # Thread records, reply addresses, or destinations' status and contacts' lookup items (checked below).
+                assert keys in (["THREAD#*"], ["REPLY#*"], ["DEST#*", "CONTACTS#*"])
+                assert keys != ["DEST#*", "CONTACTS#*"] or statement["Action"] == ["dynamodb:BatchGetItem"]
+            if any(action in ("dynamodb:PutItem", "dynamodb:UpdateItem") for action in statement["Action"]):
+                # Delivery records, the alias's and contacts' counters, new contacts, activity events, foreign
+                # senders, the site on a route: nothing else is written.
+                assert set(keys) <= {"MAIL#*", "USER#*", "CONTACTS#*", "REPLY#*", "ACT#*", "FOREIGN#*", "ADDRESS#*"}
+                # A route is only ever updated (its site), never written whole.
+                assert "ADDRESS#*" not in keys or statement["Action"] == ["dynamodb:UpdateItem"]
     assert "dynamodb:Scan" not in actions
     assert "dynamodb:Query" not in actions
-    # Destinations: their status only (pk, sk, status), in DEST# partitions, which hold nothing else of a user.
-    (batch,) = [statement for statement in statements if statement["Action"] == ["dynamodb:BatchGetItem"]]
+    # Destinations: their status only; contacts' SENDER# items: id, reply address, blocked. DEST# and CONTACTS#
+    # partitions hold nothing else of a user, and no other attribute may be read.
+    (batch,) = [
+        statement
+        for statement in statements
+        if statement["Action"] == ["dynamodb:BatchGetItem"] and "DEST#*" in str(statement["Condition"])
+    ]
     assert batch["Condition"] == {
-        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["DEST#*"]},
-        "ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "sk", "status"]},
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["DEST#*", "CONTACTS#*"]},
+        "ForAllValues:StringEquals": {
+            "dynamodb:Attributes": ["pk", "sk", "status", "contact_id", "reply_address", "blocked"]
+        },
         "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
     }
     # Every send names the configuration set, and SES authorises the set as a resource of SendEmail too.
@@ -207,11 +220,19 @@ def test_the_forwarder_reads_destination_status_with_exactly_the_attributes_its_
     """The store's projection and the policy's dynamodb:Attributes must agree, or AWS refuses every read."""
     import inspect
 
-    from postmask.store import destinations
+    from postmask.store import contacts, destinations
 
     source = inspect.getsource(destinations._batch_get)
     assert '"ProjectionExpression": "pk, sk, #status"' in source
     assert '"ExpressionAttributeNames": {"#status": "status"}' in source
+    (batch,) = [
+        statement
+        for statement in props("ForwarderFunction")["Policies"][0]["Statement"]
+        if statement["Action"] == ["dynamodb:BatchGetItem"] and "DEST#*" in str(statement["Condition"])
+    ]
+    allowed = batch["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"]
+    assert list(contacts.FORWARDER_READS) == allowed
+    assert set(contacts.SENDER_ATTRIBUTES) <= set(allowed)
 
 
 def test_the_forwarder_reads_the_owners_email_with_exactly_the_attribute_its_policy_allows() -> None:

@@ -43,6 +43,11 @@ CONTRACT_ROUTES = {
     "POST /api/destinations/{destination_id}/resend": False,
     "DELETE /api/destinations/{destination_id}": False,
     "POST /api/destinations/verify": True,
+    "GET /api/aliases/{alias_id}/contacts": False,
+    "POST /api/aliases/{alias_id}/contacts": False,
+    "GET /api/aliases/{alias_id}/contacts/{contact_id}": False,
+    "PATCH /api/aliases/{alias_id}/contacts/{contact_id}": False,
+    "DELETE /api/aliases/{alias_id}/contacts/{contact_id}": False,
     "POST /api/sessions": True,
     "POST /api/sessions/redeem": True,
     "DELETE /api/sessions/current": False,
@@ -56,7 +61,13 @@ CONTRACT_ROUTES = {
 EXTRA_PUBLIC_API_ROUTES = {"GET /api/docs/{asset}"}
 # One function serves the document, its UI and the UI's assets: they are one thing.
 SHARED_FUNCTION_ROUTES = {"GET /api/openapi.json", "GET /api/docs", "GET /api/docs/{asset}"}
-READ_ACTIONS = {"dynamodb:GetItem", "dynamodb:Query", "ses:GetEmailIdentity", "ses:ListEmailIdentities"}
+READ_ACTIONS = {
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "ses:GetEmailIdentity",
+    "ses:ListEmailIdentities",
+}
 WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
 
 

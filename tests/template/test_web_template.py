@@ -12,6 +12,7 @@ from tests.support.sam import transformed
 WEB_ROUTES = {
     "GET /": "WebHomeFunction",
     "GET /aliases": "WebAliasesFunction",
+    "GET /aliases/{alias_id}": "WebAliasFunction",
     "GET /activity": "WebActivityFunction",
     "GET /domains": "WebDomainsFunction",
     "GET /destinations": "WebDestinationsFunction",

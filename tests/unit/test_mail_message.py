@@ -180,3 +180,11 @@ def test_every_corpus_message_keeps_its_body_bytes_and_every_part(name: str) -> 
     assert (clean_text(forwarded_subject) if forwarded_subject is not None else None) == (
         clean_text(subject.text()) if subject is not None else None
     )
+
+
+def test_an_id_a_mailer_wrote_as_encoded_words_is_still_found() -> None:
+    from postmask.mail.message import message_ids
+
+    # Python's email package encodes an In-Reply-To longer than its line length this way.
+    raw = b" =?utf-8?q?=3C0102-4af634b1-000000=40eu-west-1=2Eamazonses=2Ecom=3E?="
+    assert message_ids(raw) == ["<0102-4af634b1-000000@eu-west-1.amazonses.com>"]

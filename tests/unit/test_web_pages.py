@@ -21,6 +21,7 @@ from tests.support.api import invoke
 PAGES = {
     "/": "Overview",
     "/aliases": "Aliases",
+    "/aliases/01j0000000000000000000000a": "Alias",
     "/activity": "Activity",
     "/domains": "Domains",
     "/destinations": "Destinations",
@@ -30,6 +31,8 @@ PAGES = {
 }
 # The pages a link in a mail opens are reached from the mail, not the navigation, and have no form.
 OUTSIDE_NAVIGATION = {"/verify", "/signin"}
+# A page below one of the navigation's: the navigation marks its parent (an alias's page: Aliases).
+UNDER = {"/aliases/01j0000000000000000000000a": "/aliases"}
 # Reached from the overview ("All activity") and from a leak badge: the navigation keeps four pages on one
 # phone line.
 FROM_THE_OVERVIEW = {"/activity"}
@@ -110,7 +113,7 @@ def test_each_page_extends_the_base_template(path: str, title: str) -> None:
     assert 'class="site-footer"' in html  # includes/footer.html
     assert 'id="confirm-dialog"' in html  # includes/confirm_dialog.html
     current = [attrs["href"] for tag, attrs in elements.tags if tag == "a" and attrs.get("aria-current") == "page"]
-    expected = [] if path in OUTSIDE_NAVIGATION | FROM_THE_OVERVIEW else [path]
+    expected = [] if path in OUTSIDE_NAVIGATION | FROM_THE_OVERVIEW else [UNDER.get(path, path)]
     assert current == expected, "the navigation marks exactly this page as the current one"
 
 
@@ -154,6 +157,7 @@ def test_every_static_file_a_page_links_is_served_for_a_year() -> None:
         "/static/app.js",
         "/static/home.js",
         "/static/aliases.js",
+        "/static/alias.js",
         "/static/activity.js",
         "/static/activity_page.js",
         "/static/domains.js",

@@ -62,6 +62,10 @@ class AliasNotFound(NotFound):
     message = "Alias not found"
 
 
+class ContactNotFound(NotFound):
+    message = "Contact not found"
+
+
 class TokenNotFound(NotFound):
     message = "Token not found"
 
@@ -103,6 +107,10 @@ class DomainHasAliases(Conflict):
 
 class AddressTaken(Conflict):
     message = "This address is already taken"
+
+
+class ContactExists(Conflict):
+    message = "This alias already has a contact with this address"
 
 
 class EmailTaken(Conflict):

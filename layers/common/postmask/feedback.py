@@ -94,6 +94,9 @@ def handle(event: Mapping[str, Any]) -> dict[str, Any]:
     alias_id = aliases[0] if isinstance(aliases, list) and aliases and isinstance(aliases[0], str) else None
     at = activity.at_of(details.get("timestamp"), clock.now_iso())
     subject = activity.subject_of(_mapping(mail.get("commonHeaders")).get("subject"))
+    kinds = tags.get(ses.KIND_TAG) or []
+    # A reply to a contact (postmask.mail.reply) that bounced: recorded, but the contact is no destination to suspend.
+    reply = isinstance(kinds, list) and "reply" in kinds
 
     for recipient in recipients if isinstance(recipients, list) else []:
         address = _text(_mapping(recipient).get("emailAddress"))
@@ -109,10 +112,14 @@ def handle(event: Mapping[str, Any]) -> dict[str, Any]:
                 outcome="bounced" if kind == "Bounce" else "complained",
                 reason="hard_bounce" if kind == "Bounce" else "complaint",
                 alias_id=alias_id,
+                direction="reply" if reply else "inbound",
                 destination=address.lower(),
                 subject=subject,
             )
         )
+        if reply:
+            logger.info("feedback for a reply to a contact: nothing suspended", message_id=message_id, user_id=user_id)
+            continue
         if destinations.suspend(user_id, address, reason):
             outcome.suspended.append(address)
             metrics.add_metric(name="DestinationSuspended", unit=MetricUnit.Count, value=1)

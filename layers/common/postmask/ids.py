@@ -11,6 +11,10 @@ _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 ID_PATTERN = re.compile(r"^[0-9a-hjkmnp-tv-z]{26}$")
 _LOCAL_PART_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 RANDOM_LOCAL_PART_LENGTH = 12  # 36**12 ~ 4.7e18: unguessable for a spammer walking the domain
+# Reply addresses (contacts, store/contacts.py) live in their own namespace of every alias domain: an alias may not
+# start with it (422), so the forwarder tells a reply address from an alias by its shape, before any read.
+REPLY_PREFIX = "reply-"
+REPLY_RANDOM_LENGTH = 20  # 36**20 ~ 1.3e31 (103 bits): nobody finds a contact's address by trying
 
 
 def new_id() -> str:
@@ -32,3 +36,11 @@ def is_id(value: str) -> bool:
 
 def random_local_part() -> str:
     return "".join(secrets.choice(_LOCAL_PART_ALPHABET) for _ in range(RANDOM_LOCAL_PART_LENGTH))
+
+
+def is_reply_local_part(local_part: str) -> bool:
+    return local_part.lower().startswith(REPLY_PREFIX)
+
+
+def random_reply_local_part() -> str:
+    return REPLY_PREFIX + "".join(secrets.choice(_LOCAL_PART_ALPHABET) for _ in range(REPLY_RANDOM_LENGTH))

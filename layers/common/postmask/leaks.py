@@ -103,7 +103,7 @@ def _notify(route: Route, sender: str) -> None:
         )
         if not to or not from_address:
             raise NoSystemMailSender("no account e-mail, or no verified domain to send the notice from")
-        link = f"{system_mail.public_url()}/activity?alias_id={route.alias_id}"
+        link = f"{system_mail.public_url()}/aliases/{route.alias_id}"  # its leak state, activity and contacts
         context = {"alias": route.address, "site": route.site, "sender": sender, "link": link}
         system_mail.send(NOTICE, to=to, user_id=route.owner_id, context=context, sender=from_address)
     except Exception:

@@ -328,3 +328,41 @@ def test_a_subject_is_cut_to_200_characters_and_shown_decoded(
     newest, oldest = events(alice)
     assert oldest["subject"] == "x" * 200
     assert newest["subject"] == "Grüße"
+
+
+def test_replies_sent_and_refused_are_events_with_their_reasons(
+    alice: Client, bob: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
+) -> None:
+    from tests.integration.forwarding.test_replies import DESTINATION, STRANGER, reply_from_destination
+
+    shop = new_alias(alice, alice_domain, "shop", [DESTINATION], site="outside.example")
+    contact = alice.post(f"/api/aliases/{shop['id']}/contacts", {"email": STRANGER}).json()
+    to = contact["reply_address"]
+
+    mailroom.deliver(reply_from_destination(to), [to], sender=DESTINATION)  # sent
+    mailroom.deliver(reply_from_destination(to), [to], sender=DESTINATION, verdicts=Verdicts(dmarc="FAIL"))
+    mailroom.deliver(reply_from_destination(to, sender="intruder@else.example"), [to], sender="intruder@else.example")
+    mailroom.deliver(reply_from_destination(to, cc="friend@outside.example"), [to], sender=DESTINATION)
+    (reply_sent,) = sent.sent
+    feedback("bounce", STRANGER, reply_sent.tags)  # the contact's mailbox bounced the reply
+
+    replies = [event for event in events(alice, f"?alias_id={shop['id']}") if event["direction"] == "reply"]
+    assert sorted((event["outcome"], event["reason"]) for event in replies) == [
+        ("bounced", "hard_bounce"),
+        ("refused", "foreign_recipient"),
+        ("refused", "not_a_destination"),
+        ("refused", "unauthenticated_reply"),
+        ("sent", None),
+    ]
+    # Sent and refused at the reply address; the bounce names what it was sent from, the alias.
+    assert {(event["address"], event["destination"]) for event in replies} == {
+        (to, STRANGER),
+        ("shop@alice.example", STRANGER),
+    }
+    assert [event["outcome"] for event in events(alice, "?outcome=refused")] == ["refused"] * 3
+    assert (today(alice)["sent"], today(alice)["refused"]) == (1, 3)
+    assert events(bob) == []
+    # A reply address nobody was given: no one to show it to.
+    nobody = f"reply-aaaaaaaaaaaaaaaaaaaa@{alice_domain}"
+    mailroom.deliver(reply_from_destination(nobody), [nobody], sender=DESTINATION)
+    assert len(events(alice, "?outcome=refused")) == 3

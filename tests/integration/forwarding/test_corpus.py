@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from postmask.mail.headers import clean_text
+from postmask.mail.headers import clean_text, mailboxes
 from postmask.mail.message import RawMessage
 from tests.integration.forwarding.conftest import Mailroom
 from tests.integration.forwarding.test_forwarder import new_alias
@@ -12,10 +14,12 @@ from tests.support.api import Client
 from tests.support.mail import as_email, corpus, header_problems, large_message, leaf_payloads, long_lines
 from tests.support.ses import SesRecorder
 
+REPLY_ADDRESS = re.compile(r"reply-[a-z0-9]{20}@alice\.example")
 ALLOWED_HEADERS = {
     "from",
     "reply-to",
     "to",
+    "cc",
     "subject",
     "date",
     "message-id",
@@ -51,6 +55,12 @@ def test_a_corpus_message_arrives_with_its_body_and_parts_intact(
     names = [field.key for field in mail.message.fields]
     assert len(names) == len(set(names)), "no header appears twice"
     assert {n for n in names if not n.startswith("content-")} <= ALLOWED_HEADERS
+    # Whom "reply" and "reply all" write to: the alias, or reply addresses on its domain, never anyone outside.
+    for key in ("reply-to", "cc", "to"):
+        for field in mail.message.all(key):
+            shown = [found.address for found in mailboxes(field.raw_value)]
+            assert all(a == "box@alice.example" or REPLY_ADDRESS.fullmatch(a) for a in shown), (key, shown)
+            assert key == "to" or "box@alice.example" not in shown
     assert header_problems(mail.raw, "box@alice.example") == []
     subject = RawMessage.parse(original).first("subject")
     assert (clean_text(mail.header("Subject") or "") or None) == (clean_text(subject.text()) if subject else None)
@@ -83,7 +93,9 @@ def test_non_ascii_sender_names_and_subjects_survive(
     latin, japanese = sent.sent
     assert latin.addresses("From") == [("Jörg Müller (joerg@example.de)", "newsletter@alice.example")]
     assert latin.header("Subject") == "Grüße aus Köln"
-    assert latin.addresses("Reply-To") == [("Jörg Müller", "joerg@example.de")]
+    ((name, reply_to),) = latin.addresses("Reply-To")
+    assert name == "Jörg Müller (joerg@example.de)"
+    assert REPLY_ADDRESS.fullmatch(reply_to)
     assert japanese.addresses("From") == [("山田太郎 (taro.yamada@example.jp)", "hello@alice.example")]
     assert japanese.header("Subject") == "企画書のご確認をお願いします（第二版）"  # noqa: RUF001 - Japanese brackets
     assert as_email(japanese.raw).get_content() == "こんにちは、アリスさん。\r\n添付はありません。\r\n"

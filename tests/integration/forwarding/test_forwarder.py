@@ -59,13 +59,19 @@ def test_mail_to_an_alias_reaches_every_destination_and_is_counted(
         assert mail.sender == "shop@alice.example"
         assert mail.header("X-Postmask-Alias") == "shop@alice.example"
         assert mail.addresses("From") == [("Shop Notifications (orders@shop.example)", "shop@alice.example")]
-        assert mail.addresses("Reply-To") == [("Shop Notifications", "orders@shop.example")]
+        # Reply-To: the sender's contact's reply address, so that answering never reveals the destination.
+        (contact,) = alice.get(f"/api/aliases/{alias['id']}/contacts").json()["items"]
+        assert contact["email"] == "orders@shop.example"
+        assert mail.addresses("Reply-To") == [("Shop Notifications (orders@shop.example)", contact["reply_address"])]
         assert mail.header("Subject") == "Your order has shipped"
         assert mail.body == bytes(RawMessage.parse(MESSAGE).body)
         # SES's own trace and verdict headers, added on receipt, do not travel on.
         assert mail.header("X-SES-Spam-Verdict") is None
         assert mail.header("Received") is None
     assert counts(alice, alias) == FORWARDED_ONCE
+    (contact,) = alice.get(f"/api/aliases/{alias['id']}/contacts").json()["items"]
+    assert (contact["received_count"], contact["blocked_count"]) == (1, 0)
+    assert contact["last_received_at"] is not None
 
 
 def test_the_recipient_address_is_matched_case_insensitively(

@@ -31,18 +31,20 @@ def test_the_forwarder_makes_the_promised_calls_per_message(
     new_alias(alice, alice_domain, "list", ["one@real.example", "two@real.example"], site="example.org")
     new_alias(alice, alice_domain, "old", ["one@real.example"], enabled=False, site="example.org")
 
-    # A new message to an alias with two verified destinations: the route; the destinations' status (one
-    # BatchGetItem); the loop marker; per destination a claim and its completion; the thread records of both
-    # copies; the count; and per copy its activity event (event, alias's copy, day's count: one transaction).
+    # A new message to an alias with two verified destinations, from someone who never wrote to it: the route;
+    # the destinations' status and the sender's contact (one BatchGetItem); the loop marker; the new contact (one
+    # transaction); per destination a claim and its completion; the thread records of both copies; the count; and
+    # per copy its activity event (event, alias's copy, day's count: one transaction).
     assert forwarder_calls(mailroom, NEW, ["list@alice.example"]) == {
         "GetItem": 1,
         "BatchGetItem": 1,
         "PutItem": 3,
         "UpdateItem": 2,
         "BatchWriteItem": 1,
-        "TransactWriteItems": 1 + 2,
+        "TransactWriteItems": 2 + 2,
     }
-    # A reply: the same, and one more BatchGetItem for the ids its destinations received.
+    # A reply from the same sender: the same but the contact, which exists now (found in the same BatchGetItem),
+    # and one more BatchGetItem for the ids its destinations received.
     assert forwarder_calls(mailroom, REPLY, ["list@alice.example"]) == {
         "GetItem": 1,
         "BatchGetItem": 2,
@@ -63,6 +65,16 @@ def test_the_forwarder_makes_the_promised_calls_per_message(
     # catch-all), and the event (dropped, no_alias) for the domain's owner.
     assert forwarder_calls(mailroom, NEW, ["old@alice.example"]) == {"GetItem": 1, "TransactWriteItems": 2}
     assert forwarder_calls(mailroom, NEW, ["nobody@alice.example"]) == {"GetItem": 2, "TransactWriteItems": 1}
+    # A blocked contact: the route, the destinations' status and the contact (one BatchGetItem), the count (the
+    # alias's and the contact's, one transaction), the event.
+    (alias,) = [a for a in alice.get("/api/aliases").json()["items"] if a["local_part"] == "list"]
+    (contact,) = alice.get(f"/api/aliases/{alias['id']}/contacts").json()["items"]
+    alice.patch(f"/api/aliases/{alias['id']}/contacts/{contact['id']}", {"blocked": True})
+    assert forwarder_calls(mailroom, NEW, ["list@alice.example"]) == {
+        "GetItem": 1,
+        "BatchGetItem": 1,
+        "TransactWriteItems": 2,
+    }
 
 
 def test_leak_detection_costs_calls_once_per_alias_or_sender(
@@ -70,11 +82,15 @@ def test_leak_detection_costs_calls_once_per_alias_or_sender(
 ) -> None:
     new_alias(alice, alice_domain, "shop", ["one@real.example"])
     steady = {"GetItem": 1, "BatchGetItem": 1, "PutItem": 2, "UpdateItem": 1, "BatchWriteItem": 1}
+    # Every message: the count and the copy's event; a new sender also their contact (decision 0110).
+    counted_and_recorded, new_contact = 2, 1
 
     # The first sender names the site: one transaction more (the alias and its route), once.
     first = forwarder_calls(mailroom, NEW, ["shop@alice.example"])
-    assert first == steady | {"TransactWriteItems": 1 + 2}
-    assert forwarder_calls(mailroom, NEW, ["shop@alice.example"]) == steady | {"TransactWriteItems": 2}
+    assert first == steady | {"TransactWriteItems": new_contact + 1 + counted_and_recorded}
+    assert forwarder_calls(mailroom, NEW, ["shop@alice.example"]) == steady | {
+        "TransactWriteItems": counted_and_recorded
+    }
 
     # A foreign sender: one transaction to count them; a new one claims the alias's notice (UpdateItem), and the
     # first, which gets it, reads the owner's e-mail (GetItem) to send it.
@@ -82,13 +98,15 @@ def test_leak_detection_costs_calls_once_per_alias_or_sender(
     assert forwarder_calls(mailroom, foreign, ["shop@alice.example"]) == steady | {
         "GetItem": 2,
         "UpdateItem": 2,
-        "TransactWriteItems": 3,
+        "TransactWriteItems": new_contact + 1 + counted_and_recorded,
     }
     # Another new foreign sender: counted, and the notice's claim refused by its condition (one per alias).
     other = NEW.replace(b"ann@example.org", b"more@another.example")
     assert forwarder_calls(mailroom, other, ["shop@alice.example"]) == steady | {
         "UpdateItem": 2,
-        "TransactWriteItems": 3,
+        "TransactWriteItems": new_contact + 1 + counted_and_recorded,
     }
     # One already counted: the same transaction, refused by its condition (the sender counts once).
-    assert forwarder_calls(mailroom, other, ["shop@alice.example"]) == steady | {"TransactWriteItems": 3}
+    assert forwarder_calls(mailroom, other, ["shop@alice.example"]) == steady | {
+        "TransactWriteItems": 1 + counted_and_recorded
+    }

@@ -51,7 +51,7 @@ def test_the_first_sender_names_the_site_and_a_foreign_one_is_a_leak_noticed_onc
     text = email.message_from_bytes(notice.raw, policy=email.policy.default).get_body(("plain",)).get_content()  # type: ignore[union-attr]
     for named in ("shop@alice.example", "shop.example", "spam@elsewhere.example"):
         assert named in text
-    assert f"{PUBLIC_URL}/activity?alias_id={shop['id']}" in text
+    assert f"{PUBLIC_URL}/aliases/{shop['id']}" in text
     # The mail itself is still forwarded (blocking is the owner's choice), recorded as from a foreign sender.
     assert len(sent.sent) == 3
     assert events(alice)[0]["reason"] == "foreign_sender"

@@ -19,6 +19,15 @@ to at all) never costs another its copy. A send that failed for a reason a retry
 delivery of the event was tried, so Lambda retries the event and, in the end, hands it to the dead-letter
 queue; a copy SES refuses for good is recorded (`rejected`), logged and counted, not retried. Nothing is lost
 silently.
+
+Contacts (docs/decisions/0110): an alias's copy shows its sender, and every other address of To and Cc, as their
+contacts' reply addresses; the contacts are read in the same BatchGetItem as the destinations' status, a blocked
+one's mail is blocked (`contact_blocked`), and the missing ones are created (one transaction) when a copy is sent.
+A recipient that is a reply address (`reply-...`) goes down the reply path (postmask.mail.reply, decision 0111).
+
+Every decision (each copy forwarded or failed, each block, drop, refusal, skipped destination, reply sent or
+refused) is an activity event (postmask.activity, decision 0120), recorded once across retries; leak detection
+(postmask.leaks) learns each alias's site and its foreign senders from SES's `commonHeaders`.
 """
 
 from __future__ import annotations
@@ -31,13 +40,19 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.ses_event import SESEvent, SESEventRecord
 
-from postmask import activity, clock, leaks, ses
-from postmask.mail import headers, inbox
+from postmask import activity, clock, ids, leaks, ses
+from postmask.mail import headers, inbox, reply
 from postmask.mail.lines import Body
-from postmask.mail.message import HOP_HEADER, RawMessage, forwarded_header_block
+from postmask.mail.message import (
+    HOP_HEADER,
+    RawMessage,
+    contact_sender,
+    correspondents,
+    forwarded_header_block,
+)
 from postmask.observability import logger, metrics
 from postmask.settings import get_settings
-from postmask.store import deliveries, destinations, routes, threads
+from postmask.store import _dynamo, contacts, deliveries, destinations, routes, threads
 
 _FAIL = "FAIL"
 FORWARD_TAG = "forward"  # the postmask-mail tag of forwarded copies
@@ -46,6 +61,9 @@ _LEASE_MARGIN_SECONDS = 5
 _MAX_HOP_CHECKS = 3  # a sender can add marker headers of their own: at most this many reads per message
 _HOP = re.compile(r"([A-Za-z0-9-]{1,100})\.([0-9a-f]{32})")
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+# Contacts per message and alias: the sender, then To and Cc (each shown as a reply address); more are left out of
+# the copy's To and Cc rather than shown as they are.
+MAX_CONTACTS_PER_MESSAGE = 20
 
 
 class Action(StrEnum):
@@ -67,6 +85,8 @@ class Reason(StrEnum):
     DMARC_FAIL = "dmarc_fail"
     NO_ALIAS = "no_alias"
     NULL_SENDER = "null_sender"
+    CONTACT_BLOCKED = "contact_blocked"
+    REPLY_COPY = "reply_copy"  # the alias in the recipients of a reply to one of its contacts: the reply path sends it
     INVALID_RECIPIENT = "invalid_recipient"
     LOOP = "loop"
     FOREIGN_SENDER = "foreign_sender"  # From is not on the alias's site (leak detection)
@@ -89,11 +109,23 @@ class Decision:
     route: routes.Route | None = None  # None for the catch-all and for drops: nothing to count on
     destinations: tuple[str, ...] = ()
     owner_id: str | None = None  # whose destinations they are (the alias's or the domain's owner)
+    # An alias's forward: whom it needs contacts for, (name, address), the sender first (when it has one), and
+    # the contacts found among them (by address in lower case).
+    wanted: tuple[tuple[str, str], ...] = ()
+    known: tuple[tuple[str, contacts.Known], ...] = ()
+    sender: str | None = None  # the sender's address (canonical), whose contact's counts move
+
+    def contact(self) -> contacts.Known | None:
+        return dict(self.known).get(self.sender.lower()) if self.sender else None
 
 
 # What the activity log records for each decision: its outcome, and its reason (a forward's default one is none).
 _OUTCOME = {Action.FORWARD: "forwarded", Action.BLOCK: "blocked", Action.DROP: "dropped", Action.REFUSE: "refused"}
 _UNSAID = (Reason.ALIAS,)
+
+
+def _reason(decision: Decision) -> str | None:
+    return None if decision.reason in _UNSAID else str(decision.reason)
 
 
 @dataclass(frozen=True)
@@ -105,34 +137,49 @@ class Arrival:
     sender: leaks.Sender
     subject: str | None
 
-    def event(
-        self, decision: Decision, outcome: str, reason: str | None, destination: str | None = None
-    ) -> activity.Event | None:
-        """The activity event of a decision (or of one destination's copy); None when no user owns the address."""
+    def record(self, decision: Decision, outcome: str, reason: str | None, destination: str | None = None) -> None:
+        """The activity event of a decision (or of one destination's copy), when a user owns the address."""
         owner = decision.owner_id or (decision.route.owner_id if decision.route else None)
         if owner is None:
-            return None
-        return activity.Event(
-            user_id=owner,
-            key=f"{self.message_id}\n{decision.recipient}\n{destination or ''}",
-            at=self.at,
-            address=decision.recipient,
-            outcome=outcome,
-            reason=reason,
-            alias_id=decision.route.alias_id if decision.route else None,
-            sender=self.sender.address,
-            destination=destination,
-            subject=self.subject,
+            return
+        activity.record(
+            activity.Event(
+                user_id=owner,
+                key=f"{self.message_id}\n{decision.recipient}\n{destination or ''}",
+                at=self.at,
+                address=decision.recipient,
+                outcome=outcome,
+                reason=reason,
+                alias_id=decision.route.alias_id if decision.route else None,
+                sender=self.sender.address,
+                destination=destination,
+                subject=self.subject,
+            )
         )
 
-    def record(self, decision: Decision, outcome: str, reason: str | None, destination: str | None = None) -> None:
-        event = self.event(decision, outcome, reason, destination)
-        if event is not None:
-            activity.record(event)
-
-
-def _reason(decision: Decision) -> str | None:
-    return None if decision.reason in _UNSAID else str(decision.reason)
+    def record_reply(
+        self, decision: reply.ReplyDecision | reply.Accepted, envelope_sender: str, outcome: str, reason: str | None
+    ) -> None:
+        """The activity event of a message to a reply address: sent to the contact, or refused and why. One to a
+        reply address nobody was given has no owner to show it to."""
+        target = decision.target
+        if target is None:
+            return
+        activity.record(
+            activity.Event(
+                user_id=target.owner_id,
+                key=f"{self.message_id}\n{decision.recipient}\n",
+                at=self.at,
+                address=decision.recipient,
+                outcome=outcome,
+                reason=reason,
+                alias_id=target.alias_id,
+                direction="reply",
+                sender=headers.sendable(envelope_sender) if "@" in envelope_sender else None,
+                destination=target.email,
+                subject=self.subject,
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -159,6 +206,9 @@ class Summary:
     skipped_as_already_sent: int = 0
     too_large: int = 0
     rejected: int = 0  # copies SES refused for good
+    replied: list[str] = field(default_factory=list)  # reply addresses whose message was sent to their contact
+    # Replies not sent: {"recipient", "alias_id", "reason"} (postmask.mail.reply.Refusal).
+    replies_refused: list[dict[str, str | None]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -265,26 +315,35 @@ def _process(record: SESEventRecord, summary: Summary, *, lease_seconds: float) 
         leaks.sender_of(common),
         activity.subject_of(common.get("subject")),
     )
+    to_replies = [recipient for recipient in receipt.recipients if _is_reply_address(recipient)]
+    replies = [reply.decide(recipient.lower(), receipt.raw_event, envelope_sender) for recipient in to_replies]
     decisions = [
         _sendable_from(
             decide(recipient, verdict_failed=verdict_failed, bounce=bounce, now_iso=now_iso, sender=arrival.sender)
         )
         for recipient in receipt.recipients
+        if recipient not in to_replies
     ]
-    decisions, skipped = _to_verified_destinations(decisions)
+    decisions = _reply_copies(decisions, replies, envelope_sender)
+    decisions, skipped = _to_verified_destinations(decisions, _event_headers(mail.raw_event), envelope_sender)
 
-    message: RawMessage | None = None
-    if any(decision.action is Action.FORWARD and decision.destinations for decision in decisions):
-        settings = get_settings()
-        if not settings.mail_bucket:
-            raise RuntimeError("MAIL_BUCKET is not set: the forwarder cannot read the messages SES stored")
-        message = RawMessage.parse(inbox.read(settings.mail_bucket, settings.mail_prefix + message_id))
-        if _came_back(message):
-            decisions = [
-                replace(d, action=Action.DROP, reason=Reason.LOOP) if d.action is Action.FORWARD else d
-                for d in decisions
-            ]
-            skipped = []  # our own copy come back: dropped whole, whatever its destinations
+    loaded: list[RawMessage] = []
+
+    def message() -> RawMessage:
+        if not loaded:
+            settings = get_settings()
+            if not settings.mail_bucket:
+                raise RuntimeError("MAIL_BUCKET is not set: the forwarder cannot read the messages SES stored")
+            loaded.append(RawMessage.parse(inbox.read(settings.mail_bucket, settings.mail_prefix + message_id)))
+        return loaded[0]
+
+    if any(decision.action is Action.FORWARD and decision.destinations for decision in decisions) and _came_back(
+        message()
+    ):
+        decisions = [
+            replace(d, action=Action.DROP, reason=Reason.LOOP) if d.action is Action.FORWARD else d for d in decisions
+        ]
+        skipped = []  # our own copy come back: dropped whole, whatever its destinations
 
     decisions = [_observed(decision, arrival) for decision in decisions]
     for decision in decisions:
@@ -294,31 +353,79 @@ def _process(record: SESEventRecord, summary: Summary, *, lease_seconds: float) 
     for skip in skipped:
         _record_skip(skip, message_id, summary)
         arrival.record(skip.decision, "dropped", str(skip.reason), skip.destination)
+    for refused in replies:
+        if refused.refusal is not None:
+            _record_refusal(refused, str(refused.refusal), arrival, envelope_sender, summary)
 
-    forwards = [decision for decision in decisions if decision.action is Action.FORWARD and decision.destinations]
-    if message is None or not forwards:
-        return []
-    hop = f"{message_id}.{deliveries.hop_token(message_id)}"
-    body = message.sendable_body()  # once for every copy: only a part with lines over 998 bytes is re-encoded
-    if body.reencoded:
-        logger.info("parts with lines over 998 bytes re-encoded", message_id=message_id, parts=body.reencoded)
     failures: list[Exception] = []
-    for decision in forwards:
+    forwards = [decision for decision in decisions if decision.action is Action.FORWARD and decision.destinations]
+    if forwards:
+        hop = f"{message_id}.{deliveries.hop_token(message_id)}"
+        body = message().sendable_body()  # once for every copy: only a part with lines over 998 bytes is re-encoded
+        if body.reencoded:
+            logger.info("parts with lines over 998 bytes re-encoded", message_id=message_id, parts=body.reencoded)
+        for decision in forwards:
+            try:
+                failures.extend(
+                    _forward(message(), body, hop, arrival, envelope_sender, decision, summary, lease_seconds, now_iso)
+                )
+            except Exception as exc:  # one recipient's failure never costs another its copy
+                logger.exception("forwarding failed; the event will be retried", message_id=message_id)
+                failures.append(exc)
+    for decided in replies:
+        accepted = decided.accepted()
+        if accepted is None:
+            continue
         try:
-            failures.extend(
-                _forward(message, body, hop, arrival, envelope_sender, decision, summary, lease_seconds, now_iso)
-            )
-        except Exception as exc:  # one recipient's failure never costs another its copy
-            logger.exception("forwarding failed; the event will be retried", message_id=message_id)
+            failures.extend(_reply(message(), accepted, arrival, envelope_sender, summary, lease_seconds, now_iso))
+        except Exception as exc:
+            logger.exception("reply failed; the event will be retried", message_id=message_id)
             failures.append(exc)
     return failures
+
+
+def _is_reply_address(recipient: str) -> bool:
+    address = normalise(recipient)
+    return address is not None and ids.is_reply_local_part(address.partition("@")[0])
+
+
+def _event_headers(mail: dict[str, Any]) -> RawMessage | None:
+    """The message's header fields as the receipt event lists them (SES's own parse of the message), to know whom
+    it needs contacts for before reading it; None when SES cut them (over 10 KB) or there are none."""
+    listed = mail.get("headers")
+    if mail.get("headersTruncated") or not isinstance(listed, list):
+        return None
+    lines = []
+    for header in listed:
+        name, value = str((header or {}).get("name") or ""), str((header or {}).get("value") or "")
+        if name.isascii() and name.isprintable() and ":" not in name and " " not in name and name:
+            lines.append(name.encode("ascii") + b": " + " ".join(value.split()).encode("utf-8", "replace"))
+    return RawMessage.parse(b"\r\n".join([*lines, b"", b""])) if lines else None
+
+
+def _reply_copies(
+    decisions: list[Decision], replies: list[reply.ReplyDecision], envelope_sender: str
+) -> list[Decision]:
+    """A destination's "reply all" names the alias beside the contact's reply address: the reply path sends that
+    message, and its copy for the alias would only come back to the destination. Dropped (`reply_copy`)."""
+    replied_from = {r.alias_id for r in replies if r.alias_id is not None}
+    sender = envelope_sender.lower()
+    return [
+        replace(d, action=Action.DROP, reason=Reason.REPLY_COPY)
+        if d.action is Action.FORWARD
+        and d.route is not None
+        and d.route.alias_id in replied_from
+        and sender in {destinations.canonical(address) for address in d.route.destinations}
+        else d
+        for d in decisions
+    ]
 
 
 def _observed(decision: Decision, arrival: Arrival) -> Decision:
     """Leak detection learns from each message to an alias (postmask.leaks); a forward from a foreign sender
     is recorded with the reason `foreign_sender`."""
     route = decision.route
-    if route is None or decision.reason in (Reason.NULL_SENDER, Reason.LOOP):
+    if route is None or decision.reason in (Reason.NULL_SENDER, Reason.LOOP, Reason.REPLY_COPY):
         return decision
     forwarding = decision.action is Action.FORWARD
     foreign = leaks.observe(route, arrival.sender, forwarded=forwarding, at=arrival.at)
@@ -333,22 +440,69 @@ def _sendable_from(decision: Decision) -> Decision:
     return replace(decision, action=Action.REFUSE, reason=Reason.DOMAIN_UNVERIFIED)
 
 
-def _to_verified_destinations(decisions: list[Decision]) -> tuple[list[Decision], list[Skipped]]:
-    """Each forward narrowed to its owner's verified destinations, from one read of every destination's status
-    (store.destinations.statuses), and the destinations left out. A forward left with none sends nothing (and
-    when no forward has one, the message is not even read)."""
+def _wanted_contacts(decision: Decision, headers_seen: RawMessage | None, envelope_sender: str) -> Decision:
+    """An alias's forward with whom it needs contacts for: the sender, then every other address of To and Cc."""
+    if decision.route is None:
+        return decision
+    seen = headers_seen or RawMessage.parse(b"\r\n")
+    sender = contact_sender(seen, envelope_sender)
+    wanted = [sender] if sender is not None else []
+    wanted += [
+        found for found in correspondents(seen, decision.route.address) if sender is None or found[1] != sender[1]
+    ]
+    return replace(
+        decision, wanted=tuple(wanted[:MAX_CONTACTS_PER_MESSAGE]), sender=sender[1] if sender is not None else None
+    )
+
+
+def _to_verified_destinations(
+    decisions: list[Decision], headers_seen: RawMessage | None, envelope_sender: str
+) -> tuple[list[Decision], list[Skipped]]:
+    """Each forward narrowed to its owner's verified destinations, and told its contacts, from one read of every
+    destination's status and of the contacts an alias's forward needs (one BatchGetItem, at most 100 keys per
+    call); the destinations left out. A forward from a blocked contact becomes a block (`contact_blocked`). A
+    forward left with no destination sends nothing (and when no forward has one, the message is not even read)."""
+    decisions = [
+        _wanted_contacts(d, headers_seen, envelope_sender) if d.action is Action.FORWARD else d for d in decisions
+    ]
     forwards = [decision for decision in decisions if decision.action is Action.FORWARD]
     wanted = [(decision.owner_id or "", address) for decision in forwards for address in decision.destinations]
-    known = destinations.statuses(wanted) if wanted else {}
+    keys = {_key_id(key): key for owner, address in wanted for key in [destinations.key_of(owner, address)]}
+    for decision in forwards:
+        if decision.route is not None:
+            for _, address in decision.wanted:
+                key = contacts.sender_key(decision.route.alias_id, address)
+                keys[_key_id(key)] = key
+    items = (
+        _dynamo.batch_get(
+            list(keys.values()),
+            projection=contacts.FORWARDER_READS,
+        )
+        if keys
+        else []
+    )
+    known = contacts.known_from(items)
+    status_of = {(item["pk"], item["sk"]): item.get("status") for item in items}
     narrowed: list[Decision] = []
     skipped: list[Skipped] = []
     for decision in decisions:
         if decision.action is not Action.FORWARD:
             narrowed.append(decision)
             continue
+        if decision.route is not None:
+            found = tuple(
+                (address.lower(), known[(decision.route.alias_id, address.lower())])
+                for _, address in decision.wanted
+                if (decision.route.alias_id, address.lower()) in known
+            )
+            decision = replace(decision, known=found)
+            contact = decision.contact()
+            if contact is not None and contact.blocked:
+                narrowed.append(replace(decision, action=Action.BLOCK, reason=Reason.CONTACT_BLOCKED, destinations=()))
+                continue
         verified = []
         for destination in decision.destinations:
-            status = known.get((decision.owner_id or "", destinations.canonical(destination)))
+            status = status_of.get(_key_id(destinations.key_of(decision.owner_id or "", destination)))
             if status == "verified":
                 verified.append(destination)
             else:
@@ -356,6 +510,10 @@ def _to_verified_destinations(decisions: list[Decision]) -> tuple[list[Decision]
                 skipped.append(Skipped(decision, destination, reason))
         narrowed.append(replace(decision, destinations=tuple(verified)))
     return narrowed, skipped
+
+
+def _key_id(key: dict[str, dict[str, str]]) -> tuple[str, str]:
+    return key["pk"]["S"], key["sk"]["S"]
 
 
 def _record_skip(skip: Skipped, message_id: str, summary: Summary) -> None:
@@ -413,7 +571,9 @@ def _record(decision: Decision, message_id: str, summary: Summary, now_iso: str)
     if decision.action is Action.BLOCK:
         summary.blocked.append(decision.recipient)
         if decision.route is not None:
-            routes.count(message_id, decision.route, routes.Outcome.BLOCKED, now_iso)
+            contact = decision.contact() if decision.reason is Reason.CONTACT_BLOCKED else None
+            counted = (contact.contact_id, "blocked") if contact is not None else None
+            routes.count(message_id, decision.route, routes.Outcome.BLOCKED, now_iso, contact=counted)
     elif decision.action is Action.DROP:
         summary.dropped.append(decision.recipient)
     elif decision.action is Action.REFUSE:
@@ -425,6 +585,87 @@ def _record(decision: Decision, message_id: str, summary: Summary, now_iso: str)
             recipient=decision.recipient,
             domain=decision.recipient.rpartition("@")[2],
         )
+
+
+class Sent(StrEnum):
+    """How one delivery (message, recipient, destination) ended in this invocation."""
+
+    SENT = "sent"
+    BEFORE = "before"  # an earlier invocation sent it
+    DONE = "done"  # an earlier invocation ended it otherwise: nothing to retry
+    TOO_LARGE = "too_large"  # SES will never take it: nothing to retry
+    REJECTED = "rejected_by_ses"  # SES refuses it for good: nothing to retry
+    FAILED = "send_error"  # to be retried (the exception is in the failures)
+
+
+# What the activity log records of one delivery (DONE: an earlier invocation recorded it).
+_DELIVERY_OUTCOME = {
+    Sent.TOO_LARGE: ("failed", "too_large"),
+    Sent.REJECTED: ("failed", "rejected_by_ses"),
+    Sent.FAILED: ("failed", "send_error"),  # then sent, when a retry sends it
+}
+
+
+def _send_once(
+    message_id: str,
+    recipient: str,
+    destination: str,
+    *,
+    sender: str,
+    parts: tuple[bytes | memoryview, ...],
+    tags: dict[str, str],
+    summary: Summary,
+    lease_seconds: float,
+    failures: list[Exception],
+) -> tuple[Sent, str | None]:
+    """Send one delivery at most once across retries (store.deliveries); (how it ended, SES's message id)."""
+    try:
+        claim = deliveries.claim(message_id, recipient, destination, lease_seconds=lease_seconds)
+    except deliveries.DeliveryInProgress as exc:
+        failures.append(exc)
+        return Sent.FAILED, None
+    if not isinstance(claim, deliveries.Claim):  # an earlier invocation finished this one
+        if claim is deliveries.Status.SENT:
+            summary.skipped_as_already_sent += 1
+            return Sent.BEFORE, None
+        return Sent.DONE, None
+    try:
+        ses_message_id = ses.send_raw(sender=sender, destination=destination, parts=parts, tags=tags)
+    except ses.MessageTooLarge as exc:
+        # SES will never take it: record it for good (no retry loop), count it, tell the logs.
+        deliveries.complete(claim, deliveries.Status.TOO_LARGE)
+        summary.too_large += 1
+        metrics.add_metric(name="MailTooLarge", unit=MetricUnit.Count, value=1)
+        logger.error("message too large for SES, not sent", message_id=message_id, size=exc.size)
+        return Sent.TOO_LARGE, None
+    except ses.SendRefused as exc:
+        # SES refuses this copy for good: retrying would only fail again, three times, then dead-letter.
+        deliveries.complete(claim, deliveries.Status.REJECTED, reason=exc.code)
+        summary.rejected += 1
+        metrics.add_metric(name="MailRejected", unit=MetricUnit.Count, value=1)
+        logger.error(
+            "Amazon SES refused the copy; not retried", message_id=message_id, recipient=recipient, error=str(exc)
+        )
+        return Sent.REJECTED, None
+    except Exception as exc:
+        deliveries.release(claim)
+        logger.exception("send failed; the event will be retried", message_id=message_id)
+        failures.append(exc)
+        return Sent.FAILED, None
+    deliveries.complete(claim, deliveries.Status.SENT, ses_message_id)
+    summary.sent += 1
+    return Sent.SENT, ses_message_id
+
+
+def _contacts(decision: Decision) -> dict[str, contacts.Known] | None:
+    """{address in lower case: its contact} of everyone an alias's forward names, the missing ones created (one
+    transaction); None for a catch-all's."""
+    route = decision.route
+    if route is None:
+        return None
+    alias = contacts.AliasRef(route.owner_id, route.alias_id, route.address)
+    wanted = [(address, name or None) for name, address in decision.wanted]
+    return contacts.find_or_create(alias, wanted, dict(decision.known))
 
 
 def _forward(
@@ -443,6 +684,8 @@ def _forward(
     message_id = arrival.message_id
     alias = decision.recipient
     received = _received_ids(message, alias, decision.destinations)
+    found = _contacts(decision)
+    reply_addresses = {address: known.reply_address for address, known in found.items()} if found is not None else None
     failures: list[Exception] = []
     pairs: list[threads.Pair] = []
     delivered = False
@@ -456,50 +699,26 @@ def _forward(
             received_ids=received.get(destination.lower(), {}),
             hop=hop,
             transfer_encoding=body.transfer_encoding,
+            reply_addresses=reply_addresses,
         )
-        try:
-            claim = deliveries.claim(message_id, alias, destination, lease_seconds=lease_seconds)
-        except deliveries.DeliveryInProgress as exc:
-            failures.append(exc)
+        outcome, ses_message_id = _send_once(
+            message_id,
+            alias,
+            destination,
+            sender=alias,
+            parts=(header_block, *body.chunks),
+            tags=_tags(decision),
+            summary=summary,
+            lease_seconds=lease_seconds,
+            failures=failures,
+        )
+        delivered = delivered or outcome in (Sent.SENT, Sent.BEFORE)
+        if outcome in (Sent.SENT, Sent.BEFORE):  # BEFORE: written then, or now if writing it failed then
+            arrival.record(decision, "forwarded", _reason(decision), destination)
+        elif outcome in _DELIVERY_OUTCOME:
+            arrival.record(decision, *_DELIVERY_OUTCOME[outcome], destination)
+        if outcome is not Sent.SENT or ses_message_id is None:
             continue
-        if not isinstance(claim, deliveries.Claim):  # an earlier invocation finished this one
-            if claim is deliveries.Status.SENT:
-                summary.skipped_as_already_sent += 1
-                delivered = True
-                arrival.record(decision, "forwarded", _reason(decision), destination)  # written then, or now
-            continue
-        try:
-            ses_message_id = ses.send_raw(
-                sender=alias, destination=destination, parts=(header_block, *body.chunks), tags=_tags(decision)
-            )
-        except ses.MessageTooLarge as exc:
-            # SES will never take it: record it for good (no retry loop), count it, tell the logs.
-            deliveries.complete(claim, deliveries.Status.TOO_LARGE)
-            arrival.record(decision, "failed", "too_large", destination)
-            summary.too_large += 1
-            metrics.add_metric(name="MailTooLarge", unit=MetricUnit.Count, value=1)
-            logger.error("message too large for SES, not forwarded", message_id=message_id, size=exc.size)
-            continue
-        except ses.SendRefused as exc:
-            # SES refuses this copy for good: retrying would only fail again, three times, then dead-letter.
-            deliveries.complete(claim, deliveries.Status.REJECTED, reason=exc.code)
-            arrival.record(decision, "failed", "rejected_by_ses", destination)
-            summary.rejected += 1
-            metrics.add_metric(name="MailRejected", unit=MetricUnit.Count, value=1)
-            logger.error(
-                "Amazon SES refused the copy; not retried", message_id=message_id, recipient=alias, error=str(exc)
-            )
-            continue
-        except Exception as exc:
-            deliveries.release(claim)
-            logger.exception("send failed; the event will be retried", message_id=message_id)
-            arrival.record(decision, "failed", "send_error", destination)  # then forwarded, when a retry sends it
-            failures.append(exc)
-            continue
-        deliveries.complete(claim, deliveries.Status.SENT, ses_message_id)
-        arrival.record(decision, "forwarded", _reason(decision), destination)
-        summary.sent += 1
-        delivered = True
         logger.info("forwarded", message_id=message_id, recipient=alias, ses_message_id=ses_message_id)
         if message.message_id is not None:
             inside_id = ses.received_message_id(ses_message_id, get_settings().region)
@@ -510,7 +729,9 @@ def _forward(
         summary.forwarded.append(alias)
         metrics.add_metric(name="MailForwarded", unit=MetricUnit.Count, value=1)
         if decision.route is not None:
-            routes.count(message_id, decision.route, routes.Outcome.FORWARDED, now_iso)
+            contact = found.get(decision.sender.lower()) if found is not None and decision.sender else None
+            counted = (contact.contact_id, "received") if contact is not None else None
+            routes.count(message_id, decision.route, routes.Outcome.FORWARDED, now_iso, contact=counted)
     return failures
 
 
@@ -534,3 +755,109 @@ def _remember(alias: str, pairs: list[threads.Pair], message_id: str) -> None:
         threads.remember(alias, pairs)
     except Exception:  # the copies are sent: a later reply will not thread, nothing is lost
         logger.exception("could not write thread records", message_id=message_id)
+
+
+# --- the reply path (postmask.mail.reply) ----------------------------------------------------------------------
+
+
+def _record_refusal(
+    decision: reply.ReplyDecision | reply.Accepted,
+    refusal: str,
+    arrival: Arrival,
+    envelope_sender: str,
+    summary: Summary,
+) -> None:
+    """Log a reply that is not sent, with its reason, record it in the activity log, and count it. Nothing is sent
+    back to anyone: a bounce would go to whoever forged the sender."""
+    message_id = arrival.message_id
+    arrival.record_reply(decision, envelope_sender, "refused", refusal)
+    alias_id = decision.target.alias_id if decision.target is not None else None
+    summary.replies_refused.append({"recipient": decision.recipient, "alias_id": alias_id, "reason": refusal})
+    metrics.add_metric(name="MailReplyRefused", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "mail decision",
+        message_id=message_id,
+        recipient=decision.recipient,
+        direction="reply",
+        action="refuse",
+        outcome="refused",
+        reason=refusal,
+        alias_id=alias_id,
+        sender=envelope_sender,
+    )
+
+
+def _reply(
+    message: RawMessage,
+    decision: reply.Accepted,
+    arrival: Arrival,
+    envelope_sender: str,
+    summary: Summary,
+    lease_seconds: float,
+    now_iso: str,
+) -> list[Exception]:
+    """Send a destination's message to a contact, from the alias, rebuilt and scrubbed (postmask.mail.reply); its
+    outcome is an activity event (sent, or failed with its reason)."""
+    message_id = arrival.message_id
+    refusal, known = reply.message_refusal(message, decision)
+    if refusal is not None:
+        _record_refusal(decision, str(refusal), arrival, envelope_sender, summary)
+        return []
+    target, alias = decision.target, decision.route.address
+    swap = reply.swap_for(decision)
+    body = message.sendable_body(rewrite=swap)  # the destination's address out of every text part
+    header_block = reply.header_block(
+        message,
+        decision,
+        known,
+        swap=swap,
+        outside_ids=_outside_ids(alias, message.referenced_ids()),
+        now=clock.now(),
+        transfer_encoding=body.transfer_encoding,
+    )
+    failures: list[Exception] = []
+    outcome, ses_message_id = _send_once(
+        message_id,
+        decision.recipient,
+        target.email,
+        sender=alias,
+        parts=(header_block, *body.chunks),
+        tags={ses.KIND_TAG: reply.REPLY_TAG, ses.USER_TAG: decision.route.owner_id, ses.ALIAS_TAG: target.alias_id},
+        summary=summary,
+        lease_seconds=lease_seconds,
+        failures=failures,
+    )
+    if outcome is Sent.SENT and ses_message_id is not None and message.message_id is not None:
+        # The contact knows the reply by SES's id, the destination by its own: threads hold both ways.
+        outside = ses.received_message_id(ses_message_id, get_settings().region)
+        _remember(alias, [threads.Pair(decision.sender, outside, message.message_id)], message_id)
+    if outcome in _DELIVERY_OUTCOME:
+        arrival.record_reply(decision, envelope_sender, *_DELIVERY_OUTCOME[outcome])
+    if outcome in (Sent.SENT, Sent.BEFORE):
+        arrival.record_reply(decision, envelope_sender, "sent", None)
+        summary.replied.append(decision.recipient)
+        metrics.add_metric(name="MailReplySent", unit=MetricUnit.Count, value=1)
+        logger.info(
+            "mail decision",
+            message_id=message_id,
+            recipient=decision.recipient,
+            direction="reply",
+            action="send",
+            outcome="sent",
+            reason=None,
+            alias_id=target.alias_id,
+            rewritten=body.rewritten,
+        )
+        routes.count_sent(message_id, decision.recipient, target.alias_id, target.contact_id, now_iso)
+    return failures
+
+
+def _outside_ids(alias: str, referenced: list[str]) -> dict[str, str]:
+    """The ids the contact's side knows for those a reply names. A failed lookup costs the thread, not the reply."""
+    if not referenced:
+        return {}
+    try:
+        return threads.outside_ids(alias, referenced)
+    except Exception:
+        logger.exception("could not read thread records; the reply names no earlier message")
+        return {}

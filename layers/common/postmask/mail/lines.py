@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email import policy as email_policy
+from typing import Protocol
 
 from postmask.mail import headers
 
@@ -28,6 +29,17 @@ _BASE64_LINE = 76
 _MAX_DEPTH = 100  # nesting walked; deeper than that, a part with long lines is cut into lines instead
 
 Chunk = bytes | memoryview
+
+
+class Rewrite(Protocol):
+    """A change made to every text part and part header on the way (the reply path's address scrubbing,
+    postmask.mail.scrub). Each returns None when it leaves the thing as it was."""
+
+    def text(self, data: bytes, charset: str | None) -> bytes | None:
+        """A text part's decoded content, changed."""
+
+    def field(self, name: str, raw_value: bytes, newline: bytes) -> bytes | None:
+        """A part's header field, changed: the whole field with its line break."""
 
 
 def has_long_line(data: Chunk) -> bool:
@@ -42,16 +54,25 @@ class Body:
     chunks: list[Chunk]
     transfer_encoding: str | None = None
     reencoded: list[str] = field(default_factory=list)  # the content types of the parts re-encoded
+    rewritten: int = 0  # text parts and part header fields a Rewrite changed
 
 
 def sendable_body(
-    content_type: bytes | None, transfer_encoding: bytes | None, body: memoryview, newline: bytes
+    content_type: bytes | None,
+    transfer_encoding: bytes | None,
+    body: memoryview,
+    newline: bytes,
+    rewrite: Rewrite | None = None,
 ) -> Body:
-    """`body` (of a message with these Content-Type / Content-Transfer-Encoding values) as SES can send it."""
-    if not has_long_line(body):
+    """`body` (of a message with these Content-Type / Content-Transfer-Encoding values) as SES can send it; with
+    `rewrite`, every text part that is not an attachment, and every part's header, as it changes them (a changed
+    text part is re-encoded as base64; every other part stays byte for byte)."""
+    if rewrite is None and not has_long_line(body):
         return Body([body])
     result = Body([])
-    result.transfer_encoding = _content(content_type, transfer_encoding, body, newline, result, depth=0)
+    result.transfer_encoding = _content(
+        content_type, transfer_encoding, body, newline, result, depth=0, rewrite=rewrite
+    )
     return result
 
 
@@ -66,10 +87,12 @@ def _content(
     out: Body,
     *,
     depth: int,
+    rewrite: Rewrite | None = None,
+    disposition: bytes | None = None,
 ) -> str | None:
-    """Append an entity's content to `out.chunks`, its long lines dealt with; the entity's new
-    Content-Transfer-Encoding when its content was re-encoded, else None."""
-    if not has_long_line(content):
+    """Append an entity's content to `out.chunks`, its long lines dealt with (and its text rewritten); the entity's
+    new Content-Transfer-Encoding when its content was re-encoded, else None."""
+    if rewrite is None and not has_long_line(content):
         out.chunks.append(content)
         return None
     maintype, boundary = _content_type(content_type)
@@ -77,10 +100,25 @@ def _content(
     if depth >= _MAX_DEPTH:
         out.chunks.append(_cut(content, newline))
         return None
-    if maintype == "multipart" and boundary and passes_through and _multipart(content, boundary, newline, out, depth):
+    if (
+        maintype == "multipart"
+        and boundary
+        and passes_through
+        and _multipart(content, boundary, newline, out, depth, rewrite)
+    ):
         return None
     if maintype == "message/rfc822" and passes_through:
-        _entity(content, newline, out, depth + 1)
+        _entity(content, newline, out, depth + 1, rewrite)
+        return None
+    if rewrite is not None and _is_text(maintype, disposition):
+        decoded = _decoded(content_type, transfer_encoding, content)
+        changed = rewrite.text(decoded, _charset(content_type))
+        if changed is not None:
+            out.chunks.append(_base64_lines(changed, newline))
+            out.rewritten += 1
+            return "base64"
+    if not has_long_line(content):
+        out.chunks.append(content)
         return None
     out.chunks.append(_base64(content_type, transfer_encoding, content, newline))
     out.reencoded.append(maintype or "text/plain")
@@ -102,7 +140,27 @@ def _content_type(value: bytes | None) -> tuple[str, str | None]:
     return content_type, None
 
 
-def _multipart(body: memoryview, boundary: str, newline: bytes, out: Body, depth: int) -> bool:
+def _is_text(content_type: str, disposition: bytes | None) -> bool:
+    """Text a reader is shown: text/* (or no type: text/plain) that is not an attachment."""
+    if content_type and not content_type.startswith("text/"):
+        return False
+    return disposition is None or not headers.header_text(disposition).strip().lower().startswith("attachment")
+
+
+def _charset(content_type: bytes | None) -> str | None:
+    if content_type is None:
+        return None
+    try:
+        parsed = email_policy.default.header_factory("Content-Type", headers.header_text(content_type).strip())
+        charset = getattr(parsed, "params", {}).get("charset")
+    except Exception:
+        return None
+    return str(charset) if charset else None
+
+
+def _multipart(
+    body: memoryview, boundary: str, newline: bytes, out: Body, depth: int, rewrite: Rewrite | None = None
+) -> bool:
     """Split at the delimiters and deal with each part; False when the boundary is not found (not a multipart
     as far as any reader is concerned)."""
     try:
@@ -118,14 +176,14 @@ def _multipart(body: memoryview, boundary: str, newline: bytes, out: Body, depth
         if index == 0:
             out.chunks.append(_cut(body[position:end], newline))  # the preamble
         else:
-            _part(body[position:end], newline, out, depth)
+            _part(body[position:end], newline, out, depth, rewrite)
         out.chunks.append(body[end : match.end()])  # the line break and the delimiter, as they were
         position = match.end()
         if match.group(1):  # the close delimiter: what follows is the epilogue
             out.chunks.append(_cut(body[position:], newline))
             return True
     # No close delimiter: the last part runs to the end of the body, as the stdlib reads it.
-    _part(body[position:], newline, out, depth)
+    _part(body[position:], newline, out, depth, rewrite)
     return True
 
 
@@ -138,17 +196,17 @@ def _before_line_break(body: memoryview, start: int) -> int:
     return start
 
 
-def _part(part: memoryview, newline: bytes, out: Body, depth: int) -> None:
+def _part(part: memoryview, newline: bytes, out: Body, depth: int, rewrite: Rewrite | None = None) -> None:
     """One body part: the rest of the delimiter line (its line break), then the part as an entity."""
     lead = 2 if part[:2] == b"\r\n" else 1 if part[:1] == b"\n" else 0
     out.chunks.append(part[:lead])
-    _entity(part[lead:], newline, out, depth + 1)
+    _entity(part[lead:], newline, out, depth + 1, rewrite)
 
 
-def _entity(entity: memoryview, newline: bytes, out: Body, depth: int) -> None:
-    """A body part or an attached message: its header block (a field over 998 bytes folded again, the
-    Content-Transfer-Encoding changed when its content is re-encoded), then its content."""
-    if not has_long_line(entity):
+def _entity(entity: memoryview, newline: bytes, out: Body, depth: int, rewrite: Rewrite | None = None) -> None:
+    """A body part or an attached message: its header block (a field over 998 bytes folded again, a field
+    rewritten, the Content-Transfer-Encoding changed when its content is re-encoded), then its content."""
+    if rewrite is None and not has_long_line(entity):
         out.chunks.append(entity)
         return
     from postmask.mail.message import RawMessage  # message imports this module
@@ -158,18 +216,34 @@ def _entity(entity: memoryview, newline: bytes, out: Body, depth: int) -> None:
     fields = RawMessage.parse(head + newline).fields if head else ()
     content_type = next((f.raw_value for f in fields if f.key == "content-type"), None)
     encoding = next((f.raw_value for f in fields if f.key == "content-transfer-encoding"), None)
+    disposition = next((f.raw_value for f in fields if f.key == "content-disposition"), None)
     slot = len(out.chunks)
     out.chunks.append(b"")  # the header block, once the content has said whether it was re-encoded
-    new_encoding = _content(content_type, encoding, entity[content_start:], newline, out, depth=depth)
-    if new_encoding is None and not has_long_line(head):
+    new_encoding = _content(
+        content_type,
+        encoding,
+        entity[content_start:],
+        newline,
+        out,
+        depth=depth,
+        rewrite=rewrite,
+        disposition=disposition,
+    )
+    changed: dict[int, bytes] = {}
+    for index, field_ in enumerate(fields if rewrite is not None else ()):
+        line = rewrite.field(field_.name, field_.raw_value, newline) if rewrite is not None else None
+        if line is not None:
+            changed[index] = line
+    out.rewritten += len(changed)
+    if new_encoding is None and not has_long_line(head) and not changed:
         out.chunks[slot] = entity[:content_start]
         return
     written = []
-    for field_ in fields:
+    for index, field_ in enumerate(fields):
         if new_encoding is not None and field_.key == "content-transfer-encoding":
             continue
-        line = headers.normalised_breaks(field_.raw, newline) + newline
-        if has_long_line(line):
+        line = changed[index] if index in changed else headers.normalised_breaks(field_.raw, newline) + newline
+        if line and has_long_line(line):
             line = headers.folded(field_.name, headers.header_text(field_.raw_value).strip(), newline) or b""
         written.append(line)
     if new_encoding is not None:
@@ -192,13 +266,21 @@ def _head_bounds(entity: memoryview) -> tuple[int, int]:
 
 def _base64(content_type: bytes | None, transfer_encoding: bytes | None, content: memoryview, newline: bytes) -> bytes:
     """The content decoded exactly as the stdlib decodes it, as base64 in 76-character lines."""
+    return _base64_lines(_decoded(content_type, transfer_encoding, content), newline)
+
+
+def _decoded(content_type: bytes | None, transfer_encoding: bytes | None, content: memoryview) -> bytes:
+    """The content decoded from its transfer encoding exactly as the stdlib decodes it."""
     head = b""
     if content_type is not None:
         head += b"Content-Type:" + content_type + b"\n"
     if transfer_encoding is not None:
         head += b"Content-Transfer-Encoding:" + transfer_encoding + b"\n"
     payload = message_from_bytes(head + b"\n" + content.tobytes()).get_payload(decode=True)
-    data = payload if isinstance(payload, bytes) else b""
+    return payload if isinstance(payload, bytes) else b""
+
+
+def _base64_lines(data: bytes, newline: bytes) -> bytes:
     encoded = base64.b64encode(data)
     lines = [encoded[start : start + _BASE64_LINE] for start in range(0, len(encoded), _BASE64_LINE)]
     return newline.join(lines)

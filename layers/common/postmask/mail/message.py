@@ -111,9 +111,9 @@ class RawMessage:
         found = message_ids(field.raw_value) if field is not None else []
         return found[0] if found else None
 
-    def sendable_body(self) -> lines.Body:
+    def sendable_body(self, rewrite: lines.Rewrite | None = None) -> lines.Body:
         """The body as SES can carry it: the original bytes, or, when a line is over 998 bytes, with the parts
-        holding such lines re-encoded (postmask.mail.lines)."""
+        holding such lines re-encoded (postmask.mail.lines); with `rewrite`, its text parts changed by it."""
         content_type = self.first("content-type")
         encoding = self.first("content-transfer-encoding")
         return lines.sendable_body(
@@ -121,6 +121,7 @@ class RawMessage:
             encoding.raw_value if encoding is not None else None,
             self.body,
             self.newline,
+            rewrite,
         )
 
     def referenced_ids(self) -> list[str]:
@@ -134,8 +135,14 @@ class RawMessage:
 
 
 def message_ids(raw_value: bytes) -> list[str]:
-    """The `<id>`s in a Message-ID, In-Reply-To or References value (comments and junk around them ignored)."""
-    return _MESSAGE_ID.findall(headers.header_text(raw_value))
+    """The `<id>`s in a Message-ID, In-Reply-To or References value (comments and junk around them ignored). A
+    value a mailer wrote as RFC 2047 words (Python's email package does, for an id longer than its line length) is
+    read decoded."""
+    text = headers.header_text(raw_value)
+    found = _MESSAGE_ID.findall(text)
+    if not found and "=?" in text:
+        found = _MESSAGE_ID.findall(HeaderField("In-Reply-To", b"In-Reply-To:" + raw_value).text())
+    return found
 
 
 def _header_block_bounds(raw: bytes | bytearray) -> tuple[int, int]:
@@ -191,6 +198,28 @@ def original_sender(message: RawMessage, envelope_sender: str) -> Mailbox:
     return Mailbox("", envelope_sender if "@" in envelope_sender else "")
 
 
+def contact_sender(message: RawMessage, envelope_sender: str) -> tuple[str, str] | None:
+    """(name, canonical address) of whom a contact is made for: the message's From address when SES could send to
+    it, else the envelope sender; None when neither is one."""
+    sender = original_sender(message, envelope_sender)
+    address = headers.sendable(sender.address)
+    if address is not None:
+        return headers.shown_name(sender.name), address
+    fallback = headers.sendable(envelope_sender) if "@" in envelope_sender else None
+    return ("", fallback) if fallback is not None else None
+
+
+def correspondents(message: RawMessage, alias: str) -> list[tuple[str, str]]:
+    """(name, canonical address) of every address of To and Cc that is not the alias, each once, in order: whom
+    "reply all" would write to, each to be shown as a reply address (contacts)."""
+    seen: dict[str, tuple[str, str]] = {}
+    for key in ("to", "cc"):
+        for name, address in _valid_recipients(message, key):
+            if address.lower() != alias.lower():
+                seen.setdefault(address.lower(), (name, address))
+    return list(seen.values())
+
+
 def display_name(name: str, address: str) -> str:
     """What the destination's mail client shows as the sender: `Jane Doe (jane@example.com)`."""
     return headers.sender_display_name(name, address)
@@ -205,31 +234,46 @@ def forwarded_header_block(
     received_ids: Mapping[str, str] | None = None,
     hop: str | None = None,
     transfer_encoding: str | None = None,
+    reply_addresses: Mapping[str, str] | None = None,
 ) -> bytes:
     """The header block the forwarded copy is sent with, ending with the empty line before the body.
 
-    From is the alias (SES sends only from verified identities) showing the original sender; Reply-To the
-    first address SES accepts among the original Reply-To, From and envelope sender; To the original's valid
-    recipients, else the alias. `received_ids` maps original Message-IDs to the ones this destination
-    received (threads), `hop` is the loop marker, and `transfer_encoding` replaces the top-level
-    Content-Transfer-Encoding when postmask.mail.lines re-encoded a body that is not multipart.
+    From is the alias (SES sends only from verified identities) showing the original sender. With
+    `reply_addresses` ({address in lower case: its contact's reply address}, an alias's copy), Reply-To is the
+    sender's reply address and every other address of To and Cc is shown as its own reply address (one without
+    is left out), so that neither "reply" nor "reply all" ever writes to anyone from the real mailbox. Without
+    (a catch-all's copy), Reply-To is the first address SES accepts among the original Reply-To, From and
+    envelope sender, To the original's valid recipients, and Cc is left out. To is never empty (the alias).
+    `received_ids` maps original Message-IDs to the ones this destination received (threads), `hop` is the loop
+    marker, and `transfer_encoding` replaces the top-level Content-Transfer-Encoding when postmask.mail.lines
+    re-encoded a body that is not multipart.
     """
     newline = message.newline
     sender = original_sender(message, envelope_sender)
-    lines = [headers.mailbox_field("From", [(display_name(sender.name, sender.address), alias)], newline)]
+    shown_sender = display_name(sender.name, sender.address)
+    lines = [headers.mailbox_field("From", [(shown_sender, alias)], newline)]
 
-    reply_to = headers.first_valid(
-        [
-            *_mailboxes_of(message, "reply-to"),
-            *_mailboxes_of(message, "from"),
-            Mailbox("", envelope_sender),
-        ]
-    )
+    if reply_addresses is None:
+        reply_to = headers.first_valid(
+            [
+                *_mailboxes_of(message, "reply-to"),
+                *_mailboxes_of(message, "from"),
+                Mailbox("", envelope_sender),
+            ]
+        )
+        recipients = _valid_recipients(message, "to") or [("", alias)]
+        copied_to: list[tuple[str, str]] = []
+    else:
+        contact = contact_sender(message, envelope_sender)
+        reply_address = reply_addresses.get(contact[1].lower()) if contact is not None else None
+        reply_to = (shown_sender, reply_address) if reply_address is not None else None
+        recipients = _through(_valid_recipients(message, "to"), alias, reply_addresses) or [("", alias)]
+        copied_to = _through(_valid_recipients(message, "cc"), alias, reply_addresses)
     if reply_to is not None:
         lines.append(headers.mailbox_field("Reply-To", [reply_to], newline))
-
-    recipients = _valid_recipients(message, "to") or [("", alias)]
     lines.append(headers.mailbox_field("To", recipients, newline))
+    if copied_to:
+        lines.append(headers.mailbox_field("Cc", copied_to, newline))
 
     copied: set[str] = set()
     for field in message.fields:
@@ -240,28 +284,31 @@ def forwarded_header_block(
         if key == "content-transfer-encoding" and transfer_encoding is not None:
             continue
         line = (
-            _thread_field(field, received_ids or {}, newline)
-            if key in THREAD_HEADERS
-            else _copied_field(field, newline)
+            _thread_field(field, received_ids or {}, newline) if key in THREAD_HEADERS else copied_field(field, newline)
         )
         if line is not None:
             lines.append(line)
         else:
             copied.discard(key)  # nothing usable: a later occurrence may be, and Date is added below
     lines.extend(_list_unsubscribe(message, newline))
-    if transfer_encoding is not None:
-        if "mime-version" not in copied:
-            lines.append(b"MIME-Version: 1.0" + newline)
-        lines.append(b"Content-Transfer-Encoding: " + transfer_encoding.encode("ascii") + newline)
-    if "date" not in copied:
-        lines.append(b"Date: " + format_datetime(now).encode("ascii") + newline)
-    alias_domain = alias.rpartition("@")[2]
-    lines.append(b"Message-ID: " + make_msgid(domain=alias_domain).encode("ascii") + newline)
+    lines.extend(closing_fields(copied, transfer_encoding, now, alias, newline))
     lines.append(ALIAS_HEADER.encode("ascii") + b": " + alias.encode("ascii") + newline)
     if hop is not None:
         lines.append(HOP_HEADER.encode("ascii") + b": " + hop.encode("ascii") + newline)
     lines.append(newline)
     return b"".join(lines)
+
+
+def _through(mailboxes: list[tuple[str, str]], alias: str, reply_addresses: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Each mailbox shown as its contact's reply address (`Name (address)` as its name), the alias as itself; one
+    without a reply address left out."""
+    shown: list[tuple[str, str]] = []
+    for name, address in mailboxes:
+        if address.lower() == alias.lower():
+            shown.append((name, alias))
+        elif address.lower() in reply_addresses:
+            shown.append((display_name(name, address), reply_addresses[address.lower()]))
+    return shown
 
 
 def _mailboxes_of(message: RawMessage, key: str) -> list[Mailbox]:
@@ -279,7 +326,7 @@ def _valid_recipients(message: RawMessage, key: str) -> list[tuple[str, str]]:
     return [(name, address) for address, name in seen.items()]
 
 
-def _copied_field(field: HeaderField, newline: bytes) -> bytes | None:
+def copied_field(field: HeaderField, newline: bytes) -> bytes | None:
     """The field byte for byte (line breaks made the message's own) when SES takes it and no reader can
     misread it; else re-serialized from its cleaned text; None when nothing usable is left."""
     as_written = headers.normalised_breaks(field.raw, newline) + newline
@@ -302,13 +349,33 @@ def _hides_text(field: HeaderField) -> bool:
     return headers.clean_text(text) != " ".join(text.split())
 
 
-def _thread_field(field: HeaderField, received_ids: Mapping[str, str], newline: bytes) -> bytes | None:
-    """In-Reply-To / References with each id the destination received in place of the original's."""
-    ids = [received_ids.get(found, found) for found in message_ids(field.raw_value)]
+def closing_fields(
+    copied: set[str], transfer_encoding: str | None, now: datetime, sender: str, newline: bytes
+) -> list[bytes]:
+    """What every header block postmask writes ends with: MIME-Version and Content-Transfer-Encoding when the body
+    was re-encoded, a Date when none was copied, a new Message-ID on the sending address's domain."""
+    fields = []
+    if transfer_encoding is not None:
+        if "mime-version" not in copied:
+            fields.append(b"MIME-Version: 1.0" + newline)
+        fields.append(b"Content-Transfer-Encoding: " + transfer_encoding.encode("ascii") + newline)
+    if "date" not in copied:
+        fields.append(b"Date: " + format_datetime(now).encode("ascii") + newline)
+    fields.append(b"Message-ID: " + make_msgid(domain=sender.rpartition("@")[2]).encode("ascii") + newline)
+    return fields
+
+
+def thread_field(key: str, ids: list[str], newline: bytes) -> bytes | None:
+    """An In-Reply-To or References field naming `ids`, one per line; None without any."""
     if not ids:
         return None
-    name = "In-Reply-To" if field.key == "in-reply-to" else "References"
+    name = "In-Reply-To" if key == "in-reply-to" else "References"
     return name.encode("ascii") + b": " + (newline + b" ").join(found.encode("ascii") for found in ids) + newline
+
+
+def _thread_field(field: HeaderField, received_ids: Mapping[str, str], newline: bytes) -> bytes | None:
+    """In-Reply-To / References with each id the destination received in place of the original's."""
+    return thread_field(field.key, [received_ids.get(found, found) for found in message_ids(field.raw_value)], newline)
 
 
 def _list_unsubscribe(message: RawMessage, newline: bytes) -> list[bytes]:
@@ -323,7 +390,7 @@ def _list_unsubscribe(message: RawMessage, newline: bytes) -> list[bytes]:
     ]
     post = message.first("list-unsubscribe-post")
     if post is not None:
-        line = _copied_field(post, newline)
+        line = copied_field(post, newline)
         if line is not None:
             lines.append(line)
     return lines

@@ -14,8 +14,11 @@ from postmask.schemas.common import (
     Model,
     Note,
     RequestModel,
+    ShownName,
     Timestamp,
 )
+
+_DISPLAY_NAME = "The name shown on mail sent from the alias (replies to contacts); never a destination's"
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _PATH = re.compile(r"[/?#]")
@@ -61,6 +64,7 @@ class AliasCreate(RequestModel):
     note: Note = ""
     enabled: StrictBool = True
     expires_at: Timestamp | None = None
+    display_name: ShownName | None = Field(default=None, description=_DISPLAY_NAME)
     site: Site | None = None
     block_foreign_senders: BlockForeignSenders = False
 
@@ -73,6 +77,7 @@ class AliasReplace(RequestModel):
     note: Note
     enabled: StrictBool
     expires_at: Timestamp | None
+    display_name: ShownName | None = Field(default=None, description=_DISPLAY_NAME + " (absent: none)")
     site: Site | None = None
     block_foreign_senders: BlockForeignSenders = False
 
@@ -93,6 +98,7 @@ class AliasUpdate(RequestModel):
     note: Note = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
     enabled: StrictBool = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
     expires_at: Timestamp | None = None
+    display_name: ShownName | None = Field(default=None, description=_DISPLAY_NAME + " (null: none)")
     site: Site | None = None
     block_foreign_senders: BlockForeignSenders = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
 
@@ -124,6 +130,7 @@ class Alias(Model):
     blocked_count: int = Field(ge=0)
     last_forwarded_at: Timestamp | None
     last_blocked_at: Timestamp | None
+    display_name: str | None = Field(default=None, description=_DISPLAY_NAME)
     site: str | None = Field(description="The registrable domain of the website the alias was given to")
     block_foreign_senders: bool
     leak: Leak

@@ -111,13 +111,51 @@ DomainName = Annotated[
 # In a URL path the name arrives percent-encoded (API Gateway passes the raw path on): decode, then validate.
 DomainInPath = Annotated[DomainName, BeforeValidator(lambda value: unquote(value) if isinstance(value, str) else value)]
 
+
+def _not_reply_namespace(local_part: str) -> str:
+    from postmask.ids import REPLY_PREFIX
+
+    if local_part.startswith(REPLY_PREFIX):
+        raise ValueError(f"local parts starting with {REPLY_PREFIX!r} are reserved for contacts' reply addresses")
+    return local_part
+
+
+# The reply addresses' namespace (postmask.ids.REPLY_PREFIX), as a pattern JSON Schema can say case-insensitively.
+_REPLY_NAMESPACE = "^[Rr][Ee][Pp][Ll][Yy]-"
+
 LocalPart = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*$"),
     AfterValidator(str.lower),
+    AfterValidator(_not_reply_namespace),
     Field(
-        description="The part before the @: a-z 0-9 . _ + -, no leading, trailing or double dot; stored lower case",
+        description=(
+            "The part before the @: a-z 0-9 . _ + -, no leading, trailing or double dot; stored lower case. "
+            "`reply-...` is reserved for contacts' reply addresses"
+        ),
         examples=["shop"],
+        json_schema_extra={"not": {"pattern": _REPLY_NAMESPACE}},
+    ),
+]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _no_control_characters(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+# A name shown on mail (an alias's display_name, a contact's name): what a mail client shows beside an address.
+ShownName = Annotated[
+    str,
+    StringConstraints(max_length=100),
+    AfterValidator(_no_control_characters),
+    Field(
+        description="At most 100 characters, no control characters",
+        examples=["Jane Doe"],
+        json_schema_extra={"pattern": "^[^\\x00-\\x1F\\x7F-\\x9F]*$"},
     ),
 ]
 

@@ -40,6 +40,12 @@ held by marker items written in the same transaction as the item they guard.
 |   (outside -> inside)|                      |                   | received it by; outside_id, purge_at (TTL)     |
 | thread record        | `THREAD#<alias>`     | `IN#<sha256 of inside id>` | outside_id: the id the outside knows; |
 |   (inside -> outside)|                      |                   | inside_id, destination, purge_at (TTL)         |
+| contact              | `CONTACTS#<alias_id>`| `CONTACT#<contact_id>` | email, name, reply_address, blocked, counts,|
+|                      |                      |                   | owner_id, alias_address (store/contacts.py)    |
+| contact by sender    | `CONTACTS#<alias_id>`| `SENDER#<email>`  | contact_id, reply_address, blocked: the        |
+|                      |                      |                   | forwarder's lookup, in its one BatchGetItem    |
+| reply address        | `REPLY#<reply addr>` | `REPLY`           | owner_id, alias_id, alias_address, contact_id, |
+|                      |                      |                   | email, name: the reply path's one GetItem      |
 | sign-in code         | `SIGNIN#<sha256 of the code>` | `CODE`   | user_id, is_admin, expires_at, purge_at (TTL): |
 |                      |                      |                   | 15 minutes, deleted when redeemed              |
 | sign-in link count   | `SIGNINLIMIT#<sha256 of the address>` | `LIMIT` | sent (times in the last hour), version, |
@@ -108,11 +114,24 @@ Access patterns and their cost (tests/integration/test_call_counts.py and `make 
   items expire through the table's TTL attribute `purge_at` after 30 days (store/deliveries.py), `THREAD#`
   items after 400 days (store/threads.py: the records serve threads in both directions, the replies of issue
   16 included);
+- contacts (decision 0110): the forwarder reads the SENDER# items of a message's From, To and Cc (at most 20) in
+  the same `BatchGetItem` as the destinations' status; a blocked sender's mail is blocked (the count's transaction
+  counts it on the contact too); when a copy is sent, the contacts still missing are created in 1
+  `TransactWriteItems` (three items each), and the contact's `received_count` moves in the counting transaction.
+  So a message from a known sender costs no more calls than before, one from a new sender one transaction more;
+- the reply path (mail to a reply address, decision 0111): 1 `GetItem` (`REPLY#`), 1 `GetItem` (the alias's
+  route), 1 `BatchGetItem` (the sender's status as a destination), + 1 `BatchGetItem` of other reply addresses
+  the message names, + 1 `BatchGetItem` of `IN#` thread records when it names ids; 1 conditional `PutItem`
+  (claim) and 1 `UpdateItem`, 1 `BatchWriteItem` (its thread pair) when it has a Message-ID, 1
+  `TransactWriteItems` (the contact's `sent_count`, once per message and reply address);
+- contacts API: list 1 `GetItem` (the alias) + 1 `Query`; create 1 `GetItem` + 1 `TransactWriteItems`; get 1
+  `BatchGetItem` (contact and alias); change or delete 1 `BatchGetItem` + 1 `TransactWriteItems`;
 - activity: each decision the forwarder, the reply path or the feedback function makes is 1 `TransactWriteItems`
   (the event on condition it is new, its alias's copy, the day's `ADD`), so a retry neither adds nor counts;
-  in the forwarder one per copy sent (or failed), per block, drop or refusal, per destination skipped. A
-  message to an alias with two verified destinations: 1 GetItem, 1 BatchGetItem, 3 PutItem, 2 UpdateItem, 1
-  BatchWriteItem, 3 TransactWriteItems (the count, and one event per copy). Leak detection: 1 transaction once
+  in the forwarder one per copy sent (or failed), per block, drop or refusal, per destination skipped, per
+  reply sent or refused. A message to an alias with two verified destinations from a sender it knows: 1 GetItem,
+  1 BatchGetItem, 3 PutItem, 2 UpdateItem, 1 BatchWriteItem, 3 TransactWriteItems (the count, and one event per
+  copy); from a new sender one transaction more (the contact). Leak detection: 1 transaction once
   per alias (its site, from the first forwarded sender), 1 per message from a foreign sender (counted once per
   sender by its condition), + 1 conditional `UpdateItem` per new foreign sender (the alias's one notice) and 1
   `GetItem` (the owner's e-mail) for the notice itself (docs/decisions/0120);

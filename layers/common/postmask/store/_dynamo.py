@@ -142,6 +142,32 @@ def get_item(pk: str, sk: str) -> Item | None:
     return deserialize(raw) if raw else None
 
 
+MAX_BATCH_KEYS = 100  # BatchGetItem's limit per call
+_BATCH_ATTEMPTS = 5
+
+
+def batch_get(keys: Sequence[Mapping[str, Any]], *, projection: Sequence[str] | None = None) -> list[Item]:
+    """The items of `keys` that exist (consistent reads): one BatchGetItem per 100 keys, retrying what DynamoDB
+    leaves unprocessed; raises when keys are still left after that (the caller's event is retried)."""
+    found: list[Item] = []
+    for start in range(0, len(keys), MAX_BATCH_KEYS):
+        request: dict[str, Any] = {"Keys": list(keys[start : start + MAX_BATCH_KEYS]), "ConsistentRead": True}
+        if projection:
+            request["ProjectionExpression"] = ", ".join(f"#p{index}" for index in range(len(projection)))
+            request["ExpressionAttributeNames"] = {f"#p{index}": name for index, name in enumerate(projection)}
+        pending: dict[str, Any] = {table(): request}
+        for attempt in range(_BATCH_ATTEMPTS):
+            response = client().batch_get_item(RequestItems=pending)
+            found.extend(deserialize(raw) for raw in response.get("Responses", {}).get(table(), []))
+            pending = response.get("UnprocessedKeys") or {}
+            if not pending:
+                break
+            time.sleep(0.05 * 2**attempt)  # DynamoDB asks to back off before retrying unprocessed keys
+        else:
+            raise RuntimeError("DynamoDB left keys unprocessed after retries")
+    return found
+
+
 # --- transactions -----------------------------------------------------------------------------------------
 
 

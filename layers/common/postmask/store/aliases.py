@@ -19,8 +19,9 @@ from postmask.store.destinations import Written
 from postmask.store.markers import outside_postmask
 
 _PREFIX = "ALIAS#"
-# Copied onto the route for the forwarder.
-_ROUTED_FIELDS = ("destinations", "enabled", "expires_at", "site", "block_foreign_senders")
+# Copied onto the route for the forwarder (display_name: the name on replies sent from the alias; site and
+# block_foreign_senders: leak detection).
+_ROUTED_FIELDS = ("destinations", "enabled", "expires_at", "display_name", "site", "block_foreign_senders")
 _RANDOM_ADDRESS_ATTEMPTS = 3
 _UPDATE_ATTEMPTS = 3
 
@@ -66,6 +67,7 @@ def _alias_item(user_id: str, alias_id: str, local_part: str, body: AliasCreate)
         "blocked_count": 0,
         "last_forwarded_at": None,
         "last_blocked_at": None,
+        "display_name": body.display_name,
         "site": body.site,
         "block_foreign_senders": body.block_foreign_senders,
         # No leak_* attribute until leak detection sees a foreign sender (store/leaks.py sets them if absent).

@@ -88,6 +88,21 @@ def outside_id(alias: str, inside_id: str) -> str | None:
     return str(item["outside_id"])
 
 
+def outside_ids(alias: str, inside_ids: Sequence[str]) -> dict[str, str]:
+    """{inside id: outside id} of the ids the alias's side knows (the first MAX_KEYS given): what a reply names
+    instead, so that the contact's client threads it. One BatchGetItem; ids nobody mapped are left out."""
+    wanted = list(dict.fromkeys(inside_ids))[:MAX_KEYS]
+    if not wanted:
+        return {}
+    by_sk = {item["sk"]: item for item in _batch_get([_in_key(alias, found) for found in wanted])}
+    mapped: dict[str, str] = {}
+    for found in wanted:
+        item = by_sk.get(_in_key(alias, found)["sk"]["S"])
+        if item is not None and item.get("inside_id") == found:
+            mapped[found] = str(item["outside_id"])
+    return mapped
+
+
 def remember(alias: str, pairs: Iterable[Pair]) -> None:
     """Write both records of every pair (BatchWriteItem, 25 items per call: up to 12 pairs)."""
     purge_at = int(time.time()) + RECORD_DAYS * 86_400

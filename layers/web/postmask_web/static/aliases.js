@@ -126,6 +126,8 @@ postmask.page(async () => {
 
   function fillRow(row, alias) {
     setText(row, "address", alias.address);
+    // Its own page: contacts, reply addresses, writing to someone new.
+    $('[data-action="open"]', row).href = `/aliases/${encodeURIComponent(alias.id)}`;
     const destinations = $('[data-field="destinations"]', row);
     destinations.replaceChildren(...alias.destinations.map(destinationItem));
     setText(row, "note", alias.note);

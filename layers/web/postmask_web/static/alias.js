@@ -1,0 +1,160 @@
+"use strict";
+/* An alias's page (/aliases/<id>): its leak state and recent activity (static/activity.js), its contacts with
+   their reply addresses, counts and block switches, and "write to someone new", which creates a contact and
+   shows the address to write to. */
+postmask.page(async () => {
+  const { $, api, announce, fromTemplate, setText } = postmask;
+  const PAGE_SIZE = 50;
+  const aliasId = decodeURIComponent(location.pathname.split("/").filter(Boolean)[1] ?? "");
+  const aliasPath = `/api/aliases/${encodeURIComponent(aliasId)}`;
+  const list = $("#contact-list");
+  const summary = $("#list-summary");
+  const loadMore = $("#load-more");
+  const writeForm = $("#write-form");
+  let alias = null;
+  let nextToken = null;
+
+  try {
+    alias = await api("GET", aliasPath);
+  } catch (error) {
+    $("#alias-error").textContent = error.status === 404 ? "There is no such alias among yours." : postmask.errorText(error) ?? "";
+    summary.textContent = "";
+    writeForm.hidden = true;
+    return;
+  }
+  document.title = `${alias.address} · postmask`;
+  $("#alias-title").textContent = alias.address;
+  $("#alias-address").textContent = alias.address;
+  $("#copy-alias").addEventListener("click", (event) => postmask.copyText(alias.address, event.currentTarget));
+  $("#alias-state").textContent = alias.enabled ? "Enabled" : "Disabled: its mail is blocked";
+  $("#alias-counts").textContent = `${alias.forwarded_count} forwarded, ${alias.blocked_count} blocked`;
+  $("#alias-destinations").textContent = alias.destinations.join(", ");
+  $("#alias-summary").hidden = false;
+  // Its leak state and the switch that accepts mail from its site only, then what happened to its mail lately.
+  $("#alias-leak").replaceChildren(postmask.activity.leakCard(alias, { activityLink: false }));
+  $("#alias-activity-link").href = `/activity?alias_id=${encodeURIComponent(alias.id)}`;
+  const recent = postmask.activity.eventList($("#alias-activity"), {
+    query: { alias_id: alias.id },
+    pageSize: 10,
+    more: false,
+  });
+
+  function describeList() {
+    const count = list.children.length;
+    summary.textContent =
+      count === 0
+        ? "No contacts yet: they appear when someone writes to the alias, or when you write to someone new."
+        : `${postmask.plural(count, "contact", "contacts")} shown${nextToken ? " so far" : ""}.`;
+  }
+
+  async function loadPage() {
+    $("#list-error").textContent = "";
+    let page;
+    try {
+      page = await api("GET", `${aliasPath}/contacts`, { query: { limit: PAGE_SIZE, next_token: nextToken } });
+    } catch (error) {
+      $("#list-error").textContent = postmask.errorText(error) ?? "";
+      return;
+    }
+    for (const contact of page.items) list.append(card(contact));
+    nextToken = page.next_token;
+    loadMore.hidden = !nextToken;
+    describeList();
+  }
+  loadMore.addEventListener("click", loadPage);
+
+  function fill(item, contact) {
+    setText(item, "name", contact.name ?? "");
+    setText(item, "email", contact.name ? `<${contact.email}>` : contact.email);
+    setText(item, "reply_address", contact.reply_address);
+    for (const count of ["received_count", "sent_count", "blocked_count"]) setText(item, count, String(contact[count]));
+    const last = [contact.last_received_at, contact.last_sent_at].filter(Boolean).sort().pop();
+    $('[data-field="last_mail"]', item).replaceChildren(postmask.timeElement(last));
+    const blocked = $('[data-field="blocked"]', item);
+    blocked.checked = contact.blocked;
+    blocked.setAttribute("aria-label", `Block ${contact.email}`);
+    item.classList.toggle("blocked", contact.blocked);
+    $('[data-action="copy"]', item).setAttribute("aria-label", `Copy the reply address of ${contact.email}`);
+    $('[data-action="delete"]', item).setAttribute("aria-label", `Delete ${contact.email}`);
+  }
+
+  function card(initial) {
+    let contact = initial;
+    const item = fromTemplate("contact-item");
+    item.dataset.id = contact.id;
+    fill(item, contact);
+    const path = () => `${aliasPath}/contacts/${encodeURIComponent(contact.id)}`;
+
+    $('[data-action="copy"]', item).addEventListener("click", (event) =>
+      postmask.copyText(contact.reply_address, event.currentTarget),
+    );
+
+    const blocked = $('[data-field="blocked"]', item);
+    blocked.addEventListener("change", async () => {
+      postmask.clearRowError(item);
+      const wanted = blocked.checked;
+      blocked.disabled = true;
+      try {
+        contact = await api("PATCH", path(), { body: { blocked: wanted } });
+      } catch (error) {
+        blocked.checked = !wanted;
+        postmask.showRowError(item, error);
+        return;
+      } finally {
+        blocked.disabled = false;
+      }
+      fill(item, contact);
+      announce(`${contact.email} ${contact.blocked ? "blocked: their mail to the alias is blocked" : "unblocked"}.`);
+    });
+
+    $('[data-action="delete"]', item).addEventListener("click", async () => {
+      postmask.clearRowError(item);
+      const question = `Delete ${contact.email}? Their reply address stops working at once.`;
+      if (!(await postmask.confirmAction(question, "Delete contact"))) return;
+      try {
+        await api("DELETE", path());
+      } catch (error) {
+        postmask.showRowError(item, error);
+        return;
+      }
+      item.remove();
+      describeList();
+      announce(`Deleted ${contact.email}.`);
+    });
+    return item;
+  }
+
+  writeForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = { email: writeForm.elements.email.value.trim() };
+    const name = writeForm.elements.name.value.trim();
+    if (name) body.name = name;
+    if (!body.email) {
+      postmask.showFieldError(writeForm, "email", "Enter the address to write to, for example someone@example.com.");
+      return;
+    }
+    let contact;
+    try {
+      contact = await postmask.busy(writeForm, () => api("POST", `${aliasPath}/contacts`, { body }));
+    } catch (error) {
+      postmask.showErrors(writeForm, error, { sent: body, fieldFor: { 409: "email" } });
+      return;
+    }
+    postmask.clearErrors(writeForm);
+    writeForm.reset();
+    $("#write-address").textContent = contact.reply_address;
+    $("#write-from").textContent = alias.destinations.join(" or ");
+    $("#write-to").textContent = contact.email;
+    $("#write-result").hidden = false;
+    const item = card(contact);
+    item.classList.add("new");
+    list.prepend(item);
+    describeList();
+    announce(`Write to ${contact.reply_address} to reach ${contact.email} from ${alias.address}.`);
+  });
+  $("#copy-write").addEventListener("click", (event) =>
+    postmask.copyText($("#write-address").textContent, event.currentTarget),
+  );
+
+  await Promise.all([loadPage(), recent.load()]);
+});
