@@ -229,13 +229,14 @@
 
   /** The leak state of `alias` in a `#leak-card` template copy: who wrote from outside its site, and the
       switch that accepts mail from the site only. `changed(alias)` is told of a switch that took; `activityLink`:
-   false on a page that shows the alias's activity already. */
-  function leakCard(alias, { changed = () => {}, activityLink = true } = {}) {
+   false on a page that shows the alias's activity already; `named`: false on a page that names the alias. */
+  function leakCard(alias, { changed = () => {}, activityLink = true, named = true } = {}) {
     const card = fromTemplate("leak-card");
+    if (!named) $("h3", card).remove(); // the page is the alias's: its heading names it already
     const fill = (current) => {
       card.dataset.aliasId = current.id;
       card.classList.toggle("suspected", current.leak.suspected);
-      setText(card, "address", current.address);
+      if (named) setText(card, "address", current.address);
       setText(card, "site", current.site ?? "not known yet");
       const senders = current.leak.foreign_senders;
       setText(

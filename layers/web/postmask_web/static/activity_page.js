@@ -27,7 +27,7 @@ postmask.page(async () => {
     try {
       const alias = await api("GET", `/api/aliases/${encodeURIComponent(aliasId)}`);
       postmask.setText(box, "address", alias.address);
-      $("#alias-leak").replaceChildren(postmask.activity.leakCard(alias, { activityLink: false }));
+      $("#alias-leak").replaceChildren(postmask.activity.leakCard(alias, { activityLink: false, named: false }));
     } catch (error) {
       postmask.setText(box, "address", "an alias you do not have");
       if (!(error instanceof postmask.ApiError && error.status === 404)) throw error;

@@ -31,7 +31,7 @@ postmask.page(async () => {
   $("#alias-destinations").textContent = alias.destinations.join(", ");
   $("#alias-summary").hidden = false;
   // Its leak state and the switch that accepts mail from its site only, then what happened to its mail lately.
-  $("#alias-leak").replaceChildren(postmask.activity.leakCard(alias, { activityLink: false }));
+  $("#alias-leak").replaceChildren(postmask.activity.leakCard(alias, { activityLink: false, named: false }));
   $("#alias-activity-link").href = `/activity?alias_id=${encodeURIComponent(alias.id)}`;
   const recent = postmask.activity.eventList($("#alias-activity"), {
     query: { alias_id: alias.id },
