@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 
-def Field(  # noqa: N802 - spelt as pydantic's, whose keywords it takes
+def Field(  # spelt as pydantic's, whose keywords it takes
     default: Any = dataclasses.MISSING,
     *,
     description: str,
