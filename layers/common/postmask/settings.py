@@ -85,7 +85,6 @@ class Settings:
             raise InvalidSettings("; ".join(problems))
 
 
-
 @cache
 def get_settings() -> Settings:
     """The settings of this container; tests call `get_settings.cache_clear()` after changing the env."""
