@@ -71,11 +71,12 @@ class Settings:
     def __post_init__(self) -> None:
         problems = []
         for setting in dataclasses.fields(self):
-            value, bounds = getattr(self, setting.name), setting.metadata
+            value: Any = getattr(self, setting.name)
+            bounds = setting.metadata
             expected = _TYPES[str(setting.type)]  # an annotation as text (`from __future__ import annotations`)
-            if not isinstance(value, expected) or isinstance(value, bool):
+            if type(value) is not expected:  # not isinstance: a bool is no number of days
                 problems.append(f"{setting.name} must be {expected.__name__}")
-            elif bounds["min_length"] is not None and len(value) < bounds["min_length"]:
+            elif bounds["min_length"] is not None and len(str(value)) < bounds["min_length"]:
                 problems.append(f"{setting.name} must have at least {bounds['min_length']} character(s)")
             elif bounds["ge"] is not None and value < bounds["ge"]:
                 problems.append(f"{setting.name} must be at least {bounds['ge']}")
