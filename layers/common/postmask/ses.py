@@ -17,13 +17,15 @@ from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from postmask import aws
-from postmask.schemas.domains import VerificationStatus
 from postmask.settings import get_settings
+
+if TYPE_CHECKING:  # not at run time: the routes that send mail need no domain models (decision 0130)
+    from postmask.schemas.domains import VerificationStatus
 
 # SES refuses a message larger than this (SESv2 SendEmail, headers and attachments included).
 MAX_MESSAGE_BYTES = 40 * 1024 * 1024
