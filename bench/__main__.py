@@ -38,6 +38,7 @@ def _prepare() -> None:
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": "ERROR",
+            "SIGNIN_MAILER": "postmask-bench-signin-mailer",  # bench.scenarios.SIGNIN_MAILER, a stand-in in moto
         }
     )
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):

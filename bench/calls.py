@@ -32,7 +32,19 @@ class Call:
     params: dict[str, Any]  # DynamoDB's JSON protocol sends the API parameters themselves as the body
 
     def as_floor_call(self) -> dict[str, Any]:
-        return {"service": self.service, "method": xform_name(self.operation), "params": self.params}
+        """The call as the floor's event carries it (JSON): a blob (a Lambda payload) as its UTF-8 text, which
+        botocore sends as the same bytes."""
+        return {"service": self.service, "method": xform_name(self.operation), "params": _as_json(self.params)}
+
+
+def _as_json(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, dict):
+        return {key: _as_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_json(item) for item in value]
+    return value
 
 
 class DryRun:

@@ -59,11 +59,7 @@ def _seed(table: str, count: int) -> Caller:
         for number in range(count):
             body = AliasCreate(domain=domain, destinations=[DESTINATION], note=f"alias {number}")
             items.extend(aliases.new_items(user.id, body, local_part=f"a{number}"))
-        for start in range(0, len(items), _BATCH):
-            batch = [{"PutRequest": {"Item": _dynamo.serialize(item)}} for item in items[start : start + _BATCH]]
-            pending: dict[str, Any] = {table: batch}
-            while pending:
-                pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        batch_put(table, items)
         client.update_item(
             TableName=table,
             Key=_dynamo.key(f"USER#{user.id}", f"DOMAIN#{domain}"),
@@ -71,6 +67,24 @@ def _seed(table: str, count: int) -> Caller:
             ExpressionAttributeValues=_dynamo.values({":count": count}),
         )
     return Caller(user_id=user.id, is_admin=False)
+
+
+def batch_put(table: str, items: list[dict[str, Any]]) -> None:
+    """Write `items` into `table` with BatchWriteItem, 25 at a time, until none is left unprocessed."""
+    client = _dynamo.client()
+    for start in range(0, len(items), _BATCH):
+        batch = [{"PutRequest": {"Item": _dynamo.serialize(item)}} for item in items[start : start + _BATCH]]
+        pending: dict[str, Any] = {table: batch}
+        while pending:
+            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+
+
+def medians(samples: dict[int, list[dict[str, float]]]) -> dict[str, dict[str, float]]:
+    """Each size's median of every figure, the first (warm-up) request left out."""
+    return {
+        str(size): {key: statistics.median(sample[key] for sample in rows[1:]) for key in rows[0]}
+        for size, rows in samples.items()
+    }
 
 
 def measure(requests: int = 15) -> dict[str, Any]:
@@ -100,10 +114,7 @@ def measure(requests: int = 15) -> dict[str, Any]:
                     "items_returned": len(response.json()["items"]),
                 }
             )
-    figures = {
-        str(size): {key: statistics.median(sample[key] for sample in samples[size][1:]) for key in samples[size][0]}
-        for size in SIZES
-    }
+    figures = medians(samples)
     small, large = figures[str(SIZES[0])], figures[str(SIZES[1])]
     return {
         "requests": requests,

@@ -21,7 +21,7 @@ from pathlib import Path
 from bench import coldstart
 from bench.lambda_env import Sites, compile_bytecode, function_spec
 from bench.moto_server import MotoServer
-from bench.scenarios import scenarios, seed_world
+from bench.scenarios import SIGNIN_MAILER, scenarios, seed_world
 from local import sam_template
 
 _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             spec = function_spec(
                 args.function,
                 Sites(workdir / "sites"),
-                refs={"Table": os.environ["TABLE_NAME"]},
+                refs={"Table": os.environ["TABLE_NAME"], "SignInMailerFunction.Alias": SIGNIN_MAILER},
                 endpoint_url=url,
                 xray_address=xray.address,
             )

@@ -17,16 +17,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, forwarder, importing, listing, sizes
+from bench import activity, coldstart, forwarder, importing, listing, session, sizes
 from bench.calls import CallRecorder
 from bench.lambda_env import FunctionSpec, Sites, compile_bytecode, function_spec
 from bench.moto_server import MotoServer
-from bench.scenarios import Scenario, World, forwarder_scenarios, invoke, scenarios, seed_world
+from bench.scenarios import (
+    AUTHORIZER_FIRST_USE,
+    SIGNIN_MAILER,
+    Scenario,
+    World,
+    forwarder_scenarios,
+    invoke,
+    scenarios,
+    seed_world,
+)
 from local import sam_template
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-COLD_RATIO_TARGET = 1.5
-BENCHMARKS = ("calls", "cold", "list", "forwarder", "import", "sizes")
+COLD_RATIO_TARGET = 1.3  # every function's cold start at most this times its floor's (issue 20)
+AUTHORIZER_RATIO_TARGET = 1.1  # the authorizer's: it is on the path of every session's first request
+BENCHMARKS = ("calls", "cold", "list", "activity", "forwarder", "import", "sizes")
 
 
 def median(values: Sequence[float]) -> float:
@@ -106,7 +116,7 @@ class Lab:
         return function_spec(
             name,
             self.sites,
-            refs={"Table": os.environ["TABLE_NAME"], **(refs or {})},
+            refs={"Table": os.environ["TABLE_NAME"], "SignInMailerFunction.Alias": SIGNIN_MAILER, **(refs or {})},
             endpoint_url=self.endpoint,
             xray_address=self.xray.address,
             **overrides,
@@ -198,6 +208,7 @@ def print_report(results: dict[str, Any]) -> None:
             "\n1. Cold start: init + first request, timed in the new process from its first line (median, ms);\n"
             "   wall: spawn to first response, interpreter start included. Floor: boto3 + json, same calls.\n"
             "   paired: median of each round's function/floor ratio; best: fastest run over fastest run.\n"
+            f"   Target: ratio at most {COLD_RATIO_TARGET}x, the authorizer's {AUTHORIZER_RATIO_TARGET}x.\n"
         )
         out.write(
             f"   {'function':26} {'init':>5} {'1st':>5} {'cold':>5} {'floor':>5} {'ratio':>6}  "
@@ -206,7 +217,8 @@ def print_report(results: dict[str, Any]) -> None:
         )
         for row in results["cold"]:
             fn, fl = row["function_ms"], row["floor_ms"]
-            mark = "" if row["cold_ratio"] <= COLD_RATIO_TARGET else "  > target"
+            target = AUTHORIZER_RATIO_TARGET if row["scenario"] == AUTHORIZER_FIRST_USE else COLD_RATIO_TARGET
+            mark = "" if row["cold_ratio"] <= target else f"  > {target}x"
             out.write(
                 f"   {row['function']:26} {_ms(fn['init_ms']):>5} {_ms(fn['first_request_ms']):>5} "
                 f"{_ms(fn['cold_ms']):>5} {_ms(fl['cold_ms']):>5} {row['cold_ratio']:>5.2f}x  "
@@ -215,6 +227,18 @@ def print_report(results: dict[str, Any]) -> None:
                 f"{row['paired_ratio']:>5.2f}x {row['best_ratio']:>5.2f}x  "
                 f"{fn['xray_segments']:>5}{mark}\n"
             )
+        others = [row for row in results["cold"] if " /api/" in row["scenario"]]  # not the pages, nor the authorizer
+        if others:
+            above = [row["function"] for row in others if row["cold_ratio"] > COLD_RATIO_TARGET]
+            paired_above = [row["function"] for row in others if row["paired_ratio"] > COLD_RATIO_TARGET]
+            out.write(
+                f"   The {len(others)} API functions: ratio median {median([r['cold_ratio'] for r in others]):.2f}x "
+                f"(max {max(r['cold_ratio'] for r in others):.2f}x), paired median "
+                f"{median([r['paired_ratio'] for r in others]):.2f}x; above {COLD_RATIO_TARGET}x: {len(above)} by "
+                f"ratio, {len(paired_above)} by paired\n"
+            )
+        if "session" in results:
+            session.print_report(results["session"], out)
         out.write("\n2. Warm requests in the same processes (ms): median and p99, function vs floor\n")
         out.write(f"   {'function':26} {'median':>6} {'p99':>6} {'floor':>6} {'p99':>6} {'ratio':>6} {'extra':>6}\n")
         for row in results["cold"]:
@@ -227,10 +251,10 @@ def print_report(results: dict[str, Any]) -> None:
         noisy = {row["function"]: row["stderr"] for row in results["cold"] if row["stderr"]}
         for name, lines in noisy.items():
             out.write(f"   stderr of {name}: {lines[0][:150]}\n")
-    for name in ("list", "forwarder", "import", "sizes"):
+    modules = {"list": listing, "activity": activity, "forwarder": forwarder, "import": importing, "sizes": sizes}
+    for name, module in modules.items():
         if name in results:
-            reporter = {"list": listing, "forwarder": forwarder, "import": importing, "sizes": sizes}[name]
-            reporter.print_report(results[name], out)
+            module.print_report(results[name], out)
     out.write(f"\nTook {results['meta']['seconds']:.0f} s; figures in {RESULTS.relative_to(sam_template.ROOT)}\n")
 
 
@@ -299,9 +323,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if "cold" in wanted:
                     only = set(args.functions.split(",")) if args.functions else None
                     results["cold"] = cold_and_warm(all_scenarios, lab, rounds=args.rounds, warm=args.warm, only=only)
+                    public = {route.key for route in sam_template.routes() if route.public}
+                    results["session"] = session.lines(results["cold"], public)
                 if "list" in wanted:
                     _progress("list latency at 100 and 10,000 aliases")
                     results["list"] = listing.measure()
+                if "activity" in wanted:
+                    _progress("GET /api/activity?alias_id= beside 100 and 100,000 events of other aliases")
+                    results["activity"] = activity.measure()
                 if "forwarder" in wanted:
                     _progress("forwarder: cold start, memory and time per message size")
                     results["forwarder"] = forwarder.measure(

@@ -30,6 +30,7 @@ from postmask.schemas.aliases import AliasCreate
 from postmask.store import aliases, destinations, domains, signin, tokens, users
 
 DESTINATION = "me@real.example"
+SIGNIN_MAILER = "postmask-bench-signin-mailer"  # SIGNIN_MAILER of the driver and of every measured process
 
 
 @dataclass
@@ -51,6 +52,7 @@ class World:
 def seed_world(alias_count: int = 20) -> World:
     """Seed the table (through the store itself) with what the scenarios need: alice's destination verified
     as its owner verifies it (created, then its link opened), so that her aliases' mail is forwarded."""
+    stand_in_signin_mailer()
     admin = users.create("admin@bench.example", is_admin=True).user
     alice = users.create("alice@bench.example", is_admin=False)
     domain = domains.create(alice.user.id, "alice.bench.example", None).value.name
@@ -73,6 +75,33 @@ def verify_destination_through_the_store(user_id: str, email: str) -> None:
     destinations.verify(link.token)
 
 
+def stand_in_signin_mailer() -> None:
+    """A function named SIGNIN_MAILER in moto's Lambda, so that `POST /api/sessions` can invoke it (moto
+    accepts the asynchronous invocation; it cannot run the function, having no Docker, and needs not)."""
+    import io
+    import zipfile
+
+    import boto3
+
+    lambda_ = boto3.client("lambda")
+    with contextlib.suppress(lambda_.exceptions.ResourceNotFoundException):
+        lambda_.get_function(FunctionName=SIGNIN_MAILER)
+        return
+    iam = boto3.client("iam")
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_role(RoleName="postmask-bench", AssumeRolePolicyDocument="{}")
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("app.py", "def lambda_handler(event, context):\n    return None\n")
+    lambda_.create_function(
+        FunctionName=SIGNIN_MAILER,
+        Runtime="python3.13",
+        Role=iam.get_role(RoleName="postmask-bench")["Role"]["Arn"],
+        Handler="app.lambda_handler",
+        Code={"ZipFile": code.getvalue()},
+    )
+
+
 def _ses_can_send_for(world: World) -> None:
     """SES (moto) knows alice's domain: the routes that mail a verification link can send from it."""
     import boto3
@@ -87,7 +116,10 @@ def _ses_can_send_for(world: World) -> None:
 
 
 def _alias_body(domain: str, local_part: str | None = None) -> AliasCreate:
-    return AliasCreate(domain=domain, local_part=local_part, destinations=[DESTINATION], note="bench")
+    # Given to the site the scenarios' mail comes from (shop.example): leak detection has nothing to learn.
+    return AliasCreate(
+        domain=domain, local_part=local_part, destinations=[DESTINATION], note="bench", site="shop.example"
+    )
 
 
 @dataclass(frozen=True)
@@ -236,7 +268,10 @@ def _list_domains(world: World) -> Invocation:
 
 @_scenario("POST /api/domains", Query=1, TransactWriteItems=1)  # the domain's tree, then the records
 def _create_domain(world: World) -> Invocation:
-    body = {"name": f"d{world.unique()}.bench.example"}
+    # A tree (registrable domain) of its own: the floor replays the transaction recorded in a dry run, whose
+    # condition is on the tree's version as read then; a domain created in the same tree since would fail it.
+    number = world.unique()
+    body = {"name": f"d{number}.bench{number}.example"}
     return api_event("POST /api/domains", "/api/domains", world.alice, body=body)
 
 
@@ -247,8 +282,11 @@ def _get_domain(world: World) -> Invocation:
 
 @_scenario("PATCH /api/domains/{domain}", TransactWriteItems=1, GetItem=1)
 def _update_domain(world: World) -> Invocation:
+    # A domain of its own for each request, as for the changes below: the floor replays the transaction a dry
+    # run recorded, with its conditions on what the item held then (a request made since would fail them).
+    name = domains.create(world.alice.user_id, f"patched{world.unique()}.bench.example", None).value.name
     body = {"catch_all_destination": DESTINATION}
-    return api_event("PATCH /api/domains/{domain}", f"/api/domains/{world.domain}", world.alice, body=body)
+    return api_event("PATCH /api/domains/{domain}", f"/api/domains/{name}", world.alice, body=body)
 
 
 @_scenario("DELETE /api/domains/{domain}", GetItem=1, TransactWriteItems=1)
@@ -281,14 +319,16 @@ def _get_alias(world: World) -> Invocation:
 
 @_scenario("PUT /api/aliases/{alias_id}", GetItem=1, TransactWriteItems=1)
 def _replace_alias(world: World) -> Invocation:
+    alias = aliases.create(world.alice.user_id, _alias_body(world.domain)).value
     body = {"destinations": [DESTINATION], "note": "replaced", "enabled": True, "expires_at": None}
-    return api_event("PUT /api/aliases/{alias_id}", f"/api/aliases/{world.alias_ids[1]}", world.alice, body=body)
+    return api_event("PUT /api/aliases/{alias_id}", f"/api/aliases/{alias.id}", world.alice, body=body)
 
 
 @_scenario("PATCH /api/aliases/{alias_id}", GetItem=1, TransactWriteItems=1)
 def _update_alias(world: World) -> Invocation:
+    alias = aliases.create(world.alice.user_id, _alias_body(world.domain)).value
     body = {"note": "patched"}
-    return api_event("PATCH /api/aliases/{alias_id}", f"/api/aliases/{world.alias_ids[2]}", world.alice, body=body)
+    return api_event("PATCH /api/aliases/{alias_id}", f"/api/aliases/{alias.id}", world.alice, body=body)
 
 
 @_scenario("DELETE /api/aliases/{alias_id}", GetItem=1, TransactWriteItems=1)
@@ -323,6 +363,16 @@ def _import(world: World) -> Invocation:
     event["headers"]["content-type"] = "text/csv"
     event["body"] = "alias,note,enabled,mailboxes\r\n" + rows
     return Invocation("ImportCreateFunction", event)
+
+
+@_scenario("GET /api/activity", Query=1)
+def _list_activity(world: World) -> Invocation:
+    return api_event("GET /api/activity", "/api/activity", world.alice)
+
+
+@_scenario("GET /api/stats", Query=1)
+def _get_stats(world: World) -> Invocation:
+    return api_event("GET /api/stats", "/api/stats", world.alice)
 
 
 # Contacts (decision 0110): every route reads the caller's alias (one GetItem, or with the contact in one
@@ -371,7 +421,11 @@ def _delete_contact(world: World) -> Invocation:
 @_scenario("POST /api/sessions", GetItem=1, PutItem=1)
 def _ask_for_a_sign_in_link(world: World) -> Invocation:
     # The address's link count (read, then a conditional write), then the mailer is invoked: no user is read.
-    return api_event("POST /api/sessions", "/api/sessions", None, body={"email": "alice@bench.example"})
+    # An address of its own for each request: the floor replays the count's conditional write as a dry run
+    # recorded it (the route answers the same whether an account has the address or not).
+    return api_event(
+        "POST /api/sessions", "/api/sessions", None, body={"email": f"visitor{world.unique()}@bench.example"}
+    )
 
 
 @_scenario("POST /api/sessions/redeem", GetItem=1, TransactWriteItems=1)
@@ -473,29 +527,33 @@ def _forwarder_scenario(name: str, **promised: int) -> Callable[[MakeInvocation]
 _FORWARDER_SCENARIOS: dict[str, Scenario] = {}
 
 
-@_forwarder_scenario(FORWARDER_VERIFIED, GetItem=1, BatchGetItem=1, PutItem=2, UpdateItem=1, TransactWriteItems=2)
+@_forwarder_scenario(FORWARDER_VERIFIED, GetItem=1, BatchGetItem=1, PutItem=2, UpdateItem=1, TransactWriteItems=3)
 def _forward_to_verified(world: World) -> Invocation:
     # seed_world's alias, to its verified destination, from a new sender. BatchGetItem: the destination's status
     # and the sender's contact; PutItem: the loop marker and the claim (the message has no Message-ID nor
-    # In-Reply-To: no thread records read or written); TransactWriteItems: the new contact, the count.
+    # In-Reply-To: no thread records read or written); TransactWriteItems: the new contact, the count, and the
+    # copy's activity event (with its alias's copy and the day's count).
     return _mail_event(world, f"shop0@{world.domain}")
 
 
-@_forwarder_scenario(FORWARDER_REPLY, GetItem=2, BatchGetItem=1, PutItem=1, UpdateItem=1, TransactWriteItems=1)
+@_forwarder_scenario(FORWARDER_REPLY, GetItem=2, BatchGetItem=1, PutItem=1, UpdateItem=1, TransactWriteItems=2)
 def _reply_to_contact(world: World) -> Invocation:
     # The destination writes to a contact's reply address. GetItem: the reply address, the alias's route;
     # BatchGetItem: the sender's status as a destination; PutItem and UpdateItem: the claim and its completion;
-    # TransactWriteItems: the count on the contact (no Message-ID: no thread records).
+    # TransactWriteItems: the count on the contact (no Message-ID: no thread records), and the reply's activity
+    # event (sent).
     from postmask.store import contacts
 
     contact = contacts.create(world.alice.user_id, world.alias_ids[0], "contact@outside.example", None)
     return _mail_event(world, contact.reply_address, sender=DESTINATION)
 
 
-@_forwarder_scenario(FORWARDER_PENDING, GetItem=1, BatchGetItem=1)
+@_forwarder_scenario(FORWARDER_PENDING, GetItem=1, BatchGetItem=1, TransactWriteItems=1)  # the skip's event
 def _forward_to_pending(world: World) -> Invocation:
     local_part = f"pending{world.unique()}"
-    body = AliasCreate(domain=world.domain, local_part=local_part, destinations=[f"{local_part}@real.example"])
+    body = AliasCreate(
+        domain=world.domain, local_part=local_part, destinations=[f"{local_part}@real.example"], site="shop.example"
+    )
     aliases.create(world.alice.user_id, body)
     return _mail_event(world, f"{local_part}@{world.domain}")
 

@@ -53,6 +53,10 @@ TAGS: list[dict[str, str]] = [
         "name": "Import and export",
         "description": "All your data as one file, and aliases from postmask, SimpleLogin or addy.io.",
     },
+    {
+        "name": "Activity",
+        "description": "What happened to each message (forwarded, blocked and why, ...) and per-day counts.",
+    },
     {"name": "Users", "description": "Who you are; an admin creates users."},
     {"name": "Tokens", "description": "API tokens: one per device or script; revoke one and it stops working."},
     {"name": "Sessions", "description": "Signing in to the web pages with a link by e-mail, and signing out."},

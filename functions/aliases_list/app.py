@@ -23,10 +23,15 @@ def list_aliases(
     domain: Annotated[DomainName | None, Query(description="Only aliases on this domain")] = None,
     q: Annotated[str | None, Query(max_length=200, description="Matches address or note, case-insensitive")] = None,
     enabled: Annotated[bool | None, Query(description="Only enabled (true) or disabled (false) aliases")] = None,
+    leaked: Annotated[
+        bool | None, Query(description="Only aliases with a suspected leak (true), or without one (false)")
+    ] = None,
     limit: Limit = 50,
     next_token: NextToken = None,
 ) -> AliasList:
-    return aliases.list_page(caller_id(app), domain=domain, q=q, enabled=enabled, limit=limit, next_token=next_token)
+    return aliases.list_page(
+        caller_id(app), domain=domain, q=q, enabled=enabled, leaked=leaked, limit=limit, next_token=next_token
+    )
 
 
 lambda_handler = observed(app)

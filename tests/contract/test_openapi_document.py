@@ -49,6 +49,8 @@ CONTRACT_ERRORS = {
     "createSession": {422},
     "redeemSession": {400, 422},
     "deleteCurrentSession": {401},
+    "listActivity": {400, 401, 404, 422},
+    "getStats": {401, 422},
     "getHealth": set(),
 }
 SUCCESS = (
@@ -133,6 +135,7 @@ def test_info_tags_and_operation_ids(document: dict[str, Any]) -> None:
         "Destinations",
         "Contacts",
         "Import and export",
+        "Activity",
         "Users",
         "Tokens",
         "Sessions",

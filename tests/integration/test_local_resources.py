@@ -47,6 +47,17 @@ def test_function_environments_are_the_templates_with_local_names(aws: None) -> 
     }
 
 
+@pytest.mark.parametrize(("given", "kept"), [({}, "30"), ({"ActivityRetentionDays": "7"}, "7")])
+def test_the_local_stack_keeps_activity_as_long_as_the_parameter_says(
+    aws: None, given: dict[str, str], kept: str
+) -> None:
+    """`make run --parameter ActivityRetentionDays=7`: the functions that write events get it, as deployed."""
+    local = provision(parameters=given)
+    specs = sam_template.function_specs(parameters=given)
+    for writer in ("ForwarderFunction", "FeedbackFunction"):
+        assert local.function_environment(specs[writer])["ACTIVITY_RETENTION_DAYS"] == kept
+
+
 def test_provisioning_again_keeps_what_is_there(aws: None) -> None:
     provision()
     boto3.client("dynamodb").put_item(TableName=physical_name("Table"), Item={"pk": {"S": "KEEP"}, "sk": {"S": "ME"}})

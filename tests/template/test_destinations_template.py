@@ -122,14 +122,20 @@ def test_the_feedback_function_takes_only_this_stacks_bounces_and_complaints() -
     assert 0 < config["MaximumRetryAttempts"] <= 2
 
 
-def test_the_feedback_function_may_only_update_destinations() -> None:
+def test_the_feedback_function_may_only_update_destinations_and_record_activity() -> None:
     assert statements("FeedbackFunction") == [
         {
             "Effect": "Allow",
             "Action": ["dynamodb:UpdateItem"],
             "Resource": {"Fn::GetAtt": ["Table", "Arn"]},
             "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["DEST#*"]}},
-        }
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+            "Resource": {"Fn::GetAtt": ["Table", "Arn"]},
+            "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["ACT#*"]}},
+        },
     ]
     # After the transform: the rule invokes the function's alias, and nothing else is granted.
     cfn = transformed({"EnableForwarding": "true"})
@@ -141,7 +147,7 @@ def test_the_feedback_function_may_only_update_destinations() -> None:
     granted = {
         str(statement["Action"]) for policy in role["Policies"] for statement in policy["PolicyDocument"]["Statement"]
     }
-    assert granted == {"['dynamodb:UpdateItem']"}
+    assert granted == {"['dynamodb:UpdateItem']", "['dynamodb:PutItem', 'dynamodb:UpdateItem']"}
 
 
 @pytest.mark.parametrize("enabled", ["true", "false"])

@@ -166,15 +166,34 @@ def test_the_forwarder_gets_least_privilege() -> None:
         if any(action.startswith("dynamodb:") for action in statement["Action"]):
             # Every table action is limited to the partitions it needs; reads never reach users or tokens.
             keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
-            assert "USER#*" not in keys or statement["Action"] == ["dynamodb:UpdateItem"]
+            # A user's partition: updated (the alias's counters and leak state), or read for the owner's e-mail
+            # alone (a leak notice), never read whole.
+            assert (
+                "USER#*" not in keys
+                or statement["Action"] == ["dynamodb:UpdateItem"]
+                or statement["Condition"]
+                == {
+                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["USER#*"]},
+                    "ForAllValues:StringEquals": {"dynamodb:Attributes": ["email"]},
+                    "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
+                }
+            )
+            # Activity and foreign senders: written, never read.
+            assert not {"ACT#*", "FOREIGN#*"} & set(keys) or statement["Action"] == [
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+            ]
             assert "TOKEN#*" not in keys
             if any(action.startswith("dynamodb:Batch") for action in statement["Action"]):
                 # Thread records, reply addresses, or destinations' status and contacts' lookup items (checked below).
                 assert keys in (["THREAD#*"], ["REPLY#*"], ["DEST#*", "CONTACTS#*"])
                 assert keys != ["DEST#*", "CONTACTS#*"] or statement["Action"] == ["dynamodb:BatchGetItem"]
             if any(action in ("dynamodb:PutItem", "dynamodb:UpdateItem") for action in statement["Action"]):
-                # Delivery records, the alias's and contacts' counters, new contacts: nothing else is written.
-                assert set(keys) <= {"MAIL#*", "USER#*", "CONTACTS#*", "REPLY#*"}
+                # Delivery records, the alias's and contacts' counters, new contacts, activity events, foreign
+                # senders, the site on a route: nothing else is written.
+                assert set(keys) <= {"MAIL#*", "USER#*", "CONTACTS#*", "REPLY#*", "ACT#*", "FOREIGN#*", "ADDRESS#*"}
+                # A route is only ever updated (its site), never written whole.
+                assert "ADDRESS#*" not in keys or statement["Action"] == ["dynamodb:UpdateItem"]
     assert "dynamodb:Scan" not in actions
     assert "dynamodb:Query" not in actions
     # Destinations: their status only; contacts' SENDER# items: id, reply address, blocked. DEST# and CONTACTS#
@@ -214,6 +233,23 @@ def test_the_forwarder_reads_destination_status_with_exactly_the_attributes_its_
     assert list(contacts.FORWARDER_READS) == allowed
     assert set(contacts.SENDER_ATTRIBUTES) <= set(allowed)
     assert set(destinations.STATUS_ATTRIBUTES) <= set(allowed)
+
+
+def test_the_forwarder_reads_the_owners_email_with_exactly_the_attribute_its_policy_allows() -> None:
+    import inspect
+
+    from postmask.store import leaks
+
+    assert 'ProjectionExpression="email"' in inspect.getsource(leaks.owner_email)
+
+
+def test_activity_is_kept_as_long_as_the_parameter_says_by_the_functions_that_write_it() -> None:
+    parameter = load()["Parameters"]["ActivityRetentionDays"]
+    assert (parameter["Type"], parameter["Default"], parameter["MinValue"]) == ("Number", 30, 1)
+    for writer in ("ForwarderFunction", "FeedbackFunction"):
+        function = props(writer)
+        assert function["Environment"]["Variables"]["ACTIVITY_RETENTION_DAYS"] == {"Ref": "ActivityRetentionDays"}
+        assert "ActivityRetentionDays=${ActivityRetentionDays}" in function["VersionDescription"]["Fn::Sub"]
 
 
 def test_delivery_records_expire_through_the_table_ttl() -> None:

@@ -54,6 +54,8 @@ CONTRACT_ROUTES = {
     "POST /api/sessions": True,
     "POST /api/sessions/redeem": True,
     "DELETE /api/sessions/current": False,
+    "GET /api/activity": False,
+    "GET /api/stats": False,
     "GET /api/health": True,
     "GET /api/openapi.json": True,
     "GET /api/docs": True,

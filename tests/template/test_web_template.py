@@ -13,6 +13,7 @@ WEB_ROUTES = {
     "GET /": "WebHomeFunction",
     "GET /aliases": "WebAliasesFunction",
     "GET /aliases/{alias_id}": "WebAliasFunction",
+    "GET /activity": "WebActivityFunction",
     "GET /domains": "WebDomainsFunction",
     "GET /destinations": "WebDestinationsFunction",
     "GET /verify": "WebVerifyFunction",

@@ -118,3 +118,51 @@ def test_no_function_imports_the_idempotency_utility_or_boto3_before_a_key_comes
         "print(json.dumps(found))"
     )
     assert imported == {handler: [False, False] for handler in handlers}
+
+
+# What the authorizer must not import, at its import or during a request: it is on the critical path of every
+# session's first request (decision 0130). It validates one header and reads one item.
+_NOT_FOR_THE_AUTHORIZER = (
+    "pydantic",
+    "pydantic_core",
+    "email_validator",
+    "idna",
+    "jinja2",
+    "aws_lambda_powertools.event_handler.api_gateway",
+    "aws_lambda_powertools.event_handler.openapi",
+    "postmask.api",
+    "postmask.schemas",
+    "boto3",
+)
+
+
+def test_the_authorizer_imports_no_resolver_no_models_no_validator() -> None:
+    """The authorizer's handler, imported alone and run on a request (a token accepted, its last use written,
+    then one refused), leaves pydantic, the resolver, postmask's models and the e-mail validator unimported.
+    Its DynamoDB calls are answered in the process (the store's two functions replaced): no AWS needed."""
+    handler = ROOT / "functions" / "authorizer" / "app.py"
+    imported = _run(
+        "import os\n"
+        "os.environ.update(TABLE_NAME='t', POWERTOOLS_TRACE_DISABLED='true', POWERTOOLS_LOG_LEVEL='ERROR')\n"
+        f"spec = importlib.util.spec_from_file_location('authorizer', {str(handler)!r})\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)\n"
+        "at_import = sorted(sys.modules)\n"
+        "from postmask.store import _dynamo\n"
+        "item = {'pk': 'TOKEN#x', 'user_id': 'u1', 'token_id': 't1', 'is_admin': False, 'last_used_at': None}\n"
+        "_dynamo.get_item = lambda pk, sk: item if pk != 'TOKEN#' + __import__('hashlib').sha256(b'pm_no')"
+        ".hexdigest() else None\n"
+        "written = []\n"
+        "_dynamo.transact = written.append\n"
+        "class Context:\n"
+        "    function_name, memory_limit_in_mb, aws_request_id = 'authorizer', 128, 'r1'\n"
+        "    invoked_function_arn = 'arn:aws:lambda:eu-west-1:123456789012:function:authorizer'\n"
+        "def event(token):\n"
+        "    return {'type': 'REQUEST', 'headers': {'Authorization': 'Bearer ' + token}}\n"
+        "answers = [module.lambda_handler(event(t), Context())['isAuthorized'] for t in ('pm_yes', 'pm_no')]\n"
+        f"unwanted = {list(_NOT_FOR_THE_AUTHORIZER)!r}\n"
+        "def found(names):\n"
+        "    return sorted({u for u in unwanted for n in names if n == u or n.startswith(u + '.')})\n"
+        "print(json.dumps([answers, len(written), found(at_import), found(sys.modules)]))"
+    )
+    assert imported == [[True, False], 1, [], []]

@@ -86,3 +86,28 @@ def test_no_function_loads_the_list_when_it_starts() -> None:
         "print(json.dumps(loaded))"
     )
     assert loaded == dict.fromkeys(handlers, False)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("news@shop.example", "shop.example"),
+        ("offers@mailer.shop.example", "shop.example"),
+        ("x@mail.shop.example.co.uk", "example.co.uk"),
+        ("x@user.github.io", "user.github.io"),  # a private suffix: each user's own site
+        ("x@www.user.github.io", "user.github.io"),
+        ("x@bücher.example", "xn--bcher-kva.example"),  # IDN: its punycode form, as postmask stores names
+        ("x@XN--BCHER-KVA.example", "xn--bcher-kva.example"),
+        ("Shop.Example.", "shop.example"),
+        ("x@co.uk", None),  # a public suffix is nobody's site
+        ("x@github.io", None),
+        ("no-domain", None),
+        ("x@", None),
+        ("x@-bad-.example", None),
+        ("x@xn--zz.example", None),
+    ],
+)
+def test_the_site_of_a_sender_or_a_host(given: str, expected: str | None) -> None:
+    from postmask.public_suffix import site_of
+
+    assert site_of(given) == expected

@@ -9,6 +9,9 @@ address of another user is not touched.
 - A complaint suspends each complaining recipient's destination (the person asked for no more of this mail).
 - A soft bounce (Transient, Undetermined) changes nothing: SES itself retried, and the next message may pass.
 
+Every hard bounce and complaint is also an activity event (`bounced` / `complained`, with the destination), in
+the alias's activity when the copy carried the `postmask-alias` tag.
+
 Nothing here can fail on what the event says (it is SES's, but its fields are read defensively): an event
 that names no postmask user, or a destination the user no longer has, is logged and ignored.
 """
@@ -21,7 +24,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from postmask import ses
+from postmask import activity, clock, ses
 from postmask.observability import logger, metrics
 from postmask.store import destinations
 
@@ -87,17 +90,36 @@ def handle(event: Mapping[str, Any]) -> dict[str, Any]:
     if not user_id:
         logger.warning("feedback for mail without a postmask-user tag: ignored", message_id=message_id)
         return outcome.as_dict()
+    aliases = tags.get(ses.ALIAS_TAG) or []
+    alias_id = aliases[0] if isinstance(aliases, list) and aliases and isinstance(aliases[0], str) else None
+    at = activity.at_of(details.get("timestamp"), clock.now_iso())
+    subject = activity.subject_of(_mapping(mail.get("commonHeaders")).get("subject"))
     kinds = tags.get(ses.KIND_TAG) or []
-    if isinstance(kinds, list) and "reply" in kinds:
-        # A reply to a contact (postmask.mail.reply) bounced: the contact is no destination to suspend.
-        logger.info("feedback for a reply to a contact: nothing suspended", message_id=message_id, user_id=user_id)
-        return outcome.as_dict()
+    # A reply to a contact (postmask.mail.reply) that bounced: recorded, but the contact is no destination to suspend.
+    reply = isinstance(kinds, list) and "reply" in kinds
 
     for recipient in recipients if isinstance(recipients, list) else []:
         address = _text(_mapping(recipient).get("emailAddress"))
         if not address:
             continue
         reason = _reason(kind, details, _mapping(recipient))
+        activity.record(
+            activity.Event(
+                user_id=user_id,
+                key=f"{message_id}\n{address.lower()}",
+                at=at,
+                address=_text(mail.get("source")),
+                outcome="bounced" if kind == "Bounce" else "complained",
+                reason="hard_bounce" if kind == "Bounce" else "complaint",
+                alias_id=alias_id,
+                direction="reply" if reply else "inbound",
+                destination=address.lower(),
+                subject=subject,
+            )
+        )
+        if reply:
+            logger.info("feedback for a reply to a contact: nothing suspended", message_id=message_id, user_id=user_id)
+            continue
         if destinations.suspend(user_id, address, reason):
             outcome.suspended.append(address)
             metrics.add_metric(name="DestinationSuspended", unit=MetricUnit.Count, value=1)

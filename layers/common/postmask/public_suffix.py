@@ -44,3 +44,17 @@ def registrable_domain(name: str) -> str | None:
         return None
     found: str | None = _list().privatesuffix(name)
     return found
+
+
+def site_of(name: str) -> str | None:
+    """The registrable domain of a host name or of an address's domain, as written anywhere (any case, Unicode
+    or punycode): `offers@mailer.shop.example` and `shop.example` are both `shop.example`. None when it is no
+    valid domain name, or a public suffix."""
+    from postmask.schemas.common import canonical_domain
+
+    domain = name.strip().rpartition("@")[2].rstrip(".")
+    try:
+        domain = canonical_domain(domain)
+    except ValueError:
+        return None
+    return registrable_domain(domain)

@@ -17,13 +17,15 @@ from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from postmask import aws
-from postmask.schemas.domains import VerificationStatus
 from postmask.settings import get_settings
+
+if TYPE_CHECKING:  # not at run time: the routes that send mail need no domain models (decision 0130)
+    from postmask.schemas.domains import VerificationStatus
 
 # SES refuses a message larger than this (SESv2 SendEmail, headers and attachments included).
 MAX_MESSAGE_BYTES = 40 * 1024 * 1024
@@ -211,6 +213,8 @@ def forget_verifications() -> None:
 USER_TAG = "postmask-user"
 # What kind of mail it was (`forward`, or the system mail's template): for the logs of feedback.
 KIND_TAG = "postmask-mail"
+# The alias a forwarded copy was sent for: its bounce or complaint is recorded in that alias's activity.
+ALIAS_TAG = "postmask-alias"
 
 
 def send_raw(

@@ -1,14 +1,40 @@
-"""Runtime settings, read from the environment the first time they are needed (never at import)."""
+"""Runtime settings, read from the environment the first time they are needed (never at import).
+
+A dataclass checked by hand, not a pydantic model: the authorizer reads two settings and imports nothing of
+pydantic (decision 0130). `Field` takes pydantic's keywords for the few constraints settings need.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from functools import cache
+from typing import Any
 
-from pydantic import BaseModel, Field
+
+def Field(  # spelt as pydantic's, whose keywords it takes
+    default: Any = dataclasses.MISSING,
+    *,
+    description: str,
+    ge: int | None = None,
+    le: int | None = None,
+    min_length: int | None = None,
+) -> Any:
+    """A setting: its default, what it means, and the bounds `Settings` checks when it is made."""
+    return dataclasses.field(
+        default=default, metadata={"description": description, "ge": ge, "le": le, "min_length": min_length}
+    )
 
 
-class Settings(BaseModel):
+_TYPES: dict[str, type] = {"str": str, "int": int}
+
+
+class InvalidSettings(ValueError):
+    """The function's environment names a setting out of its bounds: a deployment error, raised on first use."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
     table_name: str = Field(min_length=1, description="The DynamoDB table (TABLE_NAME).")
     token_last_used_resolution_seconds: int = Field(
         default=300, ge=0, description="How stale a token's last_used_at may get before the authorizer writes it."
@@ -44,6 +70,26 @@ class Settings(BaseModel):
     max_aliases_per_user: int = Field(
         default=10_000, ge=1, description="How many aliases one user may have (MAX_ALIASES_PER_USER)."
     )
+    activity_retention_days: int = Field(
+        default=30, ge=1, le=3650, description="Days an activity event is kept (ACTIVITY_RETENTION_DAYS)."
+    )
+
+    def __post_init__(self) -> None:
+        problems = []
+        for setting in dataclasses.fields(self):
+            value: Any = getattr(self, setting.name)
+            bounds = setting.metadata
+            expected = _TYPES[str(setting.type)]  # an annotation as text (`from __future__ import annotations`)
+            if type(value) is not expected:  # not isinstance: a bool is no number of days
+                problems.append(f"{setting.name} must be {expected.__name__}")
+            elif bounds["min_length"] is not None and len(str(value)) < bounds["min_length"]:
+                problems.append(f"{setting.name} must have at least {bounds['min_length']} character(s)")
+            elif bounds["ge"] is not None and value < bounds["ge"]:
+                problems.append(f"{setting.name} must be at least {bounds['ge']}")
+            elif bounds["le"] is not None and value > bounds["le"]:
+                problems.append(f"{setting.name} must be at most {bounds['le']}")
+        if problems:
+            raise InvalidSettings("; ".join(problems))
 
 
 @cache
@@ -63,4 +109,5 @@ def get_settings() -> Settings:
         stack_name=os.environ.get("STACK_NAME") or "postmask",
         domain_claim_days=int(os.environ.get("DOMAIN_CLAIM_DAYS") or "7"),
         max_aliases_per_user=int(os.environ.get("MAX_ALIASES_PER_USER") or "10000"),
+        activity_retention_days=int(os.environ.get("ACTIVITY_RETENTION_DAYS") or "30"),
     )

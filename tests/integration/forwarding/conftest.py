@@ -21,6 +21,7 @@ from tests.support.ses import SesRecorder
 FORWARDER = sam_template.ROOT / "functions" / "forwarder"
 BUCKET = "postmask-mail-test"
 PASSED = Verdicts()
+PUBLIC_URL = "https://postmask.test"
 
 
 @dataclass
@@ -63,6 +64,7 @@ def mailroom(table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mailroom]:
     boto3.client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     monkeypatch.setenv("MAIL_BUCKET", BUCKET)
     monkeypatch.setenv("MAIL_PREFIX", "inbound/")
+    monkeypatch.setenv("PUBLIC_URL", PUBLIC_URL)  # the template always gives the forwarder one (leak notices' links)
     get_settings.cache_clear()
     inbox.s3.cache_clear()
     ses.client.cache_clear()

@@ -27,19 +27,21 @@ def forwarder_calls(mailroom: Mailroom, content: bytes, recipients: list[str], *
 def test_the_forwarder_makes_the_promised_calls_per_message(
     alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
 ) -> None:
-    new_alias(alice, alice_domain, "list", ["one@real.example", "two@real.example"])
-    new_alias(alice, alice_domain, "old", ["one@real.example"], enabled=False)
+    # Aliases whose site is known (the first sender names it otherwise: one transaction, once; see below).
+    new_alias(alice, alice_domain, "list", ["one@real.example", "two@real.example"], site="example.org")
+    new_alias(alice, alice_domain, "old", ["one@real.example"], enabled=False, site="example.org")
 
     # A new message to an alias with two verified destinations, from someone who never wrote to it: the route;
     # the destinations' status and the sender's contact (one BatchGetItem); the loop marker; the new contact (one
-    # transaction); per destination a claim and its completion; the thread records of both copies; the count.
+    # transaction); per destination a claim and its completion; the thread records of both copies; the count; and
+    # per copy its activity event (event, alias's copy, day's count: one transaction).
     assert forwarder_calls(mailroom, NEW, ["list@alice.example"]) == {
         "GetItem": 1,
         "BatchGetItem": 1,
         "PutItem": 3,
         "UpdateItem": 2,
         "BatchWriteItem": 1,
-        "TransactWriteItems": 2,
+        "TransactWriteItems": 2 + 2,
     }
     # A reply from the same sender: the same but the contact, which exists now (found in the same BatchGetItem),
     # and one more BatchGetItem for the ids its destinations received.
@@ -49,22 +51,62 @@ def test_the_forwarder_makes_the_promised_calls_per_message(
         "PutItem": 3,
         "UpdateItem": 2,
         "BatchWriteItem": 1,
+        "TransactWriteItems": 1 + 2,
+    }
+    # A copy that comes back: the route, the destinations' status and the marker's record; nothing sent, only its
+    # activity event (dropped, loop) written.
+    (copy, *_) = sent.sent
+    assert forwarder_calls(mailroom, copy.raw, ["list@alice.example"]) == {
+        "GetItem": 2,
+        "BatchGetItem": 1,
         "TransactWriteItems": 1,
     }
-    # A copy that comes back: the route, the destinations' status and the marker's record; nothing sent, nothing
-    # written.
-    (copy, *_) = sent.sent
-    assert forwarder_calls(mailroom, copy.raw, ["list@alice.example"]) == {"GetItem": 2, "BatchGetItem": 1}
-    # Blocked: the route and the count. Unknown address: the route and the domain's marker (no catch-all).
-    assert forwarder_calls(mailroom, NEW, ["old@alice.example"]) == {"GetItem": 1, "TransactWriteItems": 1}
-    assert forwarder_calls(mailroom, NEW, ["nobody@alice.example"]) == {"GetItem": 2}
+    # Blocked: the route, the count and the event. Unknown address: the route and the domain's marker (no
+    # catch-all), and the event (dropped, no_alias) for the domain's owner.
+    assert forwarder_calls(mailroom, NEW, ["old@alice.example"]) == {"GetItem": 1, "TransactWriteItems": 2}
+    assert forwarder_calls(mailroom, NEW, ["nobody@alice.example"]) == {"GetItem": 2, "TransactWriteItems": 1}
     # A blocked contact: the route, the destinations' status and the contact (one BatchGetItem), the count (the
-    # alias's and the contact's, one transaction).
+    # alias's and the contact's, one transaction), the event.
     (alias,) = [a for a in alice.get("/api/aliases").json()["items"] if a["local_part"] == "list"]
     (contact,) = alice.get(f"/api/aliases/{alias['id']}/contacts").json()["items"]
     alice.patch(f"/api/aliases/{alias['id']}/contacts/{contact['id']}", {"blocked": True})
     assert forwarder_calls(mailroom, NEW, ["list@alice.example"]) == {
         "GetItem": 1,
         "BatchGetItem": 1,
-        "TransactWriteItems": 1,
+        "TransactWriteItems": 2,
+    }
+
+
+def test_leak_detection_costs_calls_once_per_alias_or_sender(
+    alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
+) -> None:
+    new_alias(alice, alice_domain, "shop", ["one@real.example"])
+    steady = {"GetItem": 1, "BatchGetItem": 1, "PutItem": 2, "UpdateItem": 1, "BatchWriteItem": 1}
+    # Every message: the count and the copy's event; a new sender also their contact (decision 0110).
+    counted_and_recorded, new_contact = 2, 1
+
+    # The first sender names the site: one transaction more (the alias and its route), once.
+    first = forwarder_calls(mailroom, NEW, ["shop@alice.example"])
+    assert first == steady | {"TransactWriteItems": new_contact + 1 + counted_and_recorded}
+    assert forwarder_calls(mailroom, NEW, ["shop@alice.example"]) == steady | {
+        "TransactWriteItems": counted_and_recorded
+    }
+
+    # A foreign sender: one transaction to count them; a new one claims the alias's notice (UpdateItem), and the
+    # first, which gets it, reads the owner's e-mail (GetItem) to send it.
+    foreign = NEW.replace(b"ann@example.org", b"spam@elsewhere.example")
+    assert forwarder_calls(mailroom, foreign, ["shop@alice.example"]) == steady | {
+        "GetItem": 2,
+        "UpdateItem": 2,
+        "TransactWriteItems": new_contact + 1 + counted_and_recorded,
+    }
+    # Another new foreign sender: counted, and the notice's claim refused by its condition (one per alias).
+    other = NEW.replace(b"ann@example.org", b"more@another.example")
+    assert forwarder_calls(mailroom, other, ["shop@alice.example"]) == steady | {
+        "UpdateItem": 2,
+        "TransactWriteItems": new_contact + 1 + counted_and_recorded,
+    }
+    # One already counted: the same transaction, refused by its condition (the sender counts once).
+    assert forwarder_calls(mailroom, other, ["shop@alice.example"]) == steady | {
+        "TransactWriteItems": 1 + counted_and_recorded
     }

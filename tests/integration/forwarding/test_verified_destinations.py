@@ -126,7 +126,8 @@ def test_forwarded_copies_name_the_configuration_set_and_whose_destination_they_
 
     (copy,) = sent.sent
     assert copy.configuration_set == "postmask-mail"
-    assert copy.tags == {"postmask-user": user_id(alice), "postmask-mail": "forward"}
+    shop = alice.get("/api/aliases").json()["items"][0]
+    assert copy.tags == {"postmask-user": user_id(alice), "postmask-mail": "forward", "postmask-alias": shop["id"]}
 
 
 @pytest.mark.parametrize("kind", ["bounce", "complaint"])

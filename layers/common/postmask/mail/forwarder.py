@@ -24,6 +24,10 @@ Contacts (docs/decisions/0110): an alias's copy shows its sender, and every othe
 contacts' reply addresses; the contacts are read in the same BatchGetItem as the destinations' status, a blocked
 one's mail is blocked (`contact_blocked`), and the missing ones are created (one transaction) when a copy is sent.
 A recipient that is a reply address (`reply-...`) goes down the reply path (postmask.mail.reply, decision 0111).
+
+Every decision (each copy forwarded or failed, each block, drop, refusal, skipped destination, reply sent or
+refused) is an activity event (postmask.activity, decision 0120), recorded once across retries; leak detection
+(postmask.leaks) learns each alias's site and its foreign senders from SES's `commonHeaders`.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.ses_event import SESEvent, SESEventRecord
 
-from postmask import clock, ids, ses
+from postmask import activity, clock, ids, leaks, ses
 from postmask.mail import headers, inbox, reply
 from postmask.mail.lines import Body
 from postmask.mail.message import (
@@ -85,6 +89,7 @@ class Reason(StrEnum):
     REPLY_COPY = "reply_copy"  # the alias in the recipients of a reply to one of its contacts: the reply path sends it
     INVALID_RECIPIENT = "invalid_recipient"
     LOOP = "loop"
+    FOREIGN_SENDER = "foreign_sender"  # From is not on the alias's site (leak detection)
     DOMAIN_UNVERIFIED = "domain_unverified"
     # Why one destination of a forwarded recipient was not sent its copy ("destination skipped"):
     DESTINATION_UNVERIFIED = "destination_unverified"  # pending, or no such destination of the owner
@@ -112,6 +117,69 @@ class Decision:
 
     def contact(self) -> contacts.Known | None:
         return dict(self.known).get(self.sender.lower()) if self.sender else None
+
+
+# What the activity log records for each decision: its outcome, and its reason (a forward's default one is none).
+_OUTCOME = {Action.FORWARD: "forwarded", Action.BLOCK: "blocked", Action.DROP: "dropped", Action.REFUSE: "refused"}
+_UNSAID = (Reason.ALIAS,)
+
+
+def _reason(decision: Decision) -> str | None:
+    return None if decision.reason in _UNSAID else str(decision.reason)
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """What the activity log says of the message whatever happens to it: from SES's event, never read from S3."""
+
+    message_id: str
+    at: str  # when SES received it: the same in every retry, so a retried decision is recorded once
+    sender: leaks.Sender
+    subject: str | None
+
+    def record(self, decision: Decision, outcome: str, reason: str | None, destination: str | None = None) -> None:
+        """The activity event of a decision (or of one destination's copy), when a user owns the address."""
+        owner = decision.owner_id or (decision.route.owner_id if decision.route else None)
+        if owner is None:
+            return
+        activity.record(
+            activity.Event(
+                user_id=owner,
+                key=f"{self.message_id}\n{decision.recipient}\n{destination or ''}",
+                at=self.at,
+                address=decision.recipient,
+                outcome=outcome,
+                reason=reason,
+                alias_id=decision.route.alias_id if decision.route else None,
+                sender=self.sender.address,
+                destination=destination,
+                subject=self.subject,
+            )
+        )
+
+    def record_reply(
+        self, decision: reply.ReplyDecision | reply.Accepted, envelope_sender: str, outcome: str, reason: str | None
+    ) -> None:
+        """The activity event of a message to a reply address: sent to the contact, or refused and why. One to a
+        reply address nobody was given has no owner to show it to."""
+        target = decision.target
+        if target is None:
+            return
+        activity.record(
+            activity.Event(
+                user_id=target.owner_id,
+                key=f"{self.message_id}\n{decision.recipient}\n",
+                at=self.at,
+                address=decision.recipient,
+                outcome=outcome,
+                reason=reason,
+                alias_id=target.alias_id,
+                direction="reply",
+                sender=headers.sendable(envelope_sender) if "@" in envelope_sender else None,
+                destination=target.email,
+                subject=self.subject,
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -164,31 +232,43 @@ def normalise(address: str) -> str | None:
         return None
 
 
-def decide(recipient: str, *, verdict_failed: Reason | None, bounce: bool, now_iso: str) -> Decision:
-    """What to do with the copy for one recipient: SES's verdicts and the alias's state decide."""
+def decide(
+    recipient: str,
+    *,
+    verdict_failed: Reason | None,
+    bounce: bool,
+    now_iso: str,
+    sender: leaks.Sender = leaks.NO_SENDER,
+) -> Decision:
+    """What to do with the copy for one recipient: SES's verdicts, the alias's state and, for an alias that
+    accepts mail from its site only, the sender's site decide."""
     address = normalise(recipient)
     if address is None:
         return Decision(recipient, Action.DROP, Reason.INVALID_RECIPIENT)
     route = routes.get(address)
     if route is not None:
+        owner = route.owner_id
         if verdict_failed:
-            return Decision(address, Action.BLOCK, verdict_failed, route)
+            return Decision(address, Action.BLOCK, verdict_failed, route, owner_id=owner)
         if not route.enabled:
-            return Decision(address, Action.BLOCK, Reason.ALIAS_DISABLED, route)
+            return Decision(address, Action.BLOCK, Reason.ALIAS_DISABLED, route, owner_id=owner)
         if route.expired(now_iso):
-            return Decision(address, Action.BLOCK, Reason.ALIAS_EXPIRED, route)
+            return Decision(address, Action.BLOCK, Reason.ALIAS_EXPIRED, route, owner_id=owner)
         if bounce:
             # A bounce to an alias is a bounce of a copy we forwarded, or backscatter: forwarding it to the
             # destination that bounced could loop.
-            return Decision(address, Action.DROP, Reason.NULL_SENDER, route)
-        return Decision(address, Action.FORWARD, Reason.ALIAS, route, route.destinations, route.owner_id)
+            return Decision(address, Action.DROP, Reason.NULL_SENDER, route, owner_id=owner)
+        if route.block_foreign_senders and leaks.is_foreign(route, sender):
+            return Decision(address, Action.BLOCK, Reason.FOREIGN_SENDER, route, owner_id=owner)
+        return Decision(address, Action.FORWARD, Reason.ALIAS, route, route.destinations, owner)
     catch_all = routes.catch_all(address.rpartition("@")[2])
-    if catch_all is None:
-        return Decision(address, Action.DROP, Reason.NO_ALIAS)
+    if catch_all is None or catch_all.destination is None:
+        # Dropped; recorded for the domain's owner when someone registered it.
+        return Decision(address, Action.DROP, Reason.NO_ALIAS, owner_id=catch_all.owner_id if catch_all else None)
     if verdict_failed:
-        return Decision(address, Action.BLOCK, verdict_failed)
+        return Decision(address, Action.BLOCK, verdict_failed, owner_id=catch_all.owner_id)
     if bounce:
-        return Decision(address, Action.DROP, Reason.NULL_SENDER)
+        return Decision(address, Action.DROP, Reason.NULL_SENDER, owner_id=catch_all.owner_id)
     return Decision(address, Action.FORWARD, Reason.CATCH_ALL, None, (catch_all.destination,), catch_all.owner_id)
 
 
@@ -228,10 +308,19 @@ def _process(record: SESEventRecord, summary: Summary, *, lease_seconds: float) 
     verdict_failed = _verdict_failed(receipt.raw_event)
     envelope_sender = (mail.get("source") or "").strip()
     bounce = envelope_sender in ("", "<>")
+    common = mail.get("commonHeaders") or {}
+    arrival = Arrival(
+        message_id,
+        activity.at_of(mail.get("timestamp"), now_iso),
+        leaks.sender_of(common),
+        activity.subject_of(common.get("subject")),
+    )
     to_replies = [recipient for recipient in receipt.recipients if _is_reply_address(recipient)]
     replies = [reply.decide(recipient.lower(), receipt.raw_event, envelope_sender) for recipient in to_replies]
     decisions = [
-        _sendable_from(decide(recipient, verdict_failed=verdict_failed, bounce=bounce, now_iso=now_iso))
+        _sendable_from(
+            decide(recipient, verdict_failed=verdict_failed, bounce=bounce, now_iso=now_iso, sender=arrival.sender)
+        )
         for recipient in receipt.recipients
         if recipient not in to_replies
     ]
@@ -256,13 +345,17 @@ def _process(record: SESEventRecord, summary: Summary, *, lease_seconds: float) 
         ]
         skipped = []  # our own copy come back: dropped whole, whatever its destinations
 
+    decisions = [_observed(decision, arrival) for decision in decisions]
     for decision in decisions:
         _record(decision, message_id, summary, now_iso)
+        if decision.action is not Action.FORWARD:
+            arrival.record(decision, _OUTCOME[decision.action], _reason(decision))
     for skip in skipped:
         _record_skip(skip, message_id, summary)
+        arrival.record(skip.decision, "dropped", str(skip.reason), skip.destination)
     for refused in replies:
         if refused.refusal is not None:
-            _record_refusal(refused, str(refused.refusal), message_id, envelope_sender, summary)
+            _record_refusal(refused, str(refused.refusal), arrival, envelope_sender, summary)
 
     failures: list[Exception] = []
     forwards = [decision for decision in decisions if decision.action is Action.FORWARD and decision.destinations]
@@ -274,9 +367,7 @@ def _process(record: SESEventRecord, summary: Summary, *, lease_seconds: float) 
         for decision in forwards:
             try:
                 failures.extend(
-                    _forward(
-                        message(), body, hop, message_id, envelope_sender, decision, summary, lease_seconds, now_iso
-                    )
+                    _forward(message(), body, hop, arrival, envelope_sender, decision, summary, lease_seconds, now_iso)
                 )
             except Exception as exc:  # one recipient's failure never costs another its copy
                 logger.exception("forwarding failed; the event will be retried", message_id=message_id)
@@ -286,7 +377,7 @@ def _process(record: SESEventRecord, summary: Summary, *, lease_seconds: float) 
         if accepted is None:
             continue
         try:
-            failures.extend(_reply(message(), accepted, message_id, envelope_sender, summary, lease_seconds, now_iso))
+            failures.extend(_reply(message(), accepted, arrival, envelope_sender, summary, lease_seconds, now_iso))
         except Exception as exc:
             logger.exception("reply failed; the event will be retried", message_id=message_id)
             failures.append(exc)
@@ -328,6 +419,17 @@ def _reply_copies(
         else d
         for d in decisions
     ]
+
+
+def _observed(decision: Decision, arrival: Arrival) -> Decision:
+    """Leak detection learns from each message to an alias (postmask.leaks); a forward from a foreign sender
+    is recorded with the reason `foreign_sender`."""
+    route = decision.route
+    if route is None or decision.reason in (Reason.NULL_SENDER, Reason.LOOP, Reason.REPLY_COPY):
+        return decision
+    forwarding = decision.action is Action.FORWARD
+    foreign = leaks.observe(route, arrival.sender, forwarded=forwarding, at=arrival.at)
+    return replace(decision, reason=Reason.FOREIGN_SENDER) if foreign and forwarding else decision
 
 
 def _sendable_from(decision: Decision) -> Decision:
@@ -438,6 +540,8 @@ def _tags(decision: Decision) -> dict[str, str]:
     tags = {ses.KIND_TAG: FORWARD_TAG}
     if decision.owner_id:
         tags[ses.USER_TAG] = decision.owner_id
+    if decision.route is not None:
+        tags[ses.ALIAS_TAG] = decision.route.alias_id
     return tags
 
 
@@ -488,8 +592,18 @@ class Sent(StrEnum):
 
     SENT = "sent"
     BEFORE = "before"  # an earlier invocation sent it
-    DONE = "done"  # an earlier invocation ended it otherwise, or SES refuses it for good: nothing to retry
-    FAILED = "failed"  # to be retried (the exception is in the failures)
+    DONE = "done"  # an earlier invocation ended it otherwise: nothing to retry
+    TOO_LARGE = "too_large"  # SES will never take it: nothing to retry
+    REJECTED = "rejected_by_ses"  # SES refuses it for good: nothing to retry
+    FAILED = "send_error"  # to be retried (the exception is in the failures)
+
+
+# What the activity log records of one delivery (DONE: an earlier invocation recorded it).
+_DELIVERY_OUTCOME = {
+    Sent.TOO_LARGE: ("failed", "too_large"),
+    Sent.REJECTED: ("failed", "rejected_by_ses"),
+    Sent.FAILED: ("failed", "send_error"),  # then sent, when a retry sends it
+}
 
 
 def _send_once(
@@ -523,7 +637,7 @@ def _send_once(
         summary.too_large += 1
         metrics.add_metric(name="MailTooLarge", unit=MetricUnit.Count, value=1)
         logger.error("message too large for SES, not sent", message_id=message_id, size=exc.size)
-        return Sent.DONE, None
+        return Sent.TOO_LARGE, None
     except ses.SendRefused as exc:
         # SES refuses this copy for good: retrying would only fail again, three times, then dead-letter.
         deliveries.complete(claim, deliveries.Status.REJECTED, reason=exc.code)
@@ -532,7 +646,7 @@ def _send_once(
         logger.error(
             "Amazon SES refused the copy; not retried", message_id=message_id, recipient=recipient, error=str(exc)
         )
-        return Sent.DONE, None
+        return Sent.REJECTED, None
     except Exception as exc:
         deliveries.release(claim)
         logger.exception("send failed; the event will be retried", message_id=message_id)
@@ -558,14 +672,16 @@ def _forward(
     message: RawMessage,
     body: Body,
     hop: str,
-    message_id: str,
+    arrival: Arrival,
     envelope_sender: str,
     decision: Decision,
     summary: Summary,
     lease_seconds: float,
     now_iso: str,
 ) -> list[Exception]:
-    """Send one recipient's copy to each of its destinations; the failures, to raise once all were tried."""
+    """Send one recipient's copy to each of its destinations; the failures, to raise once all were tried. Each
+    copy's outcome is an activity event: forwarded, or failed with its reason."""
+    message_id = arrival.message_id
     alias = decision.recipient
     received = _received_ids(message, alias, decision.destinations)
     found = _contacts(decision)
@@ -597,6 +713,10 @@ def _forward(
             failures=failures,
         )
         delivered = delivered or outcome in (Sent.SENT, Sent.BEFORE)
+        if outcome in (Sent.SENT, Sent.BEFORE):  # BEFORE: written then, or now if writing it failed then
+            arrival.record(decision, "forwarded", _reason(decision), destination)
+        elif outcome in _DELIVERY_OUTCOME:
+            arrival.record(decision, *_DELIVERY_OUTCOME[outcome], destination)
         if outcome is not Sent.SENT or ses_message_id is None:
             continue
         logger.info("forwarded", message_id=message_id, recipient=alias, ses_message_id=ses_message_id)
@@ -643,12 +763,14 @@ def _remember(alias: str, pairs: list[threads.Pair], message_id: str) -> None:
 def _record_refusal(
     decision: reply.ReplyDecision | reply.Accepted,
     refusal: str,
-    message_id: str,
+    arrival: Arrival,
     envelope_sender: str,
     summary: Summary,
 ) -> None:
-    """Log a reply that is not sent, with its reason (the activity log's source), and count it. Nothing is sent
+    """Log a reply that is not sent, with its reason, record it in the activity log, and count it. Nothing is sent
     back to anyone: a bounce would go to whoever forged the sender."""
+    message_id = arrival.message_id
+    arrival.record_reply(decision, envelope_sender, "refused", refusal)
     alias_id = decision.target.alias_id if decision.target is not None else None
     summary.replies_refused.append({"recipient": decision.recipient, "alias_id": alias_id, "reason": refusal})
     metrics.add_metric(name="MailReplyRefused", unit=MetricUnit.Count, value=1)
@@ -668,16 +790,18 @@ def _record_refusal(
 def _reply(
     message: RawMessage,
     decision: reply.Accepted,
-    message_id: str,
+    arrival: Arrival,
     envelope_sender: str,
     summary: Summary,
     lease_seconds: float,
     now_iso: str,
 ) -> list[Exception]:
-    """Send a destination's message to a contact, from the alias, rebuilt and scrubbed (postmask.mail.reply)."""
+    """Send a destination's message to a contact, from the alias, rebuilt and scrubbed (postmask.mail.reply); its
+    outcome is an activity event (sent, or failed with its reason)."""
+    message_id = arrival.message_id
     refusal, known = reply.message_refusal(message, decision)
     if refusal is not None:
-        _record_refusal(decision, str(refusal), message_id, envelope_sender, summary)
+        _record_refusal(decision, str(refusal), arrival, envelope_sender, summary)
         return []
     target, alias = decision.target, decision.route.address
     swap = reply.swap_for(decision)
@@ -698,7 +822,7 @@ def _reply(
         target.email,
         sender=alias,
         parts=(header_block, *body.chunks),
-        tags={ses.KIND_TAG: reply.REPLY_TAG, ses.USER_TAG: decision.route.owner_id},
+        tags={ses.KIND_TAG: reply.REPLY_TAG, ses.USER_TAG: decision.route.owner_id, ses.ALIAS_TAG: target.alias_id},
         summary=summary,
         lease_seconds=lease_seconds,
         failures=failures,
@@ -707,7 +831,10 @@ def _reply(
         # The contact knows the reply by SES's id, the destination by its own: threads hold both ways.
         outside = ses.received_message_id(ses_message_id, get_settings().region)
         _remember(alias, [threads.Pair(decision.sender, outside, message.message_id)], message_id)
+    if outcome in _DELIVERY_OUTCOME:
+        arrival.record_reply(decision, envelope_sender, *_DELIVERY_OUTCOME[outcome])
     if outcome in (Sent.SENT, Sent.BEFORE):
+        arrival.record_reply(decision, envelope_sender, "sent", None)
         summary.replied.append(decision.recipient)
         metrics.add_metric(name="MailReplySent", unit=MetricUnit.Count, value=1)
         logger.info(

@@ -1,10 +1,13 @@
 """The models of /api/aliases: an alias, and what creates, replaces and changes one."""
 
-from typing import Any
+import re
+from typing import Annotated, Any
 
-from pydantic import Field, StrictBool
+from pydantic import AfterValidator, Field, StrictBool
 
 from postmask.schemas.common import (
+    DOMAIN_NAME_PATTERN,
+    MAX_DOMAIN_NAME_LENGTH,
     Destinations,
     DomainName,
     LocalPart,
@@ -17,6 +20,42 @@ from postmask.schemas.common import (
 
 _DISPLAY_NAME = "The name shown on mail sent from the alias (replies to contacts); never a destination's"
 
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_PATH = re.compile(r"[/?#]")
+_PORT = re.compile(r":[0-9]*$")
+
+
+def _site(value: str) -> str:
+    """The registrable domain of a domain name or a web address (`https://www.shop.example/x` -> `shop.example`)."""
+    from postmask.public_suffix import site_of  # here: only a request that names a site pays for the list
+
+    host = _PATH.split(_SCHEME.sub("", value.strip()), maxsplit=1)[0]  # the host of a web address
+    host = _PORT.sub("", host)
+    site = site_of(host) if host and "@" not in host else None
+    if site is None:
+        raise ValueError("must be a website's domain name (such as shop.example), not a public suffix")
+    return site
+
+
+# A domain name or a web address. Like DomainName's, the pattern documents the ASCII form without being enforced:
+# an internationalised name reaches the conversion (`_site`), which refuses what no site can be.
+SITE_PATTERN = rf"^(?:https?://)?{DOMAIN_NAME_PATTERN[1:-1]}\.?(?:[/?#]\S*)?$"
+Site = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_DOMAIN_NAME_LENGTH,
+        description="The website the alias was given to: a domain name or a web address; stored as its registrable "
+        "domain (`mail.shop.example.co.uk` -> `example.co.uk`, an internationalised name in punycode)",
+        examples=["shop.example"],
+        json_schema_extra={"pattern": SITE_PATTERN},
+    ),
+    AfterValidator(_site),
+]
+BlockForeignSenders = Annotated[
+    StrictBool, Field(description="Block mail whose From is not on the alias's site (reason `foreign_sender`)")
+]
+
 
 class AliasCreate(RequestModel):
     domain: DomainName
@@ -26,16 +65,21 @@ class AliasCreate(RequestModel):
     enabled: StrictBool = True
     expires_at: Timestamp | None = None
     display_name: ShownName | None = Field(default=None, description=_DISPLAY_NAME)
+    site: Site | None = None
+    block_foreign_senders: BlockForeignSenders = False
 
 
 class AliasReplace(RequestModel):
-    """PUT: a full replacement of the mutable fields; every field is required (expires_at may be null)."""
+    """PUT: a full replacement of the mutable fields; every field is required (expires_at may be null), except
+    the leak-detection ones, which an absent field sets to null / false."""
 
     destinations: Destinations
     note: Note
     enabled: StrictBool
     expires_at: Timestamp | None
     display_name: ShownName | None = Field(default=None, description=_DISPLAY_NAME + " (absent: none)")
+    site: Site | None = None
+    block_foreign_senders: BlockForeignSenders = False
 
 
 _LEFT_OUT: Any = None  # the default of a PATCH field that was not sent (typed Any: it is not a field value)
@@ -55,10 +99,20 @@ class AliasUpdate(RequestModel):
     enabled: StrictBool = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
     expires_at: Timestamp | None = None
     display_name: ShownName | None = Field(default=None, description=_DISPLAY_NAME + " (null: none)")
+    site: Site | None = None
+    block_foreign_senders: BlockForeignSenders = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
 
     def changes(self) -> dict[str, object]:
         """Only the fields the client sent."""
         return self.model_dump(include=self.model_fields_set)
+
+
+class Leak(Model):
+    """Read-only: what leak detection saw (contract: "Activity and leak detection")."""
+
+    suspected: bool = Field(description="A sender from outside the alias's site wrote to it")
+    foreign_senders: int = Field(ge=0, description="How many different senders outside the site wrote to it")
+    first_foreign_at: Timestamp | None
 
 
 class Alias(Model):
@@ -77,6 +131,9 @@ class Alias(Model):
     last_forwarded_at: Timestamp | None
     last_blocked_at: Timestamp | None
     display_name: str | None = Field(default=None, description=_DISPLAY_NAME)
+    site: str | None = Field(description="The registrable domain of the website the alias was given to")
+    block_foreign_senders: bool
+    leak: Leak
 
 
 class AliasList(Model):

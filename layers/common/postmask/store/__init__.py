@@ -54,6 +54,14 @@ held by marker items written in the same transaction as the item they guard.
 | idempotency record   | `IDEMPOTENCY#<user_id>` | `<function>.respond#<sha256 of [user, key]>` | Powertools' status, |
 |                      |                      |                   | validation (request hash), data (the sealed    |
 |                      |                      |                   | response), purge_at (TTL, 24 h)                |
+| activity event       | `ACT#<user_id>`      | `EV#<at>#<id>`    | the event (store/activity.py), purge_at (TTL:  |
+|                      |                      |                   | ActivityRetentionDays)                         |
+| its alias's copy     | `ACT#<user_id>#<alias_id>` | `EV#<at>#<id>` | the same event                            |
+| a day's counts       | `ACT#<user_id>`      | `DAY#<YYYY-MM-DD>`| forwarded, sent, blocked, refused, dropped,    |
+|                      |                      |                   | purge_at (92 days) (store/stats.py)            |
+| foreign sender seen  | `FOREIGN#<alias_id>` | `FROM#<sha256 of the address>` | at, purge_at (400 days)           |
+|                      |                      |                   | (store/leaks.py; the alias item holds site,    |
+|                      |                      |                   | block_foreign_senders, leak_*)                 |
 
 Aliases, domains and destinations also carry `version`, bumped by each change a user makes (the ETag;
 `If-Match` is a condition on the write: postmask.versions, decision 0103).
@@ -107,8 +115,9 @@ Access patterns and their cost (tests/integration/test_call_counts.py and `make 
   rejected); per recipient 1 `BatchGetItem` of thread records when the message names ids in
   In-Reply-To/References, 1 `BatchWriteItem` of the copies' thread records when it has a Message-ID, and 1
   `TransactWriteItems` (outcome record + the alias's counters), so retries never send or count twice. A
-  message to an alias with two verified destinations: 1 GetItem, 1 BatchGetItem, 3 PutItem, 2 UpdateItem, 1
-  BatchWriteItem, 1 TransactWriteItems (tests/integration/forwarding/test_forwarder_call_counts.py). `MAIL#`
+  message to an alias with two verified destinations, before activity: 1 GetItem, 1 BatchGetItem, 3 PutItem, 2
+  UpdateItem, 1 BatchWriteItem, 1 TransactWriteItems; with it, see "activity" below
+  (tests/integration/forwarding/test_forwarder_call_counts.py). `MAIL#`
   items expire through the table's TTL attribute `purge_at` after 30 days (store/deliveries.py), `THREAD#`
   items after 400 days (store/threads.py: the records serve threads in both directions, the replies of issue
   16 included);
@@ -124,7 +133,20 @@ Access patterns and their cost (tests/integration/test_call_counts.py and `make 
   `TransactWriteItems` (the contact's `sent_count`, once per message and reply address);
 - contacts API: list 1 `GetItem` (the alias) + 1 `Query`; create 1 `GetItem` + 1 `TransactWriteItems`; get 1
   `BatchGetItem` (contact and alias); change or delete 1 `BatchGetItem` + 1 `TransactWriteItems`;
-- feedback (a bounce or complaint): 1 conditional `UpdateItem` per destination suspended.
+- activity: each decision the forwarder, the reply path or the feedback function makes is 1 `TransactWriteItems`
+  (the event on condition it is new, its alias's copy, the day's `ADD`), so a retry neither adds nor counts;
+  in the forwarder one per copy sent (or failed), per block, drop or refusal, per destination skipped, per
+  reply sent or refused. A message to an alias with two verified destinations from a sender it knows: 1 GetItem,
+  1 BatchGetItem, 3 PutItem, 2 UpdateItem, 1 BatchWriteItem, 3 TransactWriteItems (the count, and one event per
+  copy); from a new sender one transaction more (the contact). Leak detection: 1 transaction once
+  per alias (its site, from the first forwarded sender), 1 per message from a foreign sender (counted once per
+  sender by its condition), + 1 conditional `UpdateItem` per new foreign sender (the alias's one notice) and 1
+  `GetItem` (the owner's e-mail) for the notice itself (docs/decisions/0120);
+- `GET /api/activity`: 1 `Query` of the user's (or, with `?alias_id=`, the alias's own) partition, + 1
+  `GetItem` only when an alias's first page is empty (yours, or 404?); `GET /api/stats`: 1 `Query` (at most 90
+  items);
+- feedback (a bounce or complaint): 1 conditional `UpdateItem` per destination suspended, 1 transaction per
+  event recorded.
 
 No `Scan`, ever: a test fails the suite if one is made.
 """

@@ -20,8 +20,9 @@ from postmask.store.markers import outside_postmask
 from postmask.versions import Expected, Versioned
 
 _PREFIX = "ALIAS#"
-# Copied onto the route for the forwarder (display_name: the name on replies sent from the alias).
-_ROUTED_FIELDS = ("destinations", "enabled", "expires_at", "display_name")
+# Copied onto the route for the forwarder (display_name: the name on replies sent from the alias; site and
+# block_foreign_senders: leak detection).
+_ROUTED_FIELDS = ("destinations", "enabled", "expires_at", "display_name", "site", "block_foreign_senders")
 _RANDOM_ADDRESS_ATTEMPTS = 3
 _UPDATE_ATTEMPTS = 3
 
@@ -35,7 +36,16 @@ def _route_key(address: str) -> dict[str, Any]:
 
 
 def _to_model(item: Mapping[str, Any]) -> Alias:
-    return Alias.model_validate({name: item.get(name) for name in Alias.model_fields})
+    fields = {name: item.get(name) for name in Alias.model_fields}
+    # Leak detection's state is flat on the item (store/leaks.py updates it attribute by attribute); an alias
+    # written before it existed has none of it.
+    fields["block_foreign_senders"] = bool(item.get("block_foreign_senders"))
+    fields["leak"] = {
+        "suspected": bool(item.get("leak_suspected")),
+        "foreign_senders": int(item.get("leak_foreign_senders") or 0),
+        "first_foreign_at": item.get("leak_first_foreign_at"),
+    }
+    return Alias.model_validate(fields)
 
 
 def _alias_item(user_id: str, alias_id: str, local_part: str, body: AliasCreate) -> dict[str, Any]:
@@ -60,6 +70,9 @@ def _alias_item(user_id: str, alias_id: str, local_part: str, body: AliasCreate)
         "last_blocked_at": None,
         "version": 1,
         "display_name": body.display_name,
+        "site": body.site,
+        "block_foreign_senders": body.block_foreign_senders,
+        # No leak_* attribute until leak detection sees a foreign sender (store/leaks.py sets them if absent).
     }
 
 
@@ -158,8 +171,10 @@ def list_page(
     enabled: bool | None,
     limit: int,
     next_token: str | None,
+    leaked: bool | None = None,
 ) -> AliasList:
-    """The caller's aliases, newest first; `q` matches the address or the note, case-insensitively."""
+    """The caller's aliases, newest first; `q` matches the address or the note, case-insensitively; `leaked`
+    picks those leak detection suspects (true) or does not (false)."""
     clauses: list[str] = []
     filter_values: dict[str, Any] = {}
     if domain is not None:
@@ -168,6 +183,12 @@ def list_page(
     if enabled is not None:
         clauses.append("enabled = :enabled")
         filter_values[":enabled"] = enabled
+    if leaked:
+        clauses.append("leak_suspected = :leaked")
+        filter_values[":leaked"] = True
+    elif leaked is False:
+        clauses.append("(attribute_not_exists(leak_suspected) OR leak_suspected = :leaked)")
+        filter_values[":leaked"] = False
     if q:
         clauses.append("(contains(address, :q) OR contains(note_lc, :q))")
         filter_values[":q"] = q.lower()

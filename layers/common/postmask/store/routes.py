@@ -32,6 +32,8 @@ class Route:
     enabled: bool
     expires_at: str | None  # ISO 8601 UTC as `postmask.clock.iso` writes it, so it compares as text
     display_name: str | None = None  # the name on mail sent from the alias (replies)
+    site: str | None = None  # the registrable domain it was given to (leak detection)
+    block_foreign_senders: bool = False
 
     def expired(self, now_iso: str) -> bool:
         return self.expires_at is not None and self.expires_at <= now_iso
@@ -56,23 +58,24 @@ def get(address: str) -> Route | None:
         enabled=bool(item.get("enabled")),
         expires_at=item.get("expires_at"),
         display_name=item.get("display_name"),
+        site=item.get("site"),
+        block_foreign_senders=bool(item.get("block_foreign_senders")),
     )
 
 
 @dataclass(frozen=True)
 class CatchAll:
-    owner_id: str  # whose destination it is
-    destination: str
+    owner_id: str  # whose domain (and destination) it is
+    destination: str | None  # None: mail to unknown addresses is dropped
 
 
 def catch_all(domain: str) -> CatchAll | None:
-    """Where mail to unknown addresses on `domain` goes: its owner's catch-all destination, None to drop it
-    (or when nobody registered the domain)."""
+    """Where mail to unknown addresses on `domain` goes: its owner's catch-all destination (None to drop it),
+    or None when nobody registered the domain."""
     item = db.get_item(_marker_pk(domain), "DOMAIN")
-    destination = item.get("catch_all_destination") if item else None
-    if not item or not destination:
+    if not item:
         return None
-    return CatchAll(owner_id=item["owner_id"], destination=destination)
+    return CatchAll(owner_id=item["owner_id"], destination=item.get("catch_all_destination") or None)
 
 
 def count(message_id: str, route: Route, outcome: Outcome, at: str, contact: tuple[str, str] | None = None) -> bool:

@@ -17,15 +17,17 @@ import contextlib
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from postmask import ids
 from postmask.auth import Caller
 from postmask.clock import iso, now, now_iso
 from postmask.errors import TokenNotFound
-from postmask.schemas.tokens import TokenCreated, TokenInfo, TokenKind, TokenList
 from postmask.settings import get_settings
 from postmask.store import _dynamo as db
+
+if TYPE_CHECKING:
+    from postmask.schemas.tokens import TokenCreated, TokenInfo, TokenKind, TokenList
 
 _PREFIX = "TOKEN#"
 _SECRET_PREFIX = "pm_"  # noqa: S105 - lets secret scanners recognise a leaked postmask token
@@ -82,10 +84,14 @@ def put_actions(
         {"Put": {"Item": db.serialize(lookup), "ConditionExpression": "attribute_not_exists(pk)"}},
         {"Put": {"Item": db.serialize(owner_view), "ConditionExpression": "attribute_not_exists(pk)"}},
     ]
+    from postmask.schemas.tokens import TokenCreated  # not at import: the authorizer needs no model (decision 0130)
+
     return actions, TokenCreated.model_validate({**owner_view, "token": secret})
 
 
 def _to_info(item: dict[str, Any]) -> TokenInfo:
+    from postmask.schemas.tokens import TokenInfo
+
     return TokenInfo.model_validate({name: item.get(name) for name in TokenInfo.model_fields} | {"kind": kind_of(item)})
 
 
@@ -102,6 +108,8 @@ def create(caller: Caller, name: str, expires_at: datetime | None) -> TokenCreat
 
 def list_page(user_id: str, *, limit: int, next_token: str | None) -> TokenList:
     """The caller's tokens, newest first. Never the secret, nor its hash."""
+    from postmask.schemas.tokens import TokenList
+
     page = db.query_page(_user_pk(user_id), _PREFIX, limit=limit, next_token=next_token, newest_first=True)
     return TokenList(items=[_to_info(item) for item in page.items], next_token=page.next_token)
 

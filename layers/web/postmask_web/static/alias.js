@@ -1,6 +1,7 @@
 "use strict";
-/* An alias's page (/aliases/<id>): its contacts with their reply addresses, counts and block switches, and
-   "write to someone new", which creates a contact and shows the address to write to. */
+/* An alias's page (/aliases/<id>): its leak state and recent activity (static/activity.js), its contacts with
+   their reply addresses, counts and block switches, and "write to someone new", which creates a contact and
+   shows the address to write to. */
 postmask.page(async () => {
   const { $, api, announce, fromTemplate, setText } = postmask;
   const PAGE_SIZE = 50;
@@ -29,6 +30,14 @@ postmask.page(async () => {
   $("#alias-counts").textContent = `${alias.forwarded_count} forwarded, ${alias.blocked_count} blocked`;
   $("#alias-destinations").textContent = alias.destinations.join(", ");
   $("#alias-summary").hidden = false;
+  // Its leak state and the switch that accepts mail from its site only, then what happened to its mail lately.
+  $("#alias-leak").replaceChildren(postmask.activity.leakCard(alias, { activityLink: false, named: false }));
+  $("#alias-activity-link").href = `/activity?alias_id=${encodeURIComponent(alias.id)}`;
+  const recent = postmask.activity.eventList($("#alias-activity"), {
+    query: { alias_id: alias.id },
+    pageSize: 10,
+    more: false,
+  });
 
   function describeList() {
     const count = list.children.length;
@@ -147,5 +156,5 @@ postmask.page(async () => {
     postmask.copyText($("#write-address").textContent, event.currentTarget),
   );
 
-  await loadPage();
+  await Promise.all([loadPage(), recent.load()]);
 });

@@ -30,6 +30,7 @@ postmask.page(async () => {
       q: filters.elements.q.value.trim(),
       domain: filters.elements.domain.value,
       enabled: filters.elements.enabled.value,
+      leaked: filters.elements.leaked.value,
     };
   }
 
@@ -67,7 +68,7 @@ postmask.page(async () => {
     shown += page.items.length;
     nextToken = page.next_token;
     loadMore.hidden = !nextToken;
-    describeList(Boolean(wanted.q || wanted.domain || wanted.enabled));
+    describeList(Boolean(wanted.q || wanted.domain || wanted.enabled || wanted.leaked));
     updateBulkBar();
   }
 
@@ -137,6 +138,13 @@ postmask.page(async () => {
     const destinations = $('[data-field="destinations"]', row);
     destinations.replaceChildren(...alias.destinations.map(destinationItem));
     setText(row, "note", alias.note);
+    setText(row, "site", alias.site ? `for ${alias.site}` : "");
+    const leak = $('[data-field="leak"]', row);
+    leak.hidden = !alias.leak.suspected;
+    leak.href = `/activity?alias_id=${encodeURIComponent(alias.id)}`;
+    leak.title = `${postmask.plural(alias.leak.foreign_senders, "sender", "senders")} from outside ${alias.site} wrote to it`;
+    leak.setAttribute("aria-label", `Possible leak of ${alias.address}: ${leak.title}`);
+    row.classList.toggle("leaked", alias.leak.suspected);
     const enabled = $('[data-field="enabled"]', row);
     enabled.checked = alias.enabled;
     enabled.setAttribute("aria-label", `Enabled: ${alias.address}`);
@@ -437,6 +445,7 @@ postmask.page(async () => {
     setText(editForm, "address", alias.address);
     editForm.elements.destinations.value = alias.destinations.join("\n");
     editForm.elements.note.value = alias.note;
+    editForm.elements.site.value = alias.site ?? "";
     editDialog.showModal();
     editForm.elements.destinations.focus();
   }
@@ -444,7 +453,11 @@ postmask.page(async () => {
   $('[data-action="close"]', editForm).addEventListener("click", () => editDialog.close());
   editForm.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const body = { destinations: addressesIn(editForm.elements.destinations.value), note: editForm.elements.note.value };
+    const body = {
+      destinations: addressesIn(editForm.elements.destinations.value),
+      note: editForm.elements.note.value,
+      site: editForm.elements.site.value.trim() || null,
+    };
     if (body.destinations.length === 0) {
       postmask.showFieldError(editForm, "destinations", "Enter at least one address to forward to.");
       return;
@@ -483,6 +496,7 @@ postmask.page(async () => {
     const localPart = fields.local_part.value.trim();
     if (localPart) body.local_part = localPart; // empty: the service picks a random one
     if (fields.note.value) body.note = fields.note.value;
+    if (fields.site.value.trim()) body.site = fields.site.value.trim();
     if (body.destinations.length === 0) {
       postmask.showFieldError(createForm, "destinations", "Enter at least one address to forward to.");
       return;
@@ -499,6 +513,7 @@ postmask.page(async () => {
     postmask.clearErrors(createForm);
     fields.local_part.value = "";
     fields.note.value = "";
+    fields.site.value = "";
     createSection.hidden = true;
     newAlias.setAttribute("aria-expanded", "false");
     const row = aliasRow(alias);
@@ -536,6 +551,7 @@ postmask.page(async () => {
   const params = new URLSearchParams(location.search);
   filters.elements.q.value = params.get("q") ?? "";
   filters.elements.enabled.value = ["true", "false"].includes(params.get("enabled")) ? params.get("enabled") : "";
+  filters.elements.leaked.value = ["true", "false"].includes(params.get("leaked")) ? params.get("leaked") : "";
   try {
     await Promise.all([loadDomains(), loadDestinationStatus()]);
   } catch (error) {

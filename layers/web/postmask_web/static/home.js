@@ -1,6 +1,6 @@
 "use strict";
-/* The home page: signing in (a link by e-mail, or a pasted API token) when signed out, a short overview when
-   signed in. */
+/* The home page: signing in (a link by e-mail, or a pasted API token) when signed out; when signed in, the
+   overview: suspected leaks first, the chart of the last 30 days, the latest events. */
 postmask.page(async () => {
   const { $, api, listAll, session } = postmask;
   const params = new URLSearchParams(location.search);
@@ -104,6 +104,27 @@ postmask.page(async () => {
     }
   }
 
-  if (session.token()) await showOverview();
+  const LEAKS_SHOWN = 5;
+
+  /** Suspected leaks first: a person with one should see it without looking for it. */
+  async function showLeaks() {
+    try {
+      const page = await api("GET", "/api/aliases", { query: { leaked: true, limit: LEAKS_SHOWN } });
+      $("#leak-cards").replaceChildren(...page.items.map((alias) => postmask.activity.leakCard(alias)));
+      $("#all-leaks").hidden = !page.next_token;
+      $("#leaks").hidden = page.items.length === 0;
+    } catch (error) {
+      $("#overview-error").textContent = postmask.errorText(error) ?? "";
+    }
+  }
+
+  if (session.token()) {
+    await Promise.all([
+      showOverview(),
+      showLeaks(),
+      postmask.activity.loadChart($("#chart")),
+      postmask.activity.eventList($("#latest"), { pageSize: 10, more: false }).load(),
+    ]);
+  }
   else showSignIn();
 });
