@@ -55,7 +55,7 @@ held by marker items written in the same transaction as the item they guard.
 |                      |                      |                   | validation (request hash), data (the sealed    |
 |                      |                      |                   | response), purge_at (TTL, 24 h)                |
 
-Aliases, domains and destinations also carry `version`, bumped by each change a user makes (the ETag;
+Aliases, domains, destinations and contacts also carry `version`, bumped by each change a user makes (the ETag;
 `If-Match` is a condition on the write: postmask.versions, decision 0103).
 
 Ids are ULID-shaped (time first), so `ALIAS#…` sort keys are in creation order and "newest first" is a
