@@ -390,6 +390,8 @@ def test_manage_aliases(screen: Screen, user: User) -> None:
     random_address = newest_address(page)
     assert re.fullmatch(rf"[a-z0-9._+-]{{8,}}@{re.escape(user.domain)}", random_address), random_address
     expect(page.get_by_role("status").filter(has_text=f"Created {random_address}.")).to_be_visible()
+    # (the first alias on the page brings the bar that acts on a selection)
+    expect(page.get_by_role("group", name="Selected aliases")).to_be_visible()
 
     # When one is created with a local part, two destinations and a note
     create_alias(
