@@ -44,8 +44,8 @@ CONTRACT_ERRORS = {
     "listContacts": {400, 401, 404, 422},
     "createContact": {401, 404, 409, 422},
     "getContact": {401, 404},
-    "updateContact": {401, 404, 422},
-    "deleteContact": {401, 404},
+    "updateContact": {401, 404, 412, 422},
+    "deleteContact": {401, 404, 412},
     "createSession": {422},
     "redeemSession": {400, 422},
     "deleteCurrentSession": {401},
@@ -249,7 +249,7 @@ def test_every_creating_post_documents_the_idempotency_key(document: dict[str, A
             assert {"409", "422"} <= set(operation["responses"]), operation_id  # in progress, reused
 
 
-VERSIONED = {"Alias": "alias", "Domain": "domain", "Destination": "destination"}
+VERSIONED = {"Alias": "alias", "Domain": "domain", "Destination": "destination", "Contact": "contact"}
 
 
 @pytest.mark.parametrize("resource", sorted(VERSIONED))

@@ -390,6 +390,8 @@ def test_manage_aliases(screen: Screen, user: User) -> None:
     random_address = newest_address(page)
     assert re.fullmatch(rf"[a-z0-9._+-]{{8,}}@{re.escape(user.domain)}", random_address), random_address
     expect(page.get_by_role("status").filter(has_text=f"Created {random_address}.")).to_be_visible()
+    # (the first alias on the page brings the bar that acts on a selection)
+    expect(page.get_by_role("group", name="Selected aliases")).to_be_visible()
 
     # When one is created with a local part, two destinations and a note
     create_alias(
@@ -794,6 +796,16 @@ def test_select_three_aliases_and_disable_them_at_once(screen: Screen, user: Use
     bar = page.get_by_role("group", name="Selected aliases")
     expect(bar.get_by_role("button", name="Disable")).to_be_disabled()
 
+    # A row's checkbox and its address are two controls: ticking the box stays on the list, and the address is
+    # a link of its own, outside any label (a link inside the box's label fights it for the click)
+    box = alias_row(page, kept).get_by_role("checkbox", name=f"Select {kept}")
+    box.check()
+    expect(bar.locator("#selected-count")).to_have_text("1 alias selected")
+    expect(page).to_have_url(re.compile(r"/aliases$"))
+    box.uncheck()
+    link = alias_row(page, kept).get_by_role("link", name=kept, exact=True)
+    assert link.evaluate("link => link.closest('label') === null")
+
     # When three aliases are ticked, Then the bar counts them
     for address in chosen:
         alias_row(page, address).get_by_role("checkbox", name=f"Select {address}").check()
@@ -816,6 +828,13 @@ def test_select_three_aliases_and_disable_them_at_once(screen: Screen, user: Use
     page.reload()
     for address in chosen:
         expect(alias_row(page, address).get_by_role("switch")).not_to_be_checked()
+
+    # When an address is clicked, Then its page opens (its checkbox is not what the click reaches)
+    alias_row(page, kept).get_by_role("link", name=kept, exact=True).click()
+    expect(page).to_have_url(re.compile(r"/aliases/[0-9A-Za-z]+$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(kept)
+    page.go_back()
+    expect(alias_row(page, kept).get_by_role("checkbox", name=f"Select {kept}")).not_to_be_checked()
 
     # When all shown are selected and deleted (after confirming), Then none is left
     bar.get_by_label("All shown").check()

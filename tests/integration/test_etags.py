@@ -1,5 +1,5 @@
-"""ETag on the GET of one alias, domain or destination; If-Match on their PUT, PATCH and DELETE: a version that
-is not the current one is a 412 and changes nothing, decided by a condition on the write itself."""
+"""ETag on the GET of one alias, domain, destination or contact; If-Match on their PUT, PATCH and DELETE: a version
+that is not the current one is a 412 and changes nothing, decided by a condition on the write itself."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import boto3
 import pytest
 
 from postmask.settings import get_settings
-from postmask.store import aliases, destinations, routes
+from postmask.store import _dynamo as db
+from postmask.store import aliases, contacts, destinations, routes
 from tests.support.api import Client
 
 
@@ -156,3 +157,119 @@ def test_destinations(alice: Client) -> None:
     assert alice.delete(one, headers={"If-Match": tag or ""}).status == 412
     assert alice.get(one).status == 200
     assert alice.delete(one, headers={"If-Match": '"2"'}).status == 204
+
+
+@pytest.fixture
+def contact(alice: Client, alias: dict[str, Any]) -> str:
+    """The path of a contact of alice's alias."""
+    response = alice.post(f"{path(alias)}/contacts", {"email": "jane@example.com", "name": "Jane"})
+    assert response.status == 201
+    return f"{path(alias)}/contacts/{response.json()['id']}"
+
+
+def test_a_contact_has_an_etag_and_each_change_a_new_one(alice: Client, contact: str) -> None:
+    first = alice.get(contact).header("ETag")
+    blocked = alice.patch(contact, {"blocked": True}, headers={"If-Match": first or ""})
+
+    assert first == '"1"'
+    assert blocked.status == 200
+    assert blocked.json()["blocked"] is True
+    assert blocked.header("ETag") == '"2"'
+    assert alice.get(contact).header("ETag") == '"2"'
+    assert alice.patch(contact, {"name": "Jane Doe"}, headers={"If-Match": '"2"'}).header("ETag") == '"3"'
+    assert alice.patch(contact, {}, headers={"If-Match": '"3"'}).header("ETag") == '"3"'  # nothing to change
+
+
+def test_a_stale_if_match_on_a_contact_is_412_and_changes_nothing(
+    alice: Client, alias: dict[str, Any], contact: str
+) -> None:
+    stale = alice.get(contact).header("ETag") or ""
+    assert alice.patch(contact, {"name": "someone else's edit"}).status == 200  # no If-Match: as before
+    now = alice.get(contact).json()
+
+    patched = alice.patch(contact, {"blocked": True, "name": "mine"}, headers={"If-Match": stale})
+    deleted = alice.delete(contact, headers={"If-Match": stale})
+    emptied = alice.patch(contact, {}, headers={"If-Match": stale})
+
+    assert [patched.status, deleted.status, emptied.status] == [412, 412, 412]
+    assert "changed since you read it" in patched.json()["message"]
+    assert alice.get(contact).json() == now
+    # Its lookup items too: the forwarder still lets the sender through, the reply path still knows the name.
+    key = contacts.sender_key(alias["id"], "jane@example.com")
+    sender = db.get_item(key["pk"]["S"], key["sk"]["S"])
+    assert sender is not None
+    assert sender["blocked"] is False
+    target = contacts.reply_target(now["reply_address"])
+    assert target is not None
+    assert target.name == "someone else's edit"
+
+
+@pytest.mark.parametrize("header", ['W/"1"', '"01x"', "1", '"999"', "", "garbage"])
+def test_a_weak_or_foreign_tag_never_matches_a_contact(alice: Client, contact: str, header: str) -> None:
+    assert alice.patch(contact, {"blocked": True}, headers={"If-Match": header}).status == 412
+    assert alice.delete(contact, headers={"If-Match": header}).status == 412
+    assert alice.get(contact).json()["blocked"] is False
+
+
+@pytest.mark.parametrize("header", ["*", '"1"', '"7", "1"'])
+def test_a_star_or_a_list_naming_the_contacts_version_matches(alice: Client, contact: str, header: str) -> None:
+    assert alice.patch(contact, {"blocked": True}, headers={"If-Match": header}).status == 200
+
+
+def test_a_contact_deleted_with_its_current_tag_is_gone_with_its_reply_address(alice: Client, contact: str) -> None:
+    reply_address = alice.get(contact).json()["reply_address"]
+    assert alice.delete(contact, headers={"If-Match": '"1"'}).status == 204
+    assert alice.get(contact).status == 404
+    assert contacts.reply_target(reply_address) is None
+
+
+@pytest.mark.parametrize("method", ["patch", "delete"])
+def test_a_contact_changed_between_the_read_and_the_write_is_caught_by_the_condition(
+    alice: Client, contact: str, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    """The If-Match matches the version read, but another edit lands before the transaction: 412, not a lost
+    update or a delete of what the client never saw."""
+    read = contacts._contact_with_alias
+    raced: list[bool] = []
+
+    def read_then_race(user_id: str, alias_id: str, contact_id: str) -> dict[str, Any]:
+        item = read(user_id, alias_id, contact_id)
+        if not raced:
+            raced.append(True)
+            contacts.update(user_id, alias_id, contact_id, {"name": "the other writer"})
+        return item
+
+    monkeypatch.setattr(contacts, "_contact_with_alias", read_then_race)
+    if method == "patch":
+        response = alice.patch(contact, {"name": "mine"}, headers={"If-Match": '"1"'})
+    else:
+        response = alice.delete(contact, headers={"If-Match": '"1"'})
+
+    assert response.status == 412
+    assert alice.get(contact).json()["name"] == "the other writer"
+
+
+def test_mail_counted_on_a_contact_leaves_its_etag(alice: Client, alias: dict[str, Any], contact: str) -> None:
+    contact_id = contact.rpartition("/")[2]
+    db.transact([contacts.counted(alias["id"], contact_id, "received", "2030-01-01T00:00:00.000Z")])
+
+    assert alice.get(contact).json()["received_count"] == 1
+    assert alice.get(contact).header("ETag") == '"1"'
+    assert alice.patch(contact, {"blocked": True}, headers={"If-Match": '"1"'}).status == 200
+
+
+def test_a_contact_written_before_versions_is_version_0(alice: Client, alias: dict[str, Any], contact: str) -> None:
+    boto3.client("dynamodb").update_item(
+        TableName=get_settings().table_name,
+        Key=contacts.contact_key(alias["id"], contact.rpartition("/")[2]),
+        UpdateExpression="REMOVE version",
+    )
+    assert alice.get(contact).header("ETag") == '"0"'
+    assert alice.patch(contact, {"blocked": True}, headers={"If-Match": '"1"'}).status == 412
+    assert alice.patch(contact, {"blocked": True}, headers={"If-Match": '"0"'}).header("ETag") == '"1"'
+
+
+def test_another_users_contact_is_404_whatever_the_if_match(bob: Client, contact: str) -> None:
+    assert bob.get(contact).status == 404
+    assert bob.patch(contact, {"blocked": True}, headers={"If-Match": '"1"'}).status == 404
+    assert bob.delete(contact, headers={"If-Match": "*"}).status == 404

@@ -1,6 +1,6 @@
-"""Optimistic concurrency: every alias, domain and destination item carries a `version`, bumped by each change a
-user makes to it; a `GET` shows it as the `ETag`, and a `PUT`, `PATCH` or `DELETE` with `If-Match` changes the
-item only while its version is one the client named (a condition on the write itself: no read-then-write race).
+"""Optimistic concurrency: every alias, domain, destination and contact item carries a `version`, bumped by each
+change a user makes to it; a `GET` shows it as the `ETag`, and a `PUT`, `PATCH` or `DELETE` with `If-Match` changes
+the item only while its version is one the client named (a condition on the write itself: no read-then-write race).
 
 An item written before versions existed has none: it is version 0 until its first change (decision 0103).
 Counters the forwarder moves (forwarded_count...) and uses counted by other writes (alias_count) are not
@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from postmask.errors import PreconditionFailed
 
 ATTRIBUTE = "version"
 NAME = "#pm_version"  # its placeholder in expressions (`version` is a DynamoDB reserved word)
@@ -41,6 +43,26 @@ def still(version: int) -> tuple[str, dict[str, Any]]:
 BUMP = f"ADD {NAME} {ONE}"  # an update expression clause: the next version (1 for an item that had none)
 NAMES = {NAME: ATTRIBUTE}
 BUMP_VALUES = {ONE: 1}
+
+
+def guarded(action: Mapping[str, Any], version: int, *, bump: bool = False) -> dict[str, Any]:
+    """A transaction's `Update` or `Delete` (its values already in DynamoDB's form) that holds only while the item
+    exists and is still `version` (as read), its own condition too; with `bump`, the update sets the next version.
+    """
+    still_condition, still_values = still(version)
+    guarded_action = dict(action)
+    condition = guarded_action.get("ConditionExpression") or "attribute_exists(pk)"
+    guarded_action["ConditionExpression"] = f"{condition} AND {still_condition}"
+    guarded_action["ExpressionAttributeNames"] = {**guarded_action.get("ExpressionAttributeNames", {}), **NAMES}
+    values = {**still_values, **(BUMP_VALUES if bump else {})}
+    if values:
+        guarded_action["ExpressionAttributeValues"] = {
+            **guarded_action.get("ExpressionAttributeValues", {}),
+            **{name: {"N": str(value)} for name, value in values.items()},
+        }
+    if bump:
+        guarded_action["UpdateExpression"] = f"{guarded_action['UpdateExpression']} {BUMP}"
+    return guarded_action
 
 
 @dataclass(frozen=True)
@@ -73,6 +95,12 @@ class Expected:
             values[f":pm_expected_{index}"] = version
             clauses.append(f"{NAME} = :pm_expected_{index}")
         return "(" + " OR ".join(clauses) + ")", values
+
+
+def require(expected: Expected | None, version: int) -> None:
+    """A 412 (PreconditionFailed) unless `expected` (If-Match; None when absent) allows `version`."""
+    if expected is not None and not expected.allows(version):
+        raise PreconditionFailed
 
 
 def parse_if_match(header: str | None) -> Expected | None:

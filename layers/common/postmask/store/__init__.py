@@ -63,7 +63,7 @@ held by marker items written in the same transaction as the item they guard.
 |                      |                      |                   | (store/leaks.py; the alias item holds site,    |
 |                      |                      |                   | block_foreign_senders, leak_*)                 |
 
-Aliases, domains and destinations also carry `version`, bumped by each change a user makes (the ETag;
+Aliases, domains, destinations and contacts also carry `version`, bumped by each change a user makes (the ETag;
 `If-Match` is a condition on the write: postmask.versions, decision 0103).
 
 Ids are ULID-shaped (time first), so `ALIAS#…` sort keys are in creation order and "newest first" is a

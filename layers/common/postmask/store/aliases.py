@@ -11,7 +11,7 @@ from typing import Any
 
 from postmask import ids, versions
 from postmask.clock import iso, now_iso
-from postmask.errors import AddressTaken, AliasNotFound, DomainNotFound, PreconditionFailed
+from postmask.errors import AddressTaken, AliasNotFound, DomainNotFound
 from postmask.schemas.aliases import Alias, AliasCreate, AliasList
 from postmask.store import _dynamo as db
 from postmask.store import destinations, quota
@@ -217,8 +217,7 @@ def update(
     (If-Match), a version it does not allow is a 412, however recent the read."""
     for _ in range(_UPDATE_ATTEMPTS):
         current = _get_item(user_id, alias_id)
-        if expected is not None and not expected.allows(versions.of(current)):
-            raise PreconditionFailed
+        versions.require(expected, versions.of(current))
         try:
             return _update(user_id, current, changes)
         except _ChangedMeanwhile:
@@ -270,16 +269,12 @@ def _update(user_id: str, current: Mapping[str, Any], changes: Mapping[str, Any]
 
 def _alias_update(user_id: str, current: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
     """The alias item's update: `fields` set and the next version, while it is still the version read."""
-    still, still_values = versions.still(versions.of(current))
     update = {
         "Key": db.key(_user_pk(user_id), _PREFIX + current["id"]),
-        **_set_expression(fields, extra_values={**still_values, **versions.BUMP_VALUES}),
-        "ConditionExpression": f"attribute_exists(pk) AND {still}",
+        **_set_expression(fields),
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
-    update["UpdateExpression"] += " " + versions.BUMP
-    update["ExpressionAttributeNames"].update(versions.NAMES)
-    return update
+    return versions.guarded(update, versions.of(current), bump=True)
 
 
 def delete(user_id: str, alias_id: str, *, expected: Expected | None = None) -> None:
@@ -287,8 +282,7 @@ def delete(user_id: str, alias_id: str, *, expected: Expected | None = None) -> 
     and each of its destinations. With `expected` (If-Match), a version it does not allow is a 412."""
     for _ in range(_UPDATE_ATTEMPTS):
         current = _get_item(user_id, alias_id)
-        if expected is not None and not expected.allows(versions.of(current)):
-            raise PreconditionFailed
+        versions.require(expected, versions.of(current))
         try:
             destinations.transact_with(
                 _delete_actions(user_id, current),
@@ -305,16 +299,8 @@ def delete(user_id: str, alias_id: str, *, expected: Expected | None = None) -> 
 def _delete_actions(user_id: str, current: Mapping[str, Any], *, counted: bool = True) -> list[dict[str, Any]]:
     """Delete the alias (while it is the version read) and its route; with `counted`, count it off its domain
     and its owner too (a bulk delete counts several at once instead)."""
-    still, still_values = versions.still(versions.of(current))
     actions: list[dict[str, Any]] = [
-        {
-            "Delete": {
-                "Key": db.key(_user_pk(user_id), _PREFIX + current["id"]),
-                "ConditionExpression": f"attribute_exists(pk) AND {still}",
-                "ExpressionAttributeNames": versions.NAMES,
-                **({"ExpressionAttributeValues": db.values(still_values)} if still_values else {}),
-            }
-        },
+        {"Delete": versions.guarded({"Key": db.key(_user_pk(user_id), _PREFIX + current["id"])}, versions.of(current))},
         {
             "Delete": {
                 "Key": _route_key(current["address"]),

@@ -28,10 +28,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from postmask import ids
+from postmask import ids, versions
 from postmask.clock import now_iso
 from postmask.errors import AliasNotFound, ContactExists, ContactNotFound
 from postmask.store import _dynamo as db
+from postmask.versions import Expected, Versioned
 
 if TYPE_CHECKING:
     from postmask.schemas.contacts import Contact, ContactList
@@ -133,6 +134,7 @@ def _new_items(alias: AliasRef, email: str, name: str | None, at: str) -> tuple[
                 "received_count": 0,
                 "sent_count": 0,
                 "blocked_count": 0,
+                "version": 1,
             }
         ),
     }
@@ -279,6 +281,12 @@ def get(user_id: str, alias_id: str, contact_id: str) -> Contact:
     return _to_model(_contact_with_alias(user_id, alias_id, contact_id))
 
 
+def read(user_id: str, alias_id: str, contact_id: str) -> Versioned[Contact]:
+    """One contact and its version (the ETag of a GET): blocking or renaming moves it, mail counted does not."""
+    item = _contact_with_alias(user_id, alias_id, contact_id)
+    return Versioned(_to_model(item), versions.of(item))
+
+
 def list_page(
     user_id: str, alias_id: str, *, q: str | None, blocked: bool | None, limit: int, next_token: str | None
 ) -> ContactList:
@@ -359,23 +367,40 @@ def known_from(items: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], Know
 # --- changing -----------------------------------------------------------------------------------------------
 
 
-def update(user_id: str, alias_id: str, contact_id: str, changes: Mapping[str, Any]) -> Contact:
-    """Block or unblock, rename: the contact and its SENDER# (blocked) or REPLY# (name) item in one transaction."""
-    current = _contact_with_alias(user_id, alias_id, contact_id)
-    if not changes:
-        return _to_model(current)
+def update(
+    user_id: str, alias_id: str, contact_id: str, changes: Mapping[str, Any], *, expected: Expected | None = None
+) -> Versioned[Contact]:
+    """Block or unblock, rename: the contact (its next version) and its SENDER# (blocked) or REPLY# (name) item in
+    one transaction, which holds only while the contact is still the version read (a change meanwhile: read again).
+    With `expected` (If-Match), a version it does not allow is a 412, however recent the read."""
+    for _ in range(_ATTEMPTS):
+        current = _contact_with_alias(user_id, alias_id, contact_id)
+        versions.require(expected, versions.of(current))
+        if not changes:
+            return Versioned(_to_model(current), versions.of(current))
+        try:
+            return _update(alias_id, contact_id, current, changes)
+        except _ChangedMeanwhile:
+            continue
+    raise ContactNotFound("The contact kept changing; try again")
+
+
+class _ChangedMeanwhile(Exception):
+    pass
+
+
+def _update(
+    alias_id: str, contact_id: str, current: Mapping[str, Any], changes: Mapping[str, Any]
+) -> Versioned[Contact]:
     fields = dict(changes)
     if "name" in fields:
         fields["name_lc"] = (fields["name"] or "").lower()
-    actions: list[dict[str, Any]] = [
-        {
-            "Update": {
-                "Key": contact_key(alias_id, contact_id),
-                **_set(fields),
-                "ConditionExpression": "attribute_exists(pk)",
-            }
-        }
-    ]
+    contact_update = {
+        "Key": contact_key(alias_id, contact_id),
+        **_set(fields),
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    actions: list[dict[str, Any]] = [{"Update": versions.guarded(contact_update, versions.of(current), bump=True)}]
     if "blocked" in changes:
         actions.append(
             {
@@ -399,23 +424,33 @@ def update(user_id: str, alias_id: str, contact_id: str, changes: Mapping[str, A
     try:
         db.transact(actions)
     except db.TransactionCancelled as exc:
+        if exc.failed[0] and exc.old_items[0] is not None:
+            raise _ChangedMeanwhile from exc
         raise ContactNotFound from exc  # deleted between our read and our write
-    return _to_model({**current, **fields})
+    return Versioned(_to_model({**current, **fields}), versions.of(current) + 1)
 
 
-def delete(user_id: str, alias_id: str, contact_id: str) -> None:
-    """Delete the contact and its two lookup items: its reply address stops working at once."""
-    current = _contact_with_alias(user_id, alias_id, contact_id)
-    try:
-        db.transact(
-            [
-                {"Delete": {"Key": contact_key(alias_id, contact_id), "ConditionExpression": "attribute_exists(pk)"}},
-                {"Delete": {"Key": sender_key(alias_id, current["email"])}},
-                {"Delete": {"Key": reply_key(current["reply_address"])}},
-            ]
-        )
-    except db.TransactionCancelled as exc:
-        raise ContactNotFound from exc
+def delete(user_id: str, alias_id: str, contact_id: str, *, expected: Expected | None = None) -> None:
+    """Delete the contact and its two lookup items: its reply address stops working at once. The delete holds only
+    while the contact is the version read; with `expected` (If-Match), a version it does not allow is a 412."""
+    for _ in range(_ATTEMPTS):
+        current = _contact_with_alias(user_id, alias_id, contact_id)
+        versions.require(expected, versions.of(current))
+        contact_delete = {"Key": contact_key(alias_id, contact_id), "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+        try:
+            db.transact(
+                [
+                    {"Delete": versions.guarded(contact_delete, versions.of(current))},
+                    {"Delete": {"Key": sender_key(alias_id, current["email"])}},
+                    {"Delete": {"Key": reply_key(current["reply_address"])}},
+                ]
+            )
+        except db.TransactionCancelled as exc:
+            if exc.failed[0] and exc.old_items[0] is not None:
+                continue  # it changed since we read it
+            raise ContactNotFound from exc
+        return
+    raise ContactNotFound("The contact kept changing; try again")
 
 
 def _set(fields: Mapping[str, Any]) -> dict[str, Any]:

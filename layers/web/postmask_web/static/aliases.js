@@ -521,6 +521,7 @@ postmask.page(async () => {
     rows.prepend(row);
     shown += 1;
     describeList(false);
+    updateBulkBar(); // the first alias brings the bar; "All shown" is no longer all
     announce(`Created ${alias.address}.${pendingNote(alias)}`);
     $('[data-action="copy"]', row).focus();
   });
