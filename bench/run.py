@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import activity, coldstart, forwarder, listing, session, sizes
-from bench.calls import CallRecorder
+from bench.calls import CallRecorder, describe
 from bench.lambda_env import FunctionSpec, Sites, compile_bytecode, function_spec
 from bench.moto_server import MotoServer
 from bench.scenarios import (
@@ -181,12 +181,6 @@ def _ratio(value: float) -> str:
     return "     -" if math.isnan(value) else f"{value:>5.2f}x"
 
 
-def _counts(counts: dict[str, int] | None) -> str:
-    if counts is None:
-        return "(none promised)"
-    return " + ".join(f"{n} {operation}" for operation, n in sorted(counts.items())) or "none"
-
-
 def print_report(results: dict[str, Any]) -> None:
     out = sys.stdout
     meta = results["meta"]
@@ -200,8 +194,8 @@ def print_report(results: dict[str, Any]) -> None:
         for row in results["calls"]:
             flag = "ok" if row["ok"] else "MISMATCH"
             out.write(
-                f"   {row['scenario']:42} {row['status']:>6}  {_counts(row['made']):32} "
-                f"{_counts(row['promised']):32} {flag}\n"
+                f"   {row['scenario']:42} {row['status']:>6}  {describe(row['made']):32} "
+                f"{describe(row['promised']):32} {flag}\n"
             )
     if "cold" in results:
         out.write(
@@ -251,10 +245,13 @@ def print_report(results: dict[str, Any]) -> None:
         noisy = {row["function"]: row["stderr"] for row in results["cold"] if row["stderr"]}
         for name, lines in noisy.items():
             out.write(f"   stderr of {name}: {lines[0][:150]}\n")
-    modules = {"list": listing, "activity": activity, "forwarder": forwarder, "sizes": sizes}
-    for name, module in modules.items():
+    for name, module in {"list": listing, "activity": activity}.items():
         if name in results:
             module.print_report(results[name], out)
+    if "forwarder" in results:
+        forwarder.print_report(results["forwarder"], out)
+    if "sizes" in results:
+        sizes.print_report(results["sizes"], out)
     out.write(f"\nTook {results['meta']['seconds']:.0f} s; figures in {RESULTS.relative_to(sam_template.ROOT)}\n")
 
 
@@ -319,7 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 if "calls" in wanted:
                     _progress("DynamoDB calls per request")
-                    results["calls"] = count_calls(all_scenarios + forwarder_scenarios(), new_world())
+                    results["calls"] = count_calls(all_scenarios, new_world())
                 if "cold" in wanted:
                     only = set(args.functions.split(",")) if args.functions else None
                     results["cold"] = cold_and_warm(all_scenarios, lab, rounds=args.rounds, warm=args.warm, only=only)
@@ -332,10 +329,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     _progress("GET /api/activity?alias_id= beside 100 and 100,000 events of other aliases")
                     results["activity"] = activity.measure()
                 if "forwarder" in wanted:
-                    _progress("forwarder: cold start, memory and time per message size")
+                    _progress("forwarder: DynamoDB calls per message, cold start, memory and time per message size")
+                    calls = count_calls(forwarder_scenarios(), new_world())
                     results["forwarder"] = forwarder.measure(
                         lab.spec, new_world(), workdir, lab.xray, rounds=args.rounds
                     )
+                    results["forwarder"]["calls"] = calls
             finally:
                 lab.xray.close()
         if "sizes" in wanted:

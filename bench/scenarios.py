@@ -118,9 +118,7 @@ def _ses_can_send_for(world: World) -> None:
 
 def _alias_body(domain: str, local_part: str | None = None) -> AliasCreate:
     # Given to the site the scenarios' mail comes from (shop.example): leak detection has nothing to learn.
-    return AliasCreate(
-        domain=domain, local_part=local_part, destinations=[DESTINATION], note="bench", site=SITE
-    )
+    return AliasCreate(domain=domain, local_part=local_part, destinations=[DESTINATION], note="bench", site=SITE)
 
 
 @dataclass(frozen=True)
@@ -559,7 +557,8 @@ def _block_foreign_sender(world: World) -> Invocation:
 
     address = _new_alias(world, site=SITE, block_foreign_senders=True)
     route = routes.get(address)
-    assert route is not None and leaks.claim_notice(route, clock.now_iso())
+    if route is None or not leaks.claim_notice(route, clock.now_iso()):
+        raise RuntimeError(f"{address}: no route, or its notice claimed before")
     return _mail_event(world, address, sender=f"spam{world.unique()}@elsewhere.example")
 
 
