@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -11,7 +12,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +54,18 @@ def p99(values: Sequence[float]) -> float:
 
 def _progress(message: str) -> None:
     print(f"  … {message}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def _section(results: dict[str, Any], name: str, message: str | None = None) -> Iterator[None]:
+    """One benchmark of the run, its progress said and its duration kept (meta.section_seconds)."""
+    if message:
+        _progress(message)
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        results["meta"].setdefault("section_seconds", {})[name] = round(time.monotonic() - started, 1)
 
 
 # --- DynamoDB calls per request --------------------------------------------------------------------------------
@@ -252,7 +265,11 @@ def print_report(results: dict[str, Any]) -> None:
         forwarder.print_report(results["forwarder"], out)
     if "sizes" in results:
         sizes.print_report(results["sizes"], out)
-    out.write(f"\nTook {results['meta']['seconds']:.0f} s; figures in {RESULTS.relative_to(sam_template.ROOT)}\n")
+    sections = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in meta.get("section_seconds", {}).items())
+    out.write(
+        f"\nTook {meta['seconds']:.0f} s ({sections}); load {meta['load_after']} after the run; figures in "
+        f"{RESULTS.relative_to(sam_template.ROOT)}\n"
+    )
 
 
 # --- main ------------------------------------------------------------------------------------------------------
@@ -315,31 +332,36 @@ def main(argv: Sequence[str] | None = None) -> int:
             all_scenarios = scenarios()
             try:
                 if "calls" in wanted:
-                    _progress("DynamoDB calls per request")
-                    results["calls"] = count_calls(all_scenarios, new_world())
+                    with _section(results, "calls", "DynamoDB calls per request"):
+                        results["calls"] = count_calls(all_scenarios, new_world())
                 if "cold" in wanted:
                     only = set(args.functions.split(",")) if args.functions else None
-                    results["cold"] = cold_and_warm(all_scenarios, lab, rounds=args.rounds, warm=args.warm, only=only)
+                    with _section(results, "cold"):  # with the session lines, made of its runs
+                        results["cold"] = cold_and_warm(
+                            all_scenarios, lab, rounds=args.rounds, warm=args.warm, only=only
+                        )
                     public = {route.key for route in sam_template.routes() if route.public}
                     results["session"] = session.lines(results["cold"], public)
                 if "list" in wanted:
-                    _progress("list latency at 100 and 10,000 aliases")
-                    results["list"] = listing.measure()
+                    with _section(results, "list", "list latency at 100 and 10,000 aliases"):
+                        results["list"] = listing.measure()
                 if "activity" in wanted:
-                    _progress("GET /api/activity?alias_id= beside 100 and 100,000 events of other aliases")
-                    results["activity"] = activity.measure()
+                    message = "GET /api/activity?alias_id= beside 100 and 100,000 events of other aliases"
+                    with _section(results, "activity", message):
+                        results["activity"] = activity.measure()
                 if "forwarder" in wanted:
-                    _progress("forwarder: DynamoDB calls per message, cold start, memory and time per message size")
-                    calls = count_calls(forwarder_scenarios(), new_world())
-                    results["forwarder"] = forwarder.measure(
-                        lab.spec, new_world(), workdir, lab.xray, rounds=args.rounds
-                    )
-                    results["forwarder"]["calls"] = calls
+                    message = "forwarder: DynamoDB calls per message, cold start, memory and time per message size"
+                    with _section(results, "forwarder", message):
+                        calls = count_calls(forwarder_scenarios(), new_world())
+                        results["forwarder"] = forwarder.measure(
+                            lab.spec, new_world(), workdir, lab.xray, rounds=args.rounds
+                        )
+                        results["forwarder"]["calls"] = calls
             finally:
                 lab.xray.close()
         if "sizes" in wanted:
-            _progress("sam build")
-            results["sizes"] = sizes.measure(workdir)
+            with _section(results, "sizes", "sam build"):
+                results["sizes"] = sizes.measure(workdir)
     results["meta"]["seconds"] = time.monotonic() - started
     results["meta"]["load_after"] = " ".join(f"{load:.1f}" for load in os.getloadavg())
     args.output.write_text(json.dumps(_json_safe(results), indent=2, default=str) + "\n", encoding="utf-8")
