@@ -25,6 +25,13 @@ from bench.moto_server import SERVER_TIME_HEADER
 WRITE_OPERATIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
 
 
+def describe(counts: dict[str, int] | None) -> str:
+    """Calls per operation as the report prints them: "1 GetItem + 2 PutItem"."""
+    if counts is None:
+        return "(none promised)"
+    return " + ".join(f"{n} {operation}" for operation, n in sorted(counts.items())) or "none"
+
+
 @dataclass(frozen=True)
 class Call:
     service: str

@@ -12,7 +12,8 @@ Results go to RESULT_FD: one byte as soon as the first response is back (the ben
 then one JSON object: `init_ms` (imports and module-level work), `first_ms` (the first request), `warm_ms`
 (the others), the same in CPU time (`init_cpu_ms`, `first_cpu_ms`), each response's status, the process's
 peak resident memory and, when SPEC names one (`trace_request`), the peak of Python allocations during that
-request (tracemalloc). The function's own output (its logs) goes to stdout and stderr, as in Lambda.
+request (tracemalloc), and what a handler that answers no HTTP request returned (`summaries`). The
+function's own output (its logs) goes to stdout and stderr, as in Lambda.
 
 It imports nothing from the project (no `local`, no `postmask`): a real runtime would not have them loaded.
 """
@@ -48,6 +49,13 @@ def _status(result: object) -> int:
     return 200
 
 
+def _summary(result: object) -> object:
+    """What a handler that answers no HTTP request returned (the forwarder's summary of what it sent), else None."""
+    if isinstance(result, dict) and "isAuthorized" not in result and "statusCode" not in result:
+        return result
+    return None
+
+
 def _peak_resident_bytes() -> int:
     """This process's peak resident memory. Not getrusage's ru_maxrss: Linux carries it over from the parent
     through fork and exec, so a child of a large benchmark process would report the benchmark's size."""
@@ -80,6 +88,7 @@ def main() -> None:
         import tracemalloc
     timings: list[float] = []
     statuses: list[int] = []
+    summaries: list[object] = []
     for number, event in enumerate(spec["events"]):
         if number:  # Lambda sets a new trace header for every request
             trace = os.urandom(16).hex()
@@ -91,6 +100,7 @@ def main() -> None:
         result = handler(event, context)
         timings.append((time.perf_counter() - started) * 1000)
         statuses.append(_status(result))
+        summaries.append(_summary(result))
         if number == traced:
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
@@ -110,6 +120,7 @@ def main() -> None:
         "first_cpu_ms": (first_cpu - initialised_cpu) * 1000,
         "warm_ms": timings[1:],
         "statuses": statuses,
+        "summaries": summaries,
         "peak_traced_bytes": peak if traced is not None else None,
         "max_rss_bytes": _peak_resident_bytes(),
     }

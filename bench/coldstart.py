@@ -63,6 +63,7 @@ class ChildRun:
     xray_segments: int
     max_rss_bytes: int
     peak_traced_bytes: int | None
+    summaries: list[Any] = field(default_factory=list)  # each request's result when it is no HTTP response
     stderr: list[str] = field(default_factory=list)
 
     @property
@@ -146,6 +147,7 @@ def run_child(
         xray_segments=xray.drain(),
         max_rss_bytes=data["max_rss_bytes"],
         peak_traced_bytes=data["peak_traced_bytes"],
+        summaries=data["summaries"],
         stderr=[line for line in errors.splitlines() if line.strip()],
     )
 

@@ -29,6 +29,7 @@ for name, value in {
     "AWS_ACCESS_KEY_ID": "bench",
     "AWS_SECRET_ACCESS_KEY": "bench",
     "AWS_DEFAULT_REGION": "eu-west-1",
+    "TABLE_NAME": "postmask-bench",  # settings are read whole; no table is used here
 }.items():
     os.environ.setdefault(name, value)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -11,14 +12,14 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench import activity, coldstart, forwarder, importing, listing, session, sizes
-from bench.calls import CallRecorder
+from bench.calls import CallRecorder, describe
 from bench.lambda_env import FunctionSpec, Sites, compile_bytecode, function_spec
 from bench.moto_server import MotoServer
 from bench.scenarios import (
@@ -53,6 +54,18 @@ def p99(values: Sequence[float]) -> float:
 
 def _progress(message: str) -> None:
     print(f"  … {message}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def _section(results: dict[str, Any], name: str, message: str | None = None) -> Iterator[None]:
+    """One benchmark of the run, its progress said and its duration kept (meta.section_seconds)."""
+    if message:
+        _progress(message)
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        results["meta"].setdefault("section_seconds", {})[name] = round(time.monotonic() - started, 1)
 
 
 # --- DynamoDB calls per request --------------------------------------------------------------------------------
@@ -181,12 +194,6 @@ def _ratio(value: float) -> str:
     return "     -" if math.isnan(value) else f"{value:>5.2f}x"
 
 
-def _counts(counts: dict[str, int] | None) -> str:
-    if counts is None:
-        return "(none promised)"
-    return " + ".join(f"{n} {operation}" for operation, n in sorted(counts.items())) or "none"
-
-
 def print_report(results: dict[str, Any]) -> None:
     out = sys.stdout
     meta = results["meta"]
@@ -200,8 +207,8 @@ def print_report(results: dict[str, Any]) -> None:
         for row in results["calls"]:
             flag = "ok" if row["ok"] else "MISMATCH"
             out.write(
-                f"   {row['scenario']:42} {row['status']:>6}  {_counts(row['made']):32} "
-                f"{_counts(row['promised']):32} {flag}\n"
+                f"   {row['scenario']:42} {row['status']:>6}  {describe(row['made']):32} "
+                f"{describe(row['promised']):32} {flag}\n"
             )
     if "cold" in results:
         out.write(
@@ -251,11 +258,20 @@ def print_report(results: dict[str, Any]) -> None:
         noisy = {row["function"]: row["stderr"] for row in results["cold"] if row["stderr"]}
         for name, lines in noisy.items():
             out.write(f"   stderr of {name}: {lines[0][:150]}\n")
-    modules = {"list": listing, "activity": activity, "forwarder": forwarder, "import": importing, "sizes": sizes}
-    for name, module in modules.items():
+    for name, module in {"list": listing, "activity": activity}.items():
         if name in results:
             module.print_report(results[name], out)
-    out.write(f"\nTook {results['meta']['seconds']:.0f} s; figures in {RESULTS.relative_to(sam_template.ROOT)}\n")
+    if "forwarder" in results:
+        forwarder.print_report(results["forwarder"], out)
+    if "import" in results:
+        importing.print_report(results["import"], out)
+    if "sizes" in results:
+        sizes.print_report(results["sizes"], out)
+    sections = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in meta.get("section_seconds", {}).items())
+    out.write(
+        f"\nTook {meta['seconds']:.0f} s ({sections}); load {meta['load_after']} after the run; figures in "
+        f"{RESULTS.relative_to(sam_template.ROOT)}\n"
+    )
 
 
 # --- main ------------------------------------------------------------------------------------------------------
@@ -318,32 +334,39 @@ def main(argv: Sequence[str] | None = None) -> int:
             all_scenarios = scenarios()
             try:
                 if "calls" in wanted:
-                    _progress("DynamoDB calls per request")
-                    results["calls"] = count_calls(all_scenarios + forwarder_scenarios(), new_world())
+                    with _section(results, "calls", "DynamoDB calls per request"):
+                        results["calls"] = count_calls(all_scenarios, new_world())
                 if "cold" in wanted:
                     only = set(args.functions.split(",")) if args.functions else None
-                    results["cold"] = cold_and_warm(all_scenarios, lab, rounds=args.rounds, warm=args.warm, only=only)
+                    with _section(results, "cold"):  # with the session lines, made of its runs
+                        results["cold"] = cold_and_warm(
+                            all_scenarios, lab, rounds=args.rounds, warm=args.warm, only=only
+                        )
                     public = {route.key for route in sam_template.routes() if route.public}
                     results["session"] = session.lines(results["cold"], public)
                 if "list" in wanted:
-                    _progress("list latency at 100 and 10,000 aliases")
-                    results["list"] = listing.measure()
+                    with _section(results, "list", "list latency at 100 and 10,000 aliases"):
+                        results["list"] = listing.measure()
                 if "activity" in wanted:
-                    _progress("GET /api/activity?alias_id= beside 100 and 100,000 events of other aliases")
-                    results["activity"] = activity.measure()
+                    message = "GET /api/activity?alias_id= beside 100 and 100,000 events of other aliases"
+                    with _section(results, "activity", message):
+                        results["activity"] = activity.measure()
                 if "forwarder" in wanted:
-                    _progress("forwarder: cold start, memory and time per message size")
-                    results["forwarder"] = forwarder.measure(
-                        lab.spec, new_world(), workdir, lab.xray, rounds=args.rounds
-                    )
+                    message = "forwarder: DynamoDB calls per message, cold start, memory and time per message size"
+                    with _section(results, "forwarder", message):
+                        calls = count_calls(forwarder_scenarios(), new_world())
+                        results["forwarder"] = forwarder.measure(
+                            lab.spec, new_world(), workdir, lab.xray, rounds=args.rounds
+                        )
+                        results["forwarder"]["calls"] = calls
                 if "import" in wanted:
-                    _progress("import of 1,000 and 10,000 rows")
-                    results["import"] = importing.measure()
+                    with _section(results, "import", "import of 1,000 and 10,000 rows"):
+                        results["import"] = importing.measure()
             finally:
                 lab.xray.close()
         if "sizes" in wanted:
-            _progress("sam build")
-            results["sizes"] = sizes.measure(workdir)
+            with _section(results, "sizes", "sam build"):
+                results["sizes"] = sizes.measure(workdir)
     results["meta"]["seconds"] = time.monotonic() - started
     results["meta"]["load_after"] = " ".join(f"{load:.1f}" for load in os.getloadavg())
     args.output.write_text(json.dumps(_json_safe(results), indent=2, default=str) + "\n", encoding="utf-8")

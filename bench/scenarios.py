@@ -30,6 +30,7 @@ from postmask.schemas.aliases import AliasCreate
 from postmask.store import aliases, destinations, domains, signin, tokens, users
 
 DESTINATION = "me@real.example"
+SITE = "shop.example"  # the site of seed_world's aliases, and of the mail the scenarios send them
 SIGNIN_MAILER = "postmask-bench-signin-mailer"  # SIGNIN_MAILER of the driver and of every measured process
 
 
@@ -117,9 +118,7 @@ def _ses_can_send_for(world: World) -> None:
 
 def _alias_body(domain: str, local_part: str | None = None) -> AliasCreate:
     # Given to the site the scenarios' mail comes from (shop.example): leak detection has nothing to learn.
-    return AliasCreate(
-        domain=domain, local_part=local_part, destinations=[DESTINATION], note="bench", site="shop.example"
-    )
+    return AliasCreate(domain=domain, local_part=local_part, destinations=[DESTINATION], note="bench", site=SITE)
 
 
 @dataclass(frozen=True)
@@ -482,16 +481,24 @@ def _verify_destination(world: World) -> Invocation:
 
 
 # --- the forwarder: per recipient its route, per message one read of its destinations' status ----------------
+# One message per distinct case of the key design's promise (store/__init__.py: "forwarder, per message",
+# "contacts", "the reply path", "activity" and its leak detection), contacts, activity and leak detection on as
+# deployed. The messages name no Message-ID nor In-Reply-To: no thread records are read or written.
 
 FORWARDER = "ForwarderFunction"
-FORWARDER_VERIFIED = "forwarder (1 recipient, 1 verified destination)"
-FORWARDER_PENDING = "forwarder (1 recipient, its only destination pending)"
-FORWARDER_REPLY = "forwarder (a reply from the destination to a contact)"
+FORWARDER_KNOWN = "forwarder: from the alias's site, a known sender"
+FORWARDER_VERIFIED = "forwarder: from the alias's site, a new sender"
+FORWARDER_SITE = "forwarder: the first message, its site inferred"
+FORWARDER_FOREIGN = "forwarder: a foreign sender, the leak notice"
+FORWARDER_BLOCKED = "forwarder: a foreign sender, blocked"
+FORWARDER_REPLY = "forwarder: a reply through a reply address"
+FORWARDER_PENDING = "forwarder: its only destination pending"
 MAIL_BUCKET = "postmask-bench-calls-mail"
 
 
-def _mail_event(world: World, recipient: str, sender: str = "shop@shop.example") -> Invocation:
-    """Mail to `recipient` as SES delivers it: stored in the mail bucket, and the receipt rule's event."""
+def _mail_event(world: World, recipient: str, sender: str | None = None) -> Invocation:
+    """Mail to `recipient` as SES delivers it: stored in the mail bucket, and the receipt rule's event. The sender
+    is someone new on the alias's site unless given."""
     import os
 
     import boto3
@@ -501,11 +508,13 @@ def _mail_event(world: World, recipient: str, sender: str = "shop@shop.example")
     from postmask.mail import inbox
     from postmask.settings import get_settings
 
+    sender = sender or f"news{world.unique()}@{SITE}"
     _ses_can_send_for(world)
     create_bucket(MAIL_BUCKET)
     s3 = boto3.client("s3")
     os.environ["MAIL_BUCKET"] = MAIL_BUCKET
     os.environ["MAIL_PREFIX"] = "inbound/"
+    os.environ.setdefault("PUBLIC_URL", "https://postmask.bench.example")  # the links in a leak notice
     get_settings.cache_clear()
     inbox.s3.cache_clear()
     message_id = new_message_id()
@@ -527,24 +536,68 @@ def _forwarder_scenario(name: str, **promised: int) -> Callable[[MakeInvocation]
 _FORWARDER_SCENARIOS: dict[str, Scenario] = {}
 
 
+def _new_alias(world: World, **fields: Any) -> str:
+    """A new alias of alice's to her verified destination (site and the rest as `fields` say); its address."""
+    local_part = f"case{world.unique()}"
+    body = AliasCreate(domain=world.domain, local_part=local_part, destinations=[DESTINATION], **fields)
+    aliases.create(world.alice.user_id, body)
+    return f"{local_part}@{world.domain}"
+
+
+# Every forwarded message: the route (GetItem); the destinations' status and the sender's contact (one
+# BatchGetItem); the loop marker, the copy's claim (PutItem) and its completion (UpdateItem); the count and the
+# copy's activity event (two TransactWriteItems: the count, and the event with its alias's copy and the day's count).
+@_forwarder_scenario(FORWARDER_KNOWN, GetItem=1, BatchGetItem=1, PutItem=2, UpdateItem=1, TransactWriteItems=2)
+def _forward_from_known_sender(world: World) -> Invocation:
+    from postmask.store import contacts
+
+    sender = f"known{world.unique()}@{SITE}"
+    contacts.create(world.alice.user_id, world.alias_ids[0], sender, None)
+    return _mail_event(world, f"shop0@{world.domain}", sender=sender)
+
+
 @_forwarder_scenario(FORWARDER_VERIFIED, GetItem=1, BatchGetItem=1, PutItem=2, UpdateItem=1, TransactWriteItems=3)
 def _forward_to_verified(world: World) -> Invocation:
-    # seed_world's alias, to its verified destination, from a new sender. BatchGetItem: the destination's status
-    # and the sender's contact; PutItem: the loop marker and the claim (the message has no Message-ID nor
-    # In-Reply-To: no thread records read or written); TransactWriteItems: the new contact, the count, and the
-    # copy's activity event (with its alias's copy and the day's count).
+    # As above, and one transaction more: the new contact (decision 0110).
     return _mail_event(world, f"shop0@{world.domain}")
+
+
+@_forwarder_scenario(FORWARDER_SITE, GetItem=1, BatchGetItem=1, PutItem=2, UpdateItem=1, TransactWriteItems=4)
+def _forward_and_infer_site(world: World) -> Invocation:
+    # An alias given no site: its first forwarded sender names it, one transaction (the alias and its route), once.
+    return _mail_event(world, _new_alias(world))
+
+
+@_forwarder_scenario(FORWARDER_FOREIGN, GetItem=2, BatchGetItem=1, PutItem=2, UpdateItem=2, TransactWriteItems=4)
+def _forward_from_foreign_sender(world: World) -> Invocation:
+    # A sender off the alias's site, its first: counted (one transaction, leak_suspected set), the alias's one notice
+    # claimed (a conditional UpdateItem) and mailed to the owner's e-mail (read with one GetItem); forwarded.
+    return _mail_event(world, _new_alias(world, site=SITE), sender=f"spam{world.unique()}@elsewhere.example")
+
+
+@_forwarder_scenario(FORWARDER_BLOCKED, GetItem=1, UpdateItem=1, TransactWriteItems=3)
+def _block_foreign_sender(world: World) -> Invocation:
+    # An alias that takes mail from its site only (block_foreign_senders), its notice sent already: a new foreign
+    # sender is counted (one transaction), the notice's claim refused by its condition (UpdateItem); blocked, no
+    # destination nor contact read: the count and the event (two transactions).
+    from postmask import clock
+    from postmask.store import leaks, routes
+
+    address = _new_alias(world, site=SITE, block_foreign_senders=True)
+    route = routes.get(address)
+    if route is None or not leaks.claim_notice(route, clock.now_iso()):
+        raise RuntimeError(f"{address}: no route, or its notice claimed before")
+    return _mail_event(world, address, sender=f"spam{world.unique()}@elsewhere.example")
 
 
 @_forwarder_scenario(FORWARDER_REPLY, GetItem=2, BatchGetItem=1, PutItem=1, UpdateItem=1, TransactWriteItems=2)
 def _reply_to_contact(world: World) -> Invocation:
     # The destination writes to a contact's reply address. GetItem: the reply address, the alias's route;
     # BatchGetItem: the sender's status as a destination; PutItem and UpdateItem: the claim and its completion;
-    # TransactWriteItems: the count on the contact (no Message-ID: no thread records), and the reply's activity
-    # event (sent).
+    # TransactWriteItems: the count on the contact, and the reply's activity event (sent).
     from postmask.store import contacts
 
-    contact = contacts.create(world.alice.user_id, world.alias_ids[0], "contact@outside.example", None)
+    contact = contacts.create(world.alice.user_id, world.alias_ids[0], f"contact{world.unique()}@outside.example", None)
     return _mail_event(world, contact.reply_address, sender=DESTINATION)
 
 
@@ -552,7 +605,7 @@ def _reply_to_contact(world: World) -> Invocation:
 def _forward_to_pending(world: World) -> Invocation:
     local_part = f"pending{world.unique()}"
     body = AliasCreate(
-        domain=world.domain, local_part=local_part, destinations=[f"{local_part}@real.example"], site="shop.example"
+        domain=world.domain, local_part=local_part, destinations=[f"{local_part}@real.example"], site=SITE
     )
     aliases.create(world.alice.user_id, body)
     return _mail_event(world, f"{local_part}@{world.domain}")
