@@ -345,10 +345,17 @@ def _bulk_disable(world: World) -> Invocation:
 
 
 # Export: one Query per partition read (domains, destinations, aliases), one more per megabyte of each; then one
-# per alias for its contacts (CONTACTS#<alias_id>; the world's three aliases).
+# per alias for its contacts (CONTACTS#<alias_id>): a user of their own with three aliases, whatever else the
+# world's user has made by now.
 @_scenario("GET /api/export", Query=6)
 def _export(world: World) -> Invocation:
-    return api_event("GET /api/export", "/api/export", world.alice)
+    number = world.unique()
+    user = users.create(f"export{number}@bench.example", is_admin=False).user
+    domain = domains.create(user.id, f"export{number}.bench.example", None).value.name
+    verify_destination_through_the_store(user.id, DESTINATION)
+    for local_part in ("a", "b", "c"):
+        aliases.create(user.id, _alias_body(domain, local_part))
+    return api_event("GET /api/export", "/api/export", Caller(user_id=user.id, is_admin=False))
 
 
 # Import of a few rows: the caller's domains (Query), who holds the addresses and which destinations the caller

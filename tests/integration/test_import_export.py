@@ -171,6 +171,31 @@ def test_export_then_delete_everything_then_import_the_export(alice: Client, ali
     assert len(alice.get(f"/api/aliases/{new_first}/contacts").json()["items"]) == 2  # found, not added again
 
 
+def test_each_alias_exports_its_own_contacts_across_windows_of_concurrent_reads(
+    alice: Client, alice_domain: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Contacts are read several aliases at a time, a window at once: each alias still gets its own, in order."""
+    from postmask.store import exports
+
+    monkeypatch.setattr(exports, "CONTACT_WINDOW", 2)  # five aliases: windows of 2, 2 and 1
+    created = []
+    for number in range(5):
+        alias = alice.post(
+            "/api/aliases",
+            {"domain": alice_domain, "local_part": f"window{number}", "destinations": ["me@real.example"]},
+        ).json()
+        path = f"/api/aliases/{alias['id']}/contacts"
+        for which in range(number):  # alias n has n contacts, named after it
+            assert alice.post(path, {"email": f"c{which}.of.{number}@outside.example"}).status == 201
+        created.append(alias["address"])
+
+    document = alice.get("/api/export").json()
+
+    assert [alias["address"] for alias in document["aliases"]] == created  # oldest first, as created
+    for number, alias in enumerate(document["aliases"]):
+        assert [c["email"] for c in alias["contacts"]] == [f"c{w}.of.{number}@outside.example" for w in range(number)]
+
+
 def test_the_csv_export_imports_back(alice: Client, alice_domain: str) -> None:
     body = (
         "address,destinations,note,enabled,expires_at\n"
