@@ -32,8 +32,9 @@ MAX_MESSAGE_BYTES = 40 * 1024 * 1024
 
 _PLACEHOLDER = b"postmask:raw-message-placeholder"
 # The most the stream produces per read: botocore hashes the body in 1 MB reads, and each read holds its raw
-# slice and its base64 at once; smaller reads keep that transient small next to the message.
-_MAX_READ = 256 * 1024
+# slice and its base64 at once; small reads keep that transient small next to the message (what a 1 MB message
+# costs beyond itself is mostly this: at 256 KB a read held about 0.9 MB). urllib3 sends in 16 KB blocks anyway.
+_MAX_READ = 48 * 1024
 _PLACEHOLDER_B64 = base64.b64encode(_PLACEHOLDER)
 _pending_parts: ContextVar[Sequence[memoryview] | None] = ContextVar("postmask_ses_pending_parts", default=None)
 
@@ -333,18 +334,19 @@ class Base64Splice(io.RawIOBase):
             )
         if end > encoded_end:
             pieces.append(self._suffix[max(start, encoded_end) - encoded_end : end - encoded_end])
-        return b"".join(pieces)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)  # one piece: no copy of it
 
     def _encoded(self, start: int, end: int) -> bytes:
-        """Bytes [start, end) of the base64 text."""
+        """Bytes [start, end) of the base64 text (a range on whole groups of 4 is encoded without a copy)."""
         first_group, last_group = start // 4, (end + 3) // 4
-        raw = self._raw(3 * first_group, min(3 * last_group, self._raw_size))
-        encoded = base64.b64encode(raw)
+        encoded = base64.b64encode(self._raw(3 * first_group, min(3 * last_group, self._raw_size)))
         offset = 4 * first_group
+        if start == offset and end - offset == len(encoded):
+            return encoded
         return encoded[start - offset : end - offset]
 
-    def _raw(self, start: int, end: int) -> bytes:
-        """Bytes [start, end) of the joined parts."""
+    def _raw(self, start: int, end: int) -> bytes | memoryview:
+        """Bytes [start, end) of the joined parts: a view of one part when the range lies in it (no copy)."""
         pieces = []
         part_start = 0
         for part in self._parts:
@@ -352,4 +354,4 @@ class Base64Splice(io.RawIOBase):
             if start < part_end and end > part_start:
                 pieces.append(part[max(start, part_start) - part_start : min(end, part_end) - part_start])
             part_start = part_end
-        return b"".join(pieces)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)

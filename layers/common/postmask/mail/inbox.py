@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from postmask import aws
 
-_CHUNK = 256 * 1024  # urllib3 reads each chunk into a temporary of its size before copying it
+_CHUNK = 64 * 1024  # urllib3 reads each chunk into a temporary of its size before copying it: keep it small
 
 
 class MessageMissing(Exception):
