@@ -95,29 +95,29 @@ def test_no_function_imports_jinja2_before_it_sends_mail() -> None:
     """postmask.system_mail imports Jinja2 when it renders: a function pays for it only when it sends mail
     (the web page functions render with it, from their own layer, and are not postmask's)."""
     handlers = _handlers_using_postmask()
-    imported = _run(
-        "found = {}\n"
-        f"for number, path in enumerate({handlers!r}):\n"
-        "    spec = importlib.util.spec_from_file_location(f'handler{number}', path)\n"
-        "    spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
-        "    found[path] = 'jinja2' in sys.modules\n"
-        "print(json.dumps(found))"
-    )
+    imported = _after_importing_each(handlers, "'jinja2' in sys.modules")
     assert imported == dict.fromkeys(handlers, False)
 
 
 def test_no_function_imports_the_idempotency_utility_or_boto3_before_a_key_comes() -> None:
     """Powertools' idempotency module imports boto3 (~30 ms): only a request with an Idempotency-Key loads it."""
     handlers = _handlers_using_postmask()
-    imported = _run(
+    imported = _after_importing_each(
+        handlers, "['aws_lambda_powertools.utilities.idempotency' in sys.modules, 'boto3' in sys.modules]"
+    )
+    assert imported == {handler: [False, False] for handler in handlers}
+
+
+def _after_importing_each(handlers: list[str], check: str) -> object:
+    """In one new interpreter, each handler imported in turn and `check` (a Python expression) read after it."""
+    return _run(
         "found = {}\n"
         f"for number, path in enumerate({handlers!r}):\n"
         "    spec = importlib.util.spec_from_file_location(f'handler{number}', path)\n"
         "    spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
-        "    found[path] = ['aws_lambda_powertools.utilities.idempotency' in sys.modules, 'boto3' in sys.modules]\n"
+        f"    found[path] = {check}\n"
         "print(json.dumps(found))"
     )
-    assert imported == {handler: [False, False] for handler in handlers}
 
 
 # What the authorizer must not import, at its import or during a request: it is on the critical path of every

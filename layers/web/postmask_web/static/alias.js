@@ -12,7 +12,6 @@ postmask.page(async () => {
   const loadMore = $("#load-more");
   const writeForm = $("#write-form");
   let alias = null;
-  let nextToken = null;
 
   try {
     alias = await api("GET", aliasPath);
@@ -39,29 +38,16 @@ postmask.page(async () => {
     more: false,
   });
 
-  function describeList() {
-    const count = list.children.length;
-    summary.textContent =
-      count === 0
-        ? "No contacts yet: they appear when someone writes to the alias, or when you write to someone new."
-        : `${postmask.plural(count, "contact", "contacts")} shown${nextToken ? " so far" : ""}.`;
-  }
-
-  async function loadPage() {
-    $("#list-error").textContent = "";
-    let page;
-    try {
-      page = await api("GET", `${aliasPath}/contacts`, { query: { limit: PAGE_SIZE, next_token: nextToken } });
-    } catch (error) {
-      $("#list-error").textContent = postmask.errorText(error) ?? "";
-      return;
-    }
-    for (const contact of page.items) list.append(card(contact));
-    nextToken = page.next_token;
-    loadMore.hidden = !nextToken;
-    describeList();
-  }
-  loadMore.addEventListener("click", loadPage);
+  const pages = postmask.pagedList({
+    list,
+    summary,
+    loadMore,
+    path: `${aliasPath}/contacts`,
+    pageSize: PAGE_SIZE,
+    render: card,
+    noun: ["contact", "contacts"],
+    empty: "No contacts yet: they appear when someone writes to the alias, or when you write to someone new.",
+  });
 
   function fill(item, contact) {
     setText(item, "name", contact.name ?? "");
@@ -118,7 +104,7 @@ postmask.page(async () => {
         return;
       }
       item.remove();
-      describeList();
+      pages.describe();
       announce(`Deleted ${contact.email}.`);
     });
     return item;
@@ -149,12 +135,12 @@ postmask.page(async () => {
     const item = card(contact);
     item.classList.add("new");
     list.prepend(item);
-    describeList();
+    pages.describe();
     announce(`Write to ${contact.reply_address} to reach ${contact.email} from ${alias.address}.`);
   });
   $("#copy-write").addEventListener("click", (event) =>
     postmask.copyText($("#write-address").textContent, event.currentTarget),
   );
 
-  await Promise.all([loadPage(), recent.load()]);
+  await Promise.all([pages.load(), recent.load()]);
 });

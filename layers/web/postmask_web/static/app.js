@@ -137,6 +137,38 @@ const postmask = (() => {
     return { items, complete: false };
   }
 
+  /**
+   * A list page's "load more" list: each page of `path` rendered into `list` (sorted by `sort` when given),
+   * the button shown while more follow, the count said in `summary` ("3 contacts shown so far."), an error in
+   * `#list-error`. `load()` fetches the next page; `describe()` says the count again after an add or a delete.
+   */
+  function pagedList({ list, summary, loadMore, path, pageSize, render, sort, noun, empty }) {
+    let nextToken = null;
+    function describe() {
+      const count = list.children.length;
+      summary.textContent =
+        count === 0 ? empty : `${plural(count, noun[0], noun[1])} shown${nextToken ? " so far" : ""}.`;
+    }
+    async function load() {
+      const errorBox = $("#list-error");
+      errorBox.textContent = "";
+      let page;
+      try {
+        page = await api("GET", path, { query: { limit: pageSize, next_token: nextToken } });
+      } catch (error) {
+        errorBox.textContent = errorText(error) ?? "";
+        return;
+      }
+      const items = sort ? [...page.items].sort(sort) : page.items;
+      for (const item of items) list.append(render(item));
+      nextToken = page.next_token;
+      loadMore.hidden = !nextToken;
+      describe();
+    }
+    loadMore.addEventListener("click", load);
+    return { load, describe };
+  }
+
   // --- errors next to what caused them -------------------------------------------------------------------
 
   /** The form field a 422 `loc` names: ["body", "destinations", 0] -> "destinations". */
@@ -362,6 +394,7 @@ const postmask = (() => {
     signOut,
     api,
     listAll,
+    pagedList,
     ApiError,
     SignedOut,
     safeReturnPath,

@@ -13,32 +13,18 @@ postmask.page(async () => {
   const summary = $("#list-summary");
   const loadMore = $("#load-more");
   const addForm = $("#add-form");
-  let nextToken = null;
 
-  function describeList() {
-    const count = list.children.length;
-    summary.textContent =
-      count === 0
-        ? "No destinations yet. Add one above, or name one in an alias."
-        : `${postmask.plural(count, "destination", "destinations")} shown${nextToken ? " so far" : ""}.`;
-  }
-
-  async function loadPage() {
-    $("#list-error").textContent = "";
-    let page;
-    try {
-      page = await api("GET", "/api/destinations", { query: { limit: PAGE_SIZE, next_token: nextToken } });
-    } catch (error) {
-      $("#list-error").textContent = postmask.errorText(error) ?? "";
-      return;
-    }
-    const items = [...page.items].sort((a, b) => a.email.localeCompare(b.email));
-    for (const destination of items) list.append(card(destination));
-    nextToken = page.next_token;
-    loadMore.hidden = !nextToken;
-    describeList();
-  }
-  loadMore.addEventListener("click", loadPage);
+  const pages = postmask.pagedList({
+    list,
+    summary,
+    loadMore,
+    path: "/api/destinations",
+    pageSize: PAGE_SIZE,
+    render: card,
+    sort: (a, b) => a.email.localeCompare(b.email),
+    noun: ["destination", "destinations"],
+    empty: "No destinations yet. Add one above, or name one in an alias.",
+  });
 
   function fill(item, destination) {
     item.dataset.status = destination.status;
@@ -91,7 +77,7 @@ postmask.page(async () => {
         return;
       }
       item.remove();
-      describeList();
+      pages.describe();
       announce(`Deleted ${destination.email}.`);
       addForm.elements.email.focus();
     });
@@ -117,11 +103,11 @@ postmask.page(async () => {
     const item = card(destination);
     item.classList.add("new");
     list.prepend(item);
-    describeList();
+    pages.describe();
     announce(`Added ${destination.email}. Open the link mailed to it to confirm it.`);
     $("h3", item).setAttribute("tabindex", "-1");
     $("h3", item).focus();
   });
 
-  await loadPage();
+  await pages.load();
 });

@@ -11,30 +11,16 @@ postmask.page(async () => {
   const loadMore = $("#load-more");
   const addForm = $("#add-form");
 
-  let nextToken = null;
-
-  function describeList() {
-    const count = list.children.length;
-    summary.textContent =
-      count === 0 ? "No domains yet. Add one above." : `${postmask.plural(count, "domain", "domains")} shown${nextToken ? " so far" : ""}.`;
-  }
-
-  async function loadPage() {
-    $("#list-error").textContent = "";
-    let page;
-    try {
-      page = await api("GET", "/api/domains", { query: { limit: PAGE_SIZE, next_token: nextToken } });
-    } catch (error) {
-      $("#list-error").textContent = postmask.errorText(error) ?? "";
-      return;
-    }
-    for (const domain of page.items) list.append(domainCard(domain));
-    nextToken = page.next_token;
-    loadMore.hidden = !nextToken;
-    describeList();
-  }
-
-  loadMore.addEventListener("click", loadPage);
+  const pages = postmask.pagedList({
+    list,
+    summary,
+    loadMore,
+    path: "/api/domains",
+    pageSize: PAGE_SIZE,
+    render: domainCard,
+    noun: ["domain", "domains"],
+    empty: "No domains yet. Add one above.",
+  });
 
   // --- one domain -----------------------------------------------------------------------------------------
 
@@ -117,7 +103,7 @@ postmask.page(async () => {
         return;
       }
       card.remove();
-      describeList();
+      pages.describe();
       announce(`Deleted ${domain.name}.`);
       addForm.elements.name.focus();
     });
@@ -148,12 +134,12 @@ postmask.page(async () => {
     const card = domainCard(domain);
     card.classList.add("new");
     list.prepend(card);
-    describeList();
+    pages.describe();
     const dns = domain.dns_records?.length ? " Publish its DNS records so mail can reach it." : "";
     announce(`Added ${domain.name}.${dns}`);
     $("h3", card).setAttribute("tabindex", "-1");
     $("h3", card).focus();
   });
 
-  await loadPage();
+  await pages.load();
 });
