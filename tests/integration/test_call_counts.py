@@ -59,7 +59,9 @@ def test_the_forwarder_reads_its_destinations_status_once_per_message(
     has the thread records and loops)."""
     monkeypatch.setenv("MAIL_BUCKET", "")  # the scenario points the forwarder at its bucket; put back afterwards
     monkeypatch.setenv("MAIL_PREFIX", "inbound/")
-    monkeypatch.delenv("PUBLIC_URL", raising=False)  # the scenario sets it (a leak notice's links); put back afterwards
+    # The scenario sets it when unset (a leak notice's links): set here, so that monkeypatch unsets it afterwards
+    # (a delenv of an unset variable records nothing, and the later tests' links then pointed at the benchmark).
+    monkeypatch.setenv("PUBLIC_URL", "https://postmask.bench.example")
     invocation = scenario.make(seed_world(alias_count=1))
 
     with CallRecorder(_dynamo.client()) as recorded:
