@@ -114,9 +114,23 @@ def _create_bucket(logical_id: str, resource: dict[str, Any], local: LocalResour
     create_bucket(local.name(logical_id))
 
 
+def _create_configuration_set(logical_id: str, resource: dict[str, Any], local: LocalResources) -> None:
+    """The configuration set every send names (CONFIGURATION_SET): in SES, a send naming one that does not exist
+    fails. Its event destination (EventBridge) is not made: local bounces reach the feedback function directly."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    try:
+        boto3.client("sesv2").create_configuration_set(ConfigurationSetName=local.name(logical_id))
+    except ClientError as error:  # SESv2 says AlreadyExistsException; moto, SES v1's name for it
+        if error.response["Error"]["Code"] not in ("AlreadyExistsException", "ConfigurationSetAlreadyExistsException"):
+            raise
+
+
 PROVISIONERS: dict[str, Provisioner] = {
     "AWS::DynamoDB::Table": _create_table,
     "AWS::S3::Bucket": _create_bucket,
+    "AWS::SES::ConfigurationSet": _create_configuration_set,
 }
 
 
