@@ -44,6 +44,7 @@ CONTAINER_HOST = "host.docker.internal"  # the host, as the functions' container
 ENDPOINT_PREFIX = "AWS_ENDPOINT_URL_"
 API_PORT = 3000
 LAMBDA_PORT = 3001
+STOP_SECONDS = 30
 _SIOCGIFADDR = 0x8915  # Linux's ioctl for an interface's IPv4 address
 
 
@@ -222,9 +223,13 @@ def main(argv: list[str] | None = None) -> int:
             break
     for process in processes:
         if process.poll() is None:
-            process.terminate()
+            process.send_signal(signal.SIGINT)  # as Ctrl-C: SAM CLI then stops and removes its warm containers
     for process in processes:
-        process.wait()
+        try:
+            process.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
     invoker.stop()
     aws.stop()
     return 0

@@ -3,6 +3,7 @@ of a function's invocation of another: moto's Lambda -> `sam local start-lambda`
 
 from __future__ import annotations
 
+import importlib
 import json
 import threading
 from collections.abc import Iterator
@@ -17,7 +18,10 @@ from local.aws import EmbeddedAws
 from local.lambdas import AsyncInvoker
 from local.resources import physical_name
 from local.sam_local import (
+    API_PORT,
+    CONTAINER_HOST,
     ENV_JSON,
+    LAMBDA_PORT,
     StartLambda,
     aws_endpoint,
     invoke_command,
@@ -27,29 +31,40 @@ from local.sam_local import (
 )
 from local.sam_template import functions
 
+SAM_COMMANDS = {
+    "start-api": "samcli.commands.local.start_api.cli",
+    "start-lambda": "samcli.commands.local.start_lambda.cli",
+    "invoke": "samcli.commands.local.invoke.cli",
+}
 
-def test_both_servers_run_warm_with_env_json_and_the_hosts_name() -> None:
+
+def _parsed(command: list[str]) -> dict[str, Any]:
+    """The options of a `sam local ...` command as SAM CLI 1.170's own command line reads them (nothing runs)."""
+    assert command[1] == "local"
+    cli = importlib.import_module(SAM_COMMANDS[command[2]]).cli
+    params: dict[str, Any] = cli.make_context(command[2], command[3:]).params
+    return params
+
+
+def test_both_servers_run_warm_on_loopback_with_env_json_and_the_hosts_name() -> None:
     start_lambda, start_api = sam_commands(env_json=ENV_JSON, region="eu-west-1")
-    for command in (start_lambda, start_api):
-        joined = " ".join(command)
-        assert "--warm-containers LAZY" in joined
-        assert f"--env-vars {ENV_JSON}" in joined
-        assert "--add-host host.docker.internal:host-gateway" in joined
-        assert "--region eu-west-1" in joined
-        assert "--host 127.0.0.1" in joined  # loopback: the dev token is an admin's
-    assert start_lambda[1:3] == ["local", "start-lambda"]
-    assert "3001" in start_lambda
-    assert start_api[1:3] == ["local", "start-api"]
-    assert "3000" in start_api
+    for command, port in ((start_lambda, LAMBDA_PORT), (start_api, API_PORT)):
+        params = _parsed(command)
+        assert params["warm_containers"] == "LAZY"
+        assert params["env_vars"] == str(ENV_JSON)
+        assert params["add_host"] == {CONTAINER_HOST: "host-gateway"}
+        assert (params["host"], params["port"]) == ("127.0.0.1", port)  # loopback: the dev token is an admin's
+        assert command[command.index("--region") + 1] == "eu-west-1"  # the region provisioned (a global option)
+    assert (start_lambda[2], start_api[2]) == ("start-lambda", "start-api")
 
 
 def test_invoke_uses_the_same_environment_file_and_host() -> None:
-    command = invoke_command(
-        "ForwarderFunction", Path("events/ses-receipt.json"), env_json=ENV_JSON, region="eu-west-1", extra=[]
-    )
-    assert command[1:5] == ["local", "invoke", "ForwarderFunction", "--event"]
-    assert "host.docker.internal:host-gateway" in command
-    assert str(ENV_JSON) in command
+    event = Path("events/ses-receipt.json")
+    params = _parsed(invoke_command("ForwarderFunction", event, env_json=ENV_JSON, region="eu-west-1", extra=[]))
+    assert params["function_logical_id"] == "ForwarderFunction"
+    assert params["event"] == str(event)
+    assert params["env_vars"] == str(ENV_JSON)
+    assert params["add_host"] == {CONTAINER_HOST: "host-gateway"}
 
 
 def test_sam_gets_fake_credentials_and_no_profile_or_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
