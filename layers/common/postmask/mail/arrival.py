@@ -32,11 +32,15 @@ class Arrival:
     envelope_sender: str = ""  # the SMTP envelope sender as SES gives it ("" or "<>" for a bounce)
     recipients: tuple[str, ...] = ()
     receipt: dict[str, Any] = field(default_factory=dict)  # SES's receipt: its verdicts
-    event_headers: RawMessage | None = None  # the header fields the event lists (see `event_headers`)
+    mail: dict[str, Any] = field(default_factory=dict)  # SES's mail object (the header fields it lists)
 
     @property
     def bounce(self) -> bool:
         return self.envelope_sender in ("", "<>")
+
+    def event_headers(self) -> RawMessage | None:
+        """The header fields the event lists, parsed when asked (not kept: a message's path holds no more)."""
+        return event_headers(self.mail)
 
 
 def arrive(record: SESEventRecord, now_iso: str) -> Arrival:
@@ -53,7 +57,7 @@ def arrive(record: SESEventRecord, now_iso: str) -> Arrival:
         envelope_sender=(mail.get("source") or "").strip(),
         recipients=tuple(receipt.recipients),
         receipt=receipt.raw_event,
-        event_headers=event_headers(mail.raw_event),
+        mail=mail.raw_event,
     )
 
 

@@ -136,7 +136,7 @@ def decide_all(arrival: Arrival, message: Callable[[], RawMessage]) -> Decided:
         if recipient not in to_replies
     ]
     decisions = _reply_copies(decisions, replies, envelope_sender)
-    decisions, skipped = _to_verified_destinations(decisions, arrival.event_headers, envelope_sender)
+    decisions, skipped = _to_verified_destinations(decisions, arrival.event_headers(), envelope_sender)
     if any(decision.action is Action.FORWARD and decision.destinations for decision in decisions) and _came_back(
         message()
     ):
