@@ -9,10 +9,14 @@ held by marker items written in the same transaction as the item they guard.
 |----------------------|----------------------|-------------------|------------------------------------------------|
 | user                 | `USER#<user_id>`     | `PROFILE`         | email, is_admin, created_at, alias_count and   |
 |                      |                      |                   | aliases_counted (MaxAliasesPerUser, store/quota)|
+|                      |                      |                   | default_alias_domain, default_alias_destinations,|
+|                      |                      |                   | alias_style (PATCH /api/me, decision 0005)     |
 | user's e-mail marker | `EMAIL#<email>`      | `EMAIL`           | user_id (one user per e-mail)                  |
-| API token            | `USER#<user_id>`     | `TOKEN#<token_id>`| name, kind (api/session), sha-256 of the       |
+| API token            | `USER#<user_id>`     | `TOKEN#<token_id>`| name, kind (api/session), scope (all/          |
+|                      |                      |                   | aliases:create, decision 0004), sha-256 of the |
 |                      |                      |                   | secret, expiry, last use                       |
-| token lookup         | `TOKEN#<sha256 of the secret>` | `TOKEN` | user_id, token_id, is_admin, expiry, last use |
+| token lookup         | `TOKEN#<sha256 of the secret>` | `TOKEN` | user_id, token_id, is_admin, scope, expiry,   |
+|                      |                      |                   | last use                                       |
 | domain               | `USER#<user_id>`     | `DOMAIN#<name>`   | created_at, alias_count, catch_all_destination,|
 |                      |                      |                   | dkim_tokens (SES Easy DKIM, for dns_records)   |
 | domain marker        | `DOMAIN#<name>`      | `DOMAIN`          | owner_id, created_at, catch_all_destination    |
