@@ -53,10 +53,11 @@ Hostname = Annotated[
     ),
 )
 def create_random_alias(
-    body: SimpleLoginAliasCreate, hostname: Hostname = None, idempotency_key: IdempotencyKey = None
+    body: SimpleLoginAliasCreate | None = None, hostname: Hostname = None, idempotency_key: IdempotencyKey = None
 ) -> Response[SimpleLoginAlias]:
     user_id = caller_id(app)
-    alias = compatible.create_alias(user_id, note=body.note, hostname=hostname, api_host=api_host(app))
+    note = body.note if body is not None else None  # SimpleLogin's clients may send no body at all
+    alias = compatible.create_alias(user_id, note=note, hostname=hostname, api_host=api_host(app))
     return Response(
         status_code=201,
         content_type=content_types.APPLICATION_JSON,

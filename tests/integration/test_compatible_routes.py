@@ -86,6 +86,13 @@ def test_a_hostname_that_is_no_website_leaves_the_site_to_the_first_sender(ready
     assert ready.get(f"/api/aliases/{response.json()['id']}").json()["site"] is None
 
 
+def test_a_simplelogin_client_may_send_no_body(ready: Client) -> None:
+    response = invoke("POST", "/api/alias/random/new", headers={"Authentication": str(ready.token)})
+
+    assert response.status == 201, response.body
+    assert response.json()["note"] is None
+
+
 def test_the_simplelogin_route_takes_a_bearer_token_too(ready: Client) -> None:
     response = ready.post("/api/alias/random/new", {"note": "x"})
 
