@@ -54,17 +54,20 @@ def positive_data_acceptance_except_documented_refusals(
         return None
     if response.status_code == 422 and case.path == "/api/import":
         return None
-    if response.status_code == 422 and case.path in COMPATIBLE_PATHS and _not_where(response):
+    if response.status_code == 422 and case.path in (*COMPATIBLE_PATHS, "/api/me") and _not_where(response):
         return None
     return positive_data_acceptance(ctx, response, case)
 
 
-# The compatible routes (decision 0003) and the refusals that depend on the caller's data, not on the request's
-# shape (postmask.alias_defaults, postmask.compatible): a domain that is not theirs, no default among several, no
-# verified destination, `format: custom` without a local part.
+# The compatible routes (decision 0003), PATCH /api/me, and the refusals that depend on the caller's data, not on
+# the request's shape (postmask.alias_defaults, postmask.compatible): a domain or destination that is not theirs
+# (or not verified), no default among several, no verified destination, `format: custom` without a local part;
+# and, in the compatible routes' shapes (which carry no `detail`), a reused Idempotency-Key.
 COMPATIBLE_PATHS = ("/api/alias/random/new", "/api/v1/aliases")
 _NOT_WHERE = (
     "is not one of your domains",
+    "is not one of your destinations",
+    "Idempotency-Key was used with another request",
     "You have several domains",
     "You have no domain",
     "no verified destination",

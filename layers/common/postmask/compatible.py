@@ -18,7 +18,6 @@ from postmask import alias_defaults, verification
 from postmask.errors import InvalidRequest
 from postmask.observability import metrics
 from postmask.schemas.aliases import Alias, AliasCreate
-from postmask.schemas.common import canonical_domain
 from postmask.schemas.compatible import (
     AddyAlias,
     AddyAliasCreated,
@@ -63,12 +62,8 @@ def create_alias(
     api_host: str | None,
 ) -> Alias:
     """A new alias of the caller's, as the compatible routes make it (InvalidRequest, a 422, with a message the
-    person can act on when postmask does not know where it should go)."""
-    if domain is not None:
-        try:
-            domain = canonical_domain(domain.strip())
-        except ValueError as exc:
-            raise InvalidRequest(f"domain: {exc}", loc=("body", "domain")) from exc
+    person can act on when postmask does not know where it should go). `domain`: already in its canonical form
+    (the request's DomainName)."""
     if format_ == "custom" and not local_part:
         raise InvalidRequest("format custom needs a local_part", loc=("body", "local_part"))
     target = alias_defaults.for_new_alias(user_id, domain=domain)

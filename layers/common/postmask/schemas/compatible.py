@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from postmask.schemas.common import LocalPart, Model
+from postmask.schemas.common import DomainName, LocalPart, Model
 
 _IGNORING = ConfigDict(extra="ignore")
 _NOTE = "Kept as the alias's note (at most 500 characters); a web address in it sets the alias's `site`"
@@ -67,8 +67,8 @@ AddyFormat = Literal["random_characters", "uuid", "random_words", "custom"]
 class AddyAliasCreate(Model):
     model_config = _IGNORING
 
-    domain: str | None = Field(
-        default=None, max_length=253, description="One of your domains; omitted: your default domain for new aliases"
+    domain: DomainName | None = Field(
+        default=None, description="One of your domains; omitted: your default domain for new aliases"
     )
     description: str | None = Field(default=None, max_length=500, description=_NOTE)
     format: AddyFormat | None = Field(
