@@ -25,6 +25,10 @@ MAX_CALLS = {
     # its one transaction. Export: three partitions, then each alias's contacts (three aliases here).
     "GET /api/export": 6,
     "POST /api/import": 6,
+    # A password manager's alias (decision 0003) for a user who set no default destinations: the profile with the
+    # domains' names, the oldest verified destination, then the one transaction.
+    "POST /api/alias/random/new": 3,
+    "POST /api/v1/aliases": 3,
 }
 
 
