@@ -115,9 +115,10 @@ def _simplelogin_date(moment: datetime) -> str:
 
 
 def simplelogin_error(body: dict[str, Any]) -> dict[str, Any]:
-    """postmask's error body as SimpleLogin's (`{"error": "..."}`): its clients show `error`; Bitwarden shows
-    `error: message` when both are there, so only one is (decision 0003)."""
-    return {"error": str(body.get("message") or "Request failed")}
+    """postmask's error body as SimpleLogin's (`{"error": "..."}`, which its clients show), keeping `message` too:
+    every postmask error body has one (the contract). Bitwarden may show the sentence twice; decision 0003."""
+    sentence = str(body.get("message") or "Request failed")
+    return {"error": sentence, "message": sentence}
 
 
 # --- addy.io's shapes -----------------------------------------------------------------------------------------

@@ -50,10 +50,11 @@ class SimpleLoginAlias(Model):
 
 class SimpleLoginError(Model):
     error: str = Field(description="What went wrong, in words a person can act on (SimpleLogin's clients show it)")
+    message: str = Field(description="The same sentence: every postmask error body has a `message`")
 
 
 class SimpleLoginRefusal(Model):
-    """A 401 or 403: API Gateway's or the authorizer's (`message`: no key, a wrong one), or postmask's (`error`)."""
+    """A 401 or 403: API Gateway's or the authorizer's (`message` only: no key, a wrong one), or postmask's (both)."""
 
     error: str | None = None
     message: str | None = None
