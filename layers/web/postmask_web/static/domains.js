@@ -4,6 +4,8 @@ postmask.page(async () => {
   const { $, api, announce, fromTemplate, setText } = postmask;
   const PAGE_SIZE = 25;
   const STATUS_TEXT = { verified: "Verified", pending: "Waiting for DNS", failed: "Verification failed" };
+  // A record's own status (SES checks the DKIM CNAMEs and the MAIL FROM's MX): whether SES found it.
+  const RECORD_STATUS_TEXT = { verified: "Found", pending: "Not found yet", failed: "Not found" };
   const DNS_FIELDS = ["name", "value"];
 
   const list = $("#domain-list");
@@ -34,7 +36,22 @@ postmask.page(async () => {
       button.addEventListener("click", () => postmask.copyText(record[field], button));
     }
     setText(row, "purpose", record.purpose ?? "");
+    const badge = $('[data-field="record_status"]', row);
+    badge.hidden = !record.status;
+    if (record.status) {
+      badge.textContent = RECORD_STATUS_TEXT[record.status] ?? record.status;
+      badge.dataset.status = record.status;
+      badge.setAttribute("aria-label", `SES: ${badge.textContent}`);
+    }
     return row;
+  }
+
+  function fillRecords(card, domain) {
+    const records = Array.isArray(domain.dns_records) ? domain.dns_records : [];
+    $('[data-field="dns"]', card).hidden = records.length === 0;
+    $('[data-field="dns_rows"]', card).replaceChildren(...records.map(dnsRow));
+    const report = $('input[name="dmarc_report_address"]', card);
+    if (document.activeElement !== report) report.value = domain.dmarc_report_address ?? "";
   }
 
   function fillCard(card, domain) {
@@ -51,9 +68,7 @@ postmask.page(async () => {
       badge.textContent = STATUS_TEXT[status] ?? status;
       badge.dataset.status = status;
     }
-    const records = Array.isArray(domain.dns_records) ? domain.dns_records : [];
-    $('[data-field="dns"]', card).hidden = records.length === 0;
-    $('[data-field="dns_rows"]', card).replaceChildren(...records.map(dnsRow));
+    fillRecords(card, domain);
     $('[data-action="delete"]', card).setAttribute("aria-label", `Delete ${domain.name}`);
   }
 
@@ -70,6 +85,10 @@ postmask.page(async () => {
     fieldError.id = `${input.id}-error`;
     input.setAttribute("aria-describedby", fieldError.id);
     fillCard(card, domain);
+    wireRecords(card, () => domain, (changed) => {
+      domain = changed;
+      fillCard(card, domain);
+    });
 
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -108,6 +127,48 @@ postmask.page(async () => {
       addForm.elements.name.focus();
     });
     return card;
+  }
+
+  // The records of a page carry no MAIL FROM status (SES lists none): opening them asks for the domain itself.
+  // The DMARC report address is saved from the same place, since it changes the DMARC record.
+  function wireRecords(card, current, changed) {
+    const details = $('[data-field="dns"]', card);
+    details.addEventListener("toggle", async () => {
+      if (!details.open) return;
+      try {
+        const fresh = await api("GET", `/api/domains/${encodeURIComponent(current().name)}`);
+        fillRecords(card, fresh);
+      } catch {
+        // The records already shown stay; the next opening asks again.
+      }
+    });
+    const form = $('[data-form="dmarc-report"]', card);
+    const input = form.elements.dmarc_report_address;
+    input.id = postmask.uniqueId("dmarc-report");
+    $('[data-field="dmarc_label"]', form).htmlFor = input.id;
+    const fieldError = $('[data-error-for="dmarc_report_address"]', form);
+    fieldError.id = `${input.id}-error`;
+    input.setAttribute("aria-describedby", fieldError.id);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const body = { dmarc_report_address: input.value.trim() || null };
+      let domain;
+      try {
+        domain = await postmask.busy(form, () =>
+          api("PATCH", `/api/domains/${encodeURIComponent(current().name)}`, { body }),
+        );
+      } catch (error) {
+        postmask.showErrors(form, error, { sent: body });
+        return;
+      }
+      postmask.clearErrors(form);
+      changed(domain);
+      announce(
+        domain.dmarc_report_address
+          ? `DMARC reports for ${domain.name} go to ${domain.dmarc_report_address}: publish the new DMARC record.`
+          : `The DMARC record of ${domain.name} names no report address now: publish it again.`,
+      );
+    });
   }
 
   // --- add ------------------------------------------------------------------------------------------------
