@@ -50,6 +50,10 @@ def dmarc_value(report_address: str | None) -> str:
     return f"{DMARC}; rua=mailto:{quote(report_address, safe='@+')}"
 
 
+def _mx(name: str, value: str, purpose: str, *, status: VerificationStatus | None = None) -> DnsRecord:
+    return DnsRecord(type="MX", name=name, value=value, priority=MX_PRIORITY, purpose=purpose, status=status)
+
+
 def records_for(
     domain: str,
     dkim_tokens: Sequence[str],
@@ -62,12 +66,10 @@ def records_for(
     """MX (receiving), one CNAME per Easy DKIM token (SES issues three), the custom MAIL FROM's MX and SPF (when
     the domain has one) and DMARC, each with SES's status where SES checks it."""
     records = [
-        DnsRecord(
-            type="MX",
-            name=domain,
-            value=inbound_endpoint(region),
-            priority=MX_PRIORITY,
-            purpose=f"Receiving: mail for any address @{domain} goes to Amazon SES in {region}, which hands it to "
+        _mx(
+            domain,
+            inbound_endpoint(region),
+            f"Receiving: mail for any address @{domain} goes to Amazon SES in {region}, which hands it to "
             "postmask. Replace any other MX record of the domain.",
         ),
     ]
@@ -84,15 +86,13 @@ def records_for(
         )
     if mail_from_domain:
         records += [
-            DnsRecord(
-                type="MX",
-                name=mail_from_domain,
-                value=feedback_endpoint(region),
-                priority=MX_PRIORITY,
-                purpose=f"MAIL FROM: forwarded copies leave with an envelope sender @{mail_from_domain}, so SPF "
-                "checks this domain's own record and aligns with the From. Receivers send bounces here; SES "
-                "uses it once it finds this record (until then, and if it goes, mail still goes out from "
-                "SES's own amazonses.com, passing DMARC by DKIM alone). Receive no other mail here.",
+            _mx(
+                mail_from_domain,
+                feedback_endpoint(region),
+                f"MAIL FROM: forwarded copies leave with an envelope sender @{mail_from_domain}, so SPF checks "
+                "this domain's own record and aligns with the From. Receivers send bounces here; SES uses it once "
+                "it finds this record (until then, and if it goes, mail still goes out from SES's own "
+                "amazonses.com, passing DMARC by DKIM alone). Receive no other mail here.",
                 status=statuses.mail_from,
             ),
             DnsRecord(

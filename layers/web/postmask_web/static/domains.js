@@ -72,18 +72,23 @@ postmask.page(async () => {
     $('[data-action="delete"]', card).setAttribute("aria-label", `Delete ${domain.name}`);
   }
 
+  // Label, input and error of a card's form are tied together by ids unique on the page; the input.
+  function tieField(form, name, labelField, idPrefix) {
+    const input = form.elements[name];
+    input.id = postmask.uniqueId(idPrefix);
+    $(`[data-field="${labelField}"]`, form).htmlFor = input.id;
+    const fieldError = $(`[data-error-for="${name}"]`, form);
+    fieldError.id = `${input.id}-error`;
+    input.setAttribute("aria-describedby", fieldError.id);
+    return input;
+  }
+
   function domainCard(initial) {
     let domain = initial;
     const card = fromTemplate("domain-item");
     card.dataset.name = domain.name;
-    // Label, input and error of the catch-all form are tied together by ids unique on the page.
     const form = $('[data-form="catch-all"]', card);
-    const input = form.elements.catch_all_destination;
-    input.id = postmask.uniqueId("catch-all");
-    $('[data-field="catch_all_label"]', form).htmlFor = input.id;
-    const fieldError = $('[data-error-for="catch_all_destination"]', form);
-    fieldError.id = `${input.id}-error`;
-    input.setAttribute("aria-describedby", fieldError.id);
+    const input = tieField(form, "catch_all_destination", "catch_all_label", "catch-all");
     fillCard(card, domain);
     wireRecords(card, () => domain, (changed) => {
       domain = changed;
@@ -143,12 +148,7 @@ postmask.page(async () => {
       }
     });
     const form = $('[data-form="dmarc-report"]', card);
-    const input = form.elements.dmarc_report_address;
-    input.id = postmask.uniqueId("dmarc-report");
-    $('[data-field="dmarc_label"]', form).htmlFor = input.id;
-    const fieldError = $('[data-error-for="dmarc_report_address"]', form);
-    fieldError.id = `${input.id}-error`;
-    input.setAttribute("aria-describedby", fieldError.id);
+    const input = tieField(form, "dmarc_report_address", "dmarc_label", "dmarc-report");
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const body = { dmarc_report_address: input.value.trim() || null };
