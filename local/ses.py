@@ -221,6 +221,11 @@ def emulate_ses() -> None:
     backend_class.create_email_identity = create_once
     response_class.send_email = send_email
     response_class.put_email_identity_mail_from_attributes = put_mail_from
+    # Server mode (the local stack) routes by these paths, and none of moto's matches the MAIL FROM's: added
+    # before the server builds its SESv2 app (on the first SESv2 request).
+    from moto.sesv2 import urls as sesv2_urls
+
+    sesv2_urls.url_paths["{0}/v2/email/identities/(?P<EmailIdentity>[^/]+)/mail-from$"] = SESV2Response.dispatch
     identity_class.postmask_emulated = True
 
 
