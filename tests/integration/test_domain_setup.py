@@ -250,3 +250,14 @@ def test_a_bad_report_address_or_an_empty_patch_is_a_422(alice: Client, alice_do
     assert empty.status == 422
     assert empty.json()["message"]
     assert dmarc(alice.get(f"/api/domains/{alice_domain}").json())["value"] == "v=DMARC1; p=none"
+
+
+def test_a_mail_from_domain_cannot_be_registered_to_receive_mail(alice: Client, alice_domain: str) -> None:
+    # SES: a MAIL FROM domain receives no mail; a registered domain's MX would send its mail to SES
+    refused = alice.post("/api/domains", {"name": f"bounce.{alice_domain}"})
+    assert refused.status == 409
+    assert "MAIL FROM" in refused.json()["message"]
+    assert alice.post("/api/domains", {"name": f"shop.{alice_domain}"}).status == 201  # any other subdomain
+    # nor a domain whose MAIL FROM domain is registered already
+    assert alice.post("/api/domains", {"name": "bounce.other.example"}).status == 201
+    assert alice.post("/api/domains", {"name": "other.example"}).status == 409

@@ -114,6 +114,7 @@ def register(
     for _ in range(_REGISTER_ATTEMPTS):
         tree = domains.read_tree(name)
         lapsed = _lapsed_conflicts(user_id, name, tree)
+        _refuse_a_mail_from_domain(name, tree)
         identity = ses.create_domain_identity(name)
         if not identity.ours:
             raise DomainIdentityNotOurs
@@ -156,6 +157,17 @@ def _lapsed_conflicts(user_id: str, name: str, tree: domains.Tree) -> list[domai
             raise DomainTaken(_taken_message(name, claim.name))
         lapsed.append(claim)
     return lapsed
+
+
+def _refuse_a_mail_from_domain(name: str, tree: domains.Tree) -> None:
+    """409 for a name that is, or would have as its own, a registered domain's MAIL FROM domain: SES's rule is
+    that a MAIL FROM domain receives no mail, and a registered domain's MX sends its mail to SES (decision 0085)."""
+    held = {claim.name for claim in tree.claims}
+    parent = name.partition(".")[2]
+    if parent in held and name == mail_from_domain(parent):
+        raise DomainTaken(f"{name} is the MAIL FROM domain of {parent}, which receives no mail: register another")
+    if mail_from_domain(name) in held:
+        raise DomainTaken(f"{mail_from_domain(name)} is registered: it would be this domain's MAIL FROM domain")
 
 
 def _taken_message(name: str, held: str) -> str:
