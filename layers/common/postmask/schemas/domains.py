@@ -2,7 +2,7 @@
 
 from typing import Literal, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from postmask.schemas.common import DomainName, Email, Model, RequestModel, Timestamp
@@ -41,6 +41,8 @@ class DomainCreate(RequestModel):
 
 class DomainUpdate(RequestModel):
     """Any subset of the fields, at least one: a field left out keeps its value."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
     catch_all_destination: Email | None = Field(
         default=None, description="Set an address, or null to drop unknown mail; absent: unchanged"
