@@ -182,12 +182,14 @@ def main(argv: list[str] | None = None) -> int:
     endpoint = aws_endpoint(load_env_json(args.env_vars))
     port = urlsplit(endpoint).port or 80
     bind = args.bind or docker_bridge_address() or "127.0.0.1"
+    # Before moto's server builds its SES (provisioning's first call): domain identities get Easy DKIM tokens and
+    # a custom MAIL FROM (a route of its own), and raw sends go out as SES sends them.
+    emulate_ses()
     aws = EmbeddedAws(bind, port)
     aws.start()
     aws_environment = local_aws_environment(aws.url, args.region)
     parameters = local_parameters("127.0.0.1", API_PORT)
     resources, token = provision_local_aws(aws_environment, parameters, os.environ.get("POSTMASK_DEV_TOKEN") or None)
-    emulate_ses()  # domain identities get Easy DKIM tokens, and raw sends go out as SES sends them
     outbox = Outbox(args.outbox, region=args.region)
     from local import sending
 

@@ -78,6 +78,7 @@ class LocalStack:
 
     def _start(self) -> None:
         config = self.config
+        emulate_ses()  # before moto's server builds its SES (provisioning's first call): the routes it adds
         aws = EmbeddedAws(config.host)
         aws.start()
         self.services.append(aws)

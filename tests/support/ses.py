@@ -110,3 +110,12 @@ def ses_says(domain: str, status: str, *, region: str = "eu-west-1") -> None:
     from moto.ses.models import ses_backends
 
     ses_backends["123456789012"][region].email_identities[domain].verification_status = status
+
+
+def mail_from_says(domain: str, status: str, *, region: str = "eu-west-1") -> None:
+    """Play SES's own check of the custom MAIL FROM's MX on moto's identity (local/ses.py keeps its attributes):
+    PENDING before SES looked, SUCCESS once it found it, FAILED when it is missing or went."""
+    from moto.ses.models import ses_backends
+
+    identity = ses_backends["123456789012"][region].email_identities[domain]
+    identity.mail_from_attributes = {**identity.mail_from_attributes, "MailFromDomainStatus": status}
