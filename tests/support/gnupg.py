@@ -55,6 +55,19 @@ class GnuPG:
         assert exported.stdout, f"gpg has no key {user_id}"
         return exported.stdout.decode("ascii")
 
+    def revoke(self, user_id: str) -> str:
+        """Import the revocation certificate gpg stored when it made the key; the armored, now revoked, public key."""
+        stored = (self.home / "openpgp-revocs.d" / f"{self.fingerprint(user_id)}.rev").read_text()
+        certificate = stored.replace(":-----BEGIN PGP PUBLIC KEY BLOCK-----", "-----BEGIN PGP PUBLIC KEY BLOCK-----")
+        imported = self.run("--import", stdin=certificate.encode())
+        assert imported.returncode == 0, imported.stderr.decode()
+        return self.public_key(user_id)
+
+    def secret_key(self, user_id: str) -> str:
+        exported = self.run("--armor", "--export-secret-keys", user_id)
+        assert exported.returncode == 0, exported.stderr.decode()
+        return exported.stdout.decode("ascii")
+
     def fingerprint(self, user_id: str) -> str:
         listed = self.run("--with-colons", "--fingerprint", user_id).stdout.decode()
         return next(line.split(":")[9] for line in listed.splitlines() if line.startswith("fpr:"))

@@ -69,9 +69,9 @@ def inspect(armored: str, *, now: datetime | None = None) -> KeyInfo:
     if len(certs) != 1:
         raise KeyRejected(f"the block holds {len(certs)} keys: paste exactly one")
     cert = certs[0]
-    key = bytes(cert)
-    algorithm, subkey_expiry, secret = _describe(key)
-    if secret:
+    key = bytes(cert)  # the public certificate only: secret material is never serialised into it
+    algorithm, subkey_expiry = _describe(key)
+    if _holds_secrets(text.encode("ascii")):
         raise KeyRejected("this is a secret key: paste the public key (gpg --armor --export <fingerprint>)")
     if cert.is_revoked:
         raise KeyRejected("the key is revoked")
@@ -102,20 +102,25 @@ def can_encrypt(key: bytes) -> bool:
     return True
 
 
-def _describe(key: bytes) -> tuple[str, datetime | None, bool]:
-    """(the primary key's algorithm, the latest expiry of its encryption subkeys or None when one never expires,
-    whether it holds secret key material)."""
+def _holds_secrets(data: bytes) -> bool:
+    from pysequoia import packet
+
+    return any(
+        found.tag in (packet.Tag.SecretKey, packet.Tag.SecretSubkey) for found in packet.PacketPile.from_bytes(data)
+    )
+
+
+def _describe(key: bytes) -> tuple[str, datetime | None]:
+    """(the primary key's algorithm, the latest expiry of its encryption subkeys or None when one never expires)."""
     from pysequoia import packet
 
     algorithm = "unknown"
     subkey_created: datetime | None = None
     expiries: list[datetime | None] = []
-    secret = False
     for found in packet.PacketPile.from_bytes(key):
-        secret = secret or found.tag in (packet.Tag.SecretKey, packet.Tag.SecretSubkey)
-        if found.tag in (packet.Tag.PublicKey, packet.Tag.SecretKey):
+        if found.tag == packet.Tag.PublicKey:
             algorithm = _algorithm_name(found.key_algorithm, found.body)
-        elif found.tag in (packet.Tag.PublicSubkey, packet.Tag.SecretSubkey):
+        elif found.tag == packet.Tag.PublicSubkey:
             subkey_created = found.key_created
         elif found.tag == packet.Tag.Signature and found.signature_type == packet.SignatureType.SubkeyBinding:
             flags = found.key_flags
@@ -127,8 +132,8 @@ def _describe(key: bytes) -> tuple[str, datetime | None, bool]:
                 period: timedelta | None = found.key_validity_period
                 expiries.append(subkey_created + period if period else None)
     if not expiries or None in expiries:
-        return algorithm, None, secret
-    return algorithm, max(e for e in expiries if e is not None), secret
+        return algorithm, None
+    return algorithm, max(e for e in expiries if e is not None)
 
 
 def _algorithm_name(algorithm: object, body: bytes) -> str:
