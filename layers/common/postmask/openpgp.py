@@ -91,6 +91,16 @@ def inspect(armored: str, *, now: datetime | None = None) -> KeyInfo:
     )
 
 
+def accepted(armored: str) -> KeyInfo:
+    """The key a user pasted, or a 422 (PgpKeyRejected, at `public_key`) saying why postmask cannot use it."""
+    from postmask.errors import PgpKeyRejected
+
+    try:
+        return inspect(armored)
+    except KeyRejected as exc:
+        raise PgpKeyRejected(str(exc), loc=("body", "public_key")) from exc
+
+
 def can_encrypt(key: bytes) -> bool:
     """Whether a message can be encrypted to `key` now (Sequoia checks expiry, revocation and key flags)."""
     import pysequoia
