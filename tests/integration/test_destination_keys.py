@@ -124,3 +124,31 @@ def test_another_users_destination_is_a_404_for_every_method(
     assert bob.delete(path).status == 404
     assert alice.get(path).status == 200  # untouched
     assert alice.put("/api/destinations/NOT-AN-ID/pgp", {"public_key": gpg.public_key("me@real.example")}).status == 404
+
+
+# --- an alias's `encrypt` -----------------------------------------------------------------------------------
+
+
+def test_an_alias_encrypts_by_default_and_the_switch_reaches_the_forwarder_s_route(
+    alice: Client, alice_domain: str
+) -> None:
+    from postmask.store import routes
+
+    created = alice.post(
+        "/api/aliases", {"domain": alice_domain, "local_part": "box", "destinations": ["me@real.example"]}
+    ).json()
+    assert created["encrypt"] is True
+    assert routes.get("box@alice.example").encrypt is True  # type: ignore[union-attr]
+
+    patched = alice.patch(f"/api/aliases/{created['id']}", {"encrypt": False})
+
+    assert patched.status == 200
+    assert patched.json()["encrypt"] is False
+    assert alice.get(f"/api/aliases/{created['id']}").json()["encrypt"] is False
+    assert routes.get("box@alice.example").encrypt is False  # type: ignore[union-attr]
+    replaced = {"destinations": ["me@real.example"], "note": "", "enabled": True, "expires_at": None}
+    assert alice.put(f"/api/aliases/{created['id']}", replaced).status == 204
+    assert alice.get(f"/api/aliases/{created['id']}").json()["encrypt"] is True  # PUT without it: the default
+    assert routes.get("box@alice.example").encrypt is True  # type: ignore[union-attr]
+    assert alice.patch(f"/api/aliases/{created['id']}", {"encrypt": "no"}).status == 422
+    assert alice.patch(f"/api/aliases/{created['id']}", {"encrypt": None}).status == 422
