@@ -183,3 +183,14 @@ def claim_expiry_notice(user_id: str, email: str, fingerprint: str) -> bool:
             return False
         raise
     return True
+
+
+def release_expiry_notice(user_id: str, email: str, fingerprint: str) -> None:
+    """The notice could not be sent: the next copy to the destination tries again."""
+    db.client().update_item(
+        TableName=db.table(),
+        Key=key_of(user_id, email),
+        UpdateExpression="REMOVE pgp_expiry_noticed",
+        ConditionExpression="pgp_expiry_noticed = :fingerprint",
+        ExpressionAttributeValues=db.values({":fingerprint": fingerprint}),
+    )
