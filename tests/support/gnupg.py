@@ -55,6 +55,14 @@ class GnuPG:
         assert exported.stdout, f"gpg has no key {user_id}"
         return exported.stdout.decode("ascii")
 
+    def generate_expired(self, user_id: str) -> str:
+        """A Curve25519 key made as if in 2020, valid one year: expired now (gpg's --faked-system-time)."""
+        made = self.run(
+            "--faked-system-time", "20200101T000000!", "--quick-gen-key", user_id, "future-default", "default", "1y"
+        )
+        assert made.returncode == 0, made.stderr.decode()
+        return self.public_key(user_id)
+
     def revoke(self, user_id: str) -> str:
         """Import the revocation certificate gpg stored when it made the key; the armored, now revoked, public key."""
         stored = (self.home / "openpgp-revocs.d" / f"{self.fingerprint(user_id)}.rev").read_text()

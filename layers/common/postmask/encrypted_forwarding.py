@@ -62,6 +62,9 @@ def seal(
     if key is None or not encrypt:
         return Sealed(Way.CLEAR)
     try:
+        if key.expires_at is not None and key.expires_at <= now:
+            # Checked here: Sequoia encrypts to an expired key without a word (pysequoia passes it no time).
+            raise encryption.KeyUnusable(f"the key expired on {key.expires_at.date().isoformat()}")
         copy = encryption.encrypt_copy(
             header_block, body_chunks, key=key.key, alias=alias, destination=destination, now=now
         )

@@ -3,7 +3,8 @@
 Built on pysequoia (Sequoia-PGP, docs/decisions/0027): imported only by the functions that read or use a key, so
 that no other function pays for loading it. A key is accepted when it is one public certificate (no secret key
 material), not revoked, not expired, and has a subkey (or primary key) that may encrypt, valid now under
-Sequoia's standard policy: the proof is an actual encryption to it. Its user IDs need not name the destination.
+Sequoia's standard policy (the proof is an actual encryption to it; expiry is compared here, as pysequoia gives
+Sequoia no time to check it against). Its user IDs need not name the destination.
 """
 
 from __future__ import annotations
@@ -102,7 +103,8 @@ def accepted(armored: str) -> KeyInfo:
 
 
 def can_encrypt(key: bytes) -> bool:
-    """Whether a message can be encrypted to `key` now (Sequoia checks expiry, revocation and key flags)."""
+    """Whether a message can be encrypted to `key`: Sequoia checks revocation and key flags (an encryption key).
+    Not expiry: pysequoia passes Sequoia no time, so callers compare the expiry themselves."""
     import pysequoia
 
     try:

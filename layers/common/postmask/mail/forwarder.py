@@ -40,7 +40,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.ses_event import SESEvent, SESEventRecord
 
-from postmask import activity, clock, ids, leaks, ses
+from postmask import activity, clock, encrypted_forwarding, ids, leaks, ses
 from postmask.mail import headers, inbox, reply
 from postmask.mail.lines import Body
 from postmask.mail.message import (
@@ -52,7 +52,7 @@ from postmask.mail.message import (
 )
 from postmask.observability import logger, metrics
 from postmask.settings import get_settings
-from postmask.store import _dynamo, contacts, deliveries, destinations, routes, threads
+from postmask.store import _dynamo, contacts, deliveries, destinations, pgp_keys, routes, threads
 
 _FAIL = "FAIL"
 FORWARD_TAG = "forward"  # the postmask-mail tag of forwarded copies
@@ -64,6 +64,9 @@ _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*
 # Contacts per message and alias: the sender, then To and Cc (each shown as a reply address); more are left out of
 # the copy's To and Cc rather than shown as they are.
 MAX_CONTACTS_PER_MESSAGE = 20
+# What the one BatchGetItem per message reads of destinations (status, OpenPGP key) and contacts: exactly what the
+# forwarder's IAM policy allows (dynamodb:Attributes).
+BATCH_READS = (*contacts.FORWARDER_READS, *pgp_keys.FORWARDER_ATTRIBUTES)
 
 
 class Action(StrEnum):
@@ -114,6 +117,8 @@ class Decision:
     wanted: tuple[tuple[str, str], ...] = ()
     known: tuple[tuple[str, contacts.Known], ...] = ()
     sender: str | None = None  # the sender's address (canonical), whose contact's counts move
+    # The OpenPGP keys of its destinations that have one (by address in lower case), read with their status.
+    keys: tuple[tuple[str, pgp_keys.ForwardingKey], ...] = ()
 
     def contact(self) -> contacts.Known | None:
         return dict(self.known).get(self.sender.lower()) if self.sender else None
@@ -137,7 +142,15 @@ class Arrival:
     sender: leaks.Sender
     subject: str | None
 
-    def record(self, decision: Decision, outcome: str, reason: str | None, destination: str | None = None) -> None:
+    def record(
+        self,
+        decision: Decision,
+        outcome: str,
+        reason: str | None,
+        destination: str | None = None,
+        *,
+        encrypted: bool = False,
+    ) -> None:
         """The activity event of a decision (or of one destination's copy), when a user owns the address."""
         owner = decision.owner_id or (decision.route.owner_id if decision.route else None)
         if owner is None:
@@ -154,6 +167,7 @@ class Arrival:
                 sender=self.sender.address,
                 destination=destination,
                 subject=self.subject,
+                encrypted=encrypted,
             )
         )
 
@@ -206,6 +220,7 @@ class Summary:
     skipped_as_already_sent: int = 0
     too_large: int = 0
     rejected: int = 0  # copies SES refused for good
+    held: int = 0  # copies not sent: their destination's OpenPGP key cannot be used (fallback quarantine)
     replied: list[str] = field(default_factory=list)  # reply addresses whose message was sent to their contact
     # Replies not sent: {"recipient", "alias_id", "reason"} (postmask.mail.reply.Refusal).
     replies_refused: list[dict[str, str | None]] = field(default_factory=list)
@@ -476,13 +491,14 @@ def _to_verified_destinations(
     items = (
         _dynamo.batch_get(
             list(keys.values()),
-            attributes=contacts.FORWARDER_READS,
+            attributes=BATCH_READS,
         )
         if keys
         else []
     )
     known = contacts.known_from(items)
     status_of = {(item["pk"], item["sk"]): item.get("status") for item in items}
+    key_of = {(item["pk"], item["sk"]): pgp_keys.forwarding_key(item) for item in items}
     narrowed: list[Decision] = []
     skipped: list[Skipped] = []
     for decision in decisions:
@@ -501,14 +517,19 @@ def _to_verified_destinations(
                 narrowed.append(replace(decision, action=Action.BLOCK, reason=Reason.CONTACT_BLOCKED, destinations=()))
                 continue
         verified = []
+        keys: list[tuple[str, pgp_keys.ForwardingKey]] = []
         for destination in decision.destinations:
-            status = status_of.get(_key_id(destinations.key_of(decision.owner_id or "", destination)))
+            item_key = _key_id(destinations.key_of(decision.owner_id or "", destination))
+            status = status_of.get(item_key)
             if status == "verified":
                 verified.append(destination)
+                key = key_of.get(item_key)
+                if key is not None:
+                    keys.append((destination.lower(), key))
             else:
                 reason = Reason.DESTINATION_SUSPENDED if status == "suspended" else Reason.DESTINATION_UNVERIFIED
                 skipped.append(Skipped(decision, destination, reason))
-        narrowed.append(replace(decision, destinations=tuple(verified)))
+        narrowed.append(replace(decision, destinations=tuple(verified), keys=tuple(keys)))
     return narrowed, skipped
 
 
@@ -596,6 +617,7 @@ class Sent(StrEnum):
     TOO_LARGE = "too_large"  # SES will never take it: nothing to retry
     REJECTED = "rejected_by_ses"  # SES refuses it for good: nothing to retry
     FAILED = "send_error"  # to be retried (the exception is in the failures)
+    HELD = "pgp_key_unusable"  # its OpenPGP key cannot be used and its fallback is quarantine: never sent in clear
 
 
 # What the activity log records of one delivery (DONE: an earlier invocation recorded it).
@@ -603,6 +625,7 @@ _DELIVERY_OUTCOME = {
     Sent.TOO_LARGE: ("failed", "too_large"),
     Sent.REJECTED: ("failed", "rejected_by_ses"),
     Sent.FAILED: ("failed", "send_error"),  # then sent, when a retry sends it
+    Sent.HELD: ("failed", encrypted_forwarding.UNUSABLE),
 }
 
 
@@ -617,8 +640,10 @@ def _send_once(
     summary: Summary,
     lease_seconds: float,
     failures: list[Exception],
+    held: bool = False,
 ) -> tuple[Sent, str | None]:
-    """Send one delivery at most once across retries (store.deliveries); (how it ended, SES's message id)."""
+    """Send one delivery at most once across retries (store.deliveries); (how it ended, SES's message id). A
+    `held` one (its OpenPGP key cannot be used, fallback quarantine) is closed unsent: a retry leaves it."""
     try:
         claim = deliveries.claim(message_id, recipient, destination, lease_seconds=lease_seconds)
     except deliveries.DeliveryInProgress as exc:
@@ -629,6 +654,11 @@ def _send_once(
             summary.skipped_as_already_sent += 1
             return Sent.BEFORE, None
         return Sent.DONE, None
+    if held:
+        deliveries.complete(claim, deliveries.Status.HELD, reason=encrypted_forwarding.UNUSABLE)
+        summary.held += 1
+        logger.error("not sent: the destination's OpenPGP key cannot be used", message_id=message_id)
+        return Sent.HELD, None
     try:
         ses_message_id = ses.send_raw(sender=sender, destination=destination, parts=parts, tags=tags)
     except ses.MessageTooLarge as exc:
@@ -689,6 +719,7 @@ def _forward(
     failures: list[Exception] = []
     pairs: list[threads.Pair] = []
     delivered = False
+    keys = dict(decision.keys)
     for destination in decision.destinations:
         # Built before the claim: whatever goes wrong here leaves no claim held until its lease runs out.
         header_block = forwarded_header_block(
@@ -701,20 +732,35 @@ def _forward(
             transfer_encoding=body.transfer_encoding,
             reply_addresses=reply_addresses,
         )
-        outcome, ses_message_id = _send_once(
-            message_id,
-            alias,
-            destination,
-            sender=alias,
-            parts=(header_block, *body.chunks),
-            tags=_tags(decision),
-            summary=summary,
-            lease_seconds=lease_seconds,
-            failures=failures,
+        # Encryption is the copy's last transform (postmask.encrypted_forwarding): the clear copy goes in whole.
+        key = keys.get(destination.lower())
+        encrypt = decision.route.encrypt if decision.route is not None else True
+        sealed = encrypted_forwarding.seal(
+            header_block, body.chunks, key=key, encrypt=encrypt, alias=alias, destination=destination, now=clock.now()
         )
+        try:
+            outcome, ses_message_id = _send_once(
+                message_id,
+                alias,
+                destination,
+                sender=alias,
+                parts=sealed.copy.parts if sealed.copy is not None else (header_block, *body.chunks),
+                tags=_tags(decision),
+                summary=summary,
+                lease_seconds=lease_seconds,
+                failures=failures,
+                held=sealed.way is encrypted_forwarding.Way.HELD,
+            )
+        finally:
+            sealed.close()
+        if decision.owner_id is not None:
+            encrypted_forwarding.notice_if_expiring(decision.owner_id, alias, destination, key, clock.now())
         delivered = delivered or outcome in (Sent.SENT, Sent.BEFORE)
         if outcome in (Sent.SENT, Sent.BEFORE):  # BEFORE: written then, or now if writing it failed then
-            arrival.record(decision, "forwarded", _reason(decision), destination)
+            plain_fallback = sealed.way is encrypted_forwarding.Way.PLAIN_FALLBACK
+            reason = encrypted_forwarding.UNUSABLE if plain_fallback else _reason(decision)
+            encrypted = sealed.way is encrypted_forwarding.Way.ENCRYPTED
+            arrival.record(decision, "forwarded", reason, destination, encrypted=encrypted)
         elif outcome in _DELIVERY_OUTCOME:
             arrival.record(decision, *_DELIVERY_OUTCOME[outcome], destination)
         if outcome is not Sent.SENT or ses_message_id is None:
