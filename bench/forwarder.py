@@ -9,8 +9,8 @@ leak detection finding nothing to learn). Two paths, at each size of SIZES:
 - reply: the destination's answer to a contact's reply address, authenticated, its text part (which names the
   destination) scrubbed, its attachment passed through, sent to the contact;
 - encrypted: the forward again once the destination has an OpenPGP key (Curve25519): the copy sent as PGP/MIME
-  (issue 31), at ENCRYPTED_SIZES. Its largest is 30 MB in decimal (28.6 MiB): armor and base64 make the encrypted
-  copy ~1.37x the clear one and SES takes 40 MiB, so a 30 MiB message cannot be sent encrypted.
+  (issue 31), at ENCRYPTED_SIZES. Its largest message is 29.8 MB (28.4 MiB), not 30 MiB: armor (66 bytes a line
+  for 48) makes the encrypted copy 1.375x the clear one and SES takes 40 MiB, so at most ~30.5 MB goes encrypted.
 For each, a process handles a small message then the sized one: one such process measures the peak of Python
 allocations during the sized one (tracemalloc, which slows it down), another its time and the process's peak
 resident memory (what Lambda's memory size must hold, interpreter and libraries included). Each sized message
@@ -39,7 +39,7 @@ BUCKET = "postmask-bench-mail"
 KIB, MIB = 1024, 1024 * 1024
 SIZES = (KIB, MIB, 10 * MIB, 30 * MIB)  # the messages' sizes (about: base64 and the headers round them)
 PEAK_TARGET = 1.5  # peak Python allocations per message at most this times the message's size (issue 20)
-ENCRYPTED_SIZES = (KIB, MIB, 10 * MIB, 30_000_000)
+ENCRYPTED_SIZES = (KIB, MIB, 10 * MIB, 29_000_000)  # the last: a 29.8 MB message (see the docstring)
 ENCRYPTED_PEAK_TARGET = 2.0  # issue 31: at most 2x the message at 30 MB
 COLD_MESSAGE_BYTES = 20 * 1024
 SENDER = f"news@{SITE}"  # on the alias's site

@@ -58,7 +58,9 @@ def test_a_key_added_on_the_destinations_page_encrypts_the_aliases_mail(
     # Then the card shows the key, and the API has it
     fingerprint = gpg.fingerprint(destination)
     expect(card.get_by_text("Encrypted", exact=True)).to_be_visible()
-    expect(card.locator('[data-field="pgp_fingerprint"]')).to_have_text(" ".join(fingerprint[i : i + 4] for i in range(0, 40, 4)))
+    expect(card.locator('[data-field="pgp_fingerprint"]')).to_have_text(
+        " ".join(fingerprint[i : i + 4] for i in range(0, 40, 4))
+    )
     _, shown = user.api("GET", f"/api/destinations/{destination_id(user, destination)}/pgp")
     assert shown["fingerprint"] == fingerprint
     screen.no_sideways_scrolling()

@@ -517,19 +517,19 @@ def _to_verified_destinations(
                 narrowed.append(replace(decision, action=Action.BLOCK, reason=Reason.CONTACT_BLOCKED, destinations=()))
                 continue
         verified = []
-        keys: list[tuple[str, pgp_keys.ForwardingKey]] = []
+        pgp: list[tuple[str, pgp_keys.ForwardingKey]] = []
         for destination in decision.destinations:
             item_key = _key_id(destinations.key_of(decision.owner_id or "", destination))
             status = status_of.get(item_key)
             if status == "verified":
                 verified.append(destination)
-                key = key_of.get(item_key)
-                if key is not None:
-                    keys.append((destination.lower(), key))
+                found_key = key_of.get(item_key)
+                if found_key is not None:
+                    pgp.append((destination.lower(), found_key))
             else:
                 reason = Reason.DESTINATION_SUSPENDED if status == "suspended" else Reason.DESTINATION_UNVERIFIED
                 skipped.append(Skipped(decision, destination, reason))
-        narrowed.append(replace(decision, destinations=tuple(verified), keys=tuple(keys)))
+        narrowed.append(replace(decision, destinations=tuple(verified), keys=tuple(pgp)))
     return narrowed, skipped
 
 
