@@ -30,7 +30,7 @@ from postmask.mail.message import RawMessage
 
 PLACEHOLDER_SUBJECT = "..."
 _NEWLINE = b"\r\n"
-_READ = 1024 * 1024
+_READ = 64 * 1024  # the armor copied 64 KB at a time: what a copy costs beyond the message stays small
 _PREAMBLE = b"This is an OpenPGP/MIME encrypted message (RFC 3156 and RFC 9788)."
 
 
