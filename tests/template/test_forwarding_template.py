@@ -228,7 +228,7 @@ def test_the_forwarder_reads_destination_status_with_exactly_the_attributes_its_
     """The store's projection and the policy's dynamodb:Attributes must agree, or AWS refuses every read."""
     import inspect
 
-    from postmask.mail import forwarder
+    from postmask.mail import decisions
     from postmask.store import contacts, destinations, pgp_keys
 
     source = inspect.getsource(destinations.statuses)  # the reply path's read of the sender's destination
@@ -239,8 +239,8 @@ def test_the_forwarder_reads_destination_status_with_exactly_the_attributes_its_
         if statement["Action"] == ["dynamodb:BatchGetItem"] and "DEST#*" in str(statement["Condition"])
     ]
     allowed = batch["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"]
-    assert list(forwarder.BATCH_READS) == allowed
-    assert "attributes=BATCH_READS" in inspect.getsource(forwarder)
+    assert list(decisions.BATCH_READS) == allowed
+    assert "attributes=BATCH_READS" in inspect.getsource(decisions)
     assert set(pgp_keys.FORWARDER_ATTRIBUTES) <= set(allowed)
     assert set(contacts.SENDER_ATTRIBUTES) <= set(allowed)
     assert set(destinations.STATUS_ATTRIBUTES) <= set(allowed)
