@@ -15,7 +15,7 @@ OFFLINE_REGION := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1}
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv run sam-local sam-invoke test test-fast lint typecheck template-check build deploy admin openapi chromium bench clean
+.PHONY: help venv run sam-local sam-invoke test test-fast lint typecheck template-check build deploy admin openapi chromium gnupg bench clean
 
 help:
 	@echo "make run        start postmask locally (API, web, SMTP) on embedded moto"
@@ -55,7 +55,7 @@ sam-invoke: $(STAMP)
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make sam-invoke FUNCTION=<LogicalId> EVENT=events/<file>.json" >&2; exit 2; }
 	$(PY) -m local.sam_local --invoke "$(FUNCTION)" "$(EVENT)" $(if $(SAM_ARGS),-- $(SAM_ARGS),)
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium gnupg
 	$(OFFLINE_REGION) $(PY) -m pytest
 
 # The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
@@ -91,6 +91,14 @@ chromium:
 	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  $$sudo apt-get install -y chromium || { $$sudo apt-get update && $$sudo apt-get install -y chromium; }; \
+	fi
+
+# GnuPG, the second OpenPGP implementation the encryption tests decrypt with (tests/support/gnupg.py).
+gnupg:
+	@if ! command -v gpg >/dev/null; then \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$sudo apt-get install -y gnupg || { $$sudo apt-get update && $$sudo apt-get install -y gnupg; }; \
 	fi
 
 admin: $(STAMP)

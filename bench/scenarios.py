@@ -509,6 +509,44 @@ def _verify_destination(world: World) -> Invocation:
     return api_event("POST /api/destinations/verify", "/api/destinations/verify", None, body={"token": link.token})
 
 
+# A destination's OpenPGP key (decision 0028): on the destination item, one call each.
+def _bench_key() -> str:
+    """An armored Curve25519 public key (Sequoia makes it: the scenarios need no gpg)."""
+    import pysequoia
+
+    return str(pysequoia.Tsk.generate("Bench <key@real.example>").extract_certificate())
+
+
+def _keyed_destination(world: World) -> str:
+    """A new destination of alice's with a key; its id."""
+    from postmask import openpgp
+    from postmask.store import pgp_keys
+
+    created = destinations.create(world.alice.user_id, f"keyed{world.unique()}@real.example").value
+    pgp_keys.put(world.alice.user_id, created.id, openpgp.inspect(_bench_key()), "quarantine")
+    return created.id
+
+
+@_scenario("PUT /api/destinations/{destination_id}/pgp", UpdateItem=1)
+def _put_destination_key(world: World) -> Invocation:
+    created = destinations.create(world.alice.user_id, f"pgp{world.unique()}@real.example").value
+    route = "PUT /api/destinations/{destination_id}/pgp"
+    body = {"public_key": _bench_key()}
+    return api_event(route, f"/api/destinations/{created.id}/pgp", world.alice, body=body)
+
+
+@_scenario("GET /api/destinations/{destination_id}/pgp", GetItem=1)
+def _get_destination_key(world: World) -> Invocation:
+    route = "GET /api/destinations/{destination_id}/pgp"
+    return api_event(route, f"/api/destinations/{_keyed_destination(world)}/pgp", world.alice)
+
+
+@_scenario("DELETE /api/destinations/{destination_id}/pgp", UpdateItem=1)
+def _delete_destination_key(world: World) -> Invocation:
+    route = "DELETE /api/destinations/{destination_id}/pgp"
+    return api_event(route, f"/api/destinations/{_keyed_destination(world)}/pgp", world.alice)
+
+
 # --- the forwarder: per recipient its route, per message one read of its destinations' status ----------------
 # One message per distinct case of the key design's promise (store/__init__.py: "forwarder, per message",
 # "contacts", "the reply path", "activity" and its leak detection), contacts, activity and leak detection on as

@@ -188,7 +188,12 @@ def test_the_forwarder_gets_least_privilege() -> None:
                 # Thread records, reply addresses, or destinations' status and contacts' lookup items (checked below).
                 assert keys in (["THREAD#*"], ["REPLY#*"], ["DEST#*", "CONTACTS#*"])
                 assert keys != ["DEST#*", "CONTACTS#*"] or statement["Action"] == ["dynamodb:BatchGetItem"]
-            if any(action in ("dynamodb:PutItem", "dynamodb:UpdateItem") for action in statement["Action"]):
+            if keys == ["DEST#*"] and statement["Action"] == ["dynamodb:UpdateItem"]:
+                # A destination: its OpenPGP key's expiry-notice marker, and no other attribute.
+                assert statement["Condition"]["ForAllValues:StringEquals"] == {
+                    "dynamodb:Attributes": ["pk", "sk", "pgp_fingerprint", "pgp_expiry_noticed"]
+                }
+            elif any(action in ("dynamodb:PutItem", "dynamodb:UpdateItem") for action in statement["Action"]):
                 # Delivery records, the alias's and contacts' counters, new contacts, activity events, foreign
                 # senders, the site on a route: nothing else is written.
                 assert set(keys) <= {"MAIL#*", "USER#*", "CONTACTS#*", "REPLY#*", "ACT#*", "FOREIGN#*", "ADDRESS#*"}
@@ -196,8 +201,8 @@ def test_the_forwarder_gets_least_privilege() -> None:
                 assert "ADDRESS#*" not in keys or statement["Action"] == ["dynamodb:UpdateItem"]
     assert "dynamodb:Scan" not in actions
     assert "dynamodb:Query" not in actions
-    # Destinations: their status only; contacts' SENDER# items: id, reply address, blocked. DEST# and CONTACTS#
-    # partitions hold nothing else of a user, and no other attribute may be read.
+    # Destinations: their status and OpenPGP key only; contacts' SENDER# items: id, reply address, blocked. DEST#
+    # and CONTACTS# partitions hold nothing else of a user, and no other attribute may be read.
     (batch,) = [
         statement
         for statement in statements
@@ -206,7 +211,10 @@ def test_the_forwarder_gets_least_privilege() -> None:
     assert batch["Condition"] == {
         "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["DEST#*", "CONTACTS#*"]},
         "ForAllValues:StringEquals": {
-            "dynamodb:Attributes": ["pk", "sk", "status", "contact_id", "reply_address", "blocked"]
+            "dynamodb:Attributes": [
+                *("pk", "sk", "status", "contact_id", "reply_address", "blocked"),
+                *("pgp_key", "pgp_fingerprint", "pgp_expires_at", "pgp_fallback", "pgp_expiry_noticed"),
+            ]
         },
         "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
     }
@@ -220,7 +228,8 @@ def test_the_forwarder_reads_destination_status_with_exactly_the_attributes_its_
     """The store's projection and the policy's dynamodb:Attributes must agree, or AWS refuses every read."""
     import inspect
 
-    from postmask.store import contacts, destinations
+    from postmask.mail import decisions
+    from postmask.store import contacts, destinations, pgp_keys
 
     source = inspect.getsource(destinations.statuses)  # the reply path's read of the sender's destination
     assert "attributes=STATUS_ATTRIBUTES" in source
@@ -230,7 +239,9 @@ def test_the_forwarder_reads_destination_status_with_exactly_the_attributes_its_
         if statement["Action"] == ["dynamodb:BatchGetItem"] and "DEST#*" in str(statement["Condition"])
     ]
     allowed = batch["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"]
-    assert list(contacts.FORWARDER_READS) == allowed
+    assert list(decisions.BATCH_READS) == allowed
+    assert "attributes=BATCH_READS" in inspect.getsource(decisions)
+    assert set(pgp_keys.FORWARDER_ATTRIBUTES) <= set(allowed)
     assert set(contacts.SENDER_ATTRIBUTES) <= set(allowed)
     assert set(destinations.STATUS_ATTRIBUTES) <= set(allowed)
 

@@ -96,6 +96,16 @@ class DestinationNotFound(NotFound):
     message = "Destination not found"
 
 
+class PgpKeyNotFound(NotFound):
+    message = "This destination has no OpenPGP key"
+
+
+class PgpKeyRejected(InvalidRequest):
+    """A pasted OpenPGP key postmask cannot encrypt to; the message says why (postmask.openpgp)."""
+
+    message = "This OpenPGP key cannot be used"
+
+
 class VerificationLinkUnknown(NotFound):
     message = "This link is not valid (a newer one may have replaced it): ask for a new one"
 

@@ -8,7 +8,8 @@ spliced from the original bytes (a `memoryview`, never copied) or re-encoded whe
 This is where the transforms of a copy plug in, in this order (docs/decisions/0024):
 1. scrub: the destination's address out of a reply's header fields and text parts (postmask.mail.scrub);
 2. trackers: out of HTML parts (to come: a `lines.Rewrite` in `_text_rewrites`, after scrub);
-3. encryption: of the finished copy, for its destination (to come: a `CopyTransform` in `COPY_TRANSFORMS`).
+3. encryption: of the finished copy, to its destination's OpenPGP key (`_encrypted`, postmask.encrypted_forwarding:
+   the clear copy whole, as RFC 3156 PGP/MIME; issue 31).
 A transform of text parts is a `lines.Rewrite` (every other part stays byte for byte); a transform of the whole
 copy is a `CopyTransform`. A new one is a module of its own and one line here.
 
@@ -19,31 +20,82 @@ is its own (its thread ids), and so is whatever a `CopyTransform` makes of it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from postmask import clock
+from postmask import clock, encrypted_forwarding
 from postmask.mail import lines, reply
 from postmask.mail.message import RawMessage, forwarded_header_block
 from postmask.mail.scrub import AddressSwap
 from postmask.observability import logger
-from postmask.store import contacts, threads
+from postmask.store import contacts, pgp_keys, threads
 
 
 @dataclass(frozen=True)
 class Copy:
-    """One copy as SES is handed it: the header block, then the body's chunks, joined in order by the send."""
+    """One copy as SES is handed it: the header block, then the body's chunks, joined in order by the send; or,
+    once encrypted, the PGP/MIME message (`sealed`: close the copy when it is sent)."""
 
     header_block: bytes
     body: lines.Body
+    sealed: encrypted_forwarding.Sealed | None = None  # what encryption made of it (None: not its business)
 
     @property
     def parts(self) -> tuple[lines.Chunk, ...]:
+        if self.sealed is not None and self.sealed.copy is not None:
+            return self.sealed.copy.parts
         return (self.header_block, *self.body.chunks)
 
+    @property
+    def held(self) -> bool:
+        """Not to be sent: its destination's key cannot be used, and its fallback is quarantine."""
+        return self.sealed is not None and self.sealed.way is encrypted_forwarding.Way.HELD
 
-CopyTransform = Callable[[Copy, str], Copy]  # (the copy, its destination) -> the copy to send
-# Transforms of the finished copy, per destination, in order (3. encryption goes here).
-COPY_TRANSFORMS: tuple[CopyTransform, ...] = ()
+    @property
+    def encrypted(self) -> bool:
+        return self.sealed is not None and self.sealed.way is encrypted_forwarding.Way.ENCRYPTED
+
+    @property
+    def plain_fallback(self) -> bool:
+        """Sent in clear although its destination has a key (unusable, fallback plain)."""
+        return self.sealed is not None and self.sealed.way is encrypted_forwarding.Way.PLAIN_FALLBACK
+
+    def close(self) -> None:
+        if self.sealed is not None:
+            self.sealed.close()
+
+
+@dataclass(frozen=True)
+class Target:
+    """Whom a copy is for: its destination (the contact, on the reply path), and, for a forwarded copy, the
+    destination's OpenPGP key and whether the alias encrypts."""
+
+    destination: str
+    alias: str = ""
+    key: pgp_keys.ForwardingKey | None = None
+    encrypt: bool = True
+
+
+CopyTransform = Callable[[Copy, Target], Copy]  # (the copy, whom it is for) -> the copy to send
+
+
+def _encrypted(copy: Copy, target: Target) -> Copy:
+    """3. encryption: the finished copy, encrypted to the destination's key when it has one and the alias encrypts."""
+    if target.key is None:
+        return copy
+    sealed = encrypted_forwarding.seal(
+        copy.header_block,
+        copy.body.chunks,
+        key=target.key,
+        encrypt=target.encrypt,
+        alias=target.alias,
+        destination=target.destination,
+        now=clock.now(),
+    )
+    return replace(copy, sealed=sealed)
+
+
+# Transforms of the finished copy, per destination, in order: encryption last (it takes the copy whole).
+COPY_TRANSFORMS: tuple[CopyTransform, ...] = (_encrypted,)
 
 
 def _text_rewrites(scrub: AddressSwap | None) -> list[lines.Rewrite]:
@@ -54,9 +106,9 @@ def _text_rewrites(scrub: AddressSwap | None) -> list[lines.Rewrite]:
     return rewrites
 
 
-def _finished(copy: Copy, destination: str) -> Copy:
+def _finished(copy: Copy, target: Target) -> Copy:
     for transform in COPY_TRANSFORMS:
-        copy = transform(copy, destination)
+        copy = transform(copy, target)
     return copy
 
 
@@ -127,8 +179,11 @@ def forwarded(
     received: Mapping[str, str],
     hop: str,
     reply_addresses: Mapping[str, str] | None,
+    key: pgp_keys.ForwardingKey | None = None,
+    encrypt: bool = True,
 ) -> Copy:
-    """The copy `destination` is sent of a message to `alias`."""
+    """The copy `destination` is sent of a message to `alias`: encrypted to `key` when it has one and the alias
+    `encrypt`s (close it once sent)."""
     header_block = forwarded_header_block(
         message,
         alias=alias,
@@ -139,7 +194,7 @@ def forwarded(
         transfer_encoding=body.transfer_encoding,
         reply_addresses=reply_addresses,
     )
-    return _finished(Copy(header_block, body), destination)
+    return _finished(Copy(header_block, body), Target(destination, alias, key, encrypt))
 
 
 # --- the reply path ---------------------------------------------------------------------------------------------
@@ -159,7 +214,7 @@ def reply_copy(message: RawMessage, decision: reply.Accepted, known: Mapping[str
         now=clock.now(),
         transfer_encoding=body.transfer_encoding,
     )
-    return _finished(Copy(header_block, body), decision.target.email)
+    return _finished(Copy(header_block, body), Target(decision.target.email))
 
 
 def _outside_ids(alias: str, referenced: list[str]) -> dict[str, str]:

@@ -31,7 +31,7 @@ from postmask import ids, leaks, ses
 from postmask.mail import headers, reply
 from postmask.mail.arrival import Arrival
 from postmask.mail.message import HOP_HEADER, RawMessage, contact_sender, correspondents
-from postmask.store import _dynamo, contacts, deliveries, destinations, routes
+from postmask.store import _dynamo, contacts, deliveries, destinations, pgp_keys, routes
 
 _FAIL = "FAIL"
 _BLOCKING_DMARC_POLICIES = ("reject", "quarantine")
@@ -41,6 +41,9 @@ _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*
 # Contacts per message and alias: the sender, then To and Cc (each shown as a reply address); more are left out of
 # the copy's To and Cc rather than shown as they are.
 MAX_CONTACTS_PER_MESSAGE = 20
+# What the one BatchGetItem per message reads of destinations (status, OpenPGP key) and contacts: exactly what the
+# forwarder's IAM policy allows (dynamodb:Attributes).
+BATCH_READS = (*contacts.FORWARDER_READS, *pgp_keys.FORWARDER_ATTRIBUTES)
 
 
 class Action(StrEnum):
@@ -86,6 +89,8 @@ class Decision:
     wanted: tuple[tuple[str, str], ...] = ()
     known: tuple[tuple[str, contacts.Known], ...] = ()
     sender: str | None = None  # the sender's address (canonical), whose contact's counts move
+    # The OpenPGP keys of its destinations that have one (by address in lower case), read with their status.
+    keys: tuple[tuple[str, pgp_keys.ForwardingKey], ...] = ()
 
     def contact(self) -> contacts.Known | None:
         return dict(self.known).get(self.sender.lower()) if self.sender else None
@@ -304,13 +309,14 @@ def _to_verified_destinations(
     items = (
         _dynamo.batch_get(
             list(keys.values()),
-            attributes=contacts.FORWARDER_READS,
+            attributes=BATCH_READS,
         )
         if keys
         else []
     )
     known = contacts.known_from(items)
     status_of = {(item["pk"], item["sk"]): item.get("status") for item in items}
+    key_of = {(item["pk"], item["sk"]): pgp_keys.forwarding_key(item) for item in items}
     narrowed: list[Decision] = []
     skipped: list[Skipped] = []
     for decision in decisions:
@@ -329,14 +335,19 @@ def _to_verified_destinations(
                 narrowed.append(replace(decision, action=Action.BLOCK, reason=Reason.CONTACT_BLOCKED, destinations=()))
                 continue
         verified = []
+        pgp: list[tuple[str, pgp_keys.ForwardingKey]] = []
         for destination in decision.destinations:
-            status = status_of.get(_key_id(destinations.key_of(decision.owner_id or "", destination)))
+            item_key = _key_id(destinations.key_of(decision.owner_id or "", destination))
+            status = status_of.get(item_key)
             if status == "verified":
                 verified.append(destination)
+                found_key = key_of.get(item_key)
+                if found_key is not None:
+                    pgp.append((destination.lower(), found_key))
             else:
                 reason = Reason.DESTINATION_SUSPENDED if status == "suspended" else Reason.DESTINATION_UNVERIFIED
                 skipped.append(Skipped(decision, destination, reason))
-        narrowed.append(replace(decision, destinations=tuple(verified)))
+        narrowed.append(replace(decision, destinations=tuple(verified), keys=tuple(pgp)))
     return narrowed, skipped
 
 

@@ -33,6 +33,7 @@ class Sent(StrEnum):
     TOO_LARGE = "too_large"  # SES will never take it: nothing to retry
     REJECTED = "rejected_by_ses"  # SES refuses it for good: nothing to retry
     FAILED = "send_error"  # to be retried (the exception is in the failures)
+    HELD = "pgp_key_unusable"  # its OpenPGP key cannot be used and its fallback is quarantine: never sent in clear
 
 
 def forward_tags(owner_id: str | None, alias_id: str | None) -> dict[str, str]:
@@ -56,7 +57,8 @@ def send_once(
     lease_seconds: float,
     failures: list[Exception],
 ) -> tuple[Sent, str | None]:
-    """Send one delivery at most once across retries (store.deliveries); (how it ended, SES's message id)."""
+    """Send one delivery at most once across retries (store.deliveries); (how it ended, SES's message id). A held
+    copy (its OpenPGP key cannot be used, fallback quarantine) is closed unsent: a retry leaves it."""
     try:
         claim = deliveries.claim(message_id, recipient, destination, lease_seconds=lease_seconds)
     except deliveries.DeliveryInProgress as exc:
@@ -66,6 +68,11 @@ def send_once(
         if claim is deliveries.Status.SENT:
             return Sent.BEFORE, None
         return Sent.DONE, None
+    if copy.held:
+        # Issue 30's quarantine will keep it; until then the stored message stays, and the copy is never sent.
+        deliveries.complete(claim, deliveries.Status.HELD, reason=str(Sent.HELD))
+        logger.error("not sent: the destination's OpenPGP key cannot be used", message_id=message_id)
+        return Sent.HELD, None
     try:
         ses_message_id = ses.send_raw(sender=sender, destination=destination, parts=copy.parts, tags=tags)
     except ses.MessageTooLarge as exc:

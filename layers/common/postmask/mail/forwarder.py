@@ -22,7 +22,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.ses_event import SESEvent, SESEventRecord
 
-from postmask import clock, ses
+from postmask import clock, encrypted_forwarding, ses
 from postmask.mail import copies, decisions, delivery, record, reply
 from postmask.mail.arrival import Arrival, StoredMessage, arrive
 from postmask.mail.lines import Body
@@ -103,6 +103,8 @@ def _forward(
     failures: list[Exception] = []
     pairs: list[threads.Pair] = []
     delivered = False
+    keys = dict(decision.keys)
+    encrypt = decision.route.encrypt if decision.route is not None else True  # a catch-all's copy: always
     for destination in decision.destinations:
         # Built before the claim: whatever goes wrong here leaves no claim held until its lease runs out.
         copy = copies.forwarded(
@@ -114,20 +116,31 @@ def _forward(
             received=received.get(destination.lower(), {}),
             hop=hop,
             reply_addresses=reply_addresses,
+            key=keys.get(destination.lower()),
+            encrypt=encrypt,
         )
-        sent = delivery.send_once(
-            arrival.message_id,
-            alias,
-            destination,
-            sender=alias,
-            copy=copy,
-            tags=delivery.forward_tags(decision.owner_id, decision.route.alias_id if decision.route else None),
-            lease_seconds=lease_seconds,
-            failures=failures,
-        )
+        try:
+            sent = delivery.send_once(
+                arrival.message_id,
+                alias,
+                destination,
+                sender=alias,
+                copy=copy,
+                tags=delivery.forward_tags(decision.owner_id, decision.route.alias_id if decision.route else None),
+                lease_seconds=lease_seconds,
+                failures=failures,
+            )
+        finally:
+            copy.close()  # an encrypted copy's files in /tmp
+        if decision.owner_id is not None:
+            encrypted_forwarding.notice_if_expiring(
+                decision.owner_id, alias, destination, keys.get(destination.lower()), clock.now()
+            )
         record.delivery(summary, sent[0])
         delivered = delivered or sent[0] in record.DELIVERED
-        record.copy_outcome(arrival, decision, destination, sent)
+        record.copy_outcome(
+            arrival, decision, destination, sent, encrypted=copy.encrypted, plain_fallback=copy.plain_fallback
+        )
         outcome, ses_message_id = sent
         if outcome is delivery.Sent.SENT and ses_message_id is not None and message.message_id is not None:
             pairs.append(record.inside_pair(destination, message.message_id, ses_message_id))

@@ -35,6 +35,7 @@ _DELIVERY_OUTCOME = {
     Sent.TOO_LARGE: ("failed", "too_large"),
     Sent.REJECTED: ("failed", "rejected_by_ses"),
     Sent.FAILED: ("failed", "send_error"),  # then sent, when a retry sends it
+    Sent.HELD: ("failed", str(Sent.HELD)),  # pgp_key_unusable
 }
 DELIVERED = (Sent.SENT, Sent.BEFORE)  # BEFORE: its activity written then, or now if writing it failed then
 
@@ -54,6 +55,7 @@ class Summary:
     skipped_as_already_sent: int = 0
     too_large: int = 0
     rejected: int = 0  # copies SES refused for good
+    held: int = 0  # copies not sent: their destination's OpenPGP key cannot be used (fallback quarantine)
     replied: list[str] = field(default_factory=list)  # reply addresses whose message was sent to their contact
     # Replies not sent: {"recipient", "alias_id", "reason"} (postmask.mail.reply.Refusal).
     replies_refused: list[dict[str, str | None]] = field(default_factory=list)
@@ -67,7 +69,13 @@ def _reason(decision: Decision) -> str | None:
 
 
 def activity_event(
-    arrival: Arrival, decision: Decision, outcome: str, reason: str | None, destination: str | None = None
+    arrival: Arrival,
+    decision: Decision,
+    outcome: str,
+    reason: str | None,
+    destination: str | None = None,
+    *,
+    encrypted: bool = False,
 ) -> None:
     """The activity event of a decision (or of one destination's copy), when a user owns the address."""
     owner = decision.owner_id or (decision.route.owner_id if decision.route else None)
@@ -85,6 +93,7 @@ def activity_event(
             sender=arrival.sender.address,
             destination=destination,
             subject=arrival.subject,
+            encrypted=encrypted,
         )
     )
 
@@ -190,13 +199,25 @@ def delivery(summary: Summary, outcome: Sent) -> None:
     elif outcome is Sent.REJECTED:
         summary.rejected += 1
         metrics.add_metric(name="MailRejected", unit=MetricUnit.Count, value=1)
+    elif outcome is Sent.HELD:
+        summary.held += 1
 
 
-def copy_outcome(arrival: Arrival, decision: Decision, destination: str, sent: tuple[Sent, str | None]) -> None:
-    """The activity event of one destination's copy (forwarded, or failed with its reason), and a sent one's log."""
+def copy_outcome(
+    arrival: Arrival,
+    decision: Decision,
+    destination: str,
+    sent: tuple[Sent, str | None],
+    *,
+    encrypted: bool = False,
+    plain_fallback: bool = False,
+) -> None:
+    """The activity event of one destination's copy (forwarded, or failed with its reason), and a sent one's log.
+    A copy sent in clear although its destination has a key says why (`pgp_key_unusable`)."""
     outcome, ses_message_id = sent
     if outcome in DELIVERED:
-        activity_event(arrival, decision, "forwarded", _reason(decision), destination)
+        reason = str(Sent.HELD) if plain_fallback else _reason(decision)
+        activity_event(arrival, decision, "forwarded", reason, destination, encrypted=encrypted)
     elif outcome in _DELIVERY_OUTCOME:
         activity_event(arrival, decision, *_DELIVERY_OUTCOME[outcome], destination)
     if outcome is Sent.SENT and ses_message_id is not None:

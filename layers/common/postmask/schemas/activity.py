@@ -23,6 +23,9 @@ class ActivityEvent(Model):
     sender: str | None = Field(description="The message's From address")
     destination: str | None = Field(description="The mailbox a copy went (or was to go) to")
     subject: str | None = Field(description="At most 200 characters; bodies are never stored")
+    encrypted: bool = Field(
+        default=False, description="The copy was sent encrypted to the destination's OpenPGP key (PGP/MIME)"
+    )
 
 
 class ActivityList(Model):

@@ -51,6 +51,7 @@ class Event:
     sender: str | None = None
     destination: str | None = None
     subject: str | None = None
+    encrypted: bool = False  # the copy went encrypted to the destination's OpenPGP key
 
     @property
     def id(self) -> str:
@@ -81,6 +82,7 @@ def item(event: Event) -> dict[str, Any]:
         "sender": event.sender,
         "destination": event.destination,
         "subject": subject,
+        **({"encrypted": True} if event.encrypted else {}),
         "purge_at": _epoch(event.at) + get_settings().activity_retention_days * 86_400,
     }
 
@@ -127,6 +129,11 @@ def list_page(
 
         aliases.get(user_id, alias_id)  # no event yet, or not the caller's alias: AliasNotFound (404)
     return ActivityList(
-        items=[ActivityEvent.model_validate({name: raw.get(name) for name in _FIELDS}) for raw in page.items],
+        items=[
+            ActivityEvent.model_validate(
+                {**{name: raw.get(name) for name in _FIELDS}, "encrypted": bool(raw.get("encrypted"))}
+            )
+            for raw in page.items
+        ],
         next_token=page.next_token,
     )

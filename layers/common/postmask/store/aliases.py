@@ -21,8 +21,8 @@ from postmask.versions import Expected, Versioned
 
 _PREFIX = "ALIAS#"
 # Copied onto the route for the forwarder (display_name: the name on replies sent from the alias; site and
-# block_foreign_senders: leak detection).
-_ROUTED_FIELDS = ("destinations", "enabled", "expires_at", "display_name", "site", "block_foreign_senders")
+# block_foreign_senders: leak detection; encrypt: OpenPGP, to destinations with a key).
+_ROUTED_FIELDS = ("destinations", "enabled", "expires_at", "display_name", "site", "block_foreign_senders", "encrypt")
 _RANDOM_ADDRESS_ATTEMPTS = 3
 _UPDATE_ATTEMPTS = 3
 
@@ -40,6 +40,7 @@ def _to_model(item: Mapping[str, Any]) -> Alias:
     # Leak detection's state is flat on the item (store/leaks.py updates it attribute by attribute); an alias
     # written before it existed has none of it.
     fields["block_foreign_senders"] = bool(item.get("block_foreign_senders"))
+    fields["encrypt"] = item.get("encrypt") is not False  # an alias from before encryption existed: on
     fields["leak"] = {
         "suspected": bool(item.get("leak_suspected")),
         "foreign_senders": int(item.get("leak_foreign_senders") or 0),
@@ -72,6 +73,7 @@ def _alias_item(user_id: str, alias_id: str, local_part: str, body: AliasCreate)
         "display_name": body.display_name,
         "site": body.site,
         "block_foreign_senders": body.block_foreign_senders,
+        "encrypt": body.encrypt,
         # No leak_* attribute until leak detection sees a foreign sender (store/leaks.py sets them if absent).
     }
 

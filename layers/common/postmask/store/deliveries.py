@@ -33,6 +33,7 @@ class Status(StrEnum):
     SENT = "sent"
     TOO_LARGE = "too_large"
     REJECTED = "rejected"  # SES refused the copy for good (its content or an address): not retried, recorded
+    HELD = "held"  # not sent: its destination's OpenPGP key cannot be used and must not be bypassed (issue 31)
 
 
 class DeliveryInProgress(Exception):

@@ -85,6 +85,11 @@ def _key(user_id: str, dest_id: str) -> dict[str, Any]:
     return db.key(_pk(user_id), _SK_PREFIX + dest_id)
 
 
+def item_key(user_id: str, dest_id: str) -> dict[str, Any]:
+    """The key of `user_id`'s destination `dest_id` (for the modules that keep more on the item: store.pgp_keys)."""
+    return _key(user_id, dest_id)
+
+
 def key_of(user_id: str, email: str) -> dict[str, Any]:
     return _key(user_id, destination_id(user_id, email))
 
@@ -121,6 +126,7 @@ class Written[T]:
 
 def _to_model(item: Mapping[str, Any]) -> Destination:
     from postmask.schemas.destinations import Destination
+    from postmask.store import pgp_keys
 
     return Destination(
         id=item["id"],
@@ -130,6 +136,7 @@ def _to_model(item: Mapping[str, Any]) -> Destination:
         created_at=item["created_at"],
         verified_at=item.get("verified_at"),
         alias_count=max(0, int(item.get("alias_count") or 0)),
+        pgp=pgp_keys.summary_of(item),
     )
 
 

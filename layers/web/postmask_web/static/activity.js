@@ -40,6 +40,7 @@
     domain_unverified: "Amazon SES has not verified the alias's domain yet",
     catch_all: "to the domain's catch-all",
     too_large: "too large for Amazon SES",
+    pgp_key_unusable: "the destination's OpenPGP key expired or cannot be used; not sent unencrypted",
     rejected_by_ses: "Amazon SES refused the copy",
     send_error: "Amazon SES did not answer; postmask tries again",
     hard_bounce: "the mailbox does not exist or refused it",
@@ -56,6 +57,7 @@
     outcome.textContent = OUTCOMES[event.outcome] ?? event.outcome;
     outcome.dataset.outcome = event.outcome;
     setText(row, "reason", reasonText(event.reason));
+    $('[data-field="encrypted"]', row).hidden = !event.encrypted;
     if (event.reason === "foreign_sender") row.classList.add("foreign");
     setText(row, "address", event.address);
     setText(row, "sender", event.sender ?? "—");

@@ -1,5 +1,5 @@
 "use strict";
-/* An alias's page (/aliases/<id>): its leak state and recent activity (static/activity.js), its contacts with
+/* An alias's page (/aliases/<id>): its encryption switch, its leak state and recent activity (static/activity.js), its contacts with
    their reply addresses, counts and block switches, and "write to someone new", which creates a contact and
    shows the address to write to. */
 postmask.page(async () => {
@@ -28,6 +28,24 @@ postmask.page(async () => {
   $("#alias-state").textContent = alias.enabled ? "Enabled" : "Disabled: its mail is blocked";
   $("#alias-counts").textContent = `${alias.forwarded_count} forwarded, ${alias.blocked_count} blocked`;
   $("#alias-destinations").textContent = alias.destinations.join(", ");
+  const encrypt = $("#alias-encrypt");
+  encrypt.checked = alias.encrypt !== false;
+  encrypt.addEventListener("change", async () => {
+    const wanted = encrypt.checked;
+    $("#encrypt-error").textContent = "";
+    encrypt.disabled = true;
+    try {
+      alias = await api("PATCH", aliasPath, { body: { encrypt: wanted } });
+    } catch (error) {
+      encrypt.checked = !wanted;
+      $("#encrypt-error").textContent = postmask.errorText(error) ?? "";
+      return;
+    } finally {
+      encrypt.disabled = false;
+    }
+    encrypt.checked = alias.encrypt;
+    announce(alias.encrypt ? "Its mail is encrypted to destinations with a key." : "Its mail is sent unencrypted.");
+  });
   $("#alias-summary").hidden = false;
   // Its leak state and the switch that accepts mail from its site only, then what happened to its mail lately.
   $("#alias-leak").replaceChildren(postmask.activity.leakCard(alias, { activityLink: false, named: false }));
