@@ -201,8 +201,13 @@ def refused(summary: dict[str, Any]) -> list[str]:
     ("verdicts", "reason"),
     [
         (Verdicts(dmarc="FAIL", dmarc_policy="NONE"), "unauthenticated_reply"),
-        (Verdicts(spf="FAIL", dkim="FAIL"), "unauthenticated_reply"),
-        (Verdicts(spf="GRAY", dkim="PROCESSING_FAILED"), "unauthenticated_reply"),
+        (Verdicts(spf="FAIL", dkim="FAIL", dmarc="GRAY"), "unauthenticated_reply"),
+        (Verdicts(spf="GRAY", dkim="PROCESSING_FAILED", dmarc="GRAY"), "unauthenticated_reply"),
+        # Signed by the attacker's own domain (DKIM PASS), envelope and From forged to the destination, whose
+        # domain publishes no DMARC record (GRAY) or whose record SES could not read: issue 25's attack.
+        (Verdicts(spf="FAIL", dkim="PASS", dmarc="GRAY"), "unauthenticated_reply"),
+        (Verdicts(spf="FAIL", dkim="PASS", dmarc="PROCESSING_FAILED"), "unauthenticated_reply"),
+        (Verdicts(spf="GRAY", dkim="PASS", dmarc="GRAY"), "unauthenticated_reply"),
         (Verdicts(spam="FAIL"), "spam"),
         (Verdicts(virus="FAIL"), "virus"),
     ],
@@ -224,6 +229,46 @@ def test_a_reply_ses_did_not_authenticate_is_refused_and_nothing_is_sent(
     assert sent.sent == []
     assert sent.system == []  # no bounce, no notice: nothing at all
     assert the_contact(alice, alias)["sent_count"] == 0
+
+
+@pytest.mark.parametrize(
+    "verdicts",
+    [Verdicts(spf="FAIL", dkim="FAIL", dmarc="PASS"), Verdicts(spf="PASS", dkim="FAIL", dmarc="GRAY")],
+)
+def test_dmarc_pass_or_spf_pass_for_the_envelope_sender_sends(
+    alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder, verdicts: Verdicts
+) -> None:
+    alias = new_alias(alice, alice_domain, "shop", [DESTINATION])
+    contact = alice.post(f"/api/aliases/{alias['id']}/contacts", {"email": STRANGER}).json()
+
+    summary = mailroom.deliver(
+        reply_from_destination(contact["reply_address"]),
+        [contact["reply_address"]],
+        sender=DESTINATION,
+        verdicts=verdicts,
+    )
+
+    assert summary["replied"] == [contact["reply_address"]]
+
+
+def test_an_unauthenticated_reply_tells_the_owner_what_the_domain_must_publish(
+    alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
+) -> None:
+    alias = new_alias(alice, alice_domain, "shop", [DESTINATION])
+    contact = alice.post(f"/api/aliases/{alias['id']}/contacts", {"email": STRANGER}).json()
+
+    mailroom.deliver(
+        reply_from_destination(contact["reply_address"]),
+        [contact["reply_address"]],
+        sender=DESTINATION,
+        verdicts=Verdicts(spf="FAIL", dkim="PASS", dmarc="GRAY"),
+    )
+
+    (event,) = alice.get("/api/activity").json()["items"]
+    assert (event["outcome"], event["reason"]) == ("refused", "unauthenticated_reply")
+    (hint,) = event["notes"]
+    assert "real.example must publish a DMARC record" in hint
+    assert "spf=FAIL dkim=PASS dmarc=GRAY" in hint
 
 
 def test_only_a_destination_of_the_alias_may_reply_envelope_and_from_alike(

@@ -158,7 +158,12 @@ class Arrival:
         )
 
     def record_reply(
-        self, decision: reply.ReplyDecision | reply.Accepted, envelope_sender: str, outcome: str, reason: str | None
+        self,
+        decision: reply.ReplyDecision | reply.Accepted,
+        envelope_sender: str,
+        outcome: str,
+        reason: str | None,
+        notes: tuple[str, ...] = (),
     ) -> None:
         """The activity event of a message to a reply address: sent to the contact, or refused and why. One to a
         reply address nobody was given has no owner to show it to."""
@@ -178,6 +183,7 @@ class Arrival:
                 sender=headers.sendable(envelope_sender) if "@" in envelope_sender else None,
                 destination=target.email,
                 subject=self.subject,
+                notes=notes,
             )
         )
 
@@ -355,7 +361,7 @@ def _process(record: SESEventRecord, summary: Summary, *, lease_seconds: float) 
         arrival.record(skip.decision, "dropped", str(skip.reason), skip.destination)
     for refused in replies:
         if refused.refusal is not None:
-            _record_refusal(refused, str(refused.refusal), arrival, envelope_sender, summary)
+            _record_refusal(refused, str(refused.refusal), arrival, envelope_sender, summary, refused.notes)
 
     failures: list[Exception] = []
     forwards = [decision for decision in decisions if decision.action is Action.FORWARD and decision.destinations]
@@ -766,11 +772,12 @@ def _record_refusal(
     arrival: Arrival,
     envelope_sender: str,
     summary: Summary,
+    notes: tuple[str, ...] = (),
 ) -> None:
     """Log a reply that is not sent, with its reason, record it in the activity log, and count it. Nothing is sent
     back to anyone: a bounce would go to whoever forged the sender."""
     message_id = arrival.message_id
-    arrival.record_reply(decision, envelope_sender, "refused", refusal)
+    arrival.record_reply(decision, envelope_sender, "refused", refusal, notes)
     alias_id = decision.target.alias_id if decision.target is not None else None
     summary.replies_refused.append({"recipient": decision.recipient, "alias_id": alias_id, "reason": refusal})
     metrics.add_metric(name="MailReplyRefused", unit=MetricUnit.Count, value=1)

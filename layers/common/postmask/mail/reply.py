@@ -1,11 +1,13 @@
 """The reply path: mail to a contact's reply address, sent to the contact from the alias (docs/decisions/0111).
 
 A message to a reply address is sent only when SES's own verdicts in the receipt event say it was authenticated
-(SPF or DKIM PASS, DMARC not FAIL, spam and virus not FAIL) and its sender, the SMTP envelope sender and the From
-address both, is a verified destination of the contact's alias. Headers in the message are never evidence. Any
-other message is refused: nothing is sent, to anyone (no bounce: a bounce would go to whoever forged the sender),
-and the refusal is logged as a "mail decision" with `direction` `reply`, `outcome` `refused` and its `reason`
-(the activity log's source) and counted (MailReplyRefused).
+(DMARC PASS, or SPF PASS for the envelope sender with DMARC not FAIL; DKIM PASS alone never, since SES's
+`dkimVerdict` PASS means *some* signature verified, maybe the attacker's own domain's; spam and virus not FAIL)
+and its sender, the SMTP envelope sender and the From address both, is a verified destination of the contact's
+alias. Headers in the message are never evidence. Any other message is refused: nothing is sent, to anyone (no
+bounce: a bounce would go to whoever forged the sender), and the refusal is logged as a "mail decision" with
+`direction` `reply`, `outcome` `refused` and its `reason` (the activity log's source) and counted
+(MailReplyRefused).
 
 What the contact receives is rebuilt, never passed through: From the alias (with its display_name, never the
 destination's name), To and Cc the contacts whose reply addresses the message names (every other recipient but
@@ -47,7 +49,7 @@ class Refusal(StrEnum):
 
     NO_CONTACT = "no_contact"  # no such reply address (never issued, or its contact deleted)
     NO_ALIAS = "no_alias"  # the contact's alias is gone
-    UNAUTHENTICATED = "unauthenticated_reply"  # SES's verdicts: neither SPF nor DKIM PASS, or DMARC FAIL
+    UNAUTHENTICATED = "unauthenticated_reply"  # SES's verdicts: neither DMARC PASS nor SPF PASS, or DMARC FAIL
     SPAM = "spam"
     VIRUS = "virus"
     NULL_SENDER = "null_sender"  # a bounce or other mail without an envelope sender
@@ -65,6 +67,7 @@ class ReplyDecision:
     route: routes.Route | None = None
     refusal: Refusal | None = None
     sender: str | None = None  # the verified destination it comes from (canonical)
+    notes: tuple[str, ...] = ()  # what the activity event adds (an unauthenticated reply's hint)
 
     @property
     def alias_id(self) -> str | None:
@@ -87,20 +90,35 @@ class Accepted:
     sender: str
 
 
+def _status(receipt: Mapping[str, Any], name: str) -> str:
+    return str((receipt.get(name) or {}).get("status") or "")
+
+
 def verdict_refusal(receipt: Mapping[str, Any]) -> Refusal | None:
-    """SES's verdicts, the only evidence of who sent it: spam and virus not FAIL, SPF or DKIM PASS, DMARC not FAIL
-    (whatever the sender's domain's policy: a reply is mail *from* the user, held to the strictest reading)."""
-
-    def status(name: str) -> str:
-        return str((receipt.get(name) or {}).get("status") or "")
-
-    if status("spamVerdict") == _FAIL:
+    """SES's verdicts, the only evidence of who sent it: spam and virus not FAIL; DMARC PASS, or SPF PASS with
+    DMARC not FAIL (whatever the sender's domain's policy: a reply is mail *from* the user, held to the strictest
+    reading). SPF PASS vouches for the envelope sender's domain only: `message_refusal` then requires the From
+    address to be that same sender. DKIM PASS alone is never enough: SES's `dkimVerdict` PASS means some
+    signature verified, which may be the attacker's own domain's (docs/decisions/0111)."""
+    if _status(receipt, "spamVerdict") == _FAIL:
         return Refusal.SPAM
-    if status("virusVerdict") == _FAIL:
+    if _status(receipt, "virusVerdict") == _FAIL:
         return Refusal.VIRUS
-    if _PASS not in (status("spfVerdict"), status("dkimVerdict")) or status("dmarcVerdict") == _FAIL:
-        return Refusal.UNAUTHENTICATED
-    return None
+    dmarc = _status(receipt, "dmarcVerdict")
+    if dmarc == _PASS or (_status(receipt, "spfVerdict") == _PASS and dmarc != _FAIL):
+        return None
+    return Refusal.UNAUTHENTICATED
+
+
+def authentication_hint(receipt: Mapping[str, Any], envelope_sender: str) -> str:
+    """What the owner reads in the activity log of an unauthenticated reply: what the destination's domain must
+    publish for its replies to be sent, and SES's verdicts."""
+    domain = envelope_sender.rpartition("@")[2].lower() or "the destination's domain"
+    verdicts = " ".join(f"{name}={_status(receipt, f'{name}Verdict') or 'NONE'}" for name in ("spf", "dkim", "dmarc"))
+    return (
+        f"{domain} must publish a DMARC record that its mail passes (DKIM signed by {domain}, or SPF), or an SPF "
+        f"record that passes for the envelope sender; a DKIM signature alone is not enough. SES said: {verdicts}"
+    )
 
 
 def decide(recipient: str, receipt: Mapping[str, Any], envelope_sender: str) -> ReplyDecision:
@@ -111,6 +129,9 @@ def decide(recipient: str, receipt: Mapping[str, Any], envelope_sender: str) -> 
     if target is None:
         return ReplyDecision(recipient, None, refusal=Refusal.NO_CONTACT)
     refusal = verdict_refusal(receipt)
+    if refusal is Refusal.UNAUTHENTICATED:
+        hint = authentication_hint(receipt, envelope_sender)
+        return ReplyDecision(recipient, target, refusal=refusal, notes=(hint,))
     if refusal is not None:
         return ReplyDecision(recipient, target, refusal=refusal)
     sender = headers.sendable(envelope_sender) if "@" in envelope_sender else None

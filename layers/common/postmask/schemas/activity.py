@@ -23,6 +23,12 @@ class ActivityEvent(Model):
     sender: str | None = Field(description="The message's From address")
     destination: str | None = Field(description="The mailbox a copy went (or was to go) to")
     subject: str | None = Field(description="At most 200 characters; bodies are never stored")
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What more there is to know: for an unauthenticated reply, what the sender's domain must "
+        "publish; parts removed from a reply (S/MIME signatures, OpenPGP keys); from_ambiguous (a From that is not "
+        "exactly one mailbox: the copy shows the envelope sender)",
+    )
 
 
 class ActivityList(Model):
