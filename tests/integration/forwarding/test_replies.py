@@ -434,3 +434,57 @@ def test_a_bounced_reply_suspends_no_destination(
 
     assert outcome["suspended"] == []
     assert alice.get("/api/destinations").json()["items"][0]["status"] == "verified"
+
+
+REAL = "alice.real@realmail.example"
+
+
+def fixture_reply(name: str, reply_address: str) -> bytes:
+    from tests.support.mail import FIXTURES
+
+    return (FIXTURES / "replies" / name).read_bytes().replace(b"REPLY@alice.example", reply_address.encode())
+
+
+@pytest.mark.parametrize(
+    ("fixture", "removed"),
+    [
+        ("smime-signed-openssl.eml", "application/x-pkcs7-signature"),
+        ("thunderbird-openpgp-key.eml", "application/pgp-keys"),
+    ],
+)
+def test_identity_parts_leave_the_reply_and_the_event_says_so(
+    alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder, fixture: str, removed: str
+) -> None:
+    alias = new_alias(alice, alice_domain, "shop", [REAL])
+    contact = alice.post(f"/api/aliases/{alias['id']}/contacts", {"email": STRANGER}).json()
+
+    to = contact["reply_address"]
+
+    summary = mailroom.deliver(fixture_reply(fixture, to), [to], sender=REAL)
+
+    assert summary["replied"] == [contact["reply_address"]]
+    (out,) = sent.sent
+    assert b"realmail" not in out.raw.lower()
+    for gone in (b"pkcs7", b"PGP PUBLIC KEY", b"Autocrypt", b"This is a"):
+        assert gone not in out.raw, gone
+    assert [content_type for content_type, _ in leaf_payloads(as_email(out.raw))] == ["text/plain"]
+    assert header_problems(out.raw, "shop@alice.example") == []
+    (event,) = alice.get("/api/activity").json()["items"]
+    assert (event["outcome"], event["notes"]) == ("sent", [f"removed {removed}"])
+
+
+def test_a_calendar_invitation_reaches_the_contact_without_the_mailbox(
+    alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
+) -> None:
+    alias = new_alias(alice, alice_domain, "shop", [REAL])
+    contact = alice.post(f"/api/aliases/{alias['id']}/contacts", {"email": STRANGER}).json()
+    invitation = fixture_reply("google-calendar-invitation.eml", contact["reply_address"])
+
+    mailroom.deliver(invitation, [contact["reply_address"]], sender=REAL)
+
+    (out,) = sent.sent
+    assert b"realmail" not in out.raw.lower()
+    for content_type, payload in leaf_payloads(as_email(out.raw)):
+        assert b"realmail" not in payload.replace(b"\r\n ", b"").lower(), content_type
+    calendars = [payload for content_type, payload in leaf_payloads(as_email(out.raw)) if "calendar" in content_type]
+    assert b"ORGANIZER;CN=Alice Real:mailto:shop@alice.example" in calendars[0]

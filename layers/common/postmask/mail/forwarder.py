@@ -821,6 +821,7 @@ def _reply(
         outside_ids=_outside_ids(alias, message.referenced_ids()),
         now=clock.now(),
         transfer_encoding=body.transfer_encoding,
+        content_fields=body.content_fields,
     )
     failures: list[Exception] = []
     outcome, ses_message_id = _send_once(
@@ -841,7 +842,7 @@ def _reply(
     if outcome in _DELIVERY_OUTCOME:
         arrival.record_reply(decision, envelope_sender, *_DELIVERY_OUTCOME[outcome])
     if outcome in (Sent.SENT, Sent.BEFORE):
-        arrival.record_reply(decision, envelope_sender, "sent", None)
+        arrival.record_reply(decision, envelope_sender, "sent", None, reply.notes_of(body))
         summary.replied.append(decision.recipient)
         metrics.add_metric(name="MailReplySent", unit=MetricUnit.Count, value=1)
         logger.info(

@@ -30,6 +30,7 @@ from typing import Any
 
 from postmask import ses
 from postmask.mail import headers
+from postmask.mail.lines import Body
 from postmask.mail.message import RawMessage, closing_fields, copied_field, message_ids, thread_field
 from postmask.mail.scrub import AddressSwap
 from postmask.store import contacts, destinations, routes
@@ -199,8 +200,10 @@ def header_block(
     outside_ids: Mapping[str, str],
     now: datetime,
     transfer_encoding: str | None,
+    content_fields: bytes | None = None,
 ) -> bytes:
-    """The header block the contact receives (see the module's docstring)."""
+    """The header block the contact receives (see the module's docstring). `content_fields`: the Content-* fields
+    to write instead of the message's own (a multipart/signed sent as its signed content, postmask.mail.lines)."""
     newline = message.newline
     alias, target = decision.route.address, decision.target
     lines = [headers.mailbox_field("From", [(headers.shown_name(decision.route.display_name or ""), alias)], newline)]
@@ -210,7 +213,11 @@ def header_block(
     if cc:
         lines.append(headers.mailbox_field("Cc", cc, newline))
     copied: set[str] = set()
-    for field in message.fields:
+    fields = message.fields
+    if content_fields is not None:
+        content = RawMessage.parse(content_fields + newline).fields if content_fields else ()
+        fields = (*(field for field in fields if not field.key.startswith("content-")), *content)
+    for field in fields:
         key = field.key
         if key in copied or not (key in _COPIED or key.startswith("content-")):
             continue
@@ -246,6 +253,12 @@ def _shown(
             if found is not None and (entry := (headers.shown_name(found.name or ""), found.email)) not in shown:
                 shown.append(entry)
     return shown
+
+
+def notes_of(body: Body) -> tuple[str, ...]:
+    """What the activity event of a sent reply says was removed from it (parts that carried the sender's identity
+    and could not be scrubbed)."""
+    return tuple(f"removed {content_type}" for content_type in body.removed)
 
 
 def swap_for(decision: Accepted) -> AddressSwap:
