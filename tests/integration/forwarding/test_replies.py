@@ -296,6 +296,31 @@ def test_only_a_destination_of_the_alias_may_reply_envelope_and_from_alike(
     assert sent.system == []
 
 
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [({"enabled": False}, "alias_disabled"), ({"expires_at": "2020-01-01T00:00:00Z"}, "alias_expired")],
+)
+def test_a_disabled_or_expired_alias_sends_no_reply(
+    alice: Client,
+    alice_domain: str,
+    mailroom: Mailroom,
+    sent: SesRecorder,
+    change: dict[str, Any],
+    reason: str,
+) -> None:
+    alias = new_alias(alice, alice_domain, "shop", [DESTINATION])
+    contact = alice.post(f"/api/aliases/{alias['id']}/contacts", {"email": STRANGER}).json()
+    assert alice.patch(f"/api/aliases/{alias['id']}", change).status == 200
+
+    summary = mailroom.deliver(
+        reply_from_destination(contact["reply_address"]), [contact["reply_address"]], sender=DESTINATION
+    )
+
+    assert refused(summary) == [reason]
+    assert sent.sent == []
+    assert the_contact(alice, alias)["sent_count"] == 0
+
+
 def test_a_pending_destination_may_not_reply(
     alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
 ) -> None:

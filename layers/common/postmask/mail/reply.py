@@ -4,10 +4,10 @@ A message to a reply address is sent only when SES's own verdicts in the receipt
 (DMARC PASS, or SPF PASS for the envelope sender with DMARC not FAIL; DKIM PASS alone never, since SES's
 `dkimVerdict` PASS means *some* signature verified, maybe the attacker's own domain's; spam and virus not FAIL)
 and its sender, the SMTP envelope sender and the From address both, is a verified destination of the contact's
-alias. Headers in the message are never evidence. Any other message is refused: nothing is sent, to anyone (no
-bounce: a bounce would go to whoever forged the sender), and the refusal is logged as a "mail decision" with
-`direction` `reply`, `outcome` `refused` and its `reason` (the activity log's source) and counted
-(MailReplyRefused).
+alias, and the alias is enabled and unexpired. Headers in the message are never evidence. Any other message is
+refused: nothing is sent, to anyone (no bounce: a bounce would go to whoever forged the sender), and the refusal
+is logged as a "mail decision" with `direction` `reply`, `outcome` `refused` and its `reason` (the activity log's
+source) and counted (MailReplyRefused).
 
 What the contact receives is rebuilt, never passed through: From the alias (with its display_name, never the
 destination's name), To and Cc the contacts whose reply addresses the message names (every other recipient but
@@ -28,7 +28,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from postmask import ses
+from postmask import clock, ses
 from postmask.mail import headers
 from postmask.mail.lines import Body
 from postmask.mail.message import RawMessage, closing_fields, copied_field, message_ids, thread_field
@@ -50,6 +50,8 @@ class Refusal(StrEnum):
 
     NO_CONTACT = "no_contact"  # no such reply address (never issued, or its contact deleted)
     NO_ALIAS = "no_alias"  # the contact's alias is gone
+    ALIAS_DISABLED = "alias_disabled"  # a disabled alias neither receives nor sends
+    ALIAS_EXPIRED = "alias_expired"
     UNAUTHENTICATED = "unauthenticated_reply"  # SES's verdicts: neither DMARC PASS nor SPF PASS, or DMARC FAIL
     SPAM = "spam"
     VIRUS = "virus"
@@ -141,6 +143,10 @@ def decide(recipient: str, receipt: Mapping[str, Any], envelope_sender: str) -> 
     route = routes.get(target.alias_address)
     if route is None or route.alias_id != target.alias_id:
         return ReplyDecision(recipient, target, refusal=Refusal.NO_ALIAS)
+    if not route.enabled:
+        return ReplyDecision(recipient, target, route, Refusal.ALIAS_DISABLED, sender)
+    if route.expired(clock.now_iso()):
+        return ReplyDecision(recipient, target, route, Refusal.ALIAS_EXPIRED, sender)
     if sender.lower() not in {destinations.canonical(address) for address in route.destinations}:
         return ReplyDecision(recipient, target, route, Refusal.NOT_A_DESTINATION, sender)
     status = destinations.statuses([(route.owner_id, sender)]).get((route.owner_id, destinations.canonical(sender)))
