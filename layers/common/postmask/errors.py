@@ -191,6 +191,10 @@ class DestinationIsPostmask(InvalidRequest):
         return f"{address} is an address on a domain registered in postmask: mail to it would loop"
 
 
+class ContactIsPostmask(InvalidRequest):
+    message = "A contact cannot be the alias itself nor a reply address: mail to it would loop"
+
+
 class AliasQuotaExceeded(Forbidden):
     message = "You have reached the maximum number of aliases"
 

@@ -105,8 +105,9 @@ def test_a_conversation_through_the_alias_never_shows_the_destination(
     assert out.header("In-Reply-To") == "<s1@outside.example>"
     assert out.header("References") == "<s1@outside.example>"
     assert out.header("Subject") == "Re: Hello (from shop@alice.example)"
-    for gone in ("Received", "User-Agent", "Disposition-Notification-To", "Reply-To", "X-Postmask-Hop"):
+    for gone in ("Received", "User-Agent", "Disposition-Notification-To", "Reply-To"):
         assert out.header(gone) is None, gone
+    assert out.header("X-Postmask-Hop") is not None  # the loop marker (issue 25)
     no_trace_of(out, DESTINATION)
     assert header_problems(out.raw, "shop@alice.example") == []
     # The text parts say the alias instead; the attachment is byte for byte what was attached.
@@ -431,12 +432,12 @@ def test_the_reply_path_makes_the_promised_calls(
     )
     with CallRecorder(_dynamo.client()) as recorded:
         mailroom.forward(event)
-    # The reply address, the alias's route, the sender's status; the thread records the reply names; the claim
-    # and its completion; the new thread pair; the count; the activity event (sent).
+    # The reply address, the alias's route, the sender's status; the thread records the reply names; the loop
+    # marker and the claim; the claim's completion; the new thread pair; the count; the activity event (sent).
     assert dict(recorded.counts()) == {
         "GetItem": 2,
         "BatchGetItem": 2,
-        "PutItem": 1,
+        "PutItem": 2,
         "UpdateItem": 1,
         "BatchWriteItem": 1,
         "TransactWriteItems": 2,
@@ -513,3 +514,81 @@ def test_a_calendar_invitation_reaches_the_contact_without_the_mailbox(
         assert b"realmail" not in payload.replace(b"\r\n ", b"").lower(), content_type
     calendars = [payload for content_type, payload in leaf_payloads(as_email(out.raw)) if "calendar" in content_type]
     assert b"ORGANIZER;CN=Alice Real:mailto:shop@alice.example" in calendars[0]
+
+
+# --- issue 25 item 4: loops through contacts -------------------------------------------------------------------
+
+
+def vacation_reply(to: str) -> bytes:
+    """An auto-responder's answer (RFC 3834): Auto-Submitted and Precedence say no responder may answer it."""
+    return (
+        f"From: Alice Liddell <{DESTINATION}>\r\nTo: {to}\r\nSubject: Out of office\r\n"
+        "Auto-Submitted: auto-replied\r\nPrecedence: bulk\r\nMessage-ID: <vacation1@mail.real.example>\r\n"
+        "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nI am away until Monday.\r\n"
+    ).encode()
+
+
+def test_reply_copies_carry_the_loop_marker_and_keep_auto_submitted(
+    alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
+) -> None:
+    alias = new_alias(alice, alice_domain, "shop", [DESTINATION])
+    contact = alice.post(f"/api/aliases/{alias['id']}/contacts", {"email": STRANGER}).json()
+
+    mailroom.deliver(vacation_reply(contact["reply_address"]), [contact["reply_address"]], sender=DESTINATION)
+
+    (out,) = sent.sent
+    assert out.header("Auto-Submitted") == "auto-replied"
+    assert out.header("Precedence") == "bulk"
+    assert re.fullmatch(r"[0-9a-z]+\.[0-9a-f]{32}", out.header("X-Postmask-Hop") or "")
+
+
+def test_two_postmask_users_write_to_each_other_and_a_copy_come_back_to_a_reply_address_is_refused(
+    alice: Client, bob: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
+) -> None:
+    assert bob.post("/api/domains", {"name": "bob.example"}).status == 201
+    alias = new_alias(alice, alice_domain, "shop", [DESTINATION])
+    new_alias(bob, "bob.example", "friends", ["bob@real.example"])
+    contact = alice.post(f"/api/aliases/{alias['id']}/contacts", {"email": "friends@bob.example"}).json()
+
+    # Alice writes to Bob's alias from hers: one hop, delivered.
+    mailroom.deliver(reply_from_destination(contact["reply_address"]), [contact["reply_address"]], sender=DESTINATION)
+    (reply_copy,) = sent.sent
+    summary = mailroom.deliver(reply_copy.raw, ["friends@bob.example"], sender="shop@alice.example")
+    assert summary["forwarded"] == ["friends@bob.example"]
+    assert sent.sent[-1].destinations == ["bob@real.example"]
+
+    # Any copy of postmask's that reaches a reply address again (a forwarding rule, an auto-forward) is a loop.
+    forwarded_copy = sent.sent[-1].raw
+    for came_back in (reply_copy.raw, forwarded_copy):
+        summary = mailroom.deliver(came_back, [contact["reply_address"]], sender=DESTINATION)
+        assert refused(summary) == ["loop"]
+    assert len(sent.sent) == 2
+
+
+@pytest.mark.parametrize("email", ["shop@alice.example", "SHOP@Alice.Example", "reply-abcdefghij0123456789@x.example"])
+def test_a_contact_is_never_the_alias_itself_nor_a_reply_address(
+    alice: Client, alice_domain: str, email: str
+) -> None:
+    alias = new_alias(alice, alice_domain, "shop", [DESTINATION])
+
+    response = alice.post(f"/api/aliases/{alias['id']}/contacts", {"email": email})
+
+    assert response.status == 422, response.body
+    assert "loop" in response.json()["message"]
+    assert alice.get(f"/api/aliases/{alias['id']}/contacts").json()["items"] == []
+
+
+def test_a_contact_that_became_a_loop_is_refused_on_the_reply_path(
+    alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
+) -> None:
+    alias = new_alias(alice, alice_domain, "shop", [DESTINATION])
+    # The forwarder makes contacts of senders: a forged sender can be the alias itself.
+    mailroom.deliver(first_mail().replace(STRANGER.encode(), b"shop@alice.example"), ["shop@alice.example"])
+    contact = the_contact(alice, alias, "shop@alice.example")
+
+    summary = mailroom.deliver(
+        reply_from_destination(contact["reply_address"]), [contact["reply_address"]], sender=DESTINATION
+    )
+
+    assert refused(summary) == ["loop"]
+    assert sent.sent[1:] == []

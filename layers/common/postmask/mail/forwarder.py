@@ -41,10 +41,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.ses_event import SESEvent, SESEventRecord
 
 from postmask import activity, clock, ids, leaks, ses
-from postmask.mail import headers, inbox, reply
+from postmask.mail import headers, hops, inbox, reply
 from postmask.mail.lines import Body
 from postmask.mail.message import (
-    HOP_HEADER,
     RawMessage,
     contact_sender,
     correspondents,
@@ -58,8 +57,6 @@ _FAIL = "FAIL"
 FORWARD_TAG = "forward"  # the postmask-mail tag of forwarded copies
 _BLOCKING_DMARC_POLICIES = ("reject", "quarantine")
 _LEASE_MARGIN_SECONDS = 5
-_MAX_HOP_CHECKS = 3  # a sender can add marker headers of their own: at most this many reads per message
-_HOP = re.compile(r"([A-Za-z0-9-]{1,100})\.([0-9a-f]{32})")
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 # Contacts per message and alias: the sender, then To and Cc (each shown as a reply address); more are left out of
 # the copy's To and Cc rather than shown as they are.
@@ -552,12 +549,8 @@ def _tags(decision: Decision) -> dict[str, str]:
 
 
 def _came_back(message: RawMessage) -> bool:
-    """Whether the message is a copy postmask sent, come back (it carries one of our own loop markers)."""
-    for marker in message.all(HOP_HEADER)[:_MAX_HOP_CHECKS]:
-        found = _HOP.fullmatch(headers.header_text(marker.raw_value).strip())
-        if found is not None and deliveries.is_our_hop(found.group(1), found.group(2)):
-            return True
-    return False
+    """Whether the message is a copy postmask forwarded, come back (it carries one of our own loop markers)."""
+    return hops.came_back(message, reply_copies=False)
 
 
 def _record(decision: Decision, message_id: str, summary: Summary, now_iso: str) -> None:
@@ -822,6 +815,7 @@ def _reply(
         now=clock.now(),
         transfer_encoding=body.transfer_encoding,
         content_fields=body.content_fields,
+        hop=hops.reply_marker(message_id),
     )
     failures: list[Exception] = []
     outcome, ses_message_id = _send_once(

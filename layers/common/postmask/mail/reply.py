@@ -12,12 +12,14 @@ source) and counted (MailReplyRefused).
 What the contact receives is rebuilt, never passed through: From the alias (with its display_name, never the
 destination's name), To and Cc the contacts whose reply addresses the message names (every other recipient but
 the alias itself refuses the whole message, `foreign_recipient`: SimpleLogin #993), Subject, Date, MIME-Version
-and Content-*, In-Reply-To and References naming only the ids the contact's side knows (thread records, both
-ways), a new Message-ID. Nothing else: no Received (addy.io #230), DKIM-Signature, Return-Path, Sender,
-User-Agent, X-Mailer, Autocrypt, Disposition-Notification-To or any other field the destination's mailer wrote.
-Every destination address of the alias is replaced by the alias in every header and decoded text part
-(postmask.mail.scrub: the follow-up to one's own sent mail of SimpleLogin #2608 and addy.io #173); attachments
-and every other part leave byte for byte.
+and Content-*, Auto-Submitted and Precedence (RFC 3834: auto-responders never answer each other), In-Reply-To and
+References naming only the ids the contact's side knows (thread records, both ways), a new Message-ID, and the
+loop marker (postmask.mail.hops: a copy come back to a reply address is refused, `loop`). Nothing else: no
+Received (addy.io #230), DKIM-Signature, Return-Path, Sender, User-Agent, X-Mailer, Autocrypt,
+Disposition-Notification-To or any other field the destination's mailer wrote. Every destination address of the
+alias is replaced by the alias in every header and decoded text-like part (postmask.mail.scrub: the follow-up to
+one's own sent mail of SimpleLogin #2608 and addy.io #173); parts that carry the sender's identity and cannot be
+scrubbed are removed; binary attachments leave byte for byte.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ from enum import StrEnum
 from typing import Any
 
 from postmask import clock, ses
-from postmask.mail import headers
+from postmask.ids import is_reply_local_part
+from postmask.mail import headers, hops
 from postmask.mail.lines import Body
-from postmask.mail.message import RawMessage, closing_fields, copied_field, message_ids, thread_field
+from postmask.mail.message import HOP_HEADER, RawMessage, closing_fields, copied_field, message_ids, thread_field
 from postmask.mail.scrub import AddressSwap
 from postmask.store import contacts, destinations, routes
 
@@ -40,9 +43,9 @@ _FAIL = "FAIL"
 REPLY_TAG = "reply"  # the postmask-mail tag of replies (feedback ignores their bounces: no destination to suspend)
 _RECIPIENT_FIELDS = ("to", "cc", "bcc")
 # Copied from the destination's message, when they name no destination address (else rewritten): what the
-# contact needs to read it. List-*, Precedence, Auto-Submitted are the forwarder's (mail from a list), not a
-# person's reply.
-_COPIED = frozenset({"subject", "date", "mime-version"})
+# contact needs to read it, and Auto-Submitted and Precedence, which keep two auto-responders from answering each
+# other for ever (RFC 3834).
+_COPIED = frozenset({"subject", "date", "mime-version", "auto-submitted", "precedence"})
 
 
 class Refusal(StrEnum):
@@ -60,6 +63,7 @@ class Refusal(StrEnum):
     DESTINATION_UNVERIFIED = "destination_unverified"
     DESTINATION_SUSPENDED = "destination_suspended"
     FOREIGN_RECIPIENT = "foreign_recipient"  # To/Cc/Bcc names someone who is not a contact of the alias
+    LOOP = "loop"  # a copy postmask sent, come back; or a contact that is the alias itself or a reply address
     DOMAIN_UNVERIFIED = "domain_unverified"  # SES cannot send from the alias's domain
 
 
@@ -124,6 +128,12 @@ def authentication_hint(receipt: Mapping[str, Any], envelope_sender: str) -> str
     )
 
 
+def is_loop(contact: str, alias: str) -> bool:
+    """Whether mail to `contact` from `alias` would come straight back: the alias itself, or a reply address (of
+    any postmask)."""
+    return contact.lower() == alias.lower() or is_reply_local_part(contact.rpartition("@")[0])
+
+
 def decide(recipient: str, receipt: Mapping[str, Any], envelope_sender: str) -> ReplyDecision:
     """Whether mail to the reply address `recipient` may be sent on, from what the event says and the table holds:
     1 GetItem (the reply address), then, past the verdicts, 1 GetItem (the alias's route) and 1 BatchGetItem (the
@@ -143,6 +153,8 @@ def decide(recipient: str, receipt: Mapping[str, Any], envelope_sender: str) -> 
     route = routes.get(target.alias_address)
     if route is None or route.alias_id != target.alias_id:
         return ReplyDecision(recipient, target, refusal=Refusal.NO_ALIAS)
+    if is_loop(target.email, route.address):
+        return ReplyDecision(recipient, target, route, Refusal.LOOP, sender)
     if not route.enabled:
         return ReplyDecision(recipient, target, route, Refusal.ALIAS_DISABLED, sender)
     if route.expired(clock.now_iso()):
@@ -171,6 +183,8 @@ def message_refusal(message: RawMessage, decision: Accepted) -> tuple[Refusal | 
     every recipient it names must be the alias or a reply address of the alias. 1 BatchGetItem when it names
     other reply addresses. (None, {reply address: contact}) when it may be sent."""
     target, alias = decision.target, decision.route.address
+    if hops.came_back(message, reply_copies=True):
+        return Refusal.LOOP, {}
     from_field = message.first("from")
     senders = headers.mailboxes(from_field.raw_value) if from_field is not None else []
     if len(senders) != 1 or (headers.sendable(senders[0].address) or "").lower() != decision.sender.lower():
@@ -185,8 +199,6 @@ def message_refusal(message: RawMessage, decision: Accepted) -> tuple[Refusal | 
     known = {target.reply_address: target}
     others = {address for address in named if address not in known}
     if others:
-        from postmask.ids import is_reply_local_part
-
         if not all(is_reply_local_part(address.partition("@")[0]) for address in others):
             return Refusal.FOREIGN_RECIPIENT, {}
         known.update(contacts.reply_targets(others))
@@ -207,6 +219,7 @@ def header_block(
     now: datetime,
     transfer_encoding: str | None,
     content_fields: bytes | None = None,
+    hop: str | None = None,
 ) -> bytes:
     """The header block the contact receives (see the module's docstring). `content_fields`: the Content-* fields
     to write instead of the message's own (a multipart/signed sent as its signed content, postmask.mail.lines)."""
@@ -244,6 +257,8 @@ def header_block(
         if line is not None:
             lines.append(line)
     lines.extend(closing_fields(copied, transfer_encoding, now, alias, newline))
+    if hop is not None:
+        lines.append(HOP_HEADER.encode("ascii") + b": " + hop.encode("ascii") + newline)
     lines.append(newline)
     return b"".join(lines)
 
