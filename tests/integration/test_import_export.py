@@ -155,7 +155,9 @@ def test_export_then_delete_everything_then_import_the_export(alice: Client, ali
     assert {a: {f: v[f] for f in fields} for a, v in after.items()} == {
         a: {f: v[f] for f in fields} for a, v in before_aliases.items()
     }
-    assert set(destinations_of(alice)) == set(before_destinations)  # the same addresses, pending again
+    # The same addresses, pending again; but the spare one no alias uses: an import creates only the destinations
+    # its aliases use (issue 25: no verification link to an address for nothing).
+    assert set(destinations_of(alice)) == set(before_destinations) - {"spare@real.example"}
     new_first = after[first["address"]]["id"]
     contacts_after = alice.get(f"/api/aliases/{new_first}/contacts").json()["items"]
     assert sorted((c["email"], c["name"], c["blocked"]) for c in contacts_after) == [
@@ -480,3 +482,47 @@ def test_a_retried_import_with_an_idempotency_key_answers_the_same(alice: Client
     assert first.json()["created"] == 3
     assert again.json() == first.json()  # not "skipped: 3": the first answer, replayed
     assert again.header("Idempotent-Replayed") == "true"
+
+
+def test_an_import_creates_only_the_destinations_its_aliases_use(
+    alice: Client, alice_domain: str, mail: SesRecorder
+) -> None:
+    listed = [f"listed{number}@outside.example" for number in range(40)]
+    export = {
+        "format": "postmask/1",
+        "exported_at": "2026-12-01T00:00:00Z",
+        "domains": [],
+        "destinations": [{"email": address} for address in listed],
+        "aliases": [
+            {"address": "one@alice.example", "destinations": ["used@outside.example"]},
+            {"address": "two@elsewhere.example", "destinations": ["unused@outside.example"]},  # refused row
+        ],
+    }
+
+    result = import_(alice, json.dumps(export), headers={"Content-Type": "application/json"})
+
+    assert result["created"] == 1
+    assert result["new_destinations"] == ["used@outside.example"]
+    assert destinations_of(alice) == {"used@outside.example": "pending"}
+    assert [mail.system_to(address) for address in [*listed, "unused@outside.example"]] == [[]] * 41
+    assert len(mail.system_to("used@outside.example")) == 1
+
+
+def test_an_import_whose_rows_all_fail_mails_nobody(alice: Client, alice_domain: str, mail: SesRecorder) -> None:
+    export = {
+        "format": "postmask/1",
+        "exported_at": "2026-12-01T00:00:00Z",
+        "domains": [],
+        "destinations": [{"email": f"box{number}@outside.example"} for number in range(10)],
+        "aliases": [
+            {"address": f"a{number}@foreign.example", "destinations": [f"box{number}@outside.example"]}
+            for number in range(10)
+        ],
+    }
+
+    result = import_(alice, json.dumps(export), headers={"Content-Type": "application/json"})
+
+    assert result["created"] == 0
+    assert len(result["errors"]) == 10
+    assert destinations_of(alice) == {}
+    assert mail.system == []
