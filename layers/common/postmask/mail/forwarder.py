@@ -48,6 +48,7 @@ from postmask.mail.message import (
     contact_sender,
     correspondents,
     forwarded_header_block,
+    from_is_ambiguous,
 )
 from postmask.observability import logger, metrics
 from postmask.settings import get_settings
@@ -133,6 +134,7 @@ class Arrival:
     at: str  # when SES received it: the same in every retry, so a retried decision is recorded once
     sender: leaks.Sender
     subject: str | None
+    notes: tuple[str, ...] = ()  # from_ambiguous: a From readers could read differently (the copy shows the envelope)
 
     def record(self, decision: Decision, outcome: str, reason: str | None, destination: str | None = None) -> None:
         """The activity event of a decision (or of one destination's copy), when a user owns the address."""
@@ -151,6 +153,7 @@ class Arrival:
                 sender=self.sender.address,
                 destination=destination,
                 subject=self.subject,
+                notes=self.notes,
             )
         )
 
@@ -312,11 +315,13 @@ def _process(record: SESEventRecord, summary: Summary, *, lease_seconds: float) 
     envelope_sender = (mail.get("source") or "").strip()
     bounce = envelope_sender in ("", "<>")
     common = mail.get("commonHeaders") or {}
+    headers_seen = _event_headers(mail.raw_event)
     arrival = Arrival(
         message_id,
         activity.at_of(mail.get("timestamp"), now_iso),
         leaks.sender_of(common),
         activity.subject_of(common.get("subject")),
+        ("from_ambiguous",) if headers_seen is not None and from_is_ambiguous(headers_seen) else (),
     )
     to_replies = [recipient for recipient in receipt.recipients if _is_reply_address(recipient)]
     replies = [reply.decide(recipient.lower(), receipt.raw_event, envelope_sender) for recipient in to_replies]
@@ -328,7 +333,7 @@ def _process(record: SESEventRecord, summary: Summary, *, lease_seconds: float) 
         if recipient not in to_replies
     ]
     decisions = _reply_copies(decisions, replies, envelope_sender)
-    decisions, skipped = _to_verified_destinations(decisions, _event_headers(mail.raw_event), envelope_sender)
+    decisions, skipped = _to_verified_destinations(decisions, headers_seen, envelope_sender)
 
     loaded: list[RawMessage] = []
 

@@ -85,6 +85,31 @@ def mailboxes(raw_value: bytes) -> list[Mailbox]:
     return []
 
 
+def is_one_mailbox(raw_value: bytes) -> bool:
+    """Whether an address header is exactly one mailbox as every reader reads it: no group, one address, and
+    nothing the strict parser had to guess at (`From: service@paypal.com: ; <a@evil.example>` is one mailbox to
+    the stdlib, another to other clients; issue 25). Comments nested too deep are read without them."""
+    from email.errors import InvalidHeaderDefect
+
+    text = "".join(" " if unicodedata.category(char) == "Cc" else char for char in header_text(raw_value))
+    for attempt in (text, _without_comments(text)):
+        try:
+            parsed = email_policy.default.header_factory("From", attempt)
+        except RecursionError:
+            continue
+        except Exception:
+            return False
+        groups = getattr(parsed, "groups", ())
+        return (
+            len(groups) == 1
+            and groups[0].display_name is None
+            and len(groups[0].addresses) == 1
+            and bool(groups[0].addresses[0].username)
+            and not any(isinstance(defect, InvalidHeaderDefect) for defect in getattr(parsed, "defects", ()))
+        )
+    return False
+
+
 def _without_comments(text: str) -> str:
     """`text` with every RFC 5322 comment removed (nested ones included), quoted strings left alone."""
     out: list[str] = []
