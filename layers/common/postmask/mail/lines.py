@@ -23,9 +23,10 @@ import re
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email import policy as email_policy
-from typing import Any, Protocol
+from typing import Protocol
 
 from postmask.mail import headers
+from postmask.mail.header_fields import HeaderField, parse_header
 
 MAX_LINE = headers.MAX_LINE
 _LONG_LINE = re.compile(rb"(?m)^(?:[^\n]{1000}|[^\n]{998}[^\r\n])")  # more than 998 bytes before CRLF / LF
@@ -188,13 +189,11 @@ def _filename(content_type: bytes | None, disposition: bytes | None) -> str | No
     return None
 
 
-def _fields(head: bytes, newline: bytes) -> tuple[Any, ...]:
-    from postmask.mail.message import RawMessage  # message imports this module
-
-    return RawMessage.parse(head + newline).fields if head else ()
+def _fields(head: bytes, newline: bytes) -> tuple[HeaderField, ...]:
+    return parse_header(head + newline).fields if head else ()
 
 
-def _mime_fields(fields: tuple[Any, ...]) -> tuple[bytes | None, bytes | None, bytes | None]:
+def _mime_fields(fields: tuple[HeaderField, ...]) -> tuple[bytes | None, bytes | None, bytes | None]:
     """(Content-Type, Content-Transfer-Encoding, Content-Disposition) raw values of a header block's fields."""
     found = {key: next((f.raw_value for f in fields if f.key == key), None) for key in _MIME_KEYS}
     return found["content-type"], found["content-transfer-encoding"], found["content-disposition"]

@@ -32,6 +32,7 @@ from collections.abc import Iterable
 from urllib.parse import unquote
 
 from postmask.mail import headers
+from postmask.mail.header_fields import HeaderField
 
 _ASCII_LIKE = frozenset({"ascii", "us-ascii", "646", "us"})
 # What the text is read through, each mapped back to the characters it came from: character references (with or
@@ -250,8 +251,6 @@ class AddressSwap:
         """A header field with the addresses replaced in its decoded text (its RFC 2231 parameters too),
         serialized again; b"" to drop it (Autocrypt, or one that could not be written again); None when it names
         no address."""
-        from postmask.mail.message import HeaderField
-
         key = name.lower()
         if key in IDENTITY_FIELDS:
             return b""
