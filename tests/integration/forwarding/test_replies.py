@@ -566,9 +566,7 @@ def test_two_postmask_users_write_to_each_other_and_a_copy_come_back_to_a_reply_
 
 
 @pytest.mark.parametrize("email", ["shop@alice.example", "SHOP@Alice.Example", "reply-abcdefghij0123456789@x.example"])
-def test_a_contact_is_never_the_alias_itself_nor_a_reply_address(
-    alice: Client, alice_domain: str, email: str
-) -> None:
+def test_a_contact_is_never_the_alias_itself_nor_a_reply_address(alice: Client, alice_domain: str, email: str) -> None:
     alias = new_alias(alice, alice_domain, "shop", [DESTINATION])
 
     response = alice.post(f"/api/aliases/{alias['id']}/contacts", {"email": email})

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from email import policy as email_policy
 from email.header import Header
 from email.utils import formataddr
+from typing import Any
 
 MAX_LINE = 998  # RFC 5322's limit for a line, without its line break; SES refuses longer ones
 MAX_NAME = 100  # characters of a display name shown; the address after it is always shown whole
@@ -99,13 +100,11 @@ def is_one_mailbox(raw_value: bytes) -> bool:
             continue
         except Exception:
             return False
-        groups = getattr(parsed, "groups", ())
-        return (
-            len(groups) == 1
-            and groups[0].display_name is None
-            and len(groups[0].addresses) == 1
-            and bool(groups[0].addresses[0].username)
-            and not any(isinstance(defect, InvalidHeaderDefect) for defect in getattr(parsed, "defects", ()))
+        groups: list[Any] = list(getattr(parsed, "groups", ()))
+        if len(groups) != 1 or groups[0].display_name is not None or len(groups[0].addresses) != 1:
+            return False
+        return bool(groups[0].addresses[0].username) and not any(
+            isinstance(defect, InvalidHeaderDefect) for defect in getattr(parsed, "defects", ())
         )
     return False
 
