@@ -198,6 +198,22 @@ def refused(summary: dict[str, Any]) -> list[str]:
     return [found["reason"] for found in summary["replies_refused"]]
 
 
+def answer_a_contact(
+    client: Client, domain: str, mailroom: Mailroom, verdicts: Verdicts
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """(the alias, its new contact, the forwarder's summary) of the destination answering the contact with SES's
+    `verdicts`."""
+    alias = new_alias(client, domain, "shop", [DESTINATION])
+    contact = client.post(f"/api/aliases/{alias['id']}/contacts", {"email": STRANGER}).json()
+    summary = mailroom.deliver(
+        reply_from_destination(contact["reply_address"]),
+        [contact["reply_address"]],
+        sender=DESTINATION,
+        verdicts=verdicts,
+    )
+    return alias, contact, summary
+
+
 @pytest.mark.parametrize(
     ("verdicts", "reason"),
     [
@@ -216,15 +232,7 @@ def refused(summary: dict[str, Any]) -> list[str]:
 def test_a_reply_ses_did_not_authenticate_is_refused_and_nothing_is_sent(
     alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder, verdicts: Verdicts, reason: str
 ) -> None:
-    alias = new_alias(alice, alice_domain, "shop", [DESTINATION])
-    contact = alice.post(f"/api/aliases/{alias['id']}/contacts", {"email": STRANGER}).json()
-
-    summary = mailroom.deliver(
-        reply_from_destination(contact["reply_address"]),
-        [contact["reply_address"]],
-        sender=DESTINATION,
-        verdicts=verdicts,
-    )
+    alias, _contact, summary = answer_a_contact(alice, alice_domain, mailroom, verdicts)
 
     assert refused(summary) == [reason]
     assert sent.sent == []
@@ -239,15 +247,7 @@ def test_a_reply_ses_did_not_authenticate_is_refused_and_nothing_is_sent(
 def test_dmarc_pass_or_spf_pass_for_the_envelope_sender_sends(
     alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder, verdicts: Verdicts
 ) -> None:
-    alias = new_alias(alice, alice_domain, "shop", [DESTINATION])
-    contact = alice.post(f"/api/aliases/{alias['id']}/contacts", {"email": STRANGER}).json()
-
-    summary = mailroom.deliver(
-        reply_from_destination(contact["reply_address"]),
-        [contact["reply_address"]],
-        sender=DESTINATION,
-        verdicts=verdicts,
-    )
+    _alias, contact, summary = answer_a_contact(alice, alice_domain, mailroom, verdicts)
 
     assert summary["replied"] == [contact["reply_address"]]
 
@@ -255,15 +255,7 @@ def test_dmarc_pass_or_spf_pass_for_the_envelope_sender_sends(
 def test_an_unauthenticated_reply_tells_the_owner_what_the_domain_must_publish(
     alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
 ) -> None:
-    alias = new_alias(alice, alice_domain, "shop", [DESTINATION])
-    contact = alice.post(f"/api/aliases/{alias['id']}/contacts", {"email": STRANGER}).json()
-
-    mailroom.deliver(
-        reply_from_destination(contact["reply_address"]),
-        [contact["reply_address"]],
-        sender=DESTINATION,
-        verdicts=Verdicts(spf="FAIL", dkim="PASS", dmarc="GRAY"),
-    )
+    answer_a_contact(alice, alice_domain, mailroom, Verdicts(spf="FAIL", dkim="PASS", dmarc="GRAY"))
 
     (event,) = alice.get("/api/activity").json()["items"]
     assert (event["outcome"], event["reason"]) == ("refused", "unauthenticated_reply")
