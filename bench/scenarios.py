@@ -470,13 +470,14 @@ def _sign_out(world: World) -> Invocation:
 
 
 # A destination: its status read in one go by the forwarder; a new one costs the sender lookup (the caller's
-# domains, one Query) besides its transaction; a resend reads it first (3 calls: the one route above two).
+# domains, one Query) besides its transaction, and its link's count on the address's limits (one more transaction,
+# decision 0112); a resend reads it first (4 calls: the two routes above two).
 @_scenario("GET /api/destinations", Query=1)
 def _list_destinations(world: World) -> Invocation:
     return api_event("GET /api/destinations", "/api/destinations", world.alice)
 
 
-@_scenario("POST /api/destinations", TransactWriteItems=1, Query=1)
+@_scenario("POST /api/destinations", TransactWriteItems=2, Query=1)
 def _create_destination(world: World) -> Invocation:
     _ses_can_send_for(world)
     body = {"email": f"new{world.unique()}@real.example"}
@@ -489,7 +490,7 @@ def _get_destination(world: World) -> Invocation:
     return api_event("GET /api/destinations/{destination_id}", f"/api/destinations/{destination_id}", world.alice)
 
 
-@_scenario("POST /api/destinations/{destination_id}/resend", GetItem=1, Query=1, TransactWriteItems=1)
+@_scenario("POST /api/destinations/{destination_id}/resend", GetItem=1, Query=1, TransactWriteItems=2)
 def _resend_link(world: World) -> Invocation:
     _ses_can_send_for(world)
     created = destinations.create(world.alice.user_id, f"late{world.unique()}@real.example").value
@@ -657,10 +658,11 @@ def _block_foreign_sender(world: World) -> Invocation:
     return _mail_event(world, address, sender=f"spam{world.unique()}@elsewhere.example")
 
 
-@_forwarder_scenario(FORWARDER_REPLY, GetItem=2, BatchGetItem=1, PutItem=1, UpdateItem=1, TransactWriteItems=2)
+@_forwarder_scenario(FORWARDER_REPLY, GetItem=2, BatchGetItem=1, PutItem=2, UpdateItem=1, TransactWriteItems=2)
 def _reply_to_contact(world: World) -> Invocation:
     # The destination writes to a contact's reply address. GetItem: the reply address, the alias's route;
-    # BatchGetItem: the sender's status as a destination; PutItem and UpdateItem: the claim and its completion;
+    # BatchGetItem: the sender's status as a destination; PutItem: the reply copy's loop marker and the claim;
+    # UpdateItem: the claim's completion;
     # TransactWriteItems: the count on the contact, and the reply's activity event (sent).
     from postmask.store import contacts
 

@@ -71,10 +71,11 @@ def test_asking_for_a_link_reads_and_writes_only_link_counts_and_invokes_only_th
     assert variables["SIGNIN_MAILER"] == {"Ref": f"SignInMailerFunctionAlias{ALIAS}"}
 
 
-def test_redeeming_reads_and_spends_codes_and_writes_tokens_only(cfn: dict[str, Any]) -> None:
+def test_redeeming_reads_and_spends_codes_voids_the_others_and_writes_tokens_only(cfn: dict[str, Any]) -> None:
     assert grants(cfn, "SessionsRedeemFunction") == {
         "dynamodb:GetItem": ["SIGNIN#*"],
         "dynamodb:DeleteItem": ["SIGNIN#*"],
+        "dynamodb:UpdateItem": ["SIGNIN#*"],  # SIGNIN#USER#<id>/VOIDED: the account's other codes (issue 25)
         "dynamodb:PutItem": ["TOKEN#*", "USER#*"],
     }
     assert other_actions(cfn, "SessionsRedeemFunction") == {}
@@ -116,3 +117,25 @@ def test_session_days_is_a_parameter_defaulting_to_30_that_the_redeem_function_r
     assert parameter["Description"]
     variables = template["Resources"]["SessionsRedeemFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["SESSION_DAYS"] == {"Ref": "SessionDays"}
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        "DestinationsCreateFunction",
+        "DestinationsResendFunction",
+        "AliasesCreateFunction",
+        "AliasesUpdateFunction",
+        "AliasesReplaceFunction",
+        "DomainsCreateFunction",
+        "DomainsUpdateFunction",
+        "ImportCreateFunction",
+    ],
+)
+def test_what_mails_verification_links_updates_the_rate_counters_and_only_those(
+    cfn: dict[str, Any], function: str
+) -> None:
+    # Issue 25, decision 0112: the RATE# counters of store/link_limits.py, their own statement.
+    scoped = [statement for statement in statements(cfn, function) if leading_keys(statement) == ["RATE#*"]]
+    assert len(scoped) == 1
+    assert scoped[0]["Action"] == ["dynamodb:UpdateItem"]

@@ -41,6 +41,7 @@ from postmask.errors import (
     NotFound,
     PostmaskError,
     PreconditionFailed,
+    RateLimited,
     TooLarge,
     TooManyRequests,
     Unauthenticated,
@@ -214,7 +215,10 @@ def _domain_error(exc: PostmaskError) -> Response:
     if isinstance(exc, InvalidRequest):  # a 422 has the `detail` of a validation error, whoever found it
         detail = [{"loc": exc.loc, "msg": exc.message, "type": "value_error"}]
         return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, exc.message, detail=detail)
-    return error_response(_status_of(exc), exc.message)
+    response = error_response(_status_of(exc), exc.message)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _validation_error(exc: RequestValidationError) -> Response:

@@ -189,8 +189,30 @@ class AdminRequired(Forbidden):
     message = "Only an admin may do this"
 
 
-class LinkRequestedTooSoon(TooManyRequests):
+class RateLimited(TooManyRequests):
+    """Past a rate limit: `retry_after` seconds until the request may succeed (the `Retry-After` header)."""
+
+    retry_after = 60
+
+    def __init__(self, message: str | None = None, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        if retry_after is not None:
+            self.retry_after = max(1, retry_after)
+
+
+class LinkRequestedTooSoon(RateLimited):
     message = "A link was sent less than a minute ago: wait a minute before asking for another"
+
+
+class VerificationMailLimited(RateLimited):
+    message = (
+        "This address was sent a verification link too recently (one per 10 minutes and 5 a day, whoever asks): "
+        "the destination stays pending; resend its link later (POST /api/destinations/{id}/resend)"
+    )
+
+
+class TooManyNewDestinations(RateLimited):
+    message = "You have added 20 new destinations today, the most a day: nothing was created; try again tomorrow"
 
 
 class DestinationIsPostmask(InvalidRequest):
@@ -199,6 +221,10 @@ class DestinationIsPostmask(InvalidRequest):
     @staticmethod
     def about(address: str) -> str:
         return f"{address} is an address on a domain registered in postmask: mail to it would loop"
+
+
+class ContactIsPostmask(InvalidRequest):
+    message = "A contact cannot be the alias itself nor a reply address: mail to it would loop"
 
 
 class AliasQuotaExceeded(Forbidden):

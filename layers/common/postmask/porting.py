@@ -192,7 +192,8 @@ def read_csv(text: str) -> Source:
                 number = reader.line_num  # the line a row ends on: its row in a spreadsheet, for one-line rows
                 if not any(value.strip() for value in values):
                     continue  # a blank line
-                yield _csv_row(format_, number, dict(zip(names, values, strict=False)))
+                cells = [unneutralised(value) for value in values]  # a round trip changes nothing
+                yield _csv_row(format_, number, dict(zip(names, cells, strict=False)))
         except csv.Error as exc:
             raise InvalidRequest(f"The CSV cannot be read after line {reader.line_num}: {exc}") from exc
 
@@ -380,10 +381,28 @@ def read(text: str, content_type: str) -> Source:
 # --- export ------------------------------------------------------------------------------------------------
 
 
+# A cell a spreadsheet would run as a formula (OWASP's CSV injection rule): it starts with one of these. One that
+# starts with quotes then one of these is prefixed too, so that import's un-prefixing gives back exactly what was
+# exported.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_PREFIXED = re.compile(r"'+[=+\-@\t\r]")
+
+
+def neutralised(cell: str) -> str:
+    """A cell as postmask writes it in a CSV: `'` before one a spreadsheet would run as a formula."""
+    return "'" + cell if _FORMULA.match(cell) else cell
+
+
+def unneutralised(cell: str) -> str:
+    """A cell as postmask read it back: the `'` of `neutralised` removed again."""
+    return cell[1:] if _PREFIXED.match(cell) else cell
+
+
 def csv_text(rows: Iterable[list[str]]) -> str:
-    """Records as `csv.writer` writes them: quoted where needed, CRLF line endings."""
+    """Records as `csv.writer` writes them: quoted where needed, CRLF line endings, every cell `neutralised`
+    (every CSV postmask writes goes through here)."""
     out = io.StringIO()
-    csv.writer(out).writerows(rows)
+    csv.writer(out).writerows([neutralised(cell) for cell in row] for row in rows)
     return out.getvalue()
 
 

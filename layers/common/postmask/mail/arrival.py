@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.ses_event import SESEventRecor
 
 from postmask import activity, leaks
 from postmask.mail import inbox
-from postmask.mail.message import RawMessage
+from postmask.mail.message import RawMessage, from_is_ambiguous
 from postmask.settings import get_settings
 
 
@@ -33,6 +33,9 @@ class Arrival:
     recipients: tuple[str, ...] = ()
     receipt: dict[str, Any] = field(default_factory=dict)  # SES's receipt: its verdicts
     mail: dict[str, Any] = field(default_factory=dict)  # SES's mail object (the header fields it lists)
+    # What the activity log notes of the message: from_ambiguous (a From readers could read differently: the copy
+    # shows the envelope sender, decision 0060).
+    notes: tuple[str, ...] = ()
 
     @property
     def bounce(self) -> bool:
@@ -58,7 +61,13 @@ def arrive(record: SESEventRecord, now_iso: str) -> Arrival:
         recipients=tuple(receipt.recipients),
         receipt=receipt.raw_event,
         mail=mail.raw_event,
+        notes=_notes(mail.raw_event),
     )
+
+
+def _notes(mail: dict[str, Any]) -> tuple[str, ...]:
+    listed = event_headers(mail)  # parsed and let go: the decisions parse it again when they need it
+    return ("from_ambiguous",) if listed is not None and from_is_ambiguous(listed) else ()
 
 
 def event_headers(mail: dict[str, Any]) -> RawMessage | None:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from postmask import clock, encrypted_forwarding
-from postmask.mail import lines, reply
+from postmask.mail import hops, lines, reply
 from postmask.mail.message import RawMessage, forwarded_header_block
 from postmask.mail.scrub import AddressSwap
 from postmask.observability import logger
@@ -118,10 +118,18 @@ class _Chained:
     def __init__(self, rewrites: list[lines.Rewrite]) -> None:
         self._rewrites = rewrites
 
-    def text(self, data: bytes, charset: str | None) -> bytes | None:
+    def rewrites(self, content_type: str, filename: str | None) -> bool:
+        return any(rewrite.rewrites(content_type, filename) for rewrite in self._rewrites)
+
+    def removes(self, content_type: str) -> bool:
+        return any(rewrite.removes(content_type) for rewrite in self._rewrites)
+
+    def text(self, data: bytes, charset: str | None, content_type: str, filename: str | None) -> bytes | None:
         changed = None
         for rewrite in self._rewrites:
-            line = rewrite.text(data if changed is None else changed, charset)
+            if not rewrite.rewrites(content_type, filename):
+                continue
+            line = rewrite.text(data if changed is None else changed, charset, content_type, filename)
             changed = changed if line is None else line
         return changed
 
@@ -200,9 +208,11 @@ def forwarded(
 # --- the reply path ---------------------------------------------------------------------------------------------
 
 
-def reply_copy(message: RawMessage, decision: reply.Accepted, known: Mapping[str, contacts.ReplyTarget]) -> Copy:
-    """The copy the contact is sent of a destination's reply: rebuilt, scrubbed of every destination address
-    (postmask.mail.reply)."""
+def reply_copy(
+    message: RawMessage, decision: reply.Accepted, known: Mapping[str, contacts.ReplyTarget], message_id: str
+) -> Copy:
+    """The copy the contact is sent of a destination's reply (SES's message `message_id`): rebuilt, scrubbed of
+    every destination address, with its loop marker (postmask.mail.reply)."""
     scrub = reply.swap_for(decision)
     body = message.sendable_body(rewrite=_chained(_text_rewrites(scrub)))  # the destination's address out of text
     header_block = reply.header_block(
@@ -213,6 +223,8 @@ def reply_copy(message: RawMessage, decision: reply.Accepted, known: Mapping[str
         outside_ids=_outside_ids(decision.route.address, message.referenced_ids()),
         now=clock.now(),
         transfer_encoding=body.transfer_encoding,
+        content_fields=body.content_fields,  # a multipart/signed sent as its signed content
+        hop=hops.reply_marker(message_id),  # a copy come back to a reply address is a loop (decision 0060)
     )
     return _finished(Copy(header_block, body), Target(decision.target.email))
 

@@ -28,15 +28,13 @@ from enum import StrEnum
 from typing import Any
 
 from postmask import ids, leaks, ses
-from postmask.mail import headers, reply
+from postmask.mail import hops, reply
 from postmask.mail.arrival import Arrival
-from postmask.mail.message import HOP_HEADER, RawMessage, contact_sender, correspondents
-from postmask.store import _dynamo, contacts, deliveries, destinations, pgp_keys, routes
+from postmask.mail.message import RawMessage, contact_sender, correspondents
+from postmask.store import _dynamo, contacts, destinations, pgp_keys, routes
 
 _FAIL = "FAIL"
 _BLOCKING_DMARC_POLICIES = ("reject", "quarantine")
-_MAX_HOP_CHECKS = 3  # a sender can add marker headers of their own: at most this many reads per message
-_HOP = re.compile(r"([A-Za-z0-9-]{1,100})\.([0-9a-f]{32})")
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 # Contacts per message and alias: the sender, then To and Cc (each shown as a reply address); more are left out of
 # the copy's To and Cc rather than shown as they are.
@@ -356,9 +354,6 @@ def _key_id(key: dict[str, dict[str, str]]) -> tuple[str, str]:
 
 
 def _came_back(message: RawMessage) -> bool:
-    """Whether the message is a copy postmask sent, come back (it carries one of our own loop markers)."""
-    for marker in message.all(HOP_HEADER)[:_MAX_HOP_CHECKS]:
-        found = _HOP.fullmatch(headers.header_text(marker.raw_value).strip())
-        if found is not None and deliveries.is_our_hop(found.group(1), found.group(2)):
-            return True
-    return False
+    """Whether the message is a copy postmask forwarded, come back (it carries one of our own loop markers; a reply
+    copy's marker is not one: a reply copy reaching another user's alias is forwarded, postmask.mail.hops)."""
+    return hops.came_back(message, reply_copies=False)

@@ -160,7 +160,7 @@ def _reply(
     if refusal is not None:
         record.reply_refused(arrival, decision, str(refusal), summary)
         return []
-    copy = copies.reply_copy(message, decision, known)
+    copy = copies.reply_copy(message, decision, known, arrival.message_id)
     failures: list[Exception] = []
     sent = delivery.send_once(
         arrival.message_id,
@@ -177,5 +177,7 @@ def _reply(
         failures=failures,
     )
     record.delivery(summary, sent[0])
-    record.reply_outcome(arrival, decision, sent, message.message_id, copy.body.rewritten, summary)
+    record.reply_outcome(
+        arrival, decision, sent, message.message_id, copy.body.rewritten, summary, notes=reply.notes_of(copy.body)
+    )
     return failures

@@ -111,12 +111,20 @@ def is_copied(key: str) -> bool:
     return key in COPIED_HEADERS or key.startswith(COPIED_PREFIXES)
 
 
+def from_is_ambiguous(message: RawMessage) -> bool:
+    """Whether readers could disagree on who wrote the message: a From that is not exactly one mailbox (a group,
+    several mailboxes, something only a lenient parser reads, several From fields). Recorded as `from_ambiguous`;
+    the copy then shows the envelope sender (issue 25, decision 0060)."""
+    fields = message.all("from")
+    return bool(fields) and (len(fields) != 1 or not headers.is_one_mailbox(fields[0].raw_value))
+
+
 def original_sender(message: RawMessage, envelope_sender: str) -> Mailbox:
-    """Who wrote the message as it says so: the first mailbox of its first From (an address as written, not
-    necessarily one SES could send to), else the SMTP envelope sender."""
+    """Who wrote the message as it says so: the mailbox of its From (an address as written, not necessarily one
+    SES could send to), else, and when the From is ambiguous, the SMTP envelope sender."""
     field = message.first("from")
     found = headers.mailboxes(field.raw_value) if field is not None else []
-    if found:
+    if found and not (from_is_ambiguous(message) and "@" in envelope_sender):
         return found[0]
     return Mailbox("", envelope_sender if "@" in envelope_sender else "")
 
@@ -180,7 +188,7 @@ def forwarded_header_block(
         reply_to = headers.first_valid(
             [
                 *_mailboxes_of(message, "reply-to"),
-                *_mailboxes_of(message, "from"),
+                *([] if from_is_ambiguous(message) else _mailboxes_of(message, "from")),
                 Mailbox("", envelope_sender),
             ]
         )

@@ -94,12 +94,17 @@ def activity_event(
             destination=destination,
             subject=arrival.subject,
             encrypted=encrypted,
+            notes=arrival.notes,
         )
     )
 
 
 def reply_activity(
-    arrival: Arrival, decision: reply.ReplyDecision | reply.Accepted, outcome: str, reason: str | None
+    arrival: Arrival,
+    decision: reply.ReplyDecision | reply.Accepted,
+    outcome: str,
+    reason: str | None,
+    notes: tuple[str, ...] = (),
 ) -> None:
     """The activity event of a message to a reply address: sent to the contact, or refused and why. One to a
     reply address nobody was given has no owner to show it to."""
@@ -120,6 +125,7 @@ def reply_activity(
             sender=headers.sendable(envelope_sender) if "@" in envelope_sender else None,
             destination=target.email,
             subject=arrival.subject,
+            notes=notes,
         )
     )
 
@@ -257,8 +263,10 @@ def reply_refused(
     arrival: Arrival, decision: reply.ReplyDecision | reply.Accepted, refusal: str, summary: Summary
 ) -> None:
     """Log a reply that is not sent, with its reason, record it in the activity log, and count it. Nothing is sent
-    back to anyone: a bounce would go to whoever forged the sender."""
-    reply_activity(arrival, decision, "refused", refusal)
+    back to anyone: a bounce would go to whoever forged the sender. The activity event carries the decision's notes
+    (an unauthenticated reply's: what the destination's domain must publish)."""
+    notes = decision.notes if isinstance(decision, reply.ReplyDecision) else ()
+    reply_activity(arrival, decision, "refused", refusal, notes)
     alias_id = decision.target.alias_id if decision.target is not None else None
     summary.replies_refused.append({"recipient": decision.recipient, "alias_id": alias_id, "reason": refusal})
     metrics.add_metric(name="MailReplyRefused", unit=MetricUnit.Count, value=1)
@@ -272,6 +280,8 @@ def reply_outcome(
     original_id: str | None,
     rewritten: int,
     summary: Summary,
+    *,
+    notes: tuple[str, ...] = (),
 ) -> None:
     """A reply's delivery: its thread records (the contact knows the reply by SES's id, the destination by its own),
     its activity event (sent, or failed with its reason), its log line and its count on the contact."""
@@ -283,7 +293,7 @@ def reply_outcome(
         reply_activity(arrival, decision, *_DELIVERY_OUTCOME[outcome])
     if outcome not in DELIVERED:
         return
-    reply_activity(arrival, decision, "sent", None)
+    reply_activity(arrival, decision, "sent", None, notes)  # notes: parts removed (reply.notes_of)
     summary.replied.append(decision.recipient)
     metrics.add_metric(name="MailReplySent", unit=MetricUnit.Count, value=1)
     _reply_decision(arrival, decision.recipient, "send", "sent", None, decision.target.alias_id, rewritten=rewritten)

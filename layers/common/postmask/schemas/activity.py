@@ -26,6 +26,12 @@ class ActivityEvent(Model):
     encrypted: bool = Field(
         default=False, description="The copy was sent encrypted to the destination's OpenPGP key (PGP/MIME)"
     )
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What more there is to know: for an unauthenticated reply, what the sender's domain must "
+        "publish; parts removed from a reply (S/MIME signatures, OpenPGP keys); from_ambiguous (a From that is not "
+        "exactly one mailbox: the copy shows the envelope sender)",
+    )
 
 
 class ActivityList(Model):

@@ -53,8 +53,14 @@ held by marker items written in the same transaction as the item they guard.
 |                      |                      |                   | email, name: the reply path's one GetItem      |
 | sign-in code         | `SIGNIN#<sha256 of the code>` | `CODE`   | user_id, is_admin, expires_at, purge_at (TTL): |
 |                      |                      |                   | 15 minutes, deleted when redeemed              |
+| sign-in codes voided | `SIGNIN#USER#<user_id>` | `VOIDED`       | voided_before: a redeem voids the account's    |
+|                      |                      |                   | older codes, purge_at (TTL)                    |
 | sign-in link count   | `SIGNINLIMIT#<sha256 of the address>` | `LIMIT` | sent (times in the last hour), version, |
 |                      |                      |                   | purge_at (TTL, an hour after the last link)    |
+| link spacing         | `RATE#TO#<sha256 of the address>` | `LAST` | sent_at, purge_at (TTL): one link per 10 minutes |
+|                      |                      |                   | to an outside address (store/link_limits.py)   |
+| links a day          | `RATE#TO#<sha256 of the address>` | `DAY#<YYYY-MM-DD>` | sent (at most 5), purge_at (TTL) |
+| new destinations     | `RATE#USER#<user_id>` | `NEWDEST#<YYYY-MM-DD>` | added (at most 20 a day), purge_at (TTL) |
 | idempotency record   | `IDEMPOTENCY#<user_id>` | `<function>.respond#<sha256 of [user, key]>` | Powertools' status, |
 |                      |                      |                   | validation (request hash), data (the sealed    |
 |                      |                      |                   | response), purge_at (TTL, 24 h)                |

@@ -34,6 +34,7 @@ from postmask.store import stats
 MAX_SUBJECT = 200
 _PREFIX = "EV#"
 _FIELDS = ("id", "at", "alias_id", "address", "direction", "outcome", "reason", "sender", "destination", "subject")
+MAX_NOTES = 10  # a message can make many notes (parts removed, ...): the first ten tell the story
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class Event:
     destination: str | None = None
     subject: str | None = None
     encrypted: bool = False  # the copy went encrypted to the destination's OpenPGP key
+    # What more the owner should know: what the sender's domain must publish, parts removed, from_ambiguous.
+    notes: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -83,6 +86,7 @@ def item(event: Event) -> dict[str, Any]:
         "destination": event.destination,
         "subject": subject,
         **({"encrypted": True} if event.encrypted else {}),
+        **({"notes": [note[: MAX_SUBJECT * 2] for note in event.notes[:MAX_NOTES]]} if event.notes else {}),
         "purge_at": _epoch(event.at) + get_settings().activity_retention_days * 86_400,
     }
 
@@ -131,7 +135,11 @@ def list_page(
     return ActivityList(
         items=[
             ActivityEvent.model_validate(
-                {**{name: raw.get(name) for name in _FIELDS}, "encrypted": bool(raw.get("encrypted"))}
+                {
+                    **{name: raw.get(name) for name in _FIELDS},
+                    "encrypted": bool(raw.get("encrypted")),
+                    "notes": raw.get("notes") or [],
+                }
             )
             for raw in page.items
         ],

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from postmask import ids, versions
 from postmask.clock import now_iso
-from postmask.errors import AliasNotFound, ContactExists, ContactNotFound
+from postmask.errors import AliasNotFound, ContactExists, ContactIsPostmask, ContactNotFound
 from postmask.store import _dynamo as db
 from postmask.versions import Expected, Versioned
 
@@ -257,6 +257,8 @@ def create(user_id: str, alias_id: str, email: str, name: str | None) -> Contact
     """A new contact of the caller's alias (to write to someone new from it). 1 GetItem (the alias) + 1
     TransactWriteItems (the three items, the alias still there)."""
     alias = alias_ref(user_id, alias_id)
+    if email.lower() == alias.address.lower() or ids.is_reply_local_part(email.rpartition("@")[0]):
+        raise ContactIsPostmask(loc=("body", "email"))  # another user's alias is fine: the loop marker stops loops
     for _ in range(_ATTEMPTS):
         items = _new_items(alias, email, name, now_iso())
         try:

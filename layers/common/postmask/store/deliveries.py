@@ -146,16 +146,25 @@ def release(held: Claim) -> None:
 # Every copy carries `X-Postmask-Hop: <SES message id>.<token>`. The token is random, written once per message
 # (`MAIL#<id>/HOP`), so nobody outside can make a valid marker, and a copy that comes back to postmask (a
 # destination forwarding to another alias, a loop through another system) is recognised with one GetItem,
-# made only when a message carries the header (docs/decisions/0060).
+# made only when a message carries the header (docs/decisions/0060). Reply copies carry a marker of their own
+# (`MAIL#<id>/HOP#REPLY`): one reaching another user's alias is a message between two postmask users and is
+# forwarded; any marker reaching a reply address is a loop (docs/decisions/0111).
 
 
-def hop_token(message_id: str) -> str:
-    """This message's marker token: written the first time (conditional PutItem), the same on every retry."""
+def _hop_sk(reply: bool) -> str:
+    return "HOP#REPLY" if reply else "HOP"
+
+
+def hop_token(message_id: str, *, reply: bool = False) -> str:
+    """This message's marker token (of its forwarded copies, or of its reply copies): written the first time
+    (conditional PutItem), the same on every retry."""
     token = secrets.token_hex(16)
     try:
         db.client().put_item(
             TableName=db.table(),
-            Item=db.serialize({"pk": mail_pk(message_id), "sk": "HOP", "token": token, "purge_at": purge_at()}),
+            Item=db.serialize(
+                {"pk": mail_pk(message_id), "sk": _hop_sk(reply), "token": token, "purge_at": purge_at()}
+            ),
             ConditionExpression="attribute_not_exists(pk)",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
@@ -167,7 +176,7 @@ def hop_token(message_id: str) -> str:
     return token
 
 
-def is_our_hop(message_id: str, token: str) -> bool:
-    """Whether `token` is the marker postmask gave the copies of `message_id`."""
-    item = db.get_item(mail_pk(message_id), "HOP")
+def is_our_hop(message_id: str, token: str, *, reply: bool = False) -> bool:
+    """Whether `token` is the marker postmask gave the (reply) copies of `message_id`."""
+    item = db.get_item(mail_pk(message_id), _hop_sk(reply))
     return item is not None and hmac.compare_digest(str(item.get("token", "")), token)

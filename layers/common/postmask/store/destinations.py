@@ -39,6 +39,7 @@ from postmask.errors import (
     VerificationLinkUnknown,
 )
 from postmask.store import _dynamo as db
+from postmask.store import link_limits
 from postmask.versions import Expected, Versioned
 
 if TYPE_CHECKING:  # the models are imported where they are made: an alias's function never needs them
@@ -192,16 +193,20 @@ def _new_destination(
 
 
 def create(user_id: str, email: str) -> Written[Destination]:
-    """A new pending destination and its first link; 409 if the caller has this address already."""
+    """A new pending destination and its first link; 409 if the caller has this address already, 429 past the
+    new destinations a user may add a day (store.link_limits)."""
     item, verify_item, link = _new_destination(user_id, email, {})
     try:
         db.transact(
             [
                 {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
                 {"Put": {"Item": verify_item, "ConditionExpression": "attribute_not_exists(pk)"}},
+                link_limits.new_destinations(user_id, 1),
             ]
         )
     except db.TransactionCancelled as exc:
+        if exc.failed[2] and not exc.failed[0]:
+            raise link_limits.refused() from exc
         raise DestinationExists from exc
     return Written(_to_model(db.deserialize(item)), (link,))
 
@@ -293,11 +298,13 @@ def _in_use_message(item: Mapping[str, Any]) -> str:
     return f"{' and '.join(uses)} still forward to {item['email']}: change them first"
 
 
-def renew_link(user_id: str, dest_id: str, *, check_sender: Callable[[], object] | None = None) -> Written[Destination]:
+def renew_link(
+    user_id: str, dest_id: str, *, check_sender: Callable[[str], object] | None = None
+) -> Written[Destination]:
     """A new link for a pending or suspended destination (the old one stops working): 404, 409 when it is
     verified, 429 when the last resend was less than RESEND_INTERVAL ago (the link made when the destination
-    was created does not count: the first resend may follow it at once). `check_sender()` runs after those
-    checks and before anything is written (it raises when no mail could be sent)."""
+    was created does not count: the first resend may follow it at once). `check_sender(address)` runs after those
+    checks and before anything is written (it raises when no mail could be sent, or may be sent yet)."""
     current = _get_item(user_id, dest_id)
     if current["status"] == "verified":
         raise DestinationVerified
@@ -306,7 +313,7 @@ def renew_link(user_id: str, dest_id: str, *, check_sender: Callable[[], object]
     if current.get("resent_at") and current["resent_at"] > too_recent:
         raise LinkRequestedTooSoon
     if check_sender is not None:
-        check_sender()
+        check_sender(current["email"])
     link_fields, verify_item, link = _new_link_items(user_id, dest_id, current["email"])
     actions: list[dict[str, Any]] = [
         {
@@ -451,7 +458,9 @@ def _unique(addresses: Sequence[str]) -> list[str]:
     return unique
 
 
-def transact_with(actions: Sequence[dict[str, Any]], *usages: Usage) -> tuple[NewLink, ...]:
+def transact_with(
+    actions: Sequence[dict[str, Any]], *usages: Usage, missing: Iterable[str] = ()
+) -> tuple[NewLink, ...]:
     """Run `actions` and the counter changes of `usages` in one transaction; the links of the destinations it
     created.
 
@@ -459,7 +468,9 @@ def transact_with(actions: Sequence[dict[str, Any]], *usages: Usage) -> tuple[Ne
     says it does not, the next attempt creates it pending, with a link. One counted down that does not exist
     (deleted, or named before destinations existed) is simply not counted. Changes to one destination are
     summed into one action (a transaction touches an item once). A failure of one of `actions` is raised as
-    `TransactionCancelled` over `actions` alone, for the caller to map.
+    `TransactionCancelled` over `actions` alone, for the caller to map. Destinations created count against their
+    owner's new destinations of the day (TooManyNewDestinations, 429, nothing written: store.link_limits).
+    `missing`: addresses the caller knows do not exist yet, created at the first attempt.
     """
     steps: dict[tuple[str, str], dict[Counter, int]] = {}
     named: dict[tuple[str, str], str] = {}  # the address as first given, for a destination created here
@@ -471,7 +482,8 @@ def transact_with(actions: Sequence[dict[str, Any]], *usages: Usage) -> tuple[Ne
             counts[usage.counter] = counts.get(usage.counter, 0) + step
     changes = {item: {c: n for c, n in counts.items() if n} for item, counts in steps.items()}
     changes = {item: counts for item, counts in changes.items() if counts}
-    exists = dict.fromkeys(changes, True)
+    known_missing = {canonical(address) for address in missing}
+    exists = {item: item[1] not in known_missing for item in changes}
     for _ in range(_USAGE_ATTEMPTS):
         extra: list[dict[str, Any]] = []
         owners: list[tuple[str, tuple[str, str]]] = []  # (what, destination) of each extra action
@@ -490,6 +502,9 @@ def transact_with(actions: Sequence[dict[str, Any]], *usages: Usage) -> tuple[Ne
                 owners += [("create", item), ("link", item)]
                 links.append(link)
             # else: only counted down, and it does not exist: nothing to count
+        for owner in sorted({link.user_id for link in links}):
+            extra.append(link_limits.new_destinations(owner, sum(link.user_id == owner for link in links)))
+            owners.append(("limit", (owner, "")))
         try:
             db.transact([*actions, *extra])
         except db.TransactionCancelled as exc:
@@ -499,6 +514,9 @@ def transact_with(actions: Sequence[dict[str, Any]], *usages: Usage) -> tuple[Ne
             for (what, item), failed in zip(owners, exc.failed[own:], strict=True):
                 if failed and what in ("count", "create"):
                     exists[item] = what == "create"  # missing: create it; created meanwhile: count on it
+            limited = [failed for (what, _), failed in zip(owners, exc.failed[own:], strict=True) if what == "limit"]
+            if any(limited):
+                raise link_limits.refused() from exc
             continue
         return tuple(links)
     raise RuntimeError("the destinations of this change kept changing under it; try again")

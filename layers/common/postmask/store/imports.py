@@ -19,16 +19,14 @@ numbers of the rows to create, which the write reads and validates again):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
 
-from postmask.errors import AliasQuotaExceeded, DestinationExists, DestinationIsPostmask
+from postmask.errors import AliasQuotaExceeded, DestinationIsPostmask, TooManyNewDestinations
 from postmask.porting import MAX_ROWS, Contact, Row, Source
 from postmask.schemas.aliases import AliasCreate
-from postmask.schemas.common import email_address
 from postmask.store import _dynamo as db
 from postmask.store import aliases, contacts, destinations, quota
 from postmask.store.destinations import NewLink
@@ -47,6 +45,7 @@ class Report:
     errors: list[tuple[int | None, str]] = field(default_factory=list)  # (row, message)
     new_destinations: list[str] = field(default_factory=list)
     links: list[NewLink] = field(default_factory=list)  # to be mailed (never in a dry run)
+    not_created: set[str] = field(default_factory=set)  # new destinations (canonical) no transaction created yet
 
 
 @dataclass(frozen=True)
@@ -69,14 +68,10 @@ def run(
     wanted: dict[str, str] = {}
     planned_rows = _plan(user_id, source, rules, report, wanted)
 
-    for listed in source.destinations():
-        try:
-            address = email_address(listed)
-        except ValueError:
-            report.errors.append((None, f"destinations: {listed[:100]!r} is not a valid e-mail address"))
-            continue
-        wanted.setdefault(destinations.canonical(address), address)
+    # Only the destinations of the aliases to create (an export's list of destinations names others too: an
+    # import never mails a link to an address no alias it writes uses; decision 0112).
     report.new_destinations = _missing_destinations(user_id, list(wanted.values()))
+    report.not_created = {destinations.canonical(address) for address in report.new_destinations}
 
     if len(planned_rows) > quota.usage(user_id).room:
         raise quota.exceeded(len(planned_rows))
@@ -84,9 +79,6 @@ def run(
         report.created = len(planned_rows)
         return report
 
-    for address in report.new_destinations:
-        with suppress(DestinationExists):  # created meanwhile (another tab, another import)
-            report.links.extend(destinations.create(user_id, address).new_links)
     _write(user_id, source, rules, planned_rows, report, deadline)
     _add_contacts(user_id, source, rules, report, deadline)
     report.errors.sort(key=lambda error: (error[0] is not None, error[0] or 0))
@@ -310,13 +302,22 @@ def _write_group(user_id: str, group: list[_Item], report: Report) -> None:
         # No destination on a domain registered in postmask, checked in the transaction too (one registered since
         # the plan): a ConditionCheck per destination domain (store/markers.py).
         outside = outside_postmask([address for _, body, _ in group for address in body.destinations], loc=("body",))
+        named = {destinations.canonical(address) for _, body, _ in group for address in body.destinations}
         try:
             report.links.extend(
-                destinations.transact_with([*own, *counts, quota.added(user_id, len(group)), *outside.actions], *usages)
+                destinations.transact_with(
+                    [*own, *counts, quota.added(user_id, len(group)), *outside.actions],
+                    *usages,
+                    missing=named & report.not_created,  # created at the first attempt, not counted on first
+                )
             )
         except db.TransactionCancelled as exc:
             group = _without_refused(user_id, group, domain_names, exc, report, outside)
             continue
+        except TooManyNewDestinations as exc:  # the day's new destinations are used up: these rows wait
+            report.errors.extend((number, f"not imported: {exc.message}") for number, _, _ in group)
+            return
+        report.not_created -= named
         report.created += len(group)
         return
     report.errors.extend(
