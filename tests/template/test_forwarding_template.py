@@ -71,7 +71,8 @@ def test_the_mail_bucket_is_encrypted_private_and_expires_raw_mail() -> None:
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
     assert all(bucket["PublicAccessBlockConfiguration"].values())
     assert len(bucket["PublicAccessBlockConfiguration"]) == 4
-    (expire,) = [rule for rule in bucket["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in rule]
+    # The raw mail's rule; quarantined copies have their own (tests/template/test_quarantine_template.py).
+    (expire,) = [rule for rule in bucket["LifecycleConfiguration"]["Rules"] if rule["Id"] == "ExpireRawMail"]
     assert expire["Prefix"] == "inbound/"
     assert expire["ExpirationInDays"] == {"Ref": "MailRetentionDays"}
     assert load()["Parameters"]["MailRetentionDays"]["Description"]

@@ -33,6 +33,7 @@ class Status(StrEnum):
     SENT = "sent"
     TOO_LARGE = "too_large"
     REJECTED = "rejected"  # SES refused the copy for good (its content or an address): not retried, recorded
+    QUARANTINED = "quarantined"  # given up and quarantined (postmask.quarantine): sent only by a resend
 
 
 class DeliveryInProgress(Exception):
@@ -45,6 +46,9 @@ class Claim:
     recipient: str
     destination: str
     token: str  # proves this invocation holds the claim when it completes or releases it
+    # The claim took over an expired lease: the invocation that held it stopped after claiming, perhaps after
+    # SES accepted the copy. Sending again could deliver it twice (decision 0025: it is quarantined instead).
+    taken_over: bool = False
 
 
 def mail_pk(message_id: str) -> str:
@@ -60,9 +64,12 @@ def _key(message_id: str, recipient: str, destination: str) -> dict[str, dict[st
     return db.key(mail_pk(message_id), f"SEND#{recipient}#{destination.lower()}")
 
 
-def claim(message_id: str, recipient: str, destination: str, *, lease_seconds: float) -> Claim | Status:
+def claim(
+    message_id: str, recipient: str, destination: str, *, lease_seconds: float, resend: bool = False
+) -> Claim | Status:
     """Take this delivery for the next `lease_seconds`; or, when an earlier invocation already finished it,
-    how it ended (`SENT`, `TOO_LARGE`).
+    how it ended (`SENT`, `TOO_LARGE`, `REJECTED`, `QUARANTINED`). `resend`: a quarantined copy sent again on its
+    owner's request, which may also take a delivery SES refused or that was quarantined (never a sent one).
 
     Raises DeliveryInProgress when another invocation holds a live lease on it.
     """
@@ -80,13 +87,19 @@ def claim(message_id: str, recipient: str, destination: str, *, lease_seconds: f
             }
         ),
     }
+    condition = "attribute_not_exists(pk) OR (#status = :sending AND lease_until < :now)"
+    condition_values: dict[str, object] = {":sending": str(Status.SENDING), ":now": int(now)}
+    if resend:
+        condition += " OR #status IN (:rejected, :quarantined)"
+        condition_values |= {":rejected": str(Status.REJECTED), ":quarantined": str(Status.QUARANTINED)}
     try:
-        db.client().put_item(
+        response = db.client().put_item(
             TableName=db.table(),
             Item=item,
-            ConditionExpression="attribute_not_exists(pk) OR (#status = :sending AND lease_until < :now)",
+            ConditionExpression=condition,
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=db.values({":sending": str(Status.SENDING), ":now": int(now)}),
+            ExpressionAttributeValues=db.values(condition_values),
+            ReturnValues="ALL_OLD",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
@@ -96,7 +109,32 @@ def claim(message_id: str, recipient: str, destination: str, *, lease_seconds: f
         if old.get("status") == Status.SENDING:
             raise DeliveryInProgress(f"{message_id} to one destination is being sent by another invocation") from exc
         return Status(old["status"])
-    return Claim(message_id, recipient, destination, token)
+    replaced = response.get("Attributes") or {}
+    taken_over = not resend and replaced.get("status", {}).get("S") == Status.SENDING
+    return Claim(message_id, recipient, destination, token, taken_over=taken_over)
+
+
+def hold(message_id: str, recipient: str, destination: str) -> Status | None:
+    """Record the delivery as quarantined (the dead-letter reader gave it up), unless it ended otherwise: None
+    when recorded now, else how it ended (`SENT`, ...). A redriven event then skips it; a resend may take it."""
+    try:
+        db.client().put_item(
+            TableName=db.table(),
+            Item={
+                **_key(message_id, recipient, destination),
+                **db.serialize({"status": str(Status.QUARANTINED), "done_at": now_iso(), "purge_at": purge_at()}),
+            },
+            ConditionExpression="attribute_not_exists(pk) OR #status = :sending",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=db.values({":sending": str(Status.SENDING)}),
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as exc:
+        if not db.condition_failed(exc):
+            raise
+        old = db.deserialize(exc.response.get("Item") or {})  # type: ignore[arg-type]  # botocore types it as object
+        return Status(old["status"])
+    return None
 
 
 def complete(held: Claim, status: Status, ses_message_id: str | None = None, reason: str | None = None) -> None:
