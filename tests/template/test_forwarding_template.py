@@ -159,7 +159,9 @@ def test_the_forwarder_gets_least_privilege() -> None:
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
         "dynamodb:BatchWriteItem",
+        "dynamodb:Query",  # a user's quarantined copies, which a quarantine notice lists (QUAR# only, below)
         "s3:GetObject",
+        "s3:PutObject",  # a quarantined copy (quarantine/ only, below)
         "ses:SendEmail",
         "ses:GetEmailIdentity",
     }
@@ -192,11 +194,24 @@ def test_the_forwarder_gets_least_privilege() -> None:
             if any(action in ("dynamodb:PutItem", "dynamodb:UpdateItem") for action in statement["Action"]):
                 # Delivery records, the alias's and contacts' counters, new contacts, activity events, foreign
                 # senders, the site on a route: nothing else is written.
-                assert set(keys) <= {"MAIL#*", "USER#*", "CONTACTS#*", "REPLY#*", "ACT#*", "FOREIGN#*", "ADDRESS#*"}
+                # And quarantined copies with their notice's slot (QUAR#, decision 0025).
+                assert set(keys) <= {
+                    "MAIL#*",
+                    "USER#*",
+                    "CONTACTS#*",
+                    "REPLY#*",
+                    "ACT#*",
+                    "FOREIGN#*",
+                    "ADDRESS#*",
+                    "QUAR#*",
+                }
+            if "dynamodb:Query" in statement["Action"]:
+                assert keys == ["QUAR#*"]
                 # A route is only ever updated (its site), never written whole.
                 assert "ADDRESS#*" not in keys or statement["Action"] == ["dynamodb:UpdateItem"]
     assert "dynamodb:Scan" not in actions
-    assert "dynamodb:Query" not in actions
+    (put_object,) = [statement for statement in statements if statement["Action"] == ["s3:PutObject"]]
+    assert put_object["Resource"] == {"Fn::Sub": "${MailBucket.Arn}/quarantine/*"}  # never the raw mail
     # Destinations: their status only; contacts' SENDER# items: id, reply address, blocked. DEST# and CONTACTS#
     # partitions hold nothing else of a user, and no other attribute may be read.
     (batch,) = [

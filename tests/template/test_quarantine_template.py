@@ -99,3 +99,35 @@ def test_quarantined_copies_outlive_the_raw_mail_under_their_own_prefix() -> Non
     assert rules["ExpireQuarantine"]["Prefix"] == "quarantine/"
     assert rules["ExpireQuarantine"]["ExpirationInDays"] == {"Ref": "QuarantineDays"}
     assert rules["ExpireRawMail"]["Prefix"] == "inbound/"
+
+
+def test_the_dead_letter_reader_reads_the_forwarders_queue_and_writes_only_its_families() -> None:
+    function = load()["Resources"]["DeadLettersFunction"]
+    assert function["Condition"] == "ForwardingEnabled"
+    (source,) = function["Properties"]["Events"].values()
+    assert source["Type"] == "SQS"
+    assert source["Properties"]["Queue"] == {"Fn::GetAtt": ["ForwarderDeadLetterQueue", "Arn"]}
+    assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]  # one bad record only
+    assert table_grants("DeadLettersFunction") == {
+        "dynamodb:GetItem": {"ADDRESS#*", "DOMAIN#*", "USER#*"},
+        "dynamodb:BatchGetItem": {"DEST#*"},
+        "dynamodb:PutItem": {"MAIL#*", "QUAR#*", "ACT#*"},
+        "dynamodb:DeleteItem": {"QUAR#*"},
+        "dynamodb:Query": {"QUAR#*"},
+        "dynamodb:UpdateItem": {"ACT#*"},
+    }
+    assert "/quarantine/*" in other_grants("DeadLettersFunction")["s3:PutObject"]
+
+
+def test_the_reconciliation_runs_daily_lists_stored_mail_and_alarms_on_unaccounted() -> None:
+    resources = load()["Resources"]
+    (schedule,) = resources["ReconcileFunction"]["Properties"]["Events"].values()
+    assert schedule["Type"] == "Schedule"
+    assert schedule["Properties"]["Schedule"].startswith("cron(")  # daily, after the 6-hour retry window
+    assert table_grants("ReconcileFunction") == {"dynamodb:BatchGetItem": {"MAIL#*"}}
+    (listing,) = [s for s in statements("ReconcileFunction") if s["Action"] == ["s3:ListBucket"]]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["inbound/*"]}}
+    assert set(other_grants("ReconcileFunction")) == {"s3:ListBucket"}  # names and times, never content
+    alarm = resources["UnaccountedAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Threshold"]) == ("Postmask", "Unaccounted", 0)
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"

@@ -40,7 +40,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.ses_event import SESEvent, SESEventRecord
 
-from postmask import activity, clock, ids, leaks, ses
+from postmask import activity, clock, ids, leaks, quarantine, ses
 from postmask.mail import headers, inbox, reply
 from postmask.mail.lines import Body
 from postmask.mail.message import (
@@ -206,6 +206,8 @@ class Summary:
     skipped_as_already_sent: int = 0
     too_large: int = 0
     rejected: int = 0  # copies SES refused for good
+    # Copies quarantined (postmask.quarantine): {"recipient", "destination", "reason"}.
+    quarantined: list[dict[str, str]] = field(default_factory=list)
     replied: list[str] = field(default_factory=list)  # reply addresses whose message was sent to their contact
     # Replies not sent: {"recipient", "alias_id", "reason"} (postmask.mail.reply.Refusal).
     replies_refused: list[dict[str, str | None]] = field(default_factory=list)
@@ -350,14 +352,21 @@ def _process(record: SESEventRecord, summary: Summary, *, lease_seconds: float) 
         _record(decision, message_id, summary, now_iso)
         if decision.action is not Action.FORWARD:
             arrival.record(decision, _OUTCOME[decision.action], _reason(decision))
+    failures: list[Exception] = []
     for skip in skipped:
         _record_skip(skip, message_id, summary)
-        arrival.record(skip.decision, "dropped", str(skip.reason), skip.destination)
+        if skip.reason is not Reason.DESTINATION_SUSPENDED:
+            arrival.record(skip.decision, "dropped", str(skip.reason), skip.destination)
+            continue
+        try:  # told and kept for its owner to resend (to it once revived, or to another of theirs)
+            _quarantine(arrival, skip.decision, skip.destination, envelope_sender, summary, str(skip.reason))
+        except Exception as exc:
+            logger.exception("quarantine failed; the event will be retried", message_id=message_id)
+            failures.append(exc)
     for refused in replies:
         if refused.refusal is not None:
             _record_refusal(refused, str(refused.refusal), arrival, envelope_sender, summary)
 
-    failures: list[Exception] = []
     forwards = [decision for decision in decisions if decision.action is Action.FORWARD and decision.destinations]
     if forwards:
         hop = f"{message_id}.{deliveries.hop_token(message_id)}"
@@ -381,7 +390,19 @@ def _process(record: SESEventRecord, summary: Summary, *, lease_seconds: float) 
         except Exception as exc:
             logger.exception("reply failed; the event will be retried", message_id=message_id)
             failures.append(exc)
+    if not failures:
+        _account(message_id, decisions, replies, summary)
     return failures
+
+
+def _account(
+    message_id: str, decisions: list[Decision], replies: list[reply.ReplyDecision], summary: Summary
+) -> None:
+    """Every recipient ended: the message's ACCOUNTED record, which the daily reconciliation looks for."""
+    outcomes = {decision.recipient: _OUTCOME[decision.action] for decision in decisions}
+    outcomes |= {decided.recipient: "refused" if decided.refusal is not None else "sent" for decided in replies}
+    outcomes |= {held["recipient"]: "quarantined" for held in summary.quarantined}
+    deliveries.account(message_id, outcomes)
 
 
 def _is_reply_address(recipient: str) -> bool:
@@ -595,7 +616,16 @@ class Sent(StrEnum):
     DONE = "done"  # an earlier invocation ended it otherwise: nothing to retry
     TOO_LARGE = "too_large"  # SES will never take it: nothing to retry
     REJECTED = "rejected_by_ses"  # SES refuses it for good: nothing to retry
+    UNCONFIRMED = "delivery_unconfirmed"  # an earlier invocation stopped after claiming it: it may have been sent
     FAILED = "send_error"  # to be retried (the exception is in the failures)
+
+
+# A copy that ended so is quarantined (postmask.quarantine), with this reason.
+_QUARANTINED = {
+    Sent.TOO_LARGE: quarantine.Reason.TOO_LARGE,
+    Sent.REJECTED: quarantine.Reason.REJECTED,
+    Sent.UNCONFIRMED: quarantine.Reason.UNCONFIRMED,
+}
 
 
 # What the activity log records of one delivery (DONE: an earlier invocation recorded it).
@@ -603,6 +633,7 @@ _DELIVERY_OUTCOME = {
     Sent.TOO_LARGE: ("failed", "too_large"),
     Sent.REJECTED: ("failed", "rejected_by_ses"),
     Sent.FAILED: ("failed", "send_error"),  # then sent, when a retry sends it
+    Sent.UNCONFIRMED: ("failed", "delivery_unconfirmed"),  # a reply: not sent again
 }
 
 
@@ -628,7 +659,15 @@ def _send_once(
         if claim is deliveries.Status.SENT:
             summary.skipped_as_already_sent += 1
             return Sent.BEFORE, None
-        return Sent.DONE, None
+        # Given up before: quarantined then, or again now if quarantining failed then (it happens once).
+        ended = {deliveries.Status.TOO_LARGE: Sent.TOO_LARGE, deliveries.Status.REJECTED: Sent.REJECTED}
+        return ended.get(claim, Sent.DONE), None
+    if claim.taken_over:
+        # The invocation that claimed it stopped (a timeout, a crash) perhaps after SES accepted the copy: sending
+        # again could deliver it twice. Quarantined instead: its owner decides (decision 0025).
+        deliveries.complete(claim, deliveries.Status.QUARANTINED)
+        logger.warning("delivery unconfirmed: quarantined, not sent again", message_id=message_id)
+        return Sent.UNCONFIRMED, None
     try:
         ses_message_id = ses.send_raw(sender=sender, destination=destination, parts=parts, tags=tags)
     except ses.MessageTooLarge as exc:
@@ -715,6 +754,8 @@ def _forward(
         delivered = delivered or outcome in (Sent.SENT, Sent.BEFORE)
         if outcome in (Sent.SENT, Sent.BEFORE):  # BEFORE: written then, or now if writing it failed then
             arrival.record(decision, "forwarded", _reason(decision), destination)
+        elif outcome in _QUARANTINED:
+            _quarantine(arrival, decision, destination, envelope_sender, summary, _QUARANTINED[outcome])
         elif outcome in _DELIVERY_OUTCOME:
             arrival.record(decision, *_DELIVERY_OUTCOME[outcome], destination)
         if outcome is not Sent.SENT or ses_message_id is None:
@@ -733,6 +774,29 @@ def _forward(
             counted = (contact.contact_id, "received") if contact is not None else None
             routes.count(message_id, decision.route, routes.Outcome.FORWARDED, now_iso, contact=counted)
     return failures
+
+
+def _quarantine(
+    arrival: Arrival, decision: Decision, destination: str, envelope_sender: str, summary: Summary, reason: str
+) -> None:
+    """Hand one copy to quarantine (postmask.quarantine.hold: kept, recorded, its owner told). Raises when it
+    could not be kept: the event is retried, and the copy quarantined then."""
+    owner = decision.owner_id or (decision.route.owner_id if decision.route else None)
+    if owner is None:
+        return
+    copy = quarantine.Copy(
+        user_id=owner,
+        message_id=arrival.message_id,
+        address=decision.recipient,
+        alias_id=decision.route.alias_id if decision.route is not None else None,
+        destination=destination,
+        at=arrival.at,
+        sender=arrival.sender.address,
+        envelope_sender=envelope_sender,
+        subject=arrival.subject,
+    )
+    quarantine.hold(copy, reason)
+    summary.quarantined.append({"recipient": decision.recipient, "destination": destination, "reason": reason})
 
 
 def _received_ids(message: RawMessage, alias: str, destinations: tuple[str, ...]) -> dict[str, dict[str, str]]:

@@ -179,6 +179,32 @@ def release(held: Claim) -> None:
             raise
 
 
+# --- every message accounted for (postmask.reconcile, decision 0026) -------------------------------------------
+# `MAIL#<id>/ACCOUNTED` is written once every recipient of a message has ended: forwarded, refused (blocked,
+# dropped, skipped, replied...) or quarantined. The forwarder writes it at the end of an invocation without
+# failures, the dead-letter reader after it quarantined what the retries could not send. The daily
+# reconciliation looks for it beside every message the receipt rule stored.
+
+ACCOUNTED = "ACCOUNTED"
+
+
+def account(message_id: str, outcomes: dict[str, str]) -> None:
+    """Record that every recipient of the message ended, {recipient: outcome}; a retry rewrites the same."""
+    db.client().put_item(
+        TableName=db.table(),
+        Item=db.serialize(
+            {"pk": mail_pk(message_id), "sk": ACCOUNTED, "outcomes": outcomes, "at": now_iso(), "purge_at": purge_at()}
+        ),
+    )
+
+
+def accounted(message_ids: list[str]) -> dict[str, dict[str, str]]:
+    """{message id: {recipient: outcome}} of the messages accounted for: one BatchGetItem per 100 keys."""
+    keys = [db.key(mail_pk(message_id), ACCOUNTED) for message_id in message_ids]
+    found = db.batch_get(keys, attributes=("pk", "sk", "outcomes")) if keys else []
+    return {str(item["pk"])[len("MAIL#") :]: dict(item.get("outcomes") or {}) for item in found}
+
+
 # --- the loop marker ----------------------------------------------------------------------------------------
 # Every copy carries `X-Postmask-Hop: <SES message id>.<token>`. The token is random, written once per message
 # (`MAIL#<id>/HOP`), so nobody outside can make a valid marker, and a copy that comes back to postmask (a
