@@ -42,7 +42,7 @@ def handle(event: dict[str, Any]) -> dict[str, Any]:
         try:
             read(json.loads(record["body"]))
         except Exception:
-            logger.exception("dead letter not read into quarantine; SQS delivers it again", sqs_id=record.get("messageId"))
+            logger.exception("dead letter not quarantined; SQS delivers it again", sqs_id=record.get("messageId"))
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}
 

@@ -395,9 +395,7 @@ def _process(record: SESEventRecord, summary: Summary, *, lease_seconds: float) 
     return failures
 
 
-def _account(
-    message_id: str, decisions: list[Decision], replies: list[reply.ReplyDecision], summary: Summary
-) -> None:
+def _account(message_id: str, decisions: list[Decision], replies: list[reply.ReplyDecision], summary: Summary) -> None:
     """Every recipient ended: the message's ACCOUNTED record, which the daily reconciliation looks for."""
     outcomes = {decision.recipient: _OUTCOME[decision.action] for decision in decisions}
     outcomes |= {decided.recipient: "refused" if decided.refusal is not None else "sent" for decided in replies}
