@@ -29,6 +29,7 @@ from postmask.store import deliveries, destinations
 # gave up itself is quarantined again here (the same item: nothing twice), in case its own quarantine failed.
 _REASON = {
     None: quarantine.Reason.RETRIES_EXHAUSTED,
+    deliveries.Status.SENDING: quarantine.Reason.UNCONFIRMED,  # claimed, then nothing recorded: it may have left
     deliveries.Status.QUARANTINED: quarantine.Reason.RETRIES_EXHAUSTED,
     deliveries.Status.REJECTED: quarantine.Reason.REJECTED,
     deliveries.Status.TOO_LARGE: quarantine.Reason.TOO_LARGE,

@@ -115,10 +115,11 @@ def claim(
 
 
 def hold(message_id: str, recipient: str, destination: str) -> Status | None:
-    """Record the delivery as quarantined (the dead-letter reader gave it up), unless it ended otherwise: None
-    when recorded now, else how it ended (`SENT`, ...). A redriven event then skips it; a resend may take it."""
+    """Record the delivery as quarantined (the dead-letter reader gave it up), unless it ended otherwise. None
+    when it had not started, `SENDING` when an invocation claimed it and never recorded how the send went (it
+    may have left), else how it ended (`SENT`, ...). A redriven event then skips it; a resend may take it."""
     try:
-        db.client().put_item(
+        response = db.client().put_item(
             TableName=db.table(),
             Item={
                 **_key(message_id, recipient, destination),
@@ -127,6 +128,7 @@ def hold(message_id: str, recipient: str, destination: str) -> Status | None:
             ConditionExpression="attribute_not_exists(pk) OR #status = :sending",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=db.values({":sending": str(Status.SENDING)}),
+            ReturnValues="ALL_OLD",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
@@ -134,7 +136,8 @@ def hold(message_id: str, recipient: str, destination: str) -> Status | None:
             raise
         old = db.deserialize(exc.response.get("Item") or {})  # type: ignore[arg-type]  # botocore types it as object
         return Status(old["status"])
-    return None
+    replaced = response.get("Attributes") or {}
+    return Status.SENDING if replaced else None
 
 
 def complete(held: Claim, status: Status, ses_message_id: str | None = None, reason: str | None = None) -> None:
