@@ -136,7 +136,7 @@ def _transactions_backed_up_by_item() -> Iterator[None]:
                     table.items[hash_value][range_value] = item
             raise
         finally:
-            models.copy = copy  # type: ignore[assignment]
+            models.copy = copy
 
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     try:
@@ -243,11 +243,11 @@ def _run(messages: int, *, rate: float, seed: int, over_ses: int) -> Run:
     result.quarantined_by_reason = dict(Counter(held.values()))
     past_retries = clock.now() + reconcile.RETRY_WINDOW + timedelta(minutes=1)
     real_now = clock.now
-    clock.now = lambda: past_retries  # type: ignore[assignment]  # the reconciliation runs the next morning
+    clock.now = lambda: past_retries  # the reconciliation runs the next morning
     try:
         report = reconcile.run(real_now().date())
     finally:
-        clock.now = real_now  # type: ignore[assignment]
+        clock.now = real_now
     result.unaccounted = len(report.unaccounted)
     result.reconciled = dict(report.outcomes)
     return result

@@ -82,7 +82,8 @@ class Injector:
             return self._random.random() < probability
 
     def install(self) -> Injector:
-        self._original = botocore.client.BaseClient._make_api_call
+        client_class: Any = botocore.client.BaseClient  # _make_api_call is private: not in botocore's stubs
+        self._original = client_class._make_api_call
         injector = self
 
         def make_api_call(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
@@ -103,12 +104,13 @@ class Injector:
                 raise Crash("injected crash between the send and its record")
             return result
 
-        botocore.client.BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
+        client_class._make_api_call = make_api_call
         return self
 
     def uninstall(self) -> None:
         if self._original is not None:
-            botocore.client.BaseClient._make_api_call = self._original  # type: ignore[method-assign]
+            client_class: Any = botocore.client.BaseClient
+            client_class._make_api_call = self._original
             self._original = None
 
 
