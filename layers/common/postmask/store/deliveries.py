@@ -51,6 +51,13 @@ class Claim:
     taken_over: bool = False
 
 
+def _item_kept(exc: ClientError) -> db.Item:
+    """The item a conditional write found in its way (ReturnValuesOnConditionCheckFailure); any other error raised."""
+    if not db.condition_failed(exc):
+        raise exc
+    return db.deserialize(exc.response.get("Item") or {})  # type: ignore[arg-type]  # botocore types it as object
+
+
 def mail_pk(message_id: str) -> str:
     return f"MAIL#{message_id}"
 
@@ -103,9 +110,7 @@ def claim(
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
-        if not db.condition_failed(exc):
-            raise
-        old = db.deserialize(exc.response.get("Item") or {})  # type: ignore[arg-type]  # botocore types it as object
+        old = _item_kept(exc)
         if old.get("status") == Status.SENDING:
             raise DeliveryInProgress(f"{message_id} to one destination is being sent by another invocation") from exc
         return Status(old["status"])
@@ -132,9 +137,7 @@ def hold(message_id: str, recipient: str, destination: str) -> Status | None:
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
-        if not db.condition_failed(exc):
-            raise
-        old = db.deserialize(exc.response.get("Item") or {})  # type: ignore[arg-type]  # botocore types it as object
+        old = _item_kept(exc)
         return Status(old["status"])
     replaced = response.get("Attributes") or {}
     return Status.SENDING if replaced else None
@@ -226,9 +229,7 @@ def hop_token(message_id: str) -> str:
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
-        if not db.condition_failed(exc):
-            raise
-        old = db.deserialize(exc.response.get("Item") or {})  # type: ignore[arg-type]  # botocore types it as object
+        old = _item_kept(exc)
         return str(old["token"])
     return token
 
