@@ -16,9 +16,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from local.aws import FAKE_CREDENTIALS
 from local.resources import physical_name
-from local.stack import ENDPOINT_FILE
+from local.stack import ENDPOINT_FILE, Config, local_aws_environment
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,12 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     os.environ.update(
         {
-            "AWS_ENDPOINT_URL": endpoint_file.read_text(encoding="utf-8").strip(),
-            "AWS_REGION": os.environ.get("AWS_REGION", "eu-west-1"),
-            "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-1"),
-            **FAKE_CREDENTIALS,
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            **local_aws_environment(endpoint_file.read_text(encoding="utf-8").strip(), Config.region),
             "TABLE_NAME": physical_name("Table"),
             "MAIL_BUCKET": physical_name("MailBucket"),
             "MAIL_PREFIX": "inbound/",

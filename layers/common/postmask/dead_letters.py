@@ -21,7 +21,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from postmask import activity, clock, ids, leaks, quarantine
+from postmask import clock, ids, quarantine
 from postmask.observability import logger, metrics
 from postmask.store import deliveries, destinations
 
@@ -56,36 +56,32 @@ def read(dead_letter: dict[str, Any]) -> None:
         return
     metrics.add_metric(name="DeadLetterRead", unit=MetricUnit.Count, value=1)
     for record in payload.get("Records") or []:
-        _message(record.get("ses") or {})
+        _message(record)
 
 
-def _message(ses_record: dict[str, Any]) -> None:
-    from postmask.mail import forwarder
+def _message(event_record: dict[str, Any]) -> None:
+    from aws_lambda_powertools.utilities.data_classes.ses_event import SESEventRecord
 
-    mail = ses_record.get("mail") or {}
-    receipt = ses_record.get("receipt") or {}
-    message_id = str(mail["messageId"])
-    now_iso = clock.now_iso()
-    common = mail.get("commonHeaders") or {}
-    sender = leaks.sender_of(common)
-    at = activity.at_of(mail.get("timestamp"), now_iso)
-    envelope_sender = str(mail.get("source") or "").strip()
-    verdict_failed = forwarder._verdict_failed(receipt)
+    from postmask.mail import decisions, delivery
+    from postmask.mail.arrival import arrive
+
+    arrival = arrive(SESEventRecord(event_record), clock.now_iso())
+    verdict_failed = decisions._verdict_failed(arrival.receipt)
     outcomes: dict[str, str] = {}
-    for recipient in receipt.get("recipients") or []:
-        address = forwarder.normalise(recipient)
+    for recipient in arrival.recipients:
+        address = decisions.normalise(recipient)
         if address is not None and ids.is_reply_local_part(address.partition("@")[0]):
-            logger.error("reply not sent after retries", message_id=message_id, recipient=address)
+            logger.error("reply not sent after retries", message_id=arrival.message_id, recipient=address)
             outcomes[recipient] = "failed"
             continue
-        decision = forwarder.decide(
+        decision = decisions.decide(
             recipient,
             verdict_failed=verdict_failed,
-            bounce=envelope_sender in ("", "<>"),
-            now_iso=now_iso,
-            sender=sender,
+            bounce=arrival.bounce,
+            now_iso=arrival.now_iso,
+            sender=arrival.sender,
         )
-        if decision.action is not forwarder.Action.FORWARD or decision.owner_id is None:
+        if decision.action is not decisions.Action.FORWARD or decision.owner_id is None:
             outcomes[recipient] = str(decision.action)
             continue
         owner = decision.owner_id
@@ -93,25 +89,14 @@ def _message(ses_record: dict[str, Any]) -> None:
         held = 0
         for destination in decision.destinations:
             if statuses.get((owner, destinations.canonical(destination))) != "verified":
-                continue  # skipped when the forwarder ran: recorded then as a decision
-            reason = _REASON.get(deliveries.hold(message_id, decision.recipient, destination))
+                continue  # skipped when the forwarder ran (a suspended one's copy was quarantined then)
+            reason = _REASON.get(deliveries.hold(arrival.message_id, decision.recipient, destination))
             if reason is None:
                 continue  # sent
-            copy = quarantine.Copy(
-                user_id=owner,
-                message_id=message_id,
-                address=decision.recipient,
-                alias_id=decision.route.alias_id if decision.route is not None else None,
-                destination=destination,
-                at=at,
-                sender=sender.address,
-                envelope_sender=envelope_sender,
-                subject=activity.subject_of(common.get("subject")),
-            )
-            quarantine.hold(copy, reason)
+            delivery.quarantine_copy(arrival, decision, destination, reason)
             held += 1
         outcomes[recipient] = "quarantined" if held else "forwarded"
-    deliveries.account(message_id, outcomes)
+    deliveries.account(arrival.message_id, outcomes)
 
 
 __all__ = ["handle", "read"]

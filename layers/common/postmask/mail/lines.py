@@ -21,6 +21,7 @@ from email import policy as email_policy
 from typing import Protocol
 
 from postmask.mail import headers
+from postmask.mail.header_fields import parse_header
 
 MAX_LINE = headers.MAX_LINE
 _LONG_LINE = re.compile(rb"(?m)^(?:[^\n]{1000}|[^\n]{998}[^\r\n])")  # more than 998 bytes before CRLF / LF
@@ -209,11 +210,9 @@ def _entity(entity: memoryview, newline: bytes, out: Body, depth: int, rewrite: 
     if rewrite is None and not has_long_line(entity):
         out.chunks.append(entity)
         return
-    from postmask.mail.message import RawMessage  # message imports this module
-
     head_end, content_start = _head_bounds(entity)
     head = bytes(entity[:head_end])
-    fields = RawMessage.parse(head + newline).fields if head else ()
+    fields = parse_header(head + newline).fields if head else ()
     content_type = next((f.raw_value for f in fields if f.key == "content-type"), None)
     encoding = next((f.raw_value for f in fields if f.key == "content-transfer-encoding"), None)
     disposition = next((f.raw_value for f in fields if f.key == "content-disposition"), None)

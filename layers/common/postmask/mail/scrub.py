@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 
 from postmask.mail import headers
+from postmask.mail.header_fields import HeaderField
 
 _AT = r"(?:@|&#0*64;|&#[xX]0*40;|%40)"
 _ASCII_LIKE = frozenset({"ascii", "us-ascii", "646", "us"})
@@ -76,8 +77,6 @@ class AddressSwap:
     def field(self, name: str, raw_value: bytes, newline: bytes) -> bytes | None:
         """A header field with the addresses replaced in its decoded text, serialized again; None when the field
         does not name one (or could not be written again: then it is dropped by the caller's checks)."""
-        from postmask.mail.message import HeaderField
-
         field = HeaderField(name, name.encode("ascii", "replace") + b":" + raw_value)
         raw_text = headers.header_text(raw_value)
         decoded = field.text()
