@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
             "MAIL_BUCKET": physical_name("MailBucket"),
             "MAIL_PREFIX": "inbound/",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "POWERTOOLS_METRICS_DISABLED": "true",  # stdout is the report; in AWS the metrics go to CloudWatch
             "POWERTOOLS_METRICS_NAMESPACE": "Postmask",
             "POWERTOOLS_SERVICE_NAME": "postmask",
         }
