@@ -1,7 +1,7 @@
-"""Faults, tried (decision 0026), in about 12 minutes on a busy 2-core machine (moto's cost per call): 1,000 messages of mixed sizes with 20 % of the SES and DynamoDB calls failing,
+"""Faults, tried (decision 0026): 1,000 messages of mixed sizes with 20 % of the SES and DynamoDB calls failing,
 crashes between a send and its record, and events delivered twice. Nothing is lost, nothing is sent twice,
 every copy is forwarded or quarantined, and the reconciliation finds nothing unaccounted. `make bench` prints
-the same run's figures (bench/faults.py)."""
+the same run's figures (bench/faults.py). About 12 minutes on a busy 2-core machine (moto's cost per call)."""
 
 from __future__ import annotations
 
