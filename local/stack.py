@@ -36,6 +36,7 @@ log = logging.getLogger("local.stack")
 # dev admin has no verified domain to send from, and must be able to sign in with a link.
 LOCAL_SENDER = "postmask@localhost"
 SLOW_STOP_SECONDS = 1.0
+ENDPOINT_FILE = "aws-endpoint"  # beside the logs directory: the embedded AWS's URL while the stack runs
 
 
 @dataclass
@@ -82,6 +83,11 @@ class LocalStack:
         aws = EmbeddedAws(config.host)
         aws.start()
         self.services.append(aws)
+        # Where helper commands find this stack's AWS (`python -m local.reconcile`); gone when the stack stops.
+        endpoint_file = config.logs.parent / ENDPOINT_FILE
+        endpoint_file.parent.mkdir(parents=True, exist_ok=True)
+        endpoint_file.write_text(aws.url, encoding="utf-8")
+        self.services.append(_Forget(lambda: endpoint_file.unlink(missing_ok=True)))
         aws_environment = local_aws_environment(aws.url, config.region)
         parameters = self.parameters()
         resources, self.token = provision_local_aws(aws_environment, parameters, config.dev_token)
@@ -116,7 +122,13 @@ class LocalStack:
         """Lambda's variables, then the template's (Globals + the function's), as in AWS."""
         assert self.resources is not None
         name = self.resources.name(spec.logical_id)
-        return {**lambda_runtime_environment(spec, name, aws_environment), **self.resources.function_environment(spec)}
+        # POSTMASK_FAULTS: the fault-injecting layer (local/faults.py) in every function's worker.
+        faults = {"POSTMASK_FAULTS": os.environ["POSTMASK_FAULTS"]} if os.environ.get("POSTMASK_FAULTS") else {}
+        return {
+            **lambda_runtime_environment(spec, name, aws_environment),
+            **self.resources.function_environment(spec),
+            **faults,
+        }
 
     def _start_services(self) -> None:
         """Services beside the API: start each, append it to `services`, add its banner line to `endpoints`."""

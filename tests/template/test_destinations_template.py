@@ -65,7 +65,9 @@ def test_every_sender_may_send_with_the_configuration_set() -> None:
         for name, resource in load()["Resources"].items()
         if resource["Type"] == "AWS::Serverless::Function" and "ses:SendEmail" in actions_or_none(name)
     ]
-    assert set(senders) == {*SENDERS, "ForwarderFunction"}
+    # The quarantine's resend sends a copy as the forwarder does, the dead-letter reader the quarantine's notice
+    # (tests/template/test_quarantine_template.py).
+    assert set(senders) == {*SENDERS, "ForwarderFunction", "QuarantineResendFunction", "DeadLettersFunction"}
     for name in senders:
         allowed = str(
             [statement["Resource"] for statement in statements(name) if "ses:SendEmail" in statement["Action"]]
@@ -141,7 +143,11 @@ def test_the_feedback_function_may_only_update_destinations_and_record_activity(
     ]
     # After the transform: the rule invokes the function's alias, and nothing else is granted.
     cfn = transformed({"EnableForwarding": "true"})
-    rules = [resource for resource in cfn["Resources"].values() if resource["Type"] == "AWS::Events::Rule"]
+    rules = [
+        resource
+        for name, resource in cfn["Resources"].items()
+        if resource["Type"] == "AWS::Events::Rule" and name.startswith("FeedbackFunction")
+    ]
     (rule,) = rules
     (target,) = rule["Properties"]["Targets"]
     assert target["Arn"] == {"Ref": "FeedbackFunctionAliaslive"}

@@ -71,7 +71,8 @@ def test_the_mail_bucket_is_encrypted_private_and_expires_raw_mail() -> None:
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
     assert all(bucket["PublicAccessBlockConfiguration"].values())
     assert len(bucket["PublicAccessBlockConfiguration"]) == 4
-    (expire,) = [rule for rule in bucket["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in rule]
+    # The raw mail's rule; quarantined copies have their own (tests/template/test_quarantine_template.py).
+    (expire,) = [rule for rule in bucket["LifecycleConfiguration"]["Rules"] if rule["Id"] == "ExpireRawMail"]
     assert expire["Prefix"] == "inbound/"
     assert expire["ExpirationInDays"] == {"Ref": "MailRetentionDays"}
     assert load()["Parameters"]["MailRetentionDays"]["Description"]
@@ -158,7 +159,9 @@ def test_the_forwarder_gets_least_privilege() -> None:
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
         "dynamodb:BatchWriteItem",
+        "dynamodb:Query",  # a user's quarantined copies, which a quarantine notice lists (QUAR# only, below)
         "s3:GetObject",
+        "s3:PutObject",  # a quarantined copy (quarantine/ only, below)
         "ses:SendEmail",
         "ses:GetEmailIdentity",
     }
@@ -196,11 +199,24 @@ def test_the_forwarder_gets_least_privilege() -> None:
             elif any(action in ("dynamodb:PutItem", "dynamodb:UpdateItem") for action in statement["Action"]):
                 # Delivery records, the alias's and contacts' counters, new contacts, activity events, foreign
                 # senders, the site on a route: nothing else is written.
-                assert set(keys) <= {"MAIL#*", "USER#*", "CONTACTS#*", "REPLY#*", "ACT#*", "FOREIGN#*", "ADDRESS#*"}
+                # And quarantined copies with their notice's slot (QUAR#, decision 0025).
+                assert set(keys) <= {
+                    "MAIL#*",
+                    "USER#*",
+                    "CONTACTS#*",
+                    "REPLY#*",
+                    "ACT#*",
+                    "FOREIGN#*",
+                    "ADDRESS#*",
+                    "QUAR#*",
+                }
                 # A route is only ever updated (its site), never written whole.
                 assert "ADDRESS#*" not in keys or statement["Action"] == ["dynamodb:UpdateItem"]
+            if "dynamodb:Query" in statement["Action"]:
+                assert keys == ["QUAR#*"]
     assert "dynamodb:Scan" not in actions
-    assert "dynamodb:Query" not in actions
+    (put_object,) = [statement for statement in statements if statement["Action"] == ["s3:PutObject"]]
+    assert put_object["Resource"] == {"Fn::Sub": "${MailBucket.Arn}/quarantine/*"}  # never the raw mail
     # Destinations: their status and OpenPGP key only; contacts' SENDER# items: id, reply address, blocked. DEST#
     # and CONTACTS# partitions hold nothing else of a user, and no other attribute may be read.
     (batch,) = [

@@ -16,6 +16,7 @@ WEB_ROUTES = {
     "GET /activity": "WebActivityFunction",
     "GET /domains": "WebDomainsFunction",
     "GET /destinations": "WebDestinationsFunction",
+    "GET /quarantine": "WebQuarantineFunction",
     "GET /verify": "WebVerifyFunction",
     "GET /account": "WebAccountFunction",
     "GET /signin": "WebSigninFunction",

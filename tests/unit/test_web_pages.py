@@ -25,6 +25,7 @@ PAGES = {
     "/activity": "Activity",
     "/domains": "Domains",
     "/destinations": "Destinations",
+    "/quarantine": "Quarantine",
     "/verify": "Confirm a destination",
     "/account": "Account",
     "/signin": "Signing in",
@@ -35,8 +36,8 @@ OUTSIDE_NAVIGATION = {"/verify", "/signin"}
 UNDER = {"/aliases/01j0000000000000000000000a": "/aliases"}
 # Reached from the overview ("All activity") and from a leak badge: the navigation keeps four pages on one
 # phone line.
-FROM_THE_OVERVIEW = {"/activity"}
-WITHOUT_FORMS = OUTSIDE_NAVIGATION | {"/account"}  # its buttons act on what the script lists
+FROM_THE_OVERVIEW = {"/activity", "/quarantine"}  # the quarantine: its count there, and its notice mail
+WITHOUT_FORMS = OUTSIDE_NAVIGATION | {"/account", "/quarantine"}  # their buttons act on what the script lists
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -241,3 +241,25 @@ class IdempotentRequestInProgress(Conflict):
 
 class ExportTooLarge(NotAcceptable):
     message = "Your export is larger than a response may be: ask for it compressed (Accept-Encoding: gzip)"
+
+
+class QuarantinedNotFound(NotFound):
+    message = "Quarantined message not found (it may have expired after QuarantineDays, or been deleted)"
+
+
+class QuarantinedDeliveredAlready(Conflict):
+    message = "This message was delivered to that destination already: it is sent at most once per destination"
+
+
+class QuarantinedNeverFits(TooLarge):
+    message = (
+        "This message is larger than Amazon SES sends (40 MB, headers included): it can never be resent. "
+        "Ask the sender to share the large files as a link instead."
+    )
+
+
+class ResendDestinationInvalid(InvalidRequest):
+    message = "destination must be one of your verified destinations (GET /api/destinations?status=verified)"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, loc=("body", "destination"))

@@ -79,6 +79,9 @@ class Settings:
     activity_retention_days: int = Field(
         default=30, ge=1, le=3650, description="Days an activity event is kept (ACTIVITY_RETENTION_DAYS)."
     )
+    quarantine_days: int = Field(
+        default=14, ge=1, le=3650, description="Days a quarantined copy is kept to be resent (QUARANTINE_DAYS)."
+    )
 
     def __post_init__(self) -> None:
         problems = []
@@ -117,4 +120,5 @@ def get_settings() -> Settings:
         mail_from_subdomain=(os.environ.get("MAIL_FROM_SUBDOMAIN") or "bounce").strip().lower(),
         max_aliases_per_user=int(os.environ.get("MAX_ALIASES_PER_USER") or "10000"),
         activity_retention_days=int(os.environ.get("ACTIVITY_RETENTION_DAYS") or "30"),
+        quarantine_days=int(os.environ.get("QUARANTINE_DAYS") or "14"),
     )

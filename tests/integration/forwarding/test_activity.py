@@ -94,7 +94,7 @@ def test_every_forwarder_outcome_is_an_event_with_its_reason(
     (copy, *_) = sent.sent
     mailroom.deliver(copy.raw, ["shop@alice.example"], sender="alice@real.example")  # dropped, loop
     sent.fail_next(400, "MessageRejected", "Email address is not verified.")
-    mailroom.deliver(SHOP, ["shop@alice.example"])  # failed, rejected_by_ses
+    mailroom.deliver(SHOP, ["shop@alice.example"])  # quarantined, rejected_by_ses (decision 0025)
     ses_says(alice_domain, "PENDING")
     ses.forget_verifications()  # the forwarder asks SES once every few minutes: now
     mailroom.deliver(SHOP, ["shop@alice.example"], store=False)  # refused, domain_unverified
@@ -112,7 +112,7 @@ def test_every_forwarder_outcome_is_an_event_with_its_reason(
         # The same message: the verified destination's copy, and the pending one's skip.
         *sorted([("forwarded", None, "alice@real.example"), ("dropped", "destination_unverified", "new@real.example")]),
         ("dropped", "loop", None),
-        ("failed", "rejected_by_ses", "alice@real.example"),
+        ("quarantined", "rejected_by_ses", "alice@real.example"),
         ("refused", "domain_unverified", None),
     ]
     # Each event says which alias, which address, who sent it and what it was about; never the body.

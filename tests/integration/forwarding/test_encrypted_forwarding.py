@@ -147,8 +147,11 @@ def test_an_expired_key_with_fallback_quarantine_never_sends_in_clear(
 
     assert sent.to(ME) == []
     (recorded,) = [e for e in events(alice) if e["destination"] == ME]
-    assert (recorded["outcome"], recorded["reason"]) == ("failed", "pgp_key_unusable")
+    assert (recorded["outcome"], recorded["reason"]) == ("quarantined", "pgp_key_unusable")
     assert (summary["forwarded"], summary["held"]) == ([], 1)
+    # Kept in quarantine with its reason, to be resent once the key is renewed (contract: Quarantine).
+    (kept,) = alice.get("/api/quarantine").json()["items"]
+    assert (kept["reason"], kept["destination"]) == ("pgp_key_unusable", ME)
     # A retry of the same event finds the copy closed: it holds nothing again and sends nothing.
     again = mailroom.forward(event)
     assert (again["held"], again["sent"]) == (0, 0)

@@ -425,11 +425,12 @@ def test_the_reply_path_makes_the_promised_calls(
     with CallRecorder(_dynamo.client()) as recorded:
         mailroom.forward(event)
     # The reply address, the alias's route, the sender's status; the thread records the reply names; the loop
-    # marker and the claim; the claim's completion; the new thread pair; the count; the activity event (sent).
+    # marker, the claim and the message's ACCOUNTED record; the claim's completion; the new thread pair; the count;
+    # the activity event (sent).
     assert dict(recorded.counts()) == {
         "GetItem": 2,
         "BatchGetItem": 2,
-        "PutItem": 2,
+        "PutItem": 3,
         "UpdateItem": 1,
         "BatchWriteItem": 1,
         "TransactWriteItems": 2,

@@ -63,6 +63,15 @@ def _process(event_record: SESEventRecord, summary: record.Summary, *, lease_sec
             record.reply_refused(arrival, refused, str(refused.refusal), summary)
 
     failures: list[Exception] = []
+    for skip in decided.skipped:
+        if skip.reason is not decisions.Reason.DESTINATION_SUSPENDED:
+            continue
+        try:  # kept for its owner to resend (to it once revived, or to another of theirs): decision 0025
+            delivery.quarantine_copy(arrival, skip.decision, skip.destination, str(skip.reason))
+            record.quarantined(summary, skip.decision, skip.destination, str(skip.reason))
+        except Exception as exc:
+            logger.exception("quarantine failed; the event will be retried", message_id=arrival.message_id)
+            failures.append(exc)
     forwards = decided.forwards
     if forwards:
         hop = f"{arrival.message_id}.{deliveries.hop_token(arrival.message_id)}"
@@ -82,6 +91,8 @@ def _process(event_record: SESEventRecord, summary: record.Summary, *, lease_sec
         except Exception as exc:
             logger.exception("reply failed; the event will be retried", message_id=arrival.message_id)
             failures.append(exc)
+    if not failures:  # every recipient ended: what the daily reconciliation looks for (decision 0026)
+        record.accounted(arrival.message_id, decided.decisions, decided.replies, summary)
     return failures
 
 
@@ -119,6 +130,11 @@ def _forward(
             key=keys.get(destination.lower()),
             encrypt=encrypt,
         )
+
+        def give_up(reason: str, destination: str = destination) -> None:
+            delivery.quarantine_copy(arrival, decision, destination, reason)
+            record.quarantined(summary, decision, destination, reason)
+
         try:
             sent = delivery.send_once(
                 arrival.message_id,
@@ -129,6 +145,7 @@ def _forward(
                 tags=delivery.forward_tags(decision.owner_id, decision.route.alias_id if decision.route else None),
                 lease_seconds=lease_seconds,
                 failures=failures,
+                give_up=give_up,
             )
         finally:
             copy.close()  # an encrypted copy's files in /tmp

@@ -22,7 +22,7 @@ from postmask.mail.decisions import Action, Decision, Reason, Skipped
 from postmask.mail.delivery import Sent
 from postmask.observability import logger, metrics
 from postmask.settings import get_settings
-from postmask.store import contacts, routes, threads
+from postmask.store import contacts, deliveries, routes, threads
 
 # The metric of each decision; a block or drop for one of these reasons is also counted under its own name.
 _ACTION_METRIC = {Action.BLOCK: "MailBlocked", Action.DROP: "MailDropped", Action.REFUSE: "MailRefusedUnverifiedDomain"}
@@ -35,9 +35,12 @@ _DELIVERY_OUTCOME = {
     Sent.TOO_LARGE: ("failed", "too_large"),
     Sent.REJECTED: ("failed", "rejected_by_ses"),
     Sent.FAILED: ("failed", "send_error"),  # then sent, when a retry sends it
-    Sent.HELD: ("failed", str(Sent.HELD)),  # pgp_key_unusable
+    Sent.HELD: ("failed", str(Sent.HELD)),  # pgp_key_unusable, when there was nowhere to keep it
+    Sent.UNCONFIRMED: ("failed", "delivery_unconfirmed"),  # a reply's: not sent again
 }
 DELIVERED = (Sent.SENT, Sent.BEFORE)  # BEFORE: its activity written then, or now if writing it failed then
+# A forward's copy that ended so is kept in quarantine (its activity event written then).
+QUARANTINED_OUTCOMES = (Sent.TOO_LARGE, Sent.REJECTED, Sent.UNCONFIRMED, Sent.HELD)
 
 
 @dataclass
@@ -56,6 +59,8 @@ class Summary:
     too_large: int = 0
     rejected: int = 0  # copies SES refused for good
     held: int = 0  # copies not sent: their destination's OpenPGP key cannot be used (fallback quarantine)
+    # Copies quarantined (postmask.quarantine): {"recipient", "destination", "reason"}.
+    quarantined: list[dict[str, str]] = field(default_factory=list)
     replied: list[str] = field(default_factory=list)  # reply addresses whose message was sent to their contact
     # Replies not sent: {"recipient", "alias_id", "reason"} (postmask.mail.reply.Refusal).
     replies_refused: list[dict[str, str | None]] = field(default_factory=list)
@@ -138,7 +143,8 @@ def decisions(arrival: Arrival, decided: list[Decision], skipped: list[Skipped],
             activity_event(arrival, decision, _OUTCOME[decision.action], _reason(decision))
     for skip in skipped:
         _skip(skip, arrival.message_id, summary)
-        activity_event(arrival, skip.decision, "dropped", str(skip.reason), skip.destination)
+        if skip.reason is not Reason.DESTINATION_SUSPENDED:  # a suspended one's copy is quarantined instead
+            activity_event(arrival, skip.decision, "dropped", str(skip.reason), skip.destination)
 
 
 def _decision(decision: Decision, message_id: str, summary: Summary, now_iso: str) -> None:
@@ -224,6 +230,8 @@ def copy_outcome(
     if outcome in DELIVERED:
         reason = str(Sent.HELD) if plain_fallback else _reason(decision)
         activity_event(arrival, decision, "forwarded", reason, destination, encrypted=encrypted)
+    elif outcome in QUARANTINED_OUTCOMES:
+        pass  # its activity event (quarantined, with the reason) was written when it was kept
     elif outcome in _DELIVERY_OUTCOME:
         activity_event(arrival, decision, *_DELIVERY_OUTCOME[outcome], destination)
     if outcome is Sent.SENT and ses_message_id is not None:
@@ -317,3 +325,16 @@ def _reply_decision(
         alias_id=alias_id,
         **extra,
     )
+
+
+def quarantined(summary: Summary, decision: Decision, destination: str, reason: str) -> None:
+    """A copy kept in quarantine (postmask.quarantine recorded its activity event and told its owner)."""
+    summary.quarantined.append({"recipient": decision.recipient, "destination": destination, "reason": reason})
+
+
+def accounted(message_id: str, decided: list[Decision], replies: list[reply.ReplyDecision], summary: Summary) -> None:
+    """Every recipient ended: the message's ACCOUNTED record, which the daily reconciliation looks for."""
+    outcomes = {decision.recipient: _OUTCOME[decision.action] for decision in decided}
+    outcomes |= {r.recipient: "refused" if r.refusal is not None else "sent" for r in replies}
+    outcomes |= {held["recipient"]: "quarantined" for held in summary.quarantined}
+    deliveries.account(message_id, outcomes)

@@ -6,7 +6,9 @@ from pydantic import Field
 
 from postmask.schemas.common import Model, Timestamp
 
-Outcome = Literal["forwarded", "sent", "blocked", "dropped", "refused", "failed", "bounced", "complained"]
+Outcome = Literal[
+    "forwarded", "sent", "blocked", "dropped", "refused", "failed", "quarantined", "bounced", "complained"
+]
 Direction = Literal["inbound", "reply"]
 
 

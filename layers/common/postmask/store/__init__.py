@@ -35,12 +35,23 @@ held by marker items written in the same transaction as the item they guard.
 |                      |                      |                   | token_expires_at, resent_at (store/destinations)|
 | verification link    | `VERIFY#<sha256 of   | `VERIFY`          | user_id, destination_id, expires_at,           |
 |                      | the link's secret>`  |                   | purge_at (TTL: 30 days after it expires)       |
-| delivery record      | `MAIL#<ses msg id>`  | `SEND#<rcpt>#<dest>` | status sending/sent/too_large/rejected,     |
+| delivery record      | `MAIL#<ses msg id>`  | `SEND#<rcpt>#<dest>` | status sending/sent/too_large/rejected/     |
+|                      |                      |                   | quarantined,                                   |
 |                      |                      |                   | lease_until, token, ses_message_id, reason     |
 |                      |                      |                   | (SES's error code), purge_at (TTL)             |
 | outcome counted      | `MAIL#<ses msg id>`  | `COUNTED#<rcpt>`  | outcome, alias_id, at, purge_at (TTL)          |
 | loop marker          | `MAIL#<ses msg id>`  | `HOP`             | token (random; the copies' X-Postmask-Hop),    |
 |                      |                      |                   | purge_at (TTL)                                 |
+| message accounted    | `MAIL#<ses msg id>`  | `ACCOUNTED`       | outcomes {recipient: forwarded, blocked,       |
+|                      |                      |                   | quarantined...}, at, purge_at (TTL): the daily |
+|                      |                      |                   | reconciliation's check (decision 0026)         |
+| quarantined copy     | `QUAR#<user_id>`     | `MSG#<quarantine_id>` | message_id, address, alias_id, destination,|
+|                      |                      |                   | reason, sender, subject, size, object_key      |
+|                      |                      |                   | (quarantine/<user>/<id>), quarantined_at,      |
+|                      |                      |                   | expires_at, resent_to, purge_at (TTL:          |
+|                      |                      |                   | QuarantineDays) (store/quarantine.py, 0025)    |
+| quarantine notice    | `QUAR#<user_id>`     | `NOTICE#<alias_id or address>` | sent_at, token, purge_at: one |
+|                      |                      |                   | notice per alias an hour                       |
 | thread record        | `THREAD#<alias>`     | `OUT#<sha256 of outside id>#<dest>` | inside_id: the Message-ID `dest` |
 |   (outside -> inside)|                      |                   | received it by; outside_id, purge_at (TTL)     |
 | thread record        | `THREAD#<alias>`     | `IN#<sha256 of inside id>` | outside_id: the id the outside knows; |
@@ -161,6 +172,13 @@ Access patterns and their cost (tests/integration/test_call_counts.py and `make 
   items);
 - feedback (a bounce or complaint): 1 conditional `UpdateItem` per destination suspended, 1 transaction per
   event recorded.
+
+- quarantine (decision 0025): a copy given up costs the forwarder 1 conditional `PutItem` (the copy), its activity
+  transaction, and, at most once an hour per alias, 1 conditional `PutItem` (the notice's slot) + 1 `Query` (what
+  is waiting) + 1 `GetItem` (the owner's e-mail); the routes: list 1 `Query` (+ 1 `GetItem` for an alias with
+  nothing quarantined), get 1 `GetItem`, delete 1 `DeleteItem`, resend 1 `GetItem` + 1 `BatchGetItem` (the
+  destination's status) + the copy's contacts as the forwarder reads them + 1 claim and 1 completion + 1
+  `UpdateItem` (`resent_to`); every message 1 `PutItem` more for its ACCOUNTED record (decision 0026).
 
 No `Scan`, ever: a test fails the suite if one is made.
 """

@@ -104,6 +104,20 @@ postmask.page(async () => {
     }
   }
 
+  /** Mail that could not be delivered, counted when there is any: it waits in quarantine for a decision. */
+  async function showQuarantine() {
+    try {
+      const page = await api("GET", "/api/quarantine", { query: { limit: 100 } });
+      const count = page.items.length;
+      const more = page.next_token ? "+" : "";
+      postmask.setText($("#overview"), "quarantine_count", `${count}${more}`);
+      postmask.setText($("#overview"), "quarantine_noun", count === 1 && !more ? "message" : "messages");
+      $("#quarantine-stat").hidden = count === 0;
+    } catch (error) {
+      $("#overview-error").textContent = postmask.errorText(error) ?? "";
+    }
+  }
+
   const LEAKS_SHOWN = 5;
 
   /** Suspected leaks first: a person with one should see it without looking for it. */
@@ -121,6 +135,7 @@ postmask.page(async () => {
   if (session.token()) {
     await Promise.all([
       showOverview(),
+      showQuarantine(),
       showLeaks(),
       postmask.activity.loadChart($("#chart")),
       postmask.activity.eventList($("#latest"), { pageSize: 10, more: false }).load(),
