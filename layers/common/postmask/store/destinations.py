@@ -39,6 +39,7 @@ from postmask.errors import (
     VerificationLinkUnknown,
 )
 from postmask.store import _dynamo as db
+from postmask.store.markers import outside_postmask
 from postmask.versions import Expected, Versioned
 
 if TYPE_CHECKING:  # the models are imported where they are made: an alias's function never needs them
@@ -187,14 +188,18 @@ def _new_destination(
 def create(user_id: str, email: str) -> Written[Destination]:
     """A new pending destination and its first link; 409 if the caller has this address already."""
     item, verify_item, link = _new_destination(user_id, email, {})
+    # Mail to a domain registered in postmask would loop: refused here as on an alias or a catch-all.
+    outside = outside_postmask([email], loc=("body", "email"))
     try:
         db.transact(
             [
                 {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
                 {"Put": {"Item": verify_item, "ConditionExpression": "attribute_not_exists(pk)"}},
+                *outside.actions,
             ]
         )
     except db.TransactionCancelled as exc:
+        outside.raise_if_failed(exc.failed[2:])
         raise DestinationExists from exc
     return Written(_to_model(db.deserialize(item)), (link,))
 

@@ -85,7 +85,8 @@ def run(
         return report
 
     for address in report.new_destinations:
-        with suppress(DestinationExists):  # created meanwhile (another tab, another import)
+        # Created meanwhile (another tab, another import); or inside postmask, which its rows' own check reports.
+        with suppress(DestinationExists, DestinationIsPostmask):
             report.links.extend(destinations.create(user_id, address).new_links)
     _write(user_id, source, rules, planned_rows, report, deadline)
     _add_contacts(user_id, source, rules, report, deadline)
