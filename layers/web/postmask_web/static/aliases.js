@@ -357,7 +357,9 @@ postmask.page(async () => {
     $("#import-problems").replaceChildren(
       ...report.errors.map(({ row, message }) => {
         const item = document.createElement("li");
-        item.textContent = row === null ? message : `Row ${row}: ${message}`;
+        // The API's report names its query parameter; the form calls it by its label.
+        const said = message.replace("give default_destination", "fill in “Forward rows that name no mailbox to”");
+        item.textContent = row === null ? said : `Row ${row}: ${said}`;
         return item;
       }),
     );
@@ -403,7 +405,7 @@ postmask.page(async () => {
         api("POST", "/api/import", { raw, query: { ...query, dry_run: "true" } }),
       );
     } catch (error) {
-      postmask.showErrors(importForm, error);
+      postmask.showErrors(importForm, error, { sent: query });
       return;
     }
     postmask.clearErrors(importForm);
@@ -499,6 +501,17 @@ postmask.page(async () => {
     if (fields.site.value.trim()) body.site = fields.site.value.trim();
     if (body.destinations.length === 0) {
       postmask.showFieldError(createForm, "destinations", "Enter at least one address to forward to.");
+      return;
+    }
+    // Checked here as the API checks them, said in the form's words.
+    const localPartProblem = postmask.localPartProblem(localPart);
+    if (localPartProblem) {
+      postmask.showFieldError(createForm, "local_part", localPartProblem);
+      return;
+    }
+    const destinationProblem = body.destinations.map(postmask.emailProblem).find(Boolean);
+    if (destinationProblem) {
+      postmask.showFieldError(createForm, "destinations", destinationProblem);
       return;
     }
     let alias;

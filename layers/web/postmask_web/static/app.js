@@ -178,19 +178,47 @@ const postmask = (() => {
     return (where === "body" || where === "query" || where === "path") && typeof name === "string" ? name : "form";
   }
 
+  /** A message as a sentence. Only an ordinary first word is capitalised: one that is a name (an address,
+   * a domain such as "co.uk", an API field) keeps its spelling. */
   function sentence(text) {
     const trimmed = String(text).trim();
-    const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+    const first = trimmed.split(/\s/, 1)[0];
+    const capital = /^[a-z]+[,:;]?$/.test(first) ? trimmed.charAt(0).toUpperCase() + trimmed.slice(1) : trimmed;
     return /[.!?]$/.test(capital) ? capital : `${capital}.`;
   }
 
   const NOT_AN_EMAIL = /^value is not a valid email address: /;
 
+  // What the API checks, checked here first and said in the form's words (the API's own message for a pattern
+  // is the regular expression). The same rules as postmask.schemas.common.LocalPart.
+  const LOCAL_PART = /^[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*$/;
+  const RULES = {
+    local_part:
+      "Use only letters, digits and . _ + - (no spaces), at most 64 characters, not starting or ending with a dot, and no two dots in a row.",
+  };
+  // A plausible address: something, an @, a domain with a dot. The API's check is stricter; this catches typing.
+  const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+  /** The form's own words for a local part the API would refuse; null when it is fine (or empty). */
+  function localPartProblem(value) {
+    if (!value) return null;
+    return value.length <= 64 && LOCAL_PART.test(value) ? null : RULES.local_part;
+  }
+
+  /** The form's words for an e-mail address the API would refuse; null when it looks fine. */
+  function emailProblem(value) {
+    return EMAIL.test(value) ? null : `“${value}” is not a valid e-mail address. An address looks like name@example.org.`;
+  }
+
   /** A 422 issue in plain words. `sent` is the body that was sent, to name the value that was refused. */
   function plainWords(issue, sent) {
     const [, field, index] = Array.isArray(issue.loc) ? issue.loc : [];
     if (issue.type === "missing") return "This is required.";
-    const message = String(issue.msg ?? "is not valid").replace(/^Value error, /, "");
+    if (issue.type === "string_pattern_mismatch" && RULES[field]) return RULES[field];
+    // A message that begins with the API's name of the field ("default_destination is not ...") names it "This".
+    const message = String(issue.msg ?? "is not valid")
+      .replace(/^Value error, /, "")
+      .replace(new RegExp(`^${field} (?=is )`), "This ");
     const inList = typeof index === "number" && Array.isArray(sent?.[field]);
     const value = inList ? sent[field][index] : sent?.[field];
     if (/^not a valid domain name\b/i.test(message)) {
@@ -400,6 +428,8 @@ const postmask = (() => {
     safeReturnPath,
     showErrors,
     showFieldError,
+    localPartProblem,
+    emailProblem,
     errorText,
     clearErrors,
     showRowError,
