@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixtures imported from test_web_browser are parameters of every test
 """What a SimpleLogin or addy.io user switching to postmask meets in a browser (issue 28): destinations that
 would loop refused on every page, errors in the form's words, the alias's own page, the destination picker,
 settings, tokens from the web, suspended destinations. Screenshots at 1280 and 390 px in test-artifacts/web/."""
