@@ -68,3 +68,64 @@ def test_errors_are_said_in_the_forms_words(screen: Screen, user: User) -> None:
     expect(domain_error).not_to_be_empty()
     expect(domain_error).not_to_contain_text("Co.uk")
     screen.shot("2-public-suffix")
+
+
+# --- item 5: the alias's own page -------------------------------------------------------------------------------
+
+
+def test_the_alias_page_switches_edits_and_deletes_its_alias(screen: Screen, user: User) -> None:
+    # Given an alias with a long local part (the address is wider than a phone)
+    local_part = "a-very-long-local-part-for-a-newsletter-signup"
+    status, alias = user.api(
+        "POST", "/api/aliases", {"domain": user.domain, "local_part": local_part, "destinations": ["me@real.example"]}
+    )
+    assert status == 201, alias
+    page = screen.page
+    sign_in(screen, user.token)
+    screen.goto(f"/aliases/{alias['id']}")
+    expect(page.get_by_role("heading", name=alias["address"])).to_be_visible()
+    screen.no_sideways_scrolling()
+    screen.shot("1-alias")
+
+    # When it is switched off, Then the API says so
+    page.get_by_role("switch", name=f"Enabled: forward mail sent to {alias['address']}").uncheck()
+    expect(page.locator("#alias-state")).to_have_text("Disabled: its mail is blocked")
+    assert user.api("GET", f"/api/aliases/{alias['id']}")[1]["enabled"] is False
+
+    # When its display name and expiry are edited
+    page.get_by_role("button", name="Edit").click()
+    dialog = page.locator("#edit-dialog")
+    dialog.get_by_label("Name on mail sent from it").fill("Shopping")
+    dialog.get_by_label("Expires").fill("2030-01-31T12:00")
+    screen.shot("2-edit")
+    dialog.get_by_role("button", name="Save").click()
+
+    # Then they are saved and shown
+    expect(dialog).to_be_hidden()
+    saved = user.api("GET", f"/api/aliases/{alias['id']}")[1]
+    assert saved["display_name"] == "Shopping"
+    assert saved["expires_at"].startswith("2030-01-31")
+    expect(page.locator("#alias-details")).to_contain_text("“Shopping”")
+    expect(page.locator("#alias-details")).to_contain_text("Expires")
+
+    # When it is deleted, Then the page says so, with no contacts or form left, and the way back
+    page.get_by_role("button", name="Delete", exact=True).click()
+    expect(page.locator("#confirm-text")).to_contain_text("you can create the same address again later")
+    page.locator("#confirm-yes").click()
+    expect(page.locator("#alias-gone")).to_contain_text(f"Deleted {alias['address']}.")
+    expect(page.get_by_role("link", name="Back to your aliases")).to_be_visible()
+    expect(page.locator("#write-form")).to_be_hidden()
+    expect(page.locator("text=Loading… >> visible=true")).to_have_count(0)
+    assert user.api("GET", f"/api/aliases/{alias['id']}")[0] == 404
+    screen.no_sideways_scrolling()
+    screen.shot("3-deleted")
+
+
+def test_a_missing_alias_shows_only_that(screen: Screen, user: User) -> None:
+    sign_in(screen, user.token)
+    screen.goto("/aliases/01j0000000000000000000000a")
+    page = screen.page
+    expect(page.get_by_text("There is no such alias among yours.")).to_be_visible()
+    expect(page.locator("#write-form")).to_be_hidden()
+    expect(page.get_by_role("heading", name="Contacts")).to_be_hidden()
+    expect(page.locator("text=Loading… >> visible=true")).to_have_count(0)

@@ -13,15 +13,12 @@ postmask.page(async () => {
   const createSection = $("#create-section");
   const createForm = $("#create-form");
   const newAlias = $("#new-alias");
-  const editDialog = $("#edit-dialog");
-  const editForm = $("#edit-form");
 
   let nextToken = null;
   let shown = 0;
   let listRequest = 0; // only the answer to the latest request may fill the table
 
-  /** "a@x.org, b@y.org\nc@z.org" -> ["a@x.org", "b@y.org", "c@z.org"] */
-  const addressesIn = (text) => text.split(/[\s,;]+/).filter(Boolean);
+  const { addressesIn } = postmask.aliasEditor;
 
   // --- the list -------------------------------------------------------------------------------------------
 
@@ -210,8 +207,7 @@ postmask.page(async () => {
     $('[data-action="delete"]', row).addEventListener("click", async () => {
       postmask.clearRowError(row);
       const { address } = current();
-      const question = `Delete ${address}? Mail sent to it will no longer be forwarded, and the address cannot be recovered.`;
-      if (!(await postmask.confirmAction(question, "Delete alias"))) return;
+      if (!(await postmask.confirmAction(postmask.aliasEditor.deleteQuestion(address), "Delete alias"))) return;
       try {
         await api("DELETE", path);
       } catch (error) {
@@ -270,7 +266,7 @@ postmask.page(async () => {
     const ids = [...selected];
     $("#bulk-error").textContent = "";
     if (action === "delete") {
-      const question = `Delete ${postmask.plural(ids.length, "alias", "aliases")}? Mail sent to them will no longer be forwarded, and the addresses cannot be recovered.`;
+      const question = `Delete ${postmask.plural(ids.length, "alias", "aliases")}? Mail to them is no longer forwarded (it goes to the domain's catch-all, if any, or is dropped), and replies through their contacts stop. You can create the same addresses again later.`;
       if (!(await postmask.confirmAction(question, "Delete aliases"))) return;
     }
     for (const button of bulkButtons) button.disabled = true;
@@ -437,47 +433,17 @@ postmask.page(async () => {
     await loadPage({ fromStart: true });
   });
 
-  // --- edit -----------------------------------------------------------------------------------------------
-
-  let editing = null;
+  // --- edit (static/alias_edit.js) -----------------------------------------------------------------------
 
   function openEditor(alias) {
-    editing = alias;
-    postmask.clearErrors(editForm);
-    setText(editForm, "address", alias.address);
-    editForm.elements.destinations.value = alias.destinations.join("\n");
-    editForm.elements.note.value = alias.note;
-    editForm.elements.site.value = alias.site ?? "";
-    editDialog.showModal();
-    editForm.elements.destinations.focus();
+    postmask.aliasEditor.open(alias, {
+      saved: async (saved) => {
+        await loadDestinationStatus().catch(() => {}); // new destinations are pending: show it
+        show(saved);
+        announce(`Saved ${saved.address}.${pendingNote(saved)}`);
+      },
+    });
   }
-
-  $('[data-action="close"]', editForm).addEventListener("click", () => editDialog.close());
-  editForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const body = {
-      destinations: addressesIn(editForm.elements.destinations.value),
-      note: editForm.elements.note.value,
-      site: editForm.elements.site.value.trim() || null,
-    };
-    if (body.destinations.length === 0) {
-      postmask.showFieldError(editForm, "destinations", "Enter at least one address to forward to.");
-      return;
-    }
-    let saved;
-    try {
-      saved = await postmask.busy(editForm, () =>
-        api("PATCH", `/api/aliases/${encodeURIComponent(editing.id)}`, { body }),
-      );
-    } catch (error) {
-      postmask.showErrors(editForm, error, { sent: body });
-      return;
-    }
-    await loadDestinationStatus().catch(() => {}); // new destinations are pending: show it
-    show(saved);
-    editDialog.close();
-    announce(`Saved ${saved.address}.${pendingNote(saved)}`);
-  });
 
   // --- create ---------------------------------------------------------------------------------------------
 
