@@ -5,6 +5,8 @@ settings, tokens from the web, suspended destinations. Screenshots at 1280 and 3
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from playwright.sync_api import expect
 
@@ -17,6 +19,7 @@ from tests.e2e.test_web_browser import (  # noqa: F401 - fixtures
     sign_in,
     user,
 )
+from tests.support.destinations import open_link_from_the_outbox
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -129,3 +132,51 @@ def test_a_missing_alias_shows_only_that(screen: Screen, user: User) -> None:
     expect(page.locator("#write-form")).to_be_hidden()
     expect(page.get_by_role("heading", name="Contacts")).to_be_hidden()
     expect(page.locator("text=Loading… >> visible=true")).to_have_count(0)
+
+
+# --- item 6: "Forward to" picks from the confirmed mailboxes ----------------------------------------------------
+
+
+def verified(user: User, stack: Any, *addresses: str) -> None:
+    for address in addresses:
+        status, body = user.api("POST", "/api/destinations", {"email": address})
+        assert status == 201, body
+        open_link_from_the_outbox(stack, address)
+
+
+def test_forward_to_picks_from_confirmed_mailboxes_with_the_default_ticked(
+    screen: Screen, user: User, stack: Any
+) -> None:
+    # Given two confirmed mailboxes
+    first, second = f"home-{user.domain}@real.example", f"work-{user.domain}@real.example"
+    verified(user, stack, first, second)
+    page = screen.page
+    sign_in(screen, user.token)
+    screen.goto("/aliases")
+
+    # When a new alias is started, Then the first (the default) is ticked and the other offered
+    page.get_by_role("button", name="New alias").click()
+    form = page.locator("#create-form")
+    expect(form.get_by_role("checkbox", name=first)).to_be_checked()
+    expect(form.get_by_role("checkbox", name=second)).not_to_be_checked()
+    screen.no_sideways_scrolling()
+    screen.shot("1-picker")
+
+    # When the second is ticked too and the alias created, Then it forwards to both, nothing retyped
+    form.get_by_role("checkbox", name=second).check()
+    form.get_by_label("Name before the @").fill("picked")
+    form.get_by_role("button", name="Create alias").click()
+    expect(page.locator("#alias-rows tr.new")).to_have_count(1)
+    (alias,) = user.aliases()
+    assert alias["destinations"] == [first, second]
+
+    # And the editor shows them ticked; one unticked is saved
+    page.locator("#alias-rows tr.new").get_by_role("button", name="Edit").click()
+    dialog = page.locator("#edit-dialog")
+    expect(dialog.get_by_role("checkbox", name=first)).to_be_checked()
+    expect(dialog.get_by_role("checkbox", name=second)).to_be_checked()
+    expect(dialog.get_by_label("Other addresses to forward to")).to_have_value("")
+    dialog.get_by_role("checkbox", name=first).uncheck()
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    assert user.aliases()[0]["destinations"] == [second]

@@ -18,7 +18,6 @@ postmask.page(async () => {
   let shown = 0;
   let listRequest = 0; // only the answer to the latest request may fill the table
 
-  const { addressesIn } = postmask.aliasEditor;
 
   // --- the list -------------------------------------------------------------------------------------------
 
@@ -454,19 +453,29 @@ postmask.page(async () => {
     else newAlias.focus();
   }
 
+  /** The create form's "Forward to" as the user's defaults have it (their default domain chosen too). */
+  async function resetCreateForm() {
+    const { defaults, domain } = await postmask.aliasEditor.mailboxes();
+    await postmask.aliasEditor.fillPicker(createForm, defaults);
+    const domains = createForm.elements.domain;
+    if (domain && !new URLSearchParams(location.search).get("domain") && [...domains.options].some((o) => o.value === domain)) {
+      domains.value = domain;
+    }
+  }
+
   newAlias.addEventListener("click", () => showCreate(createSection.hidden));
   $("#create-cancel").addEventListener("click", () => showCreate(false));
 
   createForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     const fields = createForm.elements;
-    const body = { domain: fields.domain.value, destinations: addressesIn(fields.destinations.value) };
+    const body = { domain: fields.domain.value, destinations: postmask.aliasEditor.chosenIn(createForm) };
     const localPart = fields.local_part.value.trim();
     if (localPart) body.local_part = localPart; // empty: the service picks a random one
     if (fields.note.value) body.note = fields.note.value;
     if (fields.site.value.trim()) body.site = fields.site.value.trim();
     if (body.destinations.length === 0) {
-      postmask.showFieldError(createForm, "destinations", "Enter at least one address to forward to.");
+      postmask.showFieldError(createForm, "destinations", "Tick a mailbox or type an address to forward to.");
       return;
     }
     // Checked here as the API checks them, said in the form's words.
@@ -490,6 +499,8 @@ postmask.page(async () => {
     }
     await loadDestinationStatus().catch(() => {}); // new destinations are pending: show it
     postmask.clearErrors(createForm);
+    postmask.aliasEditor.forgetMailboxes();
+    await resetCreateForm().catch(() => {});
     fields.local_part.value = "";
     fields.note.value = "";
     fields.site.value = "";
@@ -534,6 +545,7 @@ postmask.page(async () => {
   filters.elements.leaked.value = ["true", "false"].includes(params.get("leaked")) ? params.get("leaked") : "";
   try {
     await Promise.all([loadDomains(), loadDestinationStatus()]);
+    await resetCreateForm();
   } catch (error) {
     const text = postmask.errorText(error);
     if (text === null) return; // the token was refused: on the way to sign-in
