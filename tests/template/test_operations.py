@@ -181,7 +181,12 @@ def identity_rights_without_the_tag(cfn: dict[str, Any]) -> list[str]:
 def test_only_identities_this_stack_created_can_be_deleted_and_new_ones_carry_its_tag(cfn: dict[str, Any]) -> None:
     assert identity_rights_without_the_tag(cfn) == []
     deleters = {role for role, statement in _statements(cfn) if "ses:DeleteEmailIdentity" in _actions(statement)}
-    assert deleters == {"DomainsDeleteFunctionRole", "AdminDomainsDeleteFunctionRole", "DomainsCreateFunctionRole"}
+    assert deleters == {
+        "DomainsDeleteFunctionRole",
+        "AdminDomainsDeleteFunctionRole",
+        "DomainsCreateFunctionRole",
+        "MeDeleteFunctionRole",  # an account deleted takes its domains' identities with it
+    }
 
 
 def test_an_untagged_deletion_right_would_be_caught() -> None:

@@ -18,6 +18,8 @@ WEB_ROUTES = {
     "GET /destinations": "WebDestinationsFunction",
     "GET /verify": "WebVerifyFunction",
     "GET /account": "WebAccountFunction",
+    "GET /settings": "WebSettingsFunction",
+    "GET /users": "WebUsersFunction",
     "GET /signin": "WebSigninFunction",
     "GET /static/{path+}": "WebStaticFunction",
 }

@@ -70,7 +70,7 @@ def register(user_id: str, name: str, catch_all_destination: str | None, *, api_
             continue  # another registration in this tree, or an alias added to a lapsed claim: read again
         for claim in lapsed:
             if claim.name != name:  # the new claim took over the identity of its own name
-                _delete_identity(claim.name)
+                delete_identity(claim.name)
         return _with_status(verification.mailed(written, api_host=api_host), identity.status)
     raise DomainTaken("This domain, a parent or a subdomain of it changed while registering it; try again")
 
@@ -127,7 +127,7 @@ def _remove_aliases(owner_id: str, name: str) -> None:
         next_token = page.next_token
 
 
-def _delete_identity(name: str) -> None:
+def delete_identity(name: str) -> None:
     """Delete the SES identity of a domain that is gone, if this stack created it. A failure is logged, not
     returned: the domain is gone either way, and a leftover tagged identity is adopted if it is registered again."""
     try:
@@ -172,7 +172,7 @@ def set_catch_all(
 def delete(user_id: str, name: str, *, expected: Expected | None = None) -> None:
     """Delete the records (404 / 409 / 412 as the store decides), then the SES identity if postmask created it."""
     domains.delete(user_id, name, expected=expected)
-    _delete_identity(name)
+    delete_identity(name)
 
 
 def remove(name: str) -> None:
@@ -187,4 +187,4 @@ def remove(name: str) -> None:
     except DomainHasAliases:
         _remove_aliases(owner_id, name)
         domains.delete(owner_id, name)
-    _delete_identity(name)
+    delete_identity(name)

@@ -10,6 +10,10 @@ held by marker items written in the same transaction as the item they guard.
 | user                 | `USER#<user_id>`     | `PROFILE`         | email, is_admin, created_at, alias_count and   |
 |                      |                      |                   | aliases_counted (MaxAliasesPerUser, store/quota)|
 | user's e-mail marker | `EMAIL#<email>`      | `EMAIL`           | user_id (one user per e-mail)                  |
+| admins' directory    | `USERS`              | `USER#<user_id>`  | id, email, is_admin, created_at, disabled      |
+|                      |                      |                   | (GET /api/users; decision 0041)                |
+| account disabled     | `DEST#<user_id>`     | `ACCOUNT`         | status "disabled", while it is: the forwarder  |
+|                      |                      |                   | reads it with the destinations (decision 0041) |
 | API token            | `USER#<user_id>`     | `TOKEN#<token_id>`| name, kind (api/session), sha-256 of the       |
 |                      |                      |                   | secret, expiry, last use                       |
 | token lookup         | `TOKEN#<sha256 of the secret>` | `TOKEN` | user_id, token_id, is_admin, expiry, last use |

@@ -94,7 +94,13 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _verify_key(token_hash: str) -> dict[str, Any]:
+def account_key(user_id: str) -> dict[str, Any]:
+    """`DEST#<user_id>/ACCOUNT`, present (status "disabled") while an admin has disabled the user: in this
+    partition because the forwarder, which reads only destinations of a user, must see it (store.users)."""
+    return db.key(_pk(user_id), "ACCOUNT")
+
+
+def verify_key(token_hash: str) -> dict[str, Any]:
     return db.key(_VERIFY_PREFIX + token_hash, "VERIFY")
 
 
@@ -145,7 +151,7 @@ def _new_link_items(user_id: str, dest_id: str, email: str) -> tuple[dict[str, A
     moment = now()
     expires = moment + timedelta(days=LINK_DAYS)
     verify_item = {
-        **_verify_key(token_hash),
+        **verify_key(token_hash),
         **db.serialize(
             {
                 "user_id": user_id,
@@ -330,7 +336,7 @@ def renew_link(user_id: str, dest_id: str, *, check_sender: Callable[[], object]
         {"Put": {"Item": verify_item, "ConditionExpression": "attribute_not_exists(pk)"}},
     ]
     if current.get("token_hash"):
-        actions.append({"Delete": {"Key": _verify_key(current["token_hash"])}})
+        actions.append({"Delete": {"Key": verify_key(current["token_hash"])}})
     try:
         db.transact(actions)
     except db.TransactionCancelled as exc:

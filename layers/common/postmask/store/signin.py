@@ -119,8 +119,16 @@ def redeem(code: str, *, name: str, days: int) -> SessionCreated:
             "ExpressionAttributeValues": db.values({":now": iso(moment)}),
         }
     }
+    # A user disabled by an admin gets no new session, even with a code sent before (store.users.set_disabled).
+    enabled = {
+        "ConditionCheck": {
+            "Key": db.key(f"USER#{item['user_id']}", "PROFILE"),
+            "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(disabled) OR disabled = :no)",
+            "ExpressionAttributeValues": db.values({":no": False}),
+        }
+    }
     try:
-        db.transact([spend, *actions])
-    except db.TransactionCancelled as exc:  # redeemed (or expired) since it was read
+        db.transact([spend, enabled, *actions])
+    except db.TransactionCancelled as exc:  # redeemed (or expired) since it was read, or its user disabled
         raise SignInCodeInvalid from exc
     return SessionCreated(id=created.id, token=created.token, expires_at=expires)

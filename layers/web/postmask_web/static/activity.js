@@ -22,6 +22,7 @@
     alias_disabled: "the alias is switched off",
     alias_expired: "the alias has expired",
     contact_blocked: "you blocked this sender",
+    account_disabled: "the account is disabled by an admin",
     foreign_sender: "the sender is not the alias's site (possible leak)",
     spam: "Amazon SES found spam",
     virus: "Amazon SES found a virus",

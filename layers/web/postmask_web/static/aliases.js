@@ -320,14 +320,7 @@ postmask.page(async () => {
   async function download(format) {
     $("#export-error").textContent = "";
     try {
-      const blob = await api("GET", "/api/export", { query: { format }, blob: true });
-      const link = document.createElement("a");
-      link.href = URL.createObjectURL(blob);
-      link.download = `postmask-export-${new Date().toISOString().slice(0, 10)}.${format}`;
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+      await postmask.downloadExport(format);
       announce(`Your export (${format.toUpperCase()}) is downloading.`);
     } catch (error) {
       $("#export-error").textContent = postmask.errorText(error) ?? "";

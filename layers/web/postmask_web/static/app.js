@@ -14,7 +14,7 @@ const postmask = (() => {
   const KIND_KEY = "postmask.token-kind";
   const ID_KEY = "postmask.token-id";
   // Where a sign-in may send the user back to (the `next` parameter comes from the URL: never trust it).
-  const RETURN_PAGES = new Set(["/aliases", "/domains", "/destinations", "/account"]);
+  const RETURN_PAGES = new Set(["/aliases", "/domains", "/destinations", "/account", "/settings", "/users", "/activity"]);
 
   const session = {
     token: () => localStorage.getItem(TOKEN_KEY),
@@ -167,6 +167,18 @@ const postmask = (() => {
     }
     loadMore.addEventListener("click", load);
     return { load, describe };
+  }
+
+  /** Download the caller's export (GET /api/export) as a file; rejects as `api` does. */
+  async function downloadExport(format = "json") {
+    const blob = await api("GET", "/api/export", { query: { format }, blob: true });
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = `postmask-export-${new Date().toISOString().slice(0, 10)}.${format}`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
   }
 
   // --- errors next to what caused them -------------------------------------------------------------------
@@ -344,11 +356,12 @@ const postmask = (() => {
     statusTimer = setTimeout(() => status.classList.remove("visible"), 5000);
   }
 
-  async function copyText(text, button) {
+  /** Copy `text`; a `secret` (a token) is not repeated in the announcement others may see or hear. */
+  async function copyText(text, button, { secret = false } = {}) {
     try {
       await navigator.clipboard.writeText(text);
     } catch {
-      announce(`Could not copy; select the text and copy it yourself: ${text}`);
+      announce(secret ? "Could not copy; select the token and copy it yourself." : `Could not copy; select the text and copy it yourself: ${text}`);
       return;
     }
     const label = button.textContent;
@@ -356,7 +369,7 @@ const postmask = (() => {
     setTimeout(() => {
       button.textContent = label;
     }, 1500);
-    announce(`Copied ${text}`);
+    announce(secret ? "Copied the token." : `Copied ${text}`);
   }
 
   /** Ask before a destructive action; resolves to true when the user confirms. */
@@ -423,6 +436,7 @@ const postmask = (() => {
     api,
     listAll,
     pagedList,
+    downloadExport,
     ApiError,
     SignedOut,
     safeReturnPath,

@@ -9,6 +9,7 @@ postmask.page(async () => {
     expired: "Your sign-in was refused: it has expired or been revoked. Sign in again.",
     "signed-out": "You are signed out.",
     "signed-out-everywhere": "You are signed out everywhere: every browser has to sign in again.",
+    "account-deleted": "Your account and everything in it are deleted. Thank you for using postmask.",
   };
 
   function showEmailSignIn() {
