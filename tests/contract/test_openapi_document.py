@@ -16,6 +16,7 @@ DOCS_FUNCTION = "DocsFunction"
 # What the contract (shared/api-contract.md) says each operation can answer, besides its success.
 CONTRACT_ERRORS = {
     "getMe": {401},
+    "updateMe": {401, 422},  # issue 33: defaults for new aliases, alias style
     "createUser": {401, 403, 409, 422},
     "listUsers": {400, 401, 403},  # issue 28: admins list users, disable them; a user deletes their account
     "updateUser": {401, 403, 404, 409, 422},
@@ -55,10 +56,28 @@ CONTRACT_ERRORS = {
     "listActivity": {400, 401, 404, 422},
     "getStats": {401, 422},
     "getHealth": set(),
+    # The compatible routes (issue 33, decision 0003): errors in SimpleLogin's and addy.io's shapes.
+    "createSimpleLoginRandomAlias": {401, 403, 422, 429},
+    "createAddyAlias": {401, 403, 422, 429},
+}
+# The models of the compatible routes' errors: (their own, and a 401's or 403's, which API Gateway also answers).
+COMPATIBLE_ERRORS = {
+    "createSimpleLoginRandomAlias": ("SimpleLoginError", "SimpleLoginRefusal"),
+    "createAddyAlias": ("AddyError", "AddyError"),
 }
 SUCCESS = (
     dict.fromkeys(
-        ("createUser", "createToken", "createDomain", "createAlias", "createDestination", "createContact"), "201"
+        (
+            "createUser",
+            "createToken",
+            "createDomain",
+            "createAlias",
+            "createDestination",
+            "createContact",
+            "createSimpleLoginRandomAlias",
+            "createAddyAlias",
+        ),
+        "201",
     )
     | dict.fromkeys(
         (
@@ -121,12 +140,21 @@ def test_protected_routes_require_the_bearer_token_and_public_ones_do_not(docume
             if (method.upper(), path) in public:
                 assert "security" not in operation, (method, path)
                 assert not {"401", "403"} & set(operation["responses"]), (method, path)
+            elif path == "/api/alias/random/new":  # SimpleLogin's key header, or the bearer token (decision 0003)
+                assert operation["security"] == [{"simpleLoginKey": []}, {"bearerAuth": []}]
+                assert {"401", "403"} <= set(operation["responses"])
             else:
                 assert operation["security"] == [{"bearerAuth": []}], (method, path)
                 # API Gateway: no token is a 401, a wrong, revoked or expired one a 401 or 403.
                 assert {"401", "403"} <= set(operation["responses"]), (method, path)
     assert document["components"]["securitySchemes"]["bearerAuth"]["type"] == "http"
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert document["components"]["securitySchemes"]["simpleLoginKey"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authentication",
+        "description": document["components"]["securitySchemes"]["simpleLoginKey"]["description"],
+    }
 
 
 def test_info_tags_and_operation_ids(document: dict[str, Any]) -> None:
@@ -143,6 +171,7 @@ def test_info_tags_and_operation_ids(document: dict[str, Any]) -> None:
         "Users",
         "Tokens",
         "Sessions",
+        "Compatible",
         "Health",
     ]
     assert all(tag["description"] for tag in document["tags"])
@@ -168,7 +197,11 @@ def test_every_status_the_contract_names_is_documented_with_its_model(
         if status.startswith("2"):
             continue
         schema = response["content"]["application/json"]["schema"]
-        model = "ValidationErrorBody" if status == "422" else "ErrorBody"
+        if operation_id in COMPATIBLE_ERRORS:
+            own, gateway = COMPATIBLE_ERRORS[operation_id]
+            model = gateway if status in ("401", "403") else own
+        else:
+            model = "ValidationErrorBody" if status == "422" else "ErrorBody"
         assert schema == {"$ref": f"#/components/schemas/{model}"}, (operation_id, status)
     if success == "204":
         assert "content" not in responses["204"]

@@ -20,6 +20,8 @@ SENDERS = (
     "DestinationsResendFunction",
     "SignInMailerFunction",  # sign-in links (tests/template/test_sessions_template.py)
     "ImportCreateFunction",  # verification links for the destinations an import names
+    "AliasRandomNewFunction",  # the compatible routes (issue 33): a default destination deleted since is new again
+    "V1AliasesCreateFunction",
 )
 CONFIG_SET_ARN = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${MailConfigurationSet}"
 

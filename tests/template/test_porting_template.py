@@ -20,9 +20,11 @@ IDEMPOTENT = {
     "UsersCreateFunction",
     "ImportCreateFunction",
     "ContactsCreateFunction",
+    "AliasRandomNewFunction",  # the compatible routes (issue 33)
+    "V1AliasesCreateFunction",
 }
 # The functions that create aliases, and so count them against MaxAliasesPerUser.
-ALIAS_CREATORS = {"AliasesCreateFunction", "ImportCreateFunction"}
+ALIAS_CREATORS = {"AliasesCreateFunction", "ImportCreateFunction", "AliasRandomNewFunction", "V1AliasesCreateFunction"}
 
 
 def functions() -> dict[str, dict[str, Any]]:

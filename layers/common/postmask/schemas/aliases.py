@@ -25,7 +25,7 @@ _PATH = re.compile(r"[/?#]")
 _PORT = re.compile(r":[0-9]*$")
 
 
-def _site(value: str) -> str:
+def site_from(value: str) -> str:
     """The registrable domain of a domain name or a web address (`https://www.shop.example/x` -> `shop.example`)."""
     from postmask.public_suffix import site_of  # here: only a request that names a site pays for the list
 
@@ -38,7 +38,7 @@ def _site(value: str) -> str:
 
 
 # A domain name or a web address. Like DomainName's, the pattern documents the ASCII form without being enforced:
-# an internationalised name reaches the conversion (`_site`), which refuses what no site can be.
+# an internationalised name reaches the conversion (`site_from`), which refuses what no site can be.
 SITE_PATTERN = rf"^(?:https?://)?{DOMAIN_NAME_PATTERN[1:-1]}\.?(?:[/?#]\S*)?$"
 Site = Annotated[
     str,
@@ -50,7 +50,7 @@ Site = Annotated[
         examples=["shop.example"],
         json_schema_extra={"pattern": SITE_PATTERN},
     ),
-    AfterValidator(_site),
+    AfterValidator(site_from),
 ]
 BlockForeignSenders = Annotated[
     StrictBool, Field(description="Block mail whose From is not on the alias's site (reason `foreign_sender`)")

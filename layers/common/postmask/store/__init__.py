@@ -9,14 +9,18 @@ held by marker items written in the same transaction as the item they guard.
 |----------------------|----------------------|-------------------|------------------------------------------------|
 | user                 | `USER#<user_id>`     | `PROFILE`         | email, is_admin, created_at, alias_count and   |
 |                      |                      |                   | aliases_counted (MaxAliasesPerUser, store/quota)|
+|                      |                      |                   | default_alias_domain, default_alias_destinations,|
+|                      |                      |                   | alias_style (PATCH /api/me, decision 0005)     |
 | user's e-mail marker | `EMAIL#<email>`      | `EMAIL`           | user_id (one user per e-mail)                  |
 | admins' directory    | `USERS`              | `USER#<user_id>`  | id, email, is_admin, created_at, disabled      |
 |                      |                      |                   | (GET /api/users; decision 0041)                |
 | account disabled     | `DEST#<user_id>`     | `ACCOUNT`         | status "disabled", while it is: the forwarder  |
 |                      |                      |                   | reads it with the destinations (decision 0041) |
-| API token            | `USER#<user_id>`     | `TOKEN#<token_id>`| name, kind (api/session), sha-256 of the       |
+| API token            | `USER#<user_id>`     | `TOKEN#<token_id>`| name, kind (api/session), scope (all/          |
+|                      |                      |                   | aliases:create, decision 0004), sha-256 of the |
 |                      |                      |                   | secret, expiry, last use                       |
-| token lookup         | `TOKEN#<sha256 of the secret>` | `TOKEN` | user_id, token_id, is_admin, expiry, last use |
+| token lookup         | `TOKEN#<sha256 of the secret>` | `TOKEN` | user_id, token_id, is_admin, scope, expiry,   |
+|                      |                      |                   | last use                                       |
 | domain               | `USER#<user_id>`     | `DOMAIN#<name>`   | created_at, alias_count, catch_all_destination,|
 |                      |                      |                   | dkim_tokens (SES Easy DKIM, for dns_records)   |
 | domain marker        | `DOMAIN#<name>`      | `DOMAIN`          | owner_id, created_at, catch_all_destination    |
@@ -88,7 +92,11 @@ Access patterns and their cost (tests/integration/test_call_counts.py and `make 
 - list domains / aliases / tokens: 1 `Query` (filters may need a few more pages, see `_dynamo.query_page`);
 - create alias / user: 1 `TransactWriteItems` (item + marker(s) + `alias_count`, + one `ConditionCheck` per
   destination domain), conditional, so uniqueness, ownership and "no destination inside postmask" hold under
-  concurrent requests;
+  concurrent requests; an alias with a random local part first reads the user's `alias_style` (1 `GetItem`);
+  a password manager's (the compatible routes) 1 `Query` of the profile and the domains' names (`DOMAIN#` to
+  `PROFILE`), + 1 `Query` of the verified destinations when no default is set, then the transaction;
+- change the settings for new aliases (`PATCH /api/me`): 1 `UpdateItem` of the profile, after 1 `GetItem` of
+  a default domain (and SES's word on it) and 1 `BatchGetItem` of default destinations when they are given;
 - create domain: 1 `Query` of its tree (who holds it, a parent or a subdomain) + 1 `TransactWriteItems` (owner
   view, marker, tree item, the tree's version as read, a `ConditionCheck` on the catch-all's domain; and the
   removal of lapsed claims, whose aliases are deleted just before, whose catch-alls are read first, 1

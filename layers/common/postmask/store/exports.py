@@ -25,8 +25,10 @@ ALIAS_FIELDS = (
     "expires_at",
     "created_at",
     "display_name",
+    "site",
+    "block_foreign_senders",
 )
-CONTACT_FIELDS = ("email", "name", "blocked", "created_at")
+CONTACT_FIELDS = ("email", "name", "blocked", "created_at", "reply_address")
 
 
 def domains(user_id: str) -> Iterator[dict[str, Any]]:

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
 
 from postmask.errors import AliasQuotaExceeded, DestinationExists, DestinationIsPostmask
-from postmask.porting import MAX_ROWS, Row, Source
+from postmask.porting import MAX_ROWS, Contact, Row, Source
 from postmask.schemas.aliases import AliasCreate
 from postmask.schemas.common import email_address
 from postmask.store import _dynamo as db
@@ -174,6 +174,8 @@ def _validated(row: Row, rules: _Rules, report: Report) -> AliasCreate | None:
                 "enabled": row.enabled,
                 "expires_at": row.expires_at,
                 "display_name": row.display_name,
+                "site": row.site,
+                "block_foreign_senders": row.block_foreign_senders,
             }
         )
     except ValidationError as exc:
@@ -369,8 +371,10 @@ def _without_refused(
 
 def _add_contacts(user_id: str, source: Source, rules: _Rules, report: Report, deadline: Callable[[], bool]) -> None:
     """Each alias of the file that is now the caller's gets the contacts it lacks: found by their address (their
-    SENDER# items: importing again adds nothing), the others created with new reply addresses, blocked when the
-    file says so. Per alias with contacts: its route (GetItem), its contacts (BatchGetItem), one transaction."""
+    SENDER# items: importing again adds nothing), the others created, blocked when the file says so, each with the
+    reply address the file gives when that is still free or was this alias's (the caller's, at this address: an
+    export, the alias deleted, then imported), else a new one (store/contacts.py). Per alias with contacts: its
+    route (GetItem), its contacts (BatchGetItem), one transaction."""
     from postmask.schemas.contacts import ContactCreate
 
     for row in source.rows():
@@ -383,20 +387,25 @@ def _add_contacts(user_id: str, source: Source, rules: _Rules, report: Report, d
         route = db.get_item(f"ADDRESS#{address}", "ADDRESS")
         if route is None or route.get("owner_id") != user_id:
             continue  # not imported (its error is reported already)
-        wanted: dict[str, tuple[str, str | None, bool]] = {}
-        for email, name, blocked in row.contacts:
+        wanted: dict[str, Contact] = {}
+        for contact in row.contacts:
             try:
-                checked = ContactCreate.model_validate({"email": email, "name": name})
+                checked = ContactCreate.model_validate({"email": contact.email, "name": contact.name})
             except ValidationError:
-                report.errors.append((row.number, f"{address}: contact {email[:100]!r} is not a valid address"))
+                report.errors.append((row.number, f"{address}: contact {contact.email[:100]!r} is not a valid address"))
                 continue
-            wanted.setdefault(checked.email.lower(), (checked.email, checked.name, blocked))
+            wanted.setdefault(checked.email.lower(), replace(contact, email=checked.email, name=checked.name))
         alias = contacts.AliasRef(user_id, str(route["alias_id"]), address)
         keys = [contacts.sender_key(alias.alias_id, email) for email in wanted]
         read = db.batch_get(keys, attributes=contacts.SENDER_ATTRIBUTES) if keys else []
         known = {email: contact for (_, email), contact in contacts.known_from(read).items()}
-        made = contacts.find_or_create(alias, [(email, name) for email, name, _ in wanted.values()], known)
-        for lowered, (_, _, blocked) in wanted.items():
-            contact = made.get(lowered)
-            if blocked and lowered not in known and contact is not None and not contact.blocked:
-                contacts.update(user_id, alias.alias_id, contact.contact_id, {"blocked": True})
+        reply_addresses = {
+            lowered: contact.reply_address for lowered, contact in wanted.items() if contact.reply_address is not None
+        }
+        made = contacts.find_or_create(
+            alias, [(c.email, c.name) for c in wanted.values()], known, reply_addresses=reply_addresses
+        )
+        for lowered, contact in wanted.items():
+            found = made.get(lowered)
+            if contact.blocked and lowered not in known and found is not None and not found.blocked:
+                contacts.update(user_id, alias.alias_id, found.contact_id, {"blocked": True})

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from postmask import ids
 from postmask.clock import now_iso
 from postmask.errors import CannotDisableYourself, EmailTaken, UserNotFound
@@ -22,7 +24,8 @@ _DIRECTORY_FIELDS = ("id", "email", "is_admin", "created_at", "disabled")
 
 
 def _to_model(item: dict[str, Any]) -> User:
-    return User.model_validate({name: item.get(name) for name in User.model_fields})
+    # Attributes a profile does not have (written before them, or cleared) take the model's defaults.
+    return User.model_validate({name: item[name] for name in User.model_fields if item.get(name) is not None})
 
 
 def _to_listed(item: dict[str, Any]) -> ListedUser:
@@ -152,3 +155,79 @@ def set_disabled(admin_id: str, user_id: str, disabled: bool) -> ListedUser:
         raise UserNotFound from exc
     tokens.set_disabled(user_id, disabled)
     return _to_listed({**profile, "disabled": disabled})
+
+
+# What PATCH /api/me sets on the profile (postmask.alias_defaults checks the values first).
+SETTINGS = ("default_alias_domain", "default_alias_destinations", "alias_style")
+
+
+def update_settings(user_id: str, changes: dict[str, Any]) -> User:
+    """Set the given settings on the user's profile (a null one removed) and answer the profile as it is now."""
+    if not changes:
+        return get(user_id)
+    names = {f"#{name}": name for name in changes if name in SETTINGS}
+    setting = {f":{name}": value for name, value in changes.items() if name in SETTINGS and value is not None}
+    removing = [f"#{name}" for name, value in changes.items() if name in SETTINGS and value is None]
+    expression = ("SET " + ", ".join(f"#{name[1:]} = {name}" for name in setting) if setting else "") + (
+        " REMOVE " + ", ".join(removing) if removing else ""
+    )
+    try:
+        response = db.client().update_item(
+            TableName=db.table(),
+            Key=db.key(f"USER#{user_id}", "PROFILE"),
+            UpdateExpression=expression.strip(),
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames=names,
+            **({"ExpressionAttributeValues": db.values(setting)} if setting else {}),
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as exc:
+        if not db.condition_failed(exc):
+            raise
+        raise UserNotFound from exc
+    return _to_model(db.deserialize(response["Attributes"]))
+
+
+def alias_style(user_id: str) -> str:
+    """The user's `alias_style` (`random` unless set): one GetItem of that attribute."""
+    response = db.client().get_item(
+        TableName=db.table(),
+        Key=db.key(f"USER#{user_id}", "PROFILE"),
+        ProjectionExpression="alias_style",
+        ConsistentRead=True,
+    )
+    return str(db.deserialize(response.get("Item") or {}).get("alias_style") or "random")
+
+
+# The profile's attributes a new alias needs, and a domain's name (postmask.alias_defaults).
+_PROFILE_AND_DOMAINS = ("sk", "#name", "id", "email", "is_admin", "created_at", *SETTINGS)
+
+
+def profile_and_domains(user_id: str) -> tuple[User, list[str]]:
+    """The user's profile and the names of their domains, in one Query of their partition from `DOMAIN#` to
+    `PROFILE` (in sort-key order the domains come right before the profile; aliases sort before them, tokens
+    after), only the attributes named (more pages only past a megabyte of domains)."""
+    profile: dict[str, Any] | None = None
+    names: list[str] = []
+    kwargs: dict[str, Any] = {
+        "TableName": db.table(),
+        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+        "ExpressionAttributeValues": db.values({":pk": f"USER#{user_id}", ":first": "DOMAIN#", ":last": "PROFILE"}),
+        "ProjectionExpression": ", ".join(_PROFILE_AND_DOMAINS),
+        "ExpressionAttributeNames": {"#name": "name"},
+        "ConsistentRead": True,
+    }
+    while True:
+        response = db.client().query(**kwargs)
+        for raw in response.get("Items", []):
+            item = db.deserialize(raw)
+            if item["sk"] == "PROFILE":
+                profile = item
+            elif str(item["sk"]).startswith("DOMAIN#"):
+                names.append(str(item["name"]))
+        if "LastEvaluatedKey" not in response:
+            break
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    if profile is None:
+        raise UserNotFound
+    return _to_model(profile), names
