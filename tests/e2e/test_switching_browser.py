@@ -5,7 +5,9 @@ settings, tokens from the web, suspended destinations. Screenshots at 1280 and 3
 
 from __future__ import annotations
 
+import smtplib
 import uuid
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -13,6 +15,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect
 
+from local.bounce import request as bounce_request
 from tests.e2e.test_web_browser import (  # noqa: F401 - fixtures
     Screen,
     User,
@@ -200,18 +203,15 @@ def test_settings_offer_defaults_and_delete_the_account_after_an_export(
     page.get_by_role("link", name="Settings").click()
     expect(page.get_by_role("heading", name="Settings", exact=True)).to_be_visible()
     expect(page.get_by_role("checkbox", name=f"home-{user.domain}@real.example")).to_be_visible()
-    if "alias_style" in user.api("GET", "/api/me")[1]:
-        # The defaults: saved through PATCH /api/me
-        page.get_by_label("Domain").select_option(user.domain)
-        page.get_by_label("Words, such as").check()
-        page.get_by_role("button", name="Save").click()
-        expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
-        me = user.api("GET", "/api/me")[1]
-        assert (me["default_alias_domain"], me["alias_style"]) == (user.domain, "words")
-    else:
-        # A server without PATCH /api/me (issue 33 not merged yet) says so, and its form is off
-        expect(page.locator("#defaults-unavailable")).to_be_visible()
-        expect(page.get_by_role("button", name="Save")).to_be_disabled()
+    # The defaults: saved through PATCH /api/me
+    page.get_by_label("Domain").select_option(user.domain)
+    page.get_by_role("checkbox", name=f"home-{user.domain}@real.example").check()
+    page.get_by_label("Words, such as").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+    me = user.api("GET", "/api/me")[1]
+    assert (me["default_alias_domain"], me["alias_style"]) == (user.domain, "words")
+    assert me["default_alias_destinations"] == [f"home-{user.domain}@real.example"]
     screen.shot("1-settings")
     screen.no_sideways_scrolling()
 
@@ -309,7 +309,7 @@ def test_a_token_is_made_on_the_account_page_and_shown_once(screen: Screen, user
     # Then its secret is shown once, with a copy button, it works, and it is listed with its expiry
     secret = page.locator("#new-token-secret")
     expect(secret).to_contain_text("pm_")
-    page.get_by_role("button", name="Copy").click()
+    page.locator("#copy-token").click()
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == secret.inner_text()
     assert call(screen.base_url, copied, "GET", "/api/me")[1]["email"] == user.email
@@ -323,3 +323,46 @@ def test_a_token_is_made_on_the_account_page_and_shown_once(screen: Screen, user
     page.reload()
     expect(page.locator("#token-list li").filter(has_text="curl on my laptop")).to_be_visible()
     assert copied not in page.content()
+
+
+# --- item 9: suspended destinations -----------------------------------------------------------------------------
+
+
+def test_a_suspended_destination_is_warned_of_and_a_new_link_says_when_the_next_can_go(
+    screen: Screen, user: User, stack: Any
+) -> None:
+    # Given a confirmed mailbox that bounced (as SES reports a hard bounce)
+    address = f"gone-{user.domain}@real.example"
+    verified(user, stack, address)
+    status, alias = user.api(
+        "POST", "/api/aliases", {"domain": user.domain, "local_part": "news", "destinations": [address]}
+    )
+    assert status == 201, alias
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "news@outside.example", alias["address"], "Hello"
+    message.set_content("Hi!\n")
+    with smtplib.SMTP("127.0.0.1", stack.smtp_port, timeout=30) as smtp:  # a copy goes to the mailbox...
+        smtp.send_message(message, from_addr="news@outside.example", to_addrs=[alias["address"]])
+    code, output = bounce_request(address, complaint=False, port=stack.smtp_port)  # ...which bounces it
+    assert code == 250, output
+    (destination,) = user.api("GET", "/api/destinations?status=suspended")[1]["items"]
+    page = screen.page
+
+    # Then the overview warns of it, with the reason and the way back
+    sign_in(screen, user.token)
+    warning = page.locator("#suspended")
+    expect(warning).to_contain_text(address)
+    expect(warning).to_contain_text(destination["suspended_reason"])
+    expect(warning.get_by_role("link", name="send one from Destinations")).to_be_visible()
+    screen.no_sideways_scrolling()
+    screen.shot("1-overview")
+
+    # When a new link is sent, Then the card says what happened and when the next can go; the button waits
+    warning.get_by_role("link", name="send one from Destinations").click()
+    card = page.locator("#destination-list li").filter(has_text=address)
+    resend = card.get_by_role("button", name=f"Send a new link to {address}")
+    resend.click()
+    expect(card.locator('[data-field="resent"]')).to_contain_text("(one a minute)")
+    expect(resend).to_be_disabled()
+    screen.no_sideways_scrolling()
+    screen.shot("2-resent")

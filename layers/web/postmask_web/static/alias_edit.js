@@ -38,8 +38,9 @@ postmask.aliasEditor = (() => {
 
   const sameAddress = (a, b) => a.toLowerCase() === b.toLowerCase();
 
-  /** Fill `form`'s picker: a box per mailbox, ticked when `chosen` names it; the rest of `chosen` typed below. */
-  async function fillPicker(targetForm, chosen) {
+  /** Fill `form`'s picker: a box per mailbox, ticked when `chosen` names it; the rest of `chosen` typed below
+   * (unless `keepTyped` and something is typed there already). */
+  async function fillPicker(targetForm, chosen, { keepTyped = false } = {}) {
     const { emails } = await mailboxes();
     const list = $('[data-field="mailboxes"]', targetForm);
     list.replaceChildren(
@@ -57,9 +58,9 @@ postmask.aliasEditor = (() => {
       }),
     );
     $('[data-field="no-mailboxes"]', targetForm).hidden = emails.length > 0;
-    targetForm.elements.destinations.value = chosen
-      .filter((address) => !emails.some((email) => sameAddress(address, email)))
-      .join("\n");
+    const typed = targetForm.elements.destinations;
+    if (keepTyped && typed.value.trim()) return; // typed before the mailboxes arrived: theirs, kept
+    typed.value = chosen.filter((address) => !emails.some((email) => sameAddress(address, email))).join("\n");
   }
 
   /** The addresses `form`'s picker names: the ticked mailboxes, then the typed ones. */

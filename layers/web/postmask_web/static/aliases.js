@@ -449,7 +449,7 @@ postmask.page(async () => {
   /** The create form's "Forward to" as the user's defaults have it (their default domain chosen too). */
   async function resetCreateForm() {
     const { defaults, domain } = await postmask.aliasEditor.mailboxes();
-    await postmask.aliasEditor.fillPicker(createForm, defaults);
+    await postmask.aliasEditor.fillPicker(createForm, defaults, { keepTyped: true });
     const domains = createForm.elements.domain;
     if (domain && !new URLSearchParams(location.search).get("domain") && [...domains.options].some((o) => o.value === domain)) {
       domains.value = domain;
@@ -493,6 +493,7 @@ postmask.page(async () => {
     await loadDestinationStatus().catch(() => {}); // new destinations are pending: show it
     postmask.clearErrors(createForm);
     postmask.aliasEditor.forgetMailboxes();
+    fields.destinations.value = "";
     await resetCreateForm().catch(() => {});
     fields.local_part.value = "";
     fields.note.value = "";
