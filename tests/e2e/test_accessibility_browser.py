@@ -74,6 +74,16 @@ def test_pages_with_data_have_no_serious_violations(screen: Screen, user: User, 
     assert problems == []
 
 
+def test_the_charts_axis_counts_in_whole_numbers(screen: Screen, user: User, stack: Any) -> None:
+    # Issue 28, item 10: one message made the axis read "0, 1, 1".
+    with_data(user, stack)
+    sign_in(screen, user.token)
+    axis = screen.page.locator("#chart svg text.axis")
+    expect(axis.first).to_be_visible()
+    labels = axis.all_text_contents()[:3]  # (SVG text has no innerText)
+    assert labels == ["0", "1", "2"], labels
+
+
 def test_the_admins_users_page_has_no_serious_violations(screen: Screen, stack: Any) -> None:
     sign_in(screen, stack.token)
     assert audit(screen, "/users", "admin") == []
