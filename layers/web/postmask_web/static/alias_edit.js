@@ -42,22 +42,7 @@ postmask.aliasEditor = (() => {
    * (unless `keepTyped` and something is typed there already). */
   async function fillPicker(targetForm, chosen, { keepTyped = false } = {}) {
     const { emails } = await mailboxes();
-    const list = $('[data-field="mailboxes"]', targetForm);
-    list.replaceChildren(
-      ...emails.map((email) => {
-        const item = document.createElement("li");
-        const label = document.createElement("label");
-        const box = document.createElement("input");
-        box.type = "checkbox";
-        box.name = "mailbox";
-        box.value = email;
-        box.checked = chosen.some((address) => sameAddress(address, email));
-        label.append(box, ` ${email}`);
-        item.append(label);
-        return item;
-      }),
-    );
-    $('[data-field="no-mailboxes"]', targetForm).hidden = emails.length > 0;
+    postmask.mailboxBoxes(targetForm, emails, chosen);
     const typed = targetForm.elements.destinations;
     if (keepTyped && typed.value.trim()) return; // typed before the mailboxes arrived: theirs, kept
     typed.value = chosen.filter((address) => !emails.some((email) => sameAddress(address, email))).join("\n");

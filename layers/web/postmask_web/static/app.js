@@ -384,6 +384,27 @@ const postmask = (() => {
     });
   }
 
+  /** A box to tick per mailbox in `form`'s `mailboxes` list, ticked when `chosen` names it (in any case);
+   * its `no-mailboxes` hint shown when there is none. The "Forward to" picker and the settings use it. */
+  function mailboxBoxes(form, emails, chosen) {
+    const wanted = new Set(chosen.map((address) => address.toLowerCase()));
+    $('[data-field="mailboxes"]', form).replaceChildren(
+      ...emails.map((email) => {
+        const item = document.createElement("li");
+        const label = document.createElement("label");
+        const box = document.createElement("input");
+        box.type = "checkbox";
+        box.name = "mailbox";
+        box.value = email;
+        box.checked = wanted.has(email.toLowerCase());
+        label.append(box, ` ${email}`);
+        item.append(label);
+        return item;
+      }),
+    );
+    $('[data-field="no-mailboxes"]', form).hidden = emails.length > 0;
+  }
+
   // --- page start --------------------------------------------------------------------------------------------
 
   /** Run a page's `main` once the page may show: pages that need a session send signed-out users away. */
@@ -458,6 +479,7 @@ const postmask = (() => {
     announce,
     copyText,
     confirmAction,
+    mailboxBoxes,
     page,
   };
 })();

@@ -31,22 +31,7 @@ postmask.page(async () => {
     ...verified.map((domain) => new Option(domain.name, domain.name)),
   );
   const emails = mailboxes.items.map((destination) => destination.email).sort();
-  const chosen = (me.default_alias_destinations ?? []).map((address) => address.toLowerCase());
-  $('[data-field="mailboxes"]', defaultsForm).replaceChildren(
-    ...emails.map((email) => {
-      const item = document.createElement("li");
-      const label = document.createElement("label");
-      const box = document.createElement("input");
-      box.type = "checkbox";
-      box.name = "mailbox";
-      box.value = email;
-      box.checked = chosen.includes(email.toLowerCase());
-      label.append(box, ` ${email}`);
-      item.append(label);
-      return item;
-    }),
-  );
-  $('[data-field="no-mailboxes"]', defaultsForm).hidden = emails.length > 0;
+  postmask.mailboxBoxes(defaultsForm, emails, me.default_alias_destinations ?? []);
 
   const supported = "alias_style" in me;
   if (supported) {
