@@ -4,7 +4,7 @@ Authenticated by `Authentication: <token>` (SimpleLogin's header; the authorizer
 `Authorization: Bearer <token>`; answers and errors in SimpleLogin's shapes (postmask.compatible, decision 0003).
 """
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from postmask import compatible
 from postmask.api import (
@@ -26,6 +26,10 @@ from postmask.schemas.compatible import SimpleLoginAlias, SimpleLoginAliasCreate
 app = APIGatewayHttpResolver(enable_validation=True)
 install(app)
 
+Mode = Annotated[
+    Literal["uuid", "word"] | None,
+    Query(description="SimpleLogin's `word` (words: `quiet.river427`) or `uuid` (random characters); omitted: yours"),
+]
 Hostname = Annotated[
     str | None,
     Query(max_length=2048, description="The website the alias is for (its registrable domain becomes the `site`)"),
@@ -53,11 +57,14 @@ Hostname = Annotated[
     ),
 )
 def create_random_alias(
-    body: SimpleLoginAliasCreate | None = None, hostname: Hostname = None, idempotency_key: IdempotencyKey = None
+    body: SimpleLoginAliasCreate | None = None,
+    hostname: Hostname = None,
+    mode: Mode = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[SimpleLoginAlias]:
     user_id = caller_id(app)
     note = body.note if body is not None else None  # SimpleLogin's clients may send no body at all
-    alias = compatible.create_alias(user_id, note=note, hostname=hostname, api_host=api_host(app))
+    alias = compatible.create_alias(user_id, note=note, hostname=hostname, format_=mode, api_host=api_host(app))
     return Response(
         status_code=201,
         content_type=content_types.APPLICATION_JSON,

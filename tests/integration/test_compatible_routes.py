@@ -93,6 +93,16 @@ def test_a_simplelogin_client_may_send_no_body(ready: Client) -> None:
     assert response.json()["note"] is None
 
 
+def test_simplelogins_mode_chooses_words_or_random_characters(ready: Client) -> None:
+    headers = {"Authentication": str(ready.token)}
+    words = invoke("POST", "/api/alias/random/new", query={"mode": "word"}, headers=headers).json()
+    plain = invoke("POST", "/api/alias/random/new", query={"mode": "uuid"}, headers=headers).json()
+
+    assert WORDS.fullmatch(words["alias"].split("@")[0])
+    assert re.fullmatch(r"[a-z0-9]{12}", plain["alias"].split("@")[0])
+    assert invoke("POST", "/api/alias/random/new", query={"mode": "emoji"}, headers=headers).status == 422
+
+
 def test_the_simplelogin_route_takes_a_bearer_token_too(ready: Client) -> None:
     response = ready.post("/api/alias/random/new", {"note": "x"})
 

@@ -21,7 +21,6 @@ from postmask.schemas.aliases import Alias, AliasCreate
 from postmask.schemas.compatible import (
     AddyAlias,
     AddyAliasCreated,
-    AddyFormat,
     SimpleLoginAlias,
     SimpleLoginMailbox,
 )
@@ -31,8 +30,14 @@ from postmask.store import aliases, destinations
 _HOST_IN_TEXT = re.compile(
     r"(?:https?://)?((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})(?![A-Za-z0-9-])"
 )
-# addy.io's formats onto postmask's styles; `custom` takes the request's local part.
-_STYLE_OF_FORMAT: dict[str, str] = {"random_words": "words", "random_characters": "random", "uuid": "random"}
+# The clients' words for how a random local part looks, onto postmask's styles: addy.io's `format` (`custom` takes
+# the request's local part), SimpleLogin's `mode`.
+_STYLE_OF_FORMAT: dict[str, str] = {
+    "random_words": "words",
+    "random_characters": "random",
+    "uuid": "random",
+    "word": "words",
+}
 
 
 def site_of(hostname: str | None, text: str | None) -> str | None:
@@ -57,13 +62,13 @@ def create_alias(
     note: str | None,
     hostname: str | None = None,
     domain: str | None = None,
-    format_: AddyFormat | None = None,
+    format_: str | None = None,
     local_part: str | None = None,
     api_host: str | None,
 ) -> Alias:
     """A new alias of the caller's, as the compatible routes make it (InvalidRequest, a 422, with a message the
     person can act on when postmask does not know where it should go). `domain`: already in its canonical form
-    (the request's DomainName)."""
+    (the request's DomainName). `format_`: addy.io's `format` or SimpleLogin's `mode`; None: the user's style."""
     if format_ == "custom" and not local_part:
         raise InvalidRequest("format custom needs a local_part", loc=("body", "local_part"))
     target = alias_defaults.for_new_alias(user_id, domain=domain)
