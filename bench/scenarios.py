@@ -244,6 +244,27 @@ def _create_user(world: World) -> Invocation:
     return api_event("POST /api/users", "/api/users", world.admin, body=body)
 
 
+@_scenario("GET /api/users", Query=1)  # the admins' directory (decision 0041)
+def _list_users(world: World) -> Invocation:
+    return api_event("GET /api/users", "/api/users", world.admin)
+
+
+# The user, the directory and the account item in one transaction; then the tokens (one here), one update each.
+@_scenario("PATCH /api/users/{user_id}", GetItem=1, TransactWriteItems=1, Query=1, UpdateItem=1)
+def _disable_user(world: World) -> Invocation:
+    user = users.create(f"off{world.unique()}@bench.example", is_admin=False).user
+    return api_event("PATCH /api/users/{user_id}", f"/api/users/{user.id}", world.admin, body={"disabled": True})
+
+
+# A user with nothing but their first token: the profile, one Query per partition of theirs (aliases, domains,
+# destinations, activity, idempotency records, tokens, the rest), then the token and the account's own items.
+@_scenario("DELETE /api/me", GetItem=1, Query=7, BatchWriteItem=2)
+def _delete_me(world: World) -> Invocation:
+    email = f"leaving{world.unique()}@bench.example"
+    user = users.create(email, is_admin=False).user
+    return api_event("DELETE /api/me", "/api/me", Caller(user_id=user.id, is_admin=False), body={"confirm": email})
+
+
 @_scenario("PATCH /api/me", BatchGetItem=1, UpdateItem=1)  # the destinations must be hers, then the profile
 def _update_me(world: World) -> Invocation:
     body = {"alias_style": "random", "default_alias_destinations": [DESTINATION]}

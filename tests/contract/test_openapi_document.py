@@ -18,6 +18,9 @@ CONTRACT_ERRORS = {
     "getMe": {401},
     "updateMe": {401, 422},  # issue 33: defaults for new aliases, alias style
     "createUser": {401, 403, 409, 422},
+    "listUsers": {400, 401, 403},  # issue 28: admins list users, disable them; a user deletes their account
+    "updateUser": {401, 403, 404, 409, 422},
+    "deleteMe": {401, 422},
     "listTokens": {400, 401},
     "createToken": {401, 422},
     "deleteToken": {401, 404},
@@ -82,6 +85,7 @@ SUCCESS = (
     | dict.fromkeys(
         (
             "deleteToken",
+            "deleteMe",
             "deleteDomain",
             "adminRemoveDomain",
             "replaceAlias",

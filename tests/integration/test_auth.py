@@ -19,6 +19,7 @@ SAMPLE_PARAMS = {
     "token_id": "01m84x6vvyzqxfrp2xb1ewbbjh",
     "destination_id": "01m84x6vvyzqxfrp2xb1ewbbjh",
     "contact_id": "01m84x6vvyzqxfrp2xb1ewbbjh",
+    "user_id": "01m84x6vvyzqxfrp2xb1ewbbjh",
 }
 
 

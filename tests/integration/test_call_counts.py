@@ -27,6 +27,10 @@ MAX_CALLS = {
     # its one transaction. Export: three partitions, then each alias's contacts (three aliases here).
     "GET /api/export": 6,
     "POST /api/import": 6,
+    # An admin's rare click: the user, one transaction, then each of their tokens (decision 0041).
+    "PATCH /api/users/{user_id}": 4,
+    # An account's end reads each partition of the user's and deletes in batches (decision 0042): its fewest.
+    "DELETE /api/me": 10,
     # A password manager's alias (decision 0003) for a user who set no default destinations: the profile with the
     # domains' names, the oldest verified destination, then the one transaction.
     "POST /api/alias/random/new": 3,

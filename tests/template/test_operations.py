@@ -186,7 +186,12 @@ def identity_rights_without_the_tag(cfn: dict[str, Any]) -> list[str]:
 def test_only_identities_this_stack_created_can_be_deleted_and_new_ones_carry_its_tag(cfn: dict[str, Any]) -> None:
     assert identity_rights_without_the_tag(cfn) == []
     deleters = {role for role, statement in _statements(cfn) if "ses:DeleteEmailIdentity" in _actions(statement)}
-    assert deleters == {"DomainsDeleteFunctionRole", "AdminDomainsDeleteFunctionRole", "DomainsCreateFunctionRole"}
+    assert deleters == {
+        "DomainsDeleteFunctionRole",
+        "AdminDomainsDeleteFunctionRole",
+        "DomainsCreateFunctionRole",
+        "MeDeleteFunctionRole",  # an account deleted takes its domains' identities with it
+    }
 
 
 def test_only_registration_sets_a_custom_mail_from_and_only_on_this_stacks_identities(cfn: dict[str, Any]) -> None:

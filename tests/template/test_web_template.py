@@ -19,6 +19,8 @@ WEB_ROUTES = {
     "GET /quarantine": "WebQuarantineFunction",
     "GET /verify": "WebVerifyFunction",
     "GET /account": "WebAccountFunction",
+    "GET /settings": "WebSettingsFunction",
+    "GET /users": "WebUsersFunction",
     "GET /signin": "WebSigninFunction",
     "GET /static/{path+}": "WebStaticFunction",
 }

@@ -92,6 +92,14 @@ class UserNotFound(NotFound):
     message = "User not found"
 
 
+class ConfirmationMismatch(InvalidRequest):
+    message = "Type your account's e-mail address exactly to confirm that the account is to be deleted"
+
+
+class CannotDisableYourself(Conflict):
+    message = "You cannot disable your own account: another admin can"
+
+
 class DestinationNotFound(NotFound):
     message = "Destination not found"
 

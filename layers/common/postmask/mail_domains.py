@@ -136,7 +136,7 @@ def register(
             continue  # another registration in this tree, or an alias added to a lapsed claim: read again
         for claim in lapsed:
             if claim.name != name:  # the new claim took over the identity of its own name
-                _delete_identity(claim.name)
+                delete_identity(claim.name)
         # Just set: SES has not looked for the MX yet (PENDING), unless it refused it (no status).
         statuses = RecordStatuses(dkim=identity.status, mail_from="pending" if mail_from else None)
         return _with_status(verification.mailed(written, api_host=api_host), identity.status, statuses)
@@ -206,7 +206,7 @@ def _remove_aliases(owner_id: str, name: str) -> None:
         next_token = page.next_token
 
 
-def _delete_identity(name: str) -> None:
+def delete_identity(name: str) -> None:
     """Delete the SES identity of a domain that is gone, if this stack created it. A failure is logged, not
     returned: the domain is gone either way, and a leftover tagged identity is adopted if it is registered again."""
     try:
@@ -261,7 +261,7 @@ def update(
 def delete(user_id: str, name: str, *, expected: Expected | None = None) -> None:
     """Delete the records (404 / 409 / 412 as the store decides), then the SES identity if postmask created it."""
     domains.delete(user_id, name, expected=expected)
-    _delete_identity(name)
+    delete_identity(name)
 
 
 def remove(name: str) -> None:
@@ -276,4 +276,4 @@ def remove(name: str) -> None:
     except DomainHasAliases:
         _remove_aliases(owner_id, name)
         domains.delete(owner_id, name)
-    _delete_identity(name)
+    delete_identity(name)

@@ -71,6 +71,7 @@ class Reason(StrEnum):
     DOMAIN_UNVERIFIED = "domain_unverified"
     # Why one destination of a forwarded recipient was not sent its copy ("destination skipped"):
     DESTINATION_UNVERIFIED = "destination_unverified"  # pending, or no such destination of the owner
+    ACCOUNT_DISABLED = "account_disabled"  # the owner was disabled by an admin (store.users.set_disabled)
     DESTINATION_SUSPENDED = "destination_suspended"  # a hard bounce or complaint; a new link revives it
 
 
@@ -299,6 +300,9 @@ def _to_verified_destinations(
     forwards = [decision for decision in decisions if decision.action is Action.FORWARD]
     wanted = [(decision.owner_id or "", address) for decision in forwards for address in decision.destinations]
     keys = {_key_id(key): key for owner, address in wanted for key in [destinations.key_of(owner, address)]}
+    for decision in forwards:  # each owner's account item: present while an admin has disabled them
+        key = destinations.account_key(decision.owner_id or "")
+        keys[_key_id(key)] = key
     for decision in forwards:
         if decision.route is not None:
             for _, address in decision.wanted:
@@ -320,6 +324,9 @@ def _to_verified_destinations(
     for decision in decisions:
         if decision.action is not Action.FORWARD:
             narrowed.append(decision)
+            continue
+        if status_of.get(_key_id(destinations.account_key(decision.owner_id or ""))) == "disabled":
+            narrowed.append(replace(decision, action=Action.BLOCK, reason=Reason.ACCOUNT_DISABLED, destinations=()))
             continue
         if decision.route is not None:
             found = tuple(

@@ -59,3 +59,26 @@ class UserCreate(RequestModel):
 class UserCreated(Model):
     user: User
     token: str = Field(description="The new user's first API token. Shown once; only its hash is stored.")
+
+
+class ListedUser(Model):
+    """A user as the admins' directory lists them (GET /api/users)."""
+
+    id: str
+    email: str
+    is_admin: bool
+    created_at: Timestamp
+    disabled: bool = Field(description="A disabled user's tokens are refused and their mail is blocked")
+
+
+class UserList(Model):
+    items: list[ListedUser]
+    next_token: str | None
+
+
+class UserUpdate(RequestModel):
+    disabled: bool
+
+
+class AccountDelete(RequestModel):
+    confirm: str = Field(max_length=320, description="Your account's e-mail address, typed to confirm")

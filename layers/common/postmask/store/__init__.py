@@ -12,6 +12,10 @@ held by marker items written in the same transaction as the item they guard.
 |                      |                      |                   | default_alias_domain, default_alias_destinations,|
 |                      |                      |                   | alias_style (PATCH /api/me, decision 0005)     |
 | user's e-mail marker | `EMAIL#<email>`      | `EMAIL`           | user_id (one user per e-mail)                  |
+| admins' directory    | `USERS`              | `USER#<user_id>`  | id, email, is_admin, created_at, disabled      |
+|                      |                      |                   | (GET /api/users; decision 0041)                |
+| account disabled     | `DEST#<user_id>`     | `ACCOUNT`         | status "disabled", while it is: the forwarder  |
+|                      |                      |                   | reads it with the destinations (decision 0041) |
 | API token            | `USER#<user_id>`     | `TOKEN#<token_id>`| name, kind (api/session), scope (all/          |
 |                      |                      |                   | aliases:create, decision 0004), sha-256 of the |
 |                      |                      |                   | secret, expiry, last use                       |

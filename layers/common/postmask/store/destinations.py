@@ -40,6 +40,7 @@ from postmask.errors import (
 )
 from postmask.store import _dynamo as db
 from postmask.store import link_limits
+from postmask.store.markers import outside_postmask
 from postmask.versions import Expected, Versioned
 
 if TYPE_CHECKING:  # the models are imported where they are made: an alias's function never needs them
@@ -99,7 +100,13 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _verify_key(token_hash: str) -> dict[str, Any]:
+def account_key(user_id: str) -> dict[str, Any]:
+    """`DEST#<user_id>/ACCOUNT`, present (status "disabled") while an admin has disabled the user: in this
+    partition because the forwarder, which reads only destinations of a user, must see it (store.users)."""
+    return db.key(_pk(user_id), "ACCOUNT")
+
+
+def verify_key(token_hash: str) -> dict[str, Any]:
     return db.key(_VERIFY_PREFIX + token_hash, "VERIFY")
 
 
@@ -152,7 +159,7 @@ def _new_link_items(user_id: str, dest_id: str, email: str) -> tuple[dict[str, A
     moment = now()
     expires = moment + timedelta(days=LINK_DAYS)
     verify_item = {
-        **_verify_key(token_hash),
+        **verify_key(token_hash),
         **db.serialize(
             {
                 "user_id": user_id,
@@ -196,15 +203,19 @@ def create(user_id: str, email: str) -> Written[Destination]:
     """A new pending destination and its first link; 409 if the caller has this address already, 429 past the
     new destinations a user may add a day (store.link_limits)."""
     item, verify_item, link = _new_destination(user_id, email, {})
+    # Mail to a domain registered in postmask would loop: refused here as on an alias or a catch-all.
+    outside = outside_postmask([email], loc=("body", "email"))
     try:
         db.transact(
             [
                 {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
                 {"Put": {"Item": verify_item, "ConditionExpression": "attribute_not_exists(pk)"}},
                 link_limits.new_destinations(user_id, 1),
+                *outside.actions,
             ]
         )
     except db.TransactionCancelled as exc:
+        outside.raise_if_failed(exc.failed[3:])
         if exc.failed[2] and not exc.failed[0]:
             raise link_limits.refused() from exc
         raise DestinationExists from exc
@@ -339,7 +350,7 @@ def renew_link(
         {"Put": {"Item": verify_item, "ConditionExpression": "attribute_not_exists(pk)"}},
     ]
     if current.get("token_hash"):
-        actions.append({"Delete": {"Key": _verify_key(current["token_hash"])}})
+        actions.append({"Delete": {"Key": verify_key(current["token_hash"])}})
     try:
         db.transact(actions)
     except db.TransactionCancelled as exc:

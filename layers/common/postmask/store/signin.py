@@ -149,8 +149,16 @@ def redeem(code: str, *, name: str, days: int) -> SessionCreated:
             ),
         }
     }
+    # A user disabled by an admin gets no new session, even with a code sent before (store.users.set_disabled).
+    enabled = {
+        "ConditionCheck": {
+            "Key": db.key(f"USER#{item['user_id']}", "PROFILE"),
+            "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(disabled) OR disabled = :no)",
+            "ExpressionAttributeValues": db.values({":no": False}),
+        }
+    }
     try:
-        db.transact([spend, void_others, *actions])
-    except db.TransactionCancelled as exc:  # redeemed, expired or voided since it was made
+        db.transact([spend, void_others, enabled, *actions])
+    except db.TransactionCancelled as exc:  # redeemed, expired or voided since it was made, or its user disabled
         raise SignInCodeInvalid from exc
     return SessionCreated(id=created.id, token=created.token, expires_at=expires)

@@ -23,6 +23,8 @@ import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
 from postmask import ids
 from postmask.auth import FULL_SCOPE, Caller
 from postmask.clock import iso, now, now_iso
@@ -162,6 +164,8 @@ def authenticate(secret: str) -> Caller | None:
     moment = now()
     if item.get("expires_at") and item["expires_at"] <= iso(moment):
         return None
+    if item.get("disabled"):  # its user was disabled by an admin (store.users.set_disabled)
+        return None
     _touch(item, moment)
     return Caller(
         user_id=item["user_id"],
@@ -169,6 +173,23 @@ def authenticate(secret: str) -> Caller | None:
         token_id=item["token_id"],
         scope=str(item.get("scope") or FULL_SCOPE),  # a token stored before scopes existed may do anything
     )
+
+
+def set_disabled(user_id: str, disabled: bool) -> None:
+    """Mark every token of a user refused (or accepted again): 1 Query, then 1 UpdateItem per token. A token
+    revoked meanwhile is not re-created (the condition)."""
+    for owner_view in db.all_items(_user_pk(user_id), _PREFIX, attributes=("lookup_pk",)):
+        try:
+            db.client().update_item(
+                TableName=db.table(),
+                Key=db.key(owner_view["lookup_pk"], "TOKEN"),
+                UpdateExpression="SET disabled = :disabled",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=db.values({":disabled": disabled}),
+            )
+        except ClientError as exc:
+            if not db.condition_failed(exc):
+                raise
 
 
 def _touch(item: dict[str, Any], moment: datetime) -> None:

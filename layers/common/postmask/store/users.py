@@ -1,22 +1,44 @@
-"""Users: `USER#<id>/PROFILE`, with `EMAIL#<email>/EMAIL` keeping e-mail addresses unique."""
+"""Users: `USER#<id>/PROFILE`, with `EMAIL#<email>/EMAIL` keeping e-mail addresses unique, and
+`USERS/USER#<id>` the admins' directory (GET /api/users, one Query; decision 0041).
+
+A disabled user (PATCH /api/users/{id}) has `disabled` on the profile and the directory entry, on each of
+their tokens' lookup items (the authorizer refuses them, one GetItem as before), and `DEST#<id>/ACCOUNT`, which
+the forwarder reads in the BatchGetItem it already makes of the owner's destinations (their mail is blocked)."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from postmask import ids
 from postmask.clock import now_iso
-from postmask.errors import EmailTaken, UserNotFound
-from postmask.schemas.users import User, UserCreated
+from postmask.errors import CannotDisableYourself, EmailTaken, UserNotFound
+from postmask.schemas.users import ListedUser, User, UserCreated, UserList
 from postmask.store import _dynamo as db
-from postmask.store import quota, tokens
+from postmask.store import destinations, quota, tokens
+
+DIRECTORY_PK = "USERS"
+_DIRECTORY_FIELDS = ("id", "email", "is_admin", "created_at", "disabled")
 
 
 def _to_model(item: dict[str, Any]) -> User:
     # Attributes a profile does not have (written before them, or cleared) take the model's defaults.
     return User.model_validate({name: item[name] for name in User.model_fields if item.get(name) is not None})
+
+
+def _to_listed(item: dict[str, Any]) -> ListedUser:
+    fields = {name: item.get(name) for name in ListedUser.model_fields}
+    return ListedUser.model_validate(fields | {"disabled": bool(item.get("disabled"))})
+
+
+def _directory_item(profile: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "pk": DIRECTORY_PK,
+        "sk": f"USER#{profile['id']}",
+        **{name: profile.get(name) for name in _DIRECTORY_FIELDS},
+    }
 
 
 def create(
@@ -37,6 +59,7 @@ def create(
         "email": email,
         "is_admin": is_admin,
         "created_at": now_iso(),
+        "listed": True,  # in the admins' directory
         **quota.new_profile_fields(),
     }
     marker = {"pk": f"EMAIL#{email.lower()}", "sk": "EMAIL", "user_id": user_id}
@@ -46,6 +69,7 @@ def create(
             [
                 {"Put": {"Item": db.serialize(marker), "ConditionExpression": "attribute_not_exists(pk)"}},
                 {"Put": {"Item": db.serialize(profile), "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"Item": db.serialize(_directory_item(profile))}},
                 *token_actions,
             ]
         )
@@ -55,12 +79,18 @@ def create(
 
 
 def find_by_email(email: str) -> User | None:
-    """The user whose account e-mail is `email` (in any case), or None. 2 `GetItem`s: marker, then profile."""
+    """The user whose account e-mail is `email` (in any case), or None. 2 `GetItem`s: marker, then profile; the
+    first time for a user made before the admins' directory existed, 1 transaction that enters them in it (the
+    sign-in mailer: the directory fills as people sign in, decision 0041)."""
     marker = db.get_item(f"EMAIL#{email.strip().lower()}", "EMAIL")
     if marker is None:
         return None
     item = db.get_item(f"USER#{marker['user_id']}", "PROFILE")
-    return _to_model(item) if item is not None else None
+    if item is None:
+        return None
+    if not item.get("listed"):  # made before the admins' directory existed: entered in it now, once
+        _enter_in_directory(item)
+    return _to_model(item)
 
 
 def get(user_id: str) -> User:
@@ -68,6 +98,63 @@ def get(user_id: str) -> User:
     if item is None:
         raise UserNotFound
     return _to_model(item)
+
+
+def _enter_in_directory(profile: dict[str, Any]) -> None:
+    with contextlib.suppress(db.TransactionCancelled):  # deleted meanwhile: nothing to list
+        db.transact(
+            [
+                {
+                    "Update": {
+                        "Key": db.key(profile["pk"], "PROFILE"),
+                        "UpdateExpression": "SET listed = :yes",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": db.values({":yes": True}),
+                    }
+                },
+                {"Put": {"Item": db.serialize(_directory_item(profile))}},
+            ]
+        )
+
+
+def list_page(*, limit: int, next_token: str | None) -> UserList:
+    """Every user, oldest first (ids are time-ordered): the admins' directory, one Query."""
+    page = db.query_page(DIRECTORY_PK, "USER#", limit=limit, next_token=next_token, newest_first=False)
+    return UserList(items=[_to_listed(item) for item in page.items], next_token=page.next_token)
+
+
+def set_disabled(admin_id: str, user_id: str, disabled: bool) -> ListedUser:
+    """Disable (or enable again) a user: their tokens are refused from the next uncached request, their mail
+    is blocked. 1 GetItem, 1 transaction, then 1 Query of their tokens and 1 UpdateItem per token."""
+    if user_id == admin_id and disabled:
+        raise CannotDisableYourself
+    profile = db.get_item(f"USER#{user_id}", "PROFILE") if ids.is_id(user_id) else None
+    if profile is None:
+        raise UserNotFound
+    account = (
+        {"Put": {"Item": {**destinations.account_key(user_id), **db.serialize({"status": "disabled"})}}}
+        if disabled
+        else {"Delete": {"Key": destinations.account_key(user_id)}}
+    )
+    try:
+        db.transact(
+            [
+                {
+                    "Update": {
+                        "Key": db.key(f"USER#{user_id}", "PROFILE"),
+                        "UpdateExpression": "SET disabled = :disabled, listed = :yes",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": db.values({":disabled": disabled, ":yes": True}),
+                    }
+                },
+                {"Put": {"Item": db.serialize(_directory_item({**profile, "disabled": disabled}))}},
+                account,
+            ]
+        )
+    except db.TransactionCancelled as exc:
+        raise UserNotFound from exc
+    tokens.set_disabled(user_id, disabled)
+    return _to_listed({**profile, "disabled": disabled})
 
 
 # What PATCH /api/me sets on the profile (postmask.alias_defaults checks the values first).

@@ -4,6 +4,7 @@
 postmask.page(async () => {
   const { $, api, announce, fromTemplate, setText } = postmask;
   const PAGE_SIZE = 50;
+  const RESEND_INTERVAL_MS = 60_000; // POST /api/destinations/{id}/resend: at most one a minute
   const STATUS = {
     pending: { badge: "Waiting for confirmation", explain: "Open the link mailed to it. Until then nothing is forwarded to it." },
     verified: { badge: "Verified", explain: "Mail for your aliases is forwarded here." },
@@ -64,6 +65,21 @@ postmask.page(async () => {
     fill(item, destination);
     const path = () => `/api/destinations/${encodeURIComponent(destination.id)}`;
 
+    // What the last "Send a new link" did, and when the next may go (the API allows one a minute): said in the
+    // card until then, the button off meanwhile; then the note goes.
+    let noteTimer = null;
+    function noteResent(text, until) {
+      const resend = $('[data-action="resend"]', item);
+      setText(item, "resent", text);
+      resend.disabled = true;
+      clearTimeout(noteTimer);
+      noteTimer = setTimeout(() => {
+        setText(item, "resent", "");
+        resend.disabled = false;
+      }, Math.max(until - Date.now(), 0));
+    }
+    const clock = (at) => at.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+
     $('[data-action="resend"]', item).addEventListener("click", async (event) => {
       postmask.clearRowError(item);
       const button = event.currentTarget;
@@ -71,12 +87,22 @@ postmask.page(async () => {
       try {
         destination = await api("POST", `${path()}/resend`);
       } catch (error) {
+        button.disabled = false;
+        if (error instanceof postmask.ApiError && error.status === 429) {
+          const next = new Date(Date.now() + RESEND_INTERVAL_MS);
+          noteResent(`A link was sent less than a minute ago (one a minute at most). Try again at ${clock(next)}.`, next);
+          return;
+        }
         postmask.showRowError(item, error);
         return;
-      } finally {
-        button.disabled = false;
       }
       fill(item, destination);
+      const sent = new Date();
+      const next = new Date(sent.getTime() + RESEND_INTERVAL_MS);
+      noteResent(
+        `A new link was sent at ${clock(sent)}; the previous one no longer works. Another can be sent at ${clock(next)} (one a minute).`,
+        next,
+      );
       announce(`A new link was sent to ${destination.email}. The previous one no longer works.`);
     });
 
