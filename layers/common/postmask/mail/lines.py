@@ -36,8 +36,8 @@ class Rewrite(Protocol):
     """A change made to every text part and part header on the way (the reply path's address scrubbing,
     postmask.mail.scrub). Each returns None when it leaves the thing as it was."""
 
-    def text(self, data: bytes, charset: str | None) -> bytes | None:
-        """A text part's decoded content, changed."""
+    def text(self, data: bytes, charset: str | None, content_type: str = "text/plain") -> bytes | None:
+        """A text part's decoded content (of `content_type`, lower case), changed."""
 
     def field(self, name: str, raw_value: bytes, newline: bytes) -> bytes | None:
         """A part's header field, changed: the whole field with its line break."""
@@ -113,7 +113,7 @@ def _content(
         return None
     if rewrite is not None and _is_text(maintype, disposition):
         decoded = _decoded(content_type, transfer_encoding, content)
-        changed = rewrite.text(decoded, _charset(content_type))
+        changed = rewrite.text(decoded, _charset(content_type), maintype or "text/plain")
         if changed is not None:
             out.chunks.append(_base64_lines(changed, newline))
             out.rewritten += 1

@@ -20,6 +20,7 @@ from postmask.mail import headers, reply
 from postmask.mail.arrival import Arrival
 from postmask.mail.decisions import Action, Decision, Reason, Skipped
 from postmask.mail.delivery import Sent
+from postmask.mail.trackers import Removed
 from postmask.observability import logger, metrics
 from postmask.settings import get_settings
 from postmask.store import contacts, routes, threads
@@ -67,7 +68,12 @@ def _reason(decision: Decision) -> str | None:
 
 
 def activity_event(
-    arrival: Arrival, decision: Decision, outcome: str, reason: str | None, destination: str | None = None
+    arrival: Arrival,
+    decision: Decision,
+    outcome: str,
+    reason: str | None,
+    destination: str | None = None,
+    trackers_removed: Removed | None = None,
 ) -> None:
     """The activity event of a decision (or of one destination's copy), when a user owns the address."""
     owner = decision.owner_id or (decision.route.owner_id if decision.route else None)
@@ -85,6 +91,7 @@ def activity_event(
             sender=arrival.sender.address,
             destination=destination,
             subject=arrival.subject,
+            trackers_removed=trackers_removed.as_dict() if trackers_removed is not None else None,
         )
     )
 
@@ -192,11 +199,14 @@ def delivery(summary: Summary, outcome: Sent) -> None:
         metrics.add_metric(name="MailRejected", unit=MetricUnit.Count, value=1)
 
 
-def copy_outcome(arrival: Arrival, decision: Decision, destination: str, sent: tuple[Sent, str | None]) -> None:
-    """The activity event of one destination's copy (forwarded, or failed with its reason), and a sent one's log."""
+def copy_outcome(
+    arrival: Arrival, decision: Decision, destination: str, sent: tuple[Sent, str | None], removed: Removed
+) -> None:
+    """The activity event of one destination's copy (forwarded, with the trackers removed from it, or failed with
+    its reason), and a sent one's log."""
     outcome, ses_message_id = sent
     if outcome in DELIVERED:
-        activity_event(arrival, decision, "forwarded", _reason(decision), destination)
+        activity_event(arrival, decision, "forwarded", _reason(decision), destination, removed)
     elif outcome in _DELIVERY_OUTCOME:
         activity_event(arrival, decision, *_DELIVERY_OUTCOME[outcome], destination)
     if outcome is Sent.SENT and ses_message_id is not None:
@@ -205,14 +215,28 @@ def copy_outcome(arrival: Arrival, decision: Decision, destination: str, sent: t
         )
 
 
-def forwarded(arrival: Arrival, decision: Decision, found: dict[str, contacts.Known] | None, summary: Summary) -> None:
-    """A recipient whose every copy was delivered: counted once, on the alias and on the sender's contact."""
+def forwarded(
+    arrival: Arrival,
+    decision: Decision,
+    found: dict[str, contacts.Known] | None,
+    summary: Summary,
+    removed: Removed,
+) -> None:
+    """A recipient whose every copy was delivered: counted once, on the alias (with the trackers removed from its
+    copies, in the same update) and on the sender's contact."""
     summary.forwarded.append(decision.recipient)
     metrics.add_metric(name="MailForwarded", unit=MetricUnit.Count, value=1)
     if decision.route is not None:
         contact = found.get(decision.sender.lower()) if found is not None and decision.sender else None
         counted = (contact.contact_id, "received") if contact is not None else None
-        routes.count(arrival.message_id, decision.route, routes.Outcome.FORWARDED, arrival.now_iso, contact=counted)
+        routes.count(
+            arrival.message_id,
+            decision.route,
+            routes.Outcome.FORWARDED,
+            arrival.now_iso,
+            contact=counted,
+            trackers_removed=removed.as_dict(),
+        )
 
 
 def inside_pair(destination: str, original_id: str, ses_message_id: str) -> threads.Pair:

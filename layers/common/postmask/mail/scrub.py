@@ -57,7 +57,7 @@ class AddressSwap:
             return text
         return self._pattern.sub(self.replacement, text)
 
-    def text(self, data: bytes, charset: str | None) -> bytes | None:
+    def text(self, data: bytes, charset: str | None, content_type: str = "text/plain") -> bytes | None:
         """`data` (a text part's decoded content in `charset`) with the addresses replaced, in the same charset;
         None when none is in it. An unknown charset, or bytes that are not in it, are read as Latin-1, which
         maps every byte to itself: what is not the address stays byte for byte."""

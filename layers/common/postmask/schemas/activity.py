@@ -10,6 +10,11 @@ Outcome = Literal["forwarded", "sent", "blocked", "dropped", "refused", "failed"
 Direction = Literal["inbound", "reply"]
 
 
+class TrackersRemoved(Model):
+    pixels: int = Field(ge=0, description="Open-tracking images removed")
+    links: int = Field(ge=0, description="Click-tracking links unwrapped or stripped of tracking parameters")
+
+
 class ActivityEvent(Model):
     id: str
     at: Timestamp = Field(description="When SES received the message (or reported the bounce or complaint)")
@@ -23,6 +28,9 @@ class ActivityEvent(Model):
     sender: str | None = Field(description="The message's From address")
     destination: str | None = Field(description="The mailbox a copy went (or was to go) to")
     subject: str | None = Field(description="At most 200 characters; bodies are never stored")
+    trackers_removed: TrackersRemoved | None = Field(
+        default=None, description="On a forwarded event: the trackers removed from its HTML parts"
+    )
 
 
 class ActivityList(Model):

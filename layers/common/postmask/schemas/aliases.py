@@ -1,10 +1,11 @@
 """The models of /api/aliases: an alias, and what creates, replaces and changes one."""
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StrictBool
 
+from postmask.schemas.activity import TrackersRemoved
 from postmask.schemas.common import (
     DOMAIN_NAME_PATTERN,
     MAX_DOMAIN_NAME_LENGTH,
@@ -56,6 +57,13 @@ BlockForeignSenders = Annotated[
     StrictBool, Field(description="Block mail whose From is not on the alias's site (reason `foreign_sender`)")
 ]
 
+TrackersMode = Annotated[
+    Literal["off", "pixels", "pixels_and_links"],
+    Field(
+        description="What is removed from forwarded HTML: nothing, open-tracking images, or those and click tracking"
+    ),
+]
+
 
 class AliasCreate(RequestModel):
     domain: DomainName
@@ -67,6 +75,7 @@ class AliasCreate(RequestModel):
     display_name: ShownName | None = Field(default=None, description=_DISPLAY_NAME)
     site: Site | None = None
     block_foreign_senders: BlockForeignSenders = False
+    trackers: TrackersMode = "pixels"
 
 
 class AliasReplace(RequestModel):
@@ -80,6 +89,7 @@ class AliasReplace(RequestModel):
     display_name: ShownName | None = Field(default=None, description=_DISPLAY_NAME + " (absent: none)")
     site: Site | None = None
     block_foreign_senders: BlockForeignSenders = False
+    trackers: TrackersMode = "pixels"
 
 
 _LEFT_OUT: Any = None  # the default of a PATCH field that was not sent (typed Any: it is not a field value)
@@ -101,6 +111,7 @@ class AliasUpdate(RequestModel):
     display_name: ShownName | None = Field(default=None, description=_DISPLAY_NAME + " (null: none)")
     site: Site | None = None
     block_foreign_senders: BlockForeignSenders = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
+    trackers: TrackersMode = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
 
     def changes(self) -> dict[str, object]:
         """Only the fields the client sent."""
@@ -134,6 +145,8 @@ class Alias(Model):
     site: str | None = Field(description="The registrable domain of the website the alias was given to")
     block_foreign_senders: bool
     leak: Leak
+    trackers: TrackersMode
+    trackers_removed: TrackersRemoved = Field(description="Running totals over the alias's forwarded mail")
 
 
 class AliasList(Model):

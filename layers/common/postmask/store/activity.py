@@ -33,7 +33,19 @@ from postmask.store import stats
 
 MAX_SUBJECT = 200
 _PREFIX = "EV#"
-_FIELDS = ("id", "at", "alias_id", "address", "direction", "outcome", "reason", "sender", "destination", "subject")
+_FIELDS = (
+    "id",
+    "at",
+    "alias_id",
+    "address",
+    "direction",
+    "outcome",
+    "reason",
+    "sender",
+    "destination",
+    "subject",
+    "trackers_removed",
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,7 @@ class Event:
     sender: str | None = None
     destination: str | None = None
     subject: str | None = None
+    trackers_removed: dict[str, int] | None = None  # a forwarded copy's: {"pixels": n, "links": n}
 
     @property
     def id(self) -> str:
@@ -81,6 +94,7 @@ def item(event: Event) -> dict[str, Any]:
         "sender": event.sender,
         "destination": event.destination,
         "subject": subject,
+        **({"trackers_removed": event.trackers_removed} if event.trackers_removed is not None else {}),
         "purge_at": _epoch(event.at) + get_settings().activity_retention_days * 86_400,
     }
 
