@@ -51,6 +51,7 @@ class Row:
     enabled: bool = True
     expires_at: str | None = None
     display_name: str | None = None
+    trackers: Any = "pixels"  # checked with the rest of the alias (AliasCreate)
     contacts: list[tuple[str, str | None, bool]] = field(default_factory=list)  # (email, name, blocked)
     problem: str | None = None  # what is wrong with it already, from the file alone
 
@@ -274,6 +275,7 @@ def _json_row(number: int, value: Any) -> Row:
         row.display_name = display_name
     elif display_name is not None:
         row.problem = "display_name must be text or null"
+    row.trackers = value.get("trackers", "pixels")
     listed = value.get("contacts", [])
     if not isinstance(listed, list) or not all(_is_contact(contact) for contact in listed):
         row.problem = "contacts must be a list of {email, name?, blocked?}"
@@ -367,13 +369,24 @@ def export_json(
         f'{{"format":"{FORMAT}","exported_at":{json.dumps(exported_at)},'
         f'"domains":[{listed(domains, EXPORTED_DOMAIN)}],'
         f'"destinations":[{listed(destinations, EXPORTED_DESTINATION)}],'
-        f'"aliases":[{listed(({"contacts": [], **alias} for alias in aliases), EXPORTED_ALIAS)}]}}'
+        f'"aliases":[{listed(({**_ALIAS_DEFAULTS, **alias} for alias in aliases), EXPORTED_ALIAS)}]}}'
     )
 
 
 EXPORTED_DOMAIN = ("name", "catch_all_destination", "created_at")
 EXPORTED_DESTINATION = ("email", "status", "created_at", "verified_at")
-EXPORTED_ALIAS = ("address", "destinations", "note", "enabled", "expires_at", "created_at", "display_name", "contacts")
+_ALIAS_DEFAULTS = {"contacts": [], "trackers": "pixels"}  # what an alias written before these fields has
+EXPORTED_ALIAS = (
+    "address",
+    "destinations",
+    "note",
+    "enabled",
+    "expires_at",
+    "created_at",
+    "display_name",
+    "trackers",
+    "contacts",
+)
 
 
 def export_csv(aliases: Iterable[dict[str, Any]]) -> str:

@@ -37,6 +37,7 @@ class ExportedAlias(Model):
     expires_at: Timestamp | None
     created_at: Timestamp
     display_name: str | None = None
+    trackers: str = Field(default="pixels", description="off, pixels or pixels_and_links (contract: Trackers)")
     contacts: list[ExportedContact] = Field(
         description="The alias's contacts, oldest first (an import adds those it lacks, with new reply addresses)"
     )

@@ -173,6 +173,7 @@ def _validated(row: Row, rules: _Rules, report: Report) -> AliasCreate | None:
                 "enabled": row.enabled,
                 "expires_at": row.expires_at,
                 "display_name": row.display_name,
+                "trackers": row.trackers,
             }
         )
     except ValidationError as exc:
