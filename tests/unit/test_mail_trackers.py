@@ -227,3 +227,31 @@ def test_only_html_parts_are_rewritten() -> None:
     removal = TrackerRemoval(Mode.PIXELS_AND_LINKS, HOSTS, "m1")
     assert removal.text(HTML, "utf-8", "text/plain") is None
     assert removal.text(HTML, "utf-8", "text/html") == HTML_CLEAN
+
+
+def test_the_operator_list_is_read_from_s3_once_and_a_missing_one_costs_only_its_hosts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import boto3
+    from moto import mock_aws
+
+    from postmask.mail import inbox, tracking_hosts
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    with mock_aws():
+        inbox.s3.cache_clear()
+        tracking_hosts.hosts.cache_clear()
+        boto3.client("s3", region_name="eu-west-1").create_bucket(
+            Bucket="ops", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
+        boto3.client("s3", region_name="eu-west-1").put_object(Bucket="ops", Key="t.txt", Body=b"click.mine.example\n")
+        monkeypatch.setenv(tracking_hosts.TRACKER_LIST_ENV, "s3://ops/t.txt")
+        hosts = tracking_hosts.hosts()
+        assert hosts.tracked("x.click.mine.example") and hosts.tracked("us1.list-manage.com")
+        assert not hosts.tracked("mine.example")
+        tracking_hosts.hosts.cache_clear()
+        monkeypatch.setenv(tracking_hosts.TRACKER_LIST_ENV, "s3://ops/missing.txt")
+        hosts = tracking_hosts.hosts()
+        assert not hosts.tracked("x.click.mine.example") and hosts.tracked("us1.list-manage.com")
+    tracking_hosts.hosts.cache_clear()
+    inbox.s3.cache_clear()
