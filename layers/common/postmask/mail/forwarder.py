@@ -95,7 +95,7 @@ def _trackers_mode(decision: decisions.Decision) -> Mode:
     """The alias's `trackers` mode; mail to a catch-all destination (no alias), or a value no version wrote, gets
     the default."""
     value = decision.route.trackers if decision.route is not None else None
-    return Mode(value) if value in Mode.__members__.values() else DEFAULT_MODE
+    return next((mode for mode in Mode if mode.value == value), DEFAULT_MODE)
 
 
 def _forward(

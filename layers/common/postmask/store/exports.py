@@ -25,6 +25,7 @@ ALIAS_FIELDS = (
     "expires_at",
     "created_at",
     "display_name",
+    "trackers",
 )
 CONTACT_FIELDS = ("email", "name", "blocked", "created_at")
 
