@@ -118,7 +118,7 @@ def test_export_then_delete_everything_then_import_the_export(alice: Client, ali
     import_(alice, fixture("simplelogin.csv"))
     assert alice.post("/api/destinations", {"email": "spare@real.example"}).status == 201  # used by no alias
     first = next(iter(aliases_of(alice).values()))
-    assert alice.patch(f"/api/aliases/{first['id']}", {"display_name": "Shop Me"}).status == 200
+    assert alice.patch(f"/api/aliases/{first['id']}", {"display_name": "Shop Me", "trackers": "off"}).status == 200
     contacts_path = f"/api/aliases/{first['id']}/contacts"
     assert alice.post(contacts_path, {"email": "one@outside.example", "name": "One"}).status == 201
     two = alice.post(contacts_path, {"email": "two@outside.example"}).json()
@@ -131,6 +131,8 @@ def test_export_then_delete_everything_then_import_the_export(alice: Client, ali
     assert document["format"] == "postmask/1"
     by_address = {alias["address"]: alias for alias in document["aliases"]}
     assert by_address[first["address"]]["display_name"] == "Shop Me"
+    assert {alias["trackers"] for alias in document["aliases"] if alias["address"] != first["address"]} == {"pixels"}
+    assert by_address[first["address"]]["trackers"] == "off"
     before_contacts = alice.get(contacts_path).json()["items"]
     reply_of = {c["email"]: c["reply_address"] for c in before_contacts}
     assert [
@@ -154,7 +156,16 @@ def test_export_then_delete_everything_then_import_the_export(alice: Client, ali
 
     assert (result["created"], result["skipped"], result["errors"]) == (len(ids), 0, [])
     after = aliases_of(alice)
-    fields = ("destinations", "note", "enabled", "expires_at", "display_name", "site", "block_foreign_senders")
+    fields = (
+        "destinations",
+        "note",
+        "enabled",
+        "expires_at",
+        "display_name",
+        "site",
+        "block_foreign_senders",
+        "trackers",
+    )
     assert {a: {f: v[f] for f in fields} for a, v in after.items()} == {
         a: {f: v[f] for f in fields} for a, v in before_aliases.items()
     }

@@ -134,6 +134,7 @@ def test_failed_events_are_retried_a_little_then_dead_lettered_and_alarmed() -> 
     sqs = [
         statement
         for policy in role["Properties"]["Policies"]
+        if "PolicyDocument" in policy  # not the tracker list's (Fn::If: only with TrackerListS3Uri)
         for statement in policy["PolicyDocument"]["Statement"]
         if "sqs" in str(statement["Action"])
     ]
@@ -281,3 +282,22 @@ def test_activity_is_kept_as_long_as_the_parameter_says_by_the_functions_that_wr
 
 def test_delivery_records_expire_through_the_table_ttl() -> None:
     assert props("Table")["TimeToLiveSpecification"] == {"AttributeName": "purge_at", "Enabled": True}
+
+
+def test_the_operator_tracker_list_is_readable_exactly_and_only_when_given() -> None:
+    function = props("ForwarderFunction")
+    assert function["Environment"]["Variables"]["TRACKER_LIST_S3_URI"] == {"Ref": "TrackerListS3Uri"}
+    (conditional,) = [policy for policy in function["Policies"] if "Fn::If" in policy]
+    condition, policy, otherwise = conditional["Fn::If"]
+    assert (condition, otherwise) == ("HasTrackerList", {"Ref": "AWS::NoValue"})
+    (statement,) = policy["Statement"]
+    assert statement["Action"] == ["s3:GetObject"]
+    assert statement["Resource"] == {
+        "Fn::Sub": [
+            "arn:${AWS::Partition}:s3:::${Object}",
+            {"Object": {"Fn::Select": [1, {"Fn::Split": ["s3://", {"Ref": "TrackerListS3Uri"}]}]}},
+        ]
+    }
+    assert load()["Conditions"]["HasTrackerList"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "TrackerListS3Uri"}, ""]}]}
+    role = transformed({"EnableForwarding": "true"})["Resources"]["ForwarderFunctionRole"]
+    assert any("Fn::If" in policy for policy in role["Properties"]["Policies"])

@@ -149,7 +149,9 @@ def _statements(cfn: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     found = []
     for name, resource in cfn["Resources"].items():
         if resource["Type"] == "AWS::IAM::Role":
-            for policy in resource["Properties"].get("Policies", []):
+            for listed in resource["Properties"].get("Policies", []):
+                # A conditional policy (Fn::If [condition, policy, AWS::NoValue]) counts as if its condition held.
+                policy = listed["Fn::If"][1] if "Fn::If" in listed else listed
                 for statement in policy["PolicyDocument"]["Statement"]:
                     found.append((name, statement))
     return found

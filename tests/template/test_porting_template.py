@@ -34,7 +34,9 @@ def functions() -> dict[str, dict[str, Any]]:
 
 
 def statements(name: str) -> list[dict[str, Any]]:
-    return [statement for policy in functions()[name].get("Policies") or [] for statement in policy["Statement"]]
+    # A conditional policy (Fn::If [condition, policy, AWS::NoValue]) counts as if its condition held.
+    policies = [p["Fn::If"][1] if "Fn::If" in p else p for p in functions()[name].get("Policies") or []]
+    return [statement for policy in policies for statement in policy["Statement"]]
 
 
 def table_actions(name: str, *, unconditioned: bool = False) -> set[str]:

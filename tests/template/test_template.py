@@ -207,7 +207,9 @@ def _allowed_actions(cfn: dict[str, Any], function: str) -> set[str]:
     role_name = _lambda_functions(cfn)[function]["Properties"]["Role"]["Fn::GetAtt"][0]
     role = cfn["Resources"][role_name]["Properties"]
     actions: set[str] = set()
-    for policy in role.get("Policies", []):
+    for listed_policy in role.get("Policies", []):
+        # A conditional policy (Fn::If [condition, policy, AWS::NoValue]) counts as if its condition held.
+        policy = listed_policy["Fn::If"][1] if "Fn::If" in listed_policy else listed_policy
         for statement in policy["PolicyDocument"]["Statement"]:
             if statement["Effect"] == "Allow":
                 listed = statement["Action"]

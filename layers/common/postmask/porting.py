@@ -74,6 +74,7 @@ class Row:
     display_name: str | None = None
     site: str | None = None
     block_foreign_senders: bool = False
+    trackers: Any = "pixels"  # checked with the rest of the alias (AliasCreate)
     contacts: list[Contact] = field(default_factory=list)
     problem: str | None = None  # what is wrong with it already, from the file alone
 
@@ -315,6 +316,7 @@ def _json_row(number: int, value: Any) -> Row:
         row.block_foreign_senders = block is True
     else:
         row.problem = "block_foreign_senders must be true or false"
+    row.trackers = value.get("trackers", "pixels")
     listed = value.get("contacts", [])
     if not isinstance(listed, list) or not all(_is_contact(contact) for contact in listed):
         row.problem = "contacts must be a list of {email, name?, blocked?, reply_address?}"
@@ -435,12 +437,19 @@ def export_json(
 
 EXPORTED_DOMAIN = ("name", "catch_all_destination", "created_at")
 EXPORTED_DESTINATION = ("email", "status", "created_at", "verified_at")
-EXPORTED_ALIAS = (*CSV_COLUMNS, "contacts")  # the CSV's columns, and the contacts a CSV cannot hold
+# The CSV's columns, then what a CSV does not hold: the tracker mode and the contacts.
+EXPORTED_ALIAS = (*CSV_COLUMNS, "trackers", "contacts")
 
 
 def _exported_alias(alias: dict[str, Any]) -> dict[str, Any]:
-    # An alias written before leak detection has no block_foreign_senders: it did not block.
-    return {"contacts": [], **alias, "block_foreign_senders": alias.get("block_foreign_senders") is True}
+    # An alias written before leak detection has no block_foreign_senders: it did not block; one written before
+    # tracker removal has the default mode.
+    return {
+        "contacts": [],
+        "trackers": "pixels",
+        **alias,
+        "block_foreign_senders": alias.get("block_foreign_senders") is True,
+    }
 
 
 def export_csv(aliases: Iterable[dict[str, Any]]) -> str:

@@ -7,7 +7,7 @@ spliced from the original bytes (a `memoryview`, never copied) or re-encoded whe
 
 This is where the transforms of a copy plug in, in this order (docs/decisions/0024):
 1. scrub: the destination's address out of a reply's header fields and text parts (postmask.mail.scrub);
-2. trackers: out of HTML parts (to come: a `lines.Rewrite` in `_text_rewrites`, after scrub);
+2. trackers: out of HTML parts, per the alias's `trackers` mode (postmask.mail.trackers, decision 0029);
 3. encryption: of the finished copy, to its destination's OpenPGP key (`_encrypted`, postmask.encrypted_forwarding:
    the clear copy whole, as RFC 3156 PGP/MIME; issue 31).
 A transform of text parts is a `lines.Rewrite` (every other part stays byte for byte); a transform of the whole
@@ -23,9 +23,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from postmask import clock, encrypted_forwarding
-from postmask.mail import hops, lines, reply
+from postmask.mail import hops, lines, reply, tracking_hosts
 from postmask.mail.message import RawMessage, forwarded_header_block
 from postmask.mail.scrub import AddressSwap
+from postmask.mail.trackers import Mode, Removed, TrackerRemoval
 from postmask.observability import logger
 from postmask.store import contacts, pgp_keys, threads
 
@@ -98,11 +99,13 @@ def _encrypted(copy: Copy, target: Target) -> Copy:
 COPY_TRANSFORMS: tuple[CopyTransform, ...] = (_encrypted,)
 
 
-def _text_rewrites(scrub: AddressSwap | None) -> list[lines.Rewrite]:
-    """The transforms of the body's text parts, in order: 1. scrub (the reply path's), 2. trackers (to come)."""
+def _text_rewrites(scrub: AddressSwap | None, trackers: TrackerRemoval | None = None) -> list[lines.Rewrite]:
+    """The transforms of the body's text parts, in order: 1. scrub (the reply path's), 2. trackers."""
     rewrites: list[lines.Rewrite] = []
     if scrub is not None:
         rewrites.append(scrub)
+    if trackers is not None:
+        rewrites.append(trackers)
     return rewrites
 
 
@@ -155,13 +158,15 @@ def _chained(rewrites: list[lines.Rewrite]) -> lines.Rewrite | None:
 # --- the forward path -------------------------------------------------------------------------------------------
 
 
-def forwarded_body(message: RawMessage, message_id: str) -> lines.Body:
-    """The body every forwarded copy of the message is sent with, made once: only a part with lines over 998
-    bytes is re-encoded."""
-    body = message.sendable_body(rewrite=_chained(_text_rewrites(None)))
+def forwarded_body(message: RawMessage, message_id: str, trackers: Mode = Mode.OFF) -> tuple[lines.Body, Removed]:
+    """The body every forwarded copy of the message is sent with, for aliases of one `trackers` mode, made once:
+    its HTML parts without trackers (unless `off`), and what was removed; only a part with lines over 998 bytes, or
+    one whose trackers were removed, is re-encoded."""
+    removal = None if trackers is Mode.OFF else TrackerRemoval(trackers, tracking_hosts.hosts(), message_id)
+    body = message.sendable_body(rewrite=_chained(_text_rewrites(None, removal)))
     if body.reencoded:
         logger.info("parts with lines over 998 bytes re-encoded", message_id=message_id, parts=body.reencoded)
-    return body
+    return body, removal.removed if removal is not None else Removed()
 
 
 def received_ids(message: RawMessage, alias: str, destinations: tuple[str, ...]) -> dict[str, dict[str, str]]:

@@ -13,7 +13,8 @@ This module only runs them in order, per event record. Each recipient is handled
 cannot be sent to at all) never costs another its copy. A send that failed for a reason a retry can fix is raised
 (`ForwardingIncomplete`) after every other delivery of the event was tried, so Lambda retries the event and, in
 the end, hands it to the dead-letter queue. Nothing is lost silently. The raw message is read from S3 once, and
-only when something is to be sent; a forwarded copy's body is made once for every destination.
+only when something is to be sent; a forwarded copy's body is made once for every destination (once per trackers
+mode among the recipients' aliases).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from postmask.mail import copies, decisions, delivery, record, reply
 from postmask.mail.arrival import Arrival, StoredMessage, arrive
 from postmask.mail.lines import Body
 from postmask.mail.message import RawMessage
+from postmask.mail.trackers import DEFAULT_MODE, Mode, Removed
 from postmask.observability import logger
 from postmask.store import deliveries, threads
 
@@ -75,10 +77,14 @@ def _process(event_record: SESEventRecord, summary: record.Summary, *, lease_sec
     forwards = decided.forwards
     if forwards:
         hop = f"{arrival.message_id}.{deliveries.hop_token(arrival.message_id)}"
-        body = copies.forwarded_body(message(), arrival.message_id)  # once for every copy
+        bodies: dict[Mode, tuple[Body, Removed]] = {}  # once for every copy of aliases of the same trackers mode
         for decision in forwards:
             try:
-                failures.extend(_forward(message(), body, hop, arrival, decision, summary, lease_seconds))
+                mode = _trackers_mode(decision)
+                if mode not in bodies:
+                    bodies[mode] = copies.forwarded_body(message(), arrival.message_id, mode)
+                body, removed = bodies[mode]
+                failures.extend(_forward(message(), body, removed, hop, arrival, decision, summary, lease_seconds))
             except Exception as exc:  # one recipient's failure never costs another its copy
                 logger.exception("forwarding failed; the event will be retried", message_id=arrival.message_id)
                 failures.append(exc)
@@ -96,9 +102,17 @@ def _process(event_record: SESEventRecord, summary: record.Summary, *, lease_sec
     return failures
 
 
+def _trackers_mode(decision: decisions.Decision) -> Mode:
+    """The alias's `trackers` mode; mail to a catch-all destination (no alias), or a value no version wrote, gets
+    the default."""
+    value = decision.route.trackers if decision.route is not None else None
+    return next((mode for mode in Mode if mode.value == value), DEFAULT_MODE)
+
+
 def _forward(
     message: RawMessage,
     body: Body,
+    removed: Removed,
     hop: str,
     arrival: Arrival,
     decision: decisions.Decision,
@@ -156,7 +170,13 @@ def _forward(
         record.delivery(summary, sent[0])
         delivered = delivered or sent[0] in record.DELIVERED
         record.copy_outcome(
-            arrival, decision, destination, sent, encrypted=copy.encrypted, plain_fallback=copy.plain_fallback
+            arrival,
+            decision,
+            destination,
+            sent,
+            removed,
+            encrypted=copy.encrypted,
+            plain_fallback=copy.plain_fallback,
         )
         outcome, ses_message_id = sent
         if outcome is delivery.Sent.SENT and ses_message_id is not None and message.message_id is not None:
@@ -164,7 +184,7 @@ def _forward(
 
     record.remember(alias, pairs, arrival.message_id)
     if delivered and not failures:
-        record.forwarded(arrival, decision, found, summary)
+        record.forwarded(arrival, decision, found, summary, removed)
     return failures
 
 

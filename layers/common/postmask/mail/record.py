@@ -20,6 +20,7 @@ from postmask.mail import headers, reply
 from postmask.mail.arrival import Arrival
 from postmask.mail.decisions import Action, Decision, Reason, Skipped
 from postmask.mail.delivery import Sent
+from postmask.mail.trackers import Removed
 from postmask.observability import logger, metrics
 from postmask.settings import get_settings
 from postmask.store import contacts, deliveries, routes, threads
@@ -79,6 +80,7 @@ def activity_event(
     outcome: str,
     reason: str | None,
     destination: str | None = None,
+    trackers_removed: Removed | None = None,
     *,
     encrypted: bool = False,
 ) -> None:
@@ -100,6 +102,7 @@ def activity_event(
             subject=arrival.subject,
             encrypted=encrypted,
             notes=arrival.notes,
+            trackers_removed=trackers_removed.as_dict() if trackers_removed is not None else None,
         )
     )
 
@@ -220,16 +223,18 @@ def copy_outcome(
     decision: Decision,
     destination: str,
     sent: tuple[Sent, str | None],
+    removed: Removed,
     *,
     encrypted: bool = False,
     plain_fallback: bool = False,
 ) -> None:
-    """The activity event of one destination's copy (forwarded, or failed with its reason), and a sent one's log.
-    A copy sent in clear although its destination has a key says why (`pgp_key_unusable`)."""
+    """The activity event of one destination's copy (forwarded, with the trackers removed from it, or failed with
+    its reason), and a sent one's log. A copy sent in clear although its destination has a key says why
+    (`pgp_key_unusable`)."""
     outcome, ses_message_id = sent
     if outcome in DELIVERED:
         reason = str(Sent.HELD) if plain_fallback else _reason(decision)
-        activity_event(arrival, decision, "forwarded", reason, destination, encrypted=encrypted)
+        activity_event(arrival, decision, "forwarded", reason, destination, removed, encrypted=encrypted)
     elif outcome in QUARANTINED_OUTCOMES:
         pass  # its activity event (quarantined, with the reason) was written when it was kept
     elif outcome in _DELIVERY_OUTCOME:
@@ -240,14 +245,28 @@ def copy_outcome(
         )
 
 
-def forwarded(arrival: Arrival, decision: Decision, found: dict[str, contacts.Known] | None, summary: Summary) -> None:
-    """A recipient whose every copy was delivered: counted once, on the alias and on the sender's contact."""
+def forwarded(
+    arrival: Arrival,
+    decision: Decision,
+    found: dict[str, contacts.Known] | None,
+    summary: Summary,
+    removed: Removed,
+) -> None:
+    """A recipient whose every copy was delivered: counted once, on the alias (with the trackers removed from its
+    copies, in the same update) and on the sender's contact."""
     summary.forwarded.append(decision.recipient)
     metrics.add_metric(name="MailForwarded", unit=MetricUnit.Count, value=1)
     if decision.route is not None:
         contact = found.get(decision.sender.lower()) if found is not None and decision.sender else None
         counted = (contact.contact_id, "received") if contact is not None else None
-        routes.count(arrival.message_id, decision.route, routes.Outcome.FORWARDED, arrival.now_iso, contact=counted)
+        routes.count(
+            arrival.message_id,
+            decision.route,
+            routes.Outcome.FORWARDED,
+            arrival.now_iso,
+            contact=counted,
+            trackers_removed=removed.as_dict(),
+        )
 
 
 def inside_pair(destination: str, original_id: str, ses_message_id: str) -> threads.Pair:

@@ -12,6 +12,11 @@ Outcome = Literal[
 Direction = Literal["inbound", "reply"]
 
 
+class TrackersRemoved(Model):
+    pixels: int = Field(ge=0, description="Open-tracking images removed")
+    links: int = Field(ge=0, description="Click-tracking links unwrapped or stripped of tracking parameters")
+
+
 class ActivityEvent(Model):
     id: str
     at: Timestamp = Field(description="When SES received the message (or reported the bounce or complaint)")
@@ -33,6 +38,9 @@ class ActivityEvent(Model):
         description="What more there is to know: for an unauthenticated reply, what the sender's domain must "
         "publish; parts removed from a reply (S/MIME signatures, OpenPGP keys); from_ambiguous (a From that is not "
         "exactly one mailbox: the copy shows the envelope sender)",
+    )
+    trackers_removed: TrackersRemoved | None = Field(
+        default=None, description="On a forwarded event: the trackers removed from its HTML parts"
     )
 
 

@@ -1,10 +1,11 @@
 """The models of /api/aliases: an alias, and what creates, replaces and changes one."""
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StrictBool
 
+from postmask.schemas.activity import TrackersRemoved
 from postmask.schemas.common import (
     DOMAIN_NAME_PATTERN,
     MAX_DOMAIN_NAME_LENGTH,
@@ -64,6 +65,13 @@ Encrypt = Annotated[
     ),
 ]
 
+TrackersMode = Annotated[
+    Literal["off", "pixels", "pixels_and_links"],
+    Field(
+        description="What is removed from forwarded HTML: nothing, open-tracking images, or those and click tracking"
+    ),
+]
+
 
 class AliasCreate(RequestModel):
     domain: DomainName
@@ -76,6 +84,7 @@ class AliasCreate(RequestModel):
     site: Site | None = None
     block_foreign_senders: BlockForeignSenders = False
     encrypt: Encrypt = True
+    trackers: TrackersMode = "pixels"
 
 
 class AliasReplace(RequestModel):
@@ -91,6 +100,7 @@ class AliasReplace(RequestModel):
     site: Site | None = None
     block_foreign_senders: BlockForeignSenders = False
     encrypt: Encrypt = True
+    trackers: TrackersMode = "pixels"
 
 
 _LEFT_OUT: Any = None  # the default of a PATCH field that was not sent (typed Any: it is not a field value)
@@ -113,6 +123,7 @@ class AliasUpdate(RequestModel):
     site: Site | None = None
     block_foreign_senders: BlockForeignSenders = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
     encrypt: Encrypt = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
+    trackers: TrackersMode = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
 
     def changes(self) -> dict[str, object]:
         """Only the fields the client sent."""
@@ -147,6 +158,8 @@ class Alias(Model):
     block_foreign_senders: bool
     encrypt: bool = Field(default=True, description="Copies to destinations with an OpenPGP key are encrypted")
     leak: Leak
+    trackers: TrackersMode
+    trackers_removed: TrackersRemoved = Field(description="Running totals over the alias's forwarded mail")
 
 
 class AliasList(Model):

@@ -43,6 +43,7 @@ class ExportedAlias(Model):
     display_name: str | None = None
     site: str | None = None
     block_foreign_senders: bool = False
+    trackers: str = Field(default="pixels", description="off, pixels or pixels_and_links (contract: Trackers)")
     contacts: list[ExportedContact] = Field(
         description="The alias's contacts, oldest first (an import adds those it lacks, each with its reply address "
         "when that is still free for this alias, else a new one)"

@@ -33,7 +33,19 @@ from postmask.store import stats
 
 MAX_SUBJECT = 200
 _PREFIX = "EV#"
-_FIELDS = ("id", "at", "alias_id", "address", "direction", "outcome", "reason", "sender", "destination", "subject")
+_FIELDS = (
+    "id",
+    "at",
+    "alias_id",
+    "address",
+    "direction",
+    "outcome",
+    "reason",
+    "sender",
+    "destination",
+    "subject",
+    "trackers_removed",
+)
 MAX_NOTES = 10  # a message can make many notes (parts removed, ...): the first ten tell the story
 
 
@@ -55,6 +67,7 @@ class Event:
     encrypted: bool = False  # the copy went encrypted to the destination's OpenPGP key
     # What more the owner should know: what the sender's domain must publish, parts removed, from_ambiguous.
     notes: tuple[str, ...] = ()
+    trackers_removed: dict[str, int] | None = None  # a forwarded copy's: {"pixels": n, "links": n}
 
     @property
     def id(self) -> str:
@@ -87,6 +100,7 @@ def item(event: Event) -> dict[str, Any]:
         "subject": subject,
         **({"encrypted": True} if event.encrypted else {}),
         **({"notes": [note[: MAX_SUBJECT * 2] for note in event.notes[:MAX_NOTES]]} if event.notes else {}),
+        **({"trackers_removed": event.trackers_removed} if event.trackers_removed is not None else {}),
         "purge_at": _epoch(event.at) + get_settings().activity_retention_days * 86_400,
     }
 

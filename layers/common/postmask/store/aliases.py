@@ -21,8 +21,18 @@ from postmask.versions import Expected, Versioned
 
 _PREFIX = "ALIAS#"
 # Copied onto the route for the forwarder (display_name: the name on replies sent from the alias; site and
-# block_foreign_senders: leak detection; encrypt: OpenPGP, to destinations with a key).
-_ROUTED_FIELDS = ("destinations", "enabled", "expires_at", "display_name", "site", "block_foreign_senders", "encrypt")
+# block_foreign_senders: leak detection; encrypt: OpenPGP, to destinations with a key; trackers: what the forwarder
+# removes from HTML parts, mail/trackers.py).
+_ROUTED_FIELDS = (
+    "destinations",
+    "enabled",
+    "expires_at",
+    "display_name",
+    "site",
+    "block_foreign_senders",
+    "encrypt",
+    "trackers",
+)
 _RANDOM_ADDRESS_ATTEMPTS = 3
 _UPDATE_ATTEMPTS = 3
 
@@ -45,6 +55,13 @@ def _to_model(item: Mapping[str, Any]) -> Alias:
         "suspected": bool(item.get("leak_suspected")),
         "foreign_senders": int(item.get("leak_foreign_senders") or 0),
         "first_foreign_at": item.get("leak_first_foreign_at"),
+    }
+    # The running totals are flat too (store/routes.py adds to them with the forward's count); an alias written
+    # before trackers were removed has neither them nor a mode (the default).
+    fields["trackers"] = item.get("trackers") or "pixels"
+    fields["trackers_removed"] = {
+        "pixels": int(item.get("trackers_removed_pixels") or 0),
+        "links": int(item.get("trackers_removed_links") or 0),
     }
     return Alias.model_validate(fields)
 
@@ -74,6 +91,7 @@ def _alias_item(user_id: str, alias_id: str, local_part: str, body: AliasCreate)
         "site": body.site,
         "block_foreign_senders": body.block_foreign_senders,
         "encrypt": body.encrypt,
+        "trackers": body.trackers,
         # No leak_* attribute until leak detection sees a foreign sender (store/leaks.py sets them if absent).
     }
 

@@ -15,8 +15,9 @@ from postmask.store import contacts
 
 DOMAIN_FIELDS = ("name", "catch_all_destination", "created_at")
 DESTINATION_FIELDS = ("email", "status", "created_at", "verified_at")
-# What an export writes of an alias (postmask.porting's columns), and its id to read its contacts by.
-ALIAS_FIELDS = ("id", "domain", "local_part", *CSV_COLUMNS)
+# What an export writes of an alias (postmask.porting's columns, and its tracker mode), and its id to read its
+# contacts by.
+ALIAS_FIELDS = ("id", "domain", "local_part", *CSV_COLUMNS, "trackers")
 CONTACT_FIELDS = ("email", "name", "blocked", "created_at", "reply_address")
 
 

@@ -167,6 +167,7 @@ def _validated(row: Row, rules: _Rules, report: Report) -> AliasCreate | None:
                 "display_name": row.display_name,
                 "site": row.site,
                 "block_foreign_senders": row.block_foreign_senders,
+                "trackers": row.trackers,
             }
         )
     except ValidationError as exc:

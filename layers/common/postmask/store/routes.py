@@ -8,6 +8,7 @@ record is written in the same transaction, so a retried or replayed event cannot
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -35,6 +36,7 @@ class Route:
     site: str | None = None  # the registrable domain it was given to (leak detection)
     block_foreign_senders: bool = False
     encrypt: bool = True  # copies to destinations with an OpenPGP key are encrypted
+    trackers: str = "pixels"  # what is removed from HTML parts: off, pixels, pixels_and_links (mail/trackers.py)
 
     def expired(self, now_iso: str) -> bool:
         return self.expires_at is not None and self.expires_at <= now_iso
@@ -62,6 +64,7 @@ def get(address: str) -> Route | None:
         site=item.get("site"),
         block_foreign_senders=bool(item.get("block_foreign_senders")),
         encrypt=item.get("encrypt") is not False,
+        trackers=item.get("trackers") or "pixels",
     )
 
 
@@ -80,11 +83,19 @@ def catch_all(domain: str) -> CatchAll | None:
     return CatchAll(owner_id=item["owner_id"], destination=item.get("catch_all_destination") or None)
 
 
-def count(message_id: str, route: Route, outcome: Outcome, at: str, contact: tuple[str, str] | None = None) -> bool:
+def count(
+    message_id: str,
+    route: Route,
+    outcome: Outcome,
+    at: str,
+    contact: tuple[str, str] | None = None,
+    trackers_removed: Mapping[str, int] | None = None,
+) -> bool:
     """`forwarded_count` or `blocked_count` +1 and `last_<outcome>_at` = `at` on the alias, once per
-    (message, recipient), and, given `contact` (its contact id and `received` or `blocked`), the contact's count in
-    the same transaction. False when it was counted before, or the alias is gone. A contact deleted meanwhile is
-    not counted; the alias still is."""
+    (message, recipient), with `trackers_removed` ({"pixels", "links"}) added to the alias's running totals
+    (`trackers_removed_pixels`, `trackers_removed_links`) in the same update, and, given `contact` (its contact id
+    and `received` or `blocked`), the contact's count in the same transaction. False when it was counted before,
+    or the alias is gone. A contact deleted meanwhile is not counted; the alias still is."""
     record: dict[str, Any] = {
         "pk": mail_pk(message_id),
         "sk": f"COUNTED#{route.address}",
@@ -93,14 +104,19 @@ def count(message_id: str, route: Route, outcome: Outcome, at: str, contact: tup
         "at": at,
         "purge_at": purge_at(),
     }
+    added, values = f"{outcome}_count :one", {":one": 1, ":at": at}
+    for kind, removed in (trackers_removed or {}).items():
+        if removed:
+            added += f", trackers_removed_{kind} :{kind}"
+            values[f":{kind}"] = removed
     actions: list[dict[str, Any]] = [
         {"Put": {"Item": db.serialize(record), "ConditionExpression": "attribute_not_exists(pk)"}},
         {
             "Update": {
                 "Key": db.key(_user_pk(route.owner_id), _ALIAS_PREFIX + route.alias_id),
-                "UpdateExpression": f"ADD {outcome}_count :one SET last_{outcome}_at = :at",
+                "UpdateExpression": f"ADD {added} SET last_{outcome}_at = :at",
                 "ConditionExpression": "attribute_exists(pk)",
-                "ExpressionAttributeValues": db.values({":one": 1, ":at": at}),
+                "ExpressionAttributeValues": db.values(values),
             }
         },
     ]
@@ -114,7 +130,7 @@ def count(message_id: str, route: Route, outcome: Outcome, at: str, contact: tup
             logger.info("outcome already counted", message_id=message_id, alias_id=route.alias_id)
         elif len(exc.failed) > 2 and exc.failed[2] and not exc.failed[1]:
             logger.info("contact deleted before its mail was counted", alias_id=route.alias_id)
-            return count(message_id, route, outcome, at)
+            return count(message_id, route, outcome, at, trackers_removed=trackers_removed)
         else:
             logger.warning("alias deleted before its mail was counted", alias_id=route.alias_id)
         return False
