@@ -58,6 +58,11 @@ TAGS: list[dict[str, str]] = [
         "name": "Activity",
         "description": "What happened to each message (forwarded, blocked and why, ...) and per-day counts.",
     },
+    {
+        "name": "Quarantine",
+        "description": "Mail that could not be delivered (SES refused it, too large, a suspended destination, retries "
+        "exhausted, an unusable OpenPGP key): kept for a while, to resend or delete.",
+    },
     {"name": "Users", "description": "Who you are; an admin creates users."},
     {"name": "Tokens", "description": "API tokens: one per device or script; revoke one and it stops working."},
     {"name": "Sessions", "description": "Signing in to the web pages with a link by e-mail, and signing out."},

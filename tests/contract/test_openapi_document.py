@@ -59,6 +59,11 @@ CONTRACT_ERRORS = {
     "listActivity": {400, 401, 404, 422},
     "getStats": {401, 422},
     "getHealth": set(),
+    # Quarantine (issue 30, decision 0025): 413 when a copy can never fit SES, 409 when delivered since.
+    "listQuarantine": {400, 401, 404, 422},
+    "getQuarantined": {401, 404},
+    "resendQuarantined": {401, 404, 409, 413, 415, 422},
+    "deleteQuarantined": {401, 404},
     # The compatible routes (issue 33, decision 0003): errors in SimpleLogin's and addy.io's shapes.
     "createSimpleLoginRandomAlias": {401, 403, 422, 429},
     "createAddyAlias": {401, 403, 422, 429},
@@ -93,9 +98,11 @@ SUCCESS = (
             "deleteDestination",
             "deleteDestinationPgpKey",
             "deleteContact",
+            "deleteQuarantined",
         ),
         "204",
     )
+    | {"resendQuarantined": "202"}
     | {"resendDestinationLink": "202", "createSession": "202", "redeemSession": "201", "deleteCurrentSession": "204"}
 )
 
@@ -172,6 +179,7 @@ def test_info_tags_and_operation_ids(document: dict[str, Any]) -> None:
         "Contacts",
         "Import and export",
         "Activity",
+        "Quarantine",
         "Users",
         "Tokens",
         "Sessions",
