@@ -634,9 +634,11 @@ def _new_alias(world: World, **fields: Any) -> str:
 
 
 # Every forwarded message: the route (GetItem); the destinations' status and the sender's contact (one
-# BatchGetItem); the loop marker, the copy's claim (PutItem) and its completion (UpdateItem); the count and the
-# copy's activity event (two TransactWriteItems: the count, and the event with its alias's copy and the day's count).
-@_forwarder_scenario(FORWARDER_KNOWN, GetItem=1, BatchGetItem=1, PutItem=2, UpdateItem=1, TransactWriteItems=2)
+# BatchGetItem); the loop marker, the copy's claim and, once every recipient ended, the message's ACCOUNTED record
+# for the daily reconciliation (PutItem, decision 0026; every case below has it); the claim's completion
+# (UpdateItem); the count and the copy's activity event (two TransactWriteItems: the count, and the event with its
+# alias's copy and the day's count).
+@_forwarder_scenario(FORWARDER_KNOWN, GetItem=1, BatchGetItem=1, PutItem=3, UpdateItem=1, TransactWriteItems=2)
 def _forward_from_known_sender(world: World) -> Invocation:
     from postmask.store import contacts
 
@@ -645,26 +647,26 @@ def _forward_from_known_sender(world: World) -> Invocation:
     return _mail_event(world, f"shop0@{world.domain}", sender=sender)
 
 
-@_forwarder_scenario(FORWARDER_VERIFIED, GetItem=1, BatchGetItem=1, PutItem=2, UpdateItem=1, TransactWriteItems=3)
+@_forwarder_scenario(FORWARDER_VERIFIED, GetItem=1, BatchGetItem=1, PutItem=3, UpdateItem=1, TransactWriteItems=3)
 def _forward_to_verified(world: World) -> Invocation:
     # As above, and one transaction more: the new contact (decision 0110).
     return _mail_event(world, f"shop0@{world.domain}")
 
 
-@_forwarder_scenario(FORWARDER_SITE, GetItem=1, BatchGetItem=1, PutItem=2, UpdateItem=1, TransactWriteItems=4)
+@_forwarder_scenario(FORWARDER_SITE, GetItem=1, BatchGetItem=1, PutItem=3, UpdateItem=1, TransactWriteItems=4)
 def _forward_and_infer_site(world: World) -> Invocation:
     # An alias given no site: its first forwarded sender names it, one transaction (the alias and its route), once.
     return _mail_event(world, _new_alias(world))
 
 
-@_forwarder_scenario(FORWARDER_FOREIGN, GetItem=2, BatchGetItem=1, PutItem=2, UpdateItem=2, TransactWriteItems=4)
+@_forwarder_scenario(FORWARDER_FOREIGN, GetItem=2, BatchGetItem=1, PutItem=3, UpdateItem=2, TransactWriteItems=4)
 def _forward_from_foreign_sender(world: World) -> Invocation:
     # A sender off the alias's site, its first: counted (one transaction, leak_suspected set), the alias's one notice
     # claimed (a conditional UpdateItem) and mailed to the owner's e-mail (read with one GetItem); forwarded.
     return _mail_event(world, _new_alias(world, site=SITE), sender=f"spam{world.unique()}@elsewhere.example")
 
 
-@_forwarder_scenario(FORWARDER_BLOCKED, GetItem=1, UpdateItem=1, TransactWriteItems=3)
+@_forwarder_scenario(FORWARDER_BLOCKED, GetItem=1, PutItem=1, UpdateItem=1, TransactWriteItems=3)
 def _block_foreign_sender(world: World) -> Invocation:
     # An alias that takes mail from its site only (block_foreign_senders), its notice sent already: a new foreign
     # sender is counted (one transaction), the notice's claim refused by its condition (UpdateItem); blocked, no
@@ -679,7 +681,7 @@ def _block_foreign_sender(world: World) -> Invocation:
     return _mail_event(world, address, sender=f"spam{world.unique()}@elsewhere.example")
 
 
-@_forwarder_scenario(FORWARDER_REPLY, GetItem=2, BatchGetItem=1, PutItem=2, UpdateItem=1, TransactWriteItems=2)
+@_forwarder_scenario(FORWARDER_REPLY, GetItem=2, BatchGetItem=1, PutItem=3, UpdateItem=1, TransactWriteItems=2)
 def _reply_to_contact(world: World) -> Invocation:
     # The destination writes to a contact's reply address. GetItem: the reply address, the alias's route;
     # BatchGetItem: the sender's status as a destination; PutItem: the reply copy's loop marker and the claim;
@@ -691,7 +693,7 @@ def _reply_to_contact(world: World) -> Invocation:
     return _mail_event(world, contact.reply_address, sender=DESTINATION)
 
 
-@_forwarder_scenario(FORWARDER_PENDING, GetItem=1, BatchGetItem=1, TransactWriteItems=1)  # the skip's event
+@_forwarder_scenario(FORWARDER_PENDING, GetItem=1, BatchGetItem=1, PutItem=1, TransactWriteItems=1)  # skip event
 def _forward_to_pending(world: World) -> Invocation:
     local_part = f"pending{world.unique()}"
     body = AliasCreate(
