@@ -582,6 +582,7 @@ FORWARDER_FOREIGN = "forwarder: a foreign sender, the leak notice"
 FORWARDER_BLOCKED = "forwarder: a foreign sender, blocked"
 FORWARDER_REPLY = "forwarder: a reply through a reply address"
 FORWARDER_PENDING = "forwarder: its only destination pending"
+FORWARDER_FIRST_RECEIPT = "forwarder: a catch-all's new address, its alias created on first receipt"
 MAIL_BUCKET = "postmask-bench-calls-mail"
 
 
@@ -631,6 +632,22 @@ def _new_alias(world: World, **fields: Any) -> str:
     body = AliasCreate(domain=world.domain, local_part=local_part, destinations=[DESTINATION], **fields)
     aliases.create(world.alice.user_id, body)
     return f"{local_part}@{world.domain}"
+
+
+# A catch-all's address with no alias (decision 0046): the route and the domain's marker (two GetItem), the new
+# alias (one TransactWriteItems), then the first message of an alias given no site (as FORWARDER_SITE).
+@_forwarder_scenario(FORWARDER_FIRST_RECEIPT, GetItem=2, BatchGetItem=1, PutItem=3, UpdateItem=1, TransactWriteItems=5)
+def _forward_first_receipt(world: World) -> Invocation:
+    from postmask.store import _dynamo
+    from postmask.store.domains import _marker_pk
+
+    _dynamo.client().update_item(
+        TableName=_dynamo.table(),
+        Key=_dynamo.key(_marker_pk(world.domain), "DOMAIN"),
+        UpdateExpression="SET catch_all_destination = :destination",
+        ExpressionAttributeValues=_dynamo.values({":destination": DESTINATION}),
+    )
+    return _mail_event(world, f"first{world.unique()}@{world.domain}")
 
 
 # Every forwarded message: the route (GetItem); the destinations' status and the sender's contact (one

@@ -172,9 +172,11 @@ def test_the_forwarder_gets_least_privilege() -> None:
             keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
             # A user's partition: updated (the alias's counters and leak state), or read for the owner's e-mail
             # alone (a leak notice), never read whole.
+            # PutItem on USER# and ADDRESS#: an alias created on first receipt, its item and route (decision 0046).
             assert (
                 "USER#*" not in keys
                 or statement["Action"] == ["dynamodb:UpdateItem"]
+                or (statement["Action"] == ["dynamodb:PutItem"] and keys == ["USER#*", "ADDRESS#*"])
                 or statement["Condition"]
                 == {
                     "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["USER#*"]},
@@ -200,19 +202,18 @@ def test_the_forwarder_gets_least_privilege() -> None:
             elif any(action in ("dynamodb:PutItem", "dynamodb:UpdateItem") for action in statement["Action"]):
                 # Delivery records, the alias's and contacts' counters, new contacts, activity events, foreign
                 # senders, the site on a route: nothing else is written.
-                # And quarantined copies with their notice's slot (QUAR#, decision 0025).
+                # And quarantined copies with their notice's slot (QUAR#, decision 0025); decision 0046's alias created
+                # on first receipt: its destination's and its domain's day's counts.
                 assert set(keys) <= {
-                    "MAIL#*",
-                    "USER#*",
-                    "CONTACTS#*",
-                    "REPLY#*",
-                    "ACT#*",
-                    "FOREIGN#*",
-                    "ADDRESS#*",
-                    "QUAR#*",
+                    *("MAIL#*", "USER#*", "CONTACTS#*", "REPLY#*", "ACT#*", "FOREIGN#*", "ADDRESS#*", "QUAR#*"),
+                    *("DEST#*", "CATCHALL#*"),
                 }
-                # A route is only ever updated (its site), never written whole.
-                assert "ADDRESS#*" not in keys or statement["Action"] == ["dynamodb:UpdateItem"]
+                assert not {"DEST#*", "CATCHALL#*"} & set(keys) or statement["Action"] == ["dynamodb:UpdateItem"]
+                # A route is updated (its site), or written whole only with its alias, created on first receipt.
+                assert "ADDRESS#*" not in keys or statement["Action"] in (
+                    ["dynamodb:UpdateItem"],
+                    ["dynamodb:PutItem"],
+                )
             if "dynamodb:Query" in statement["Action"]:
                 assert keys == ["QUAR#*"]
     assert "dynamodb:Scan" not in actions

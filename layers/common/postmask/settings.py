@@ -82,6 +82,12 @@ class Settings:
     quarantine_days: int = Field(
         default=14, ge=1, le=3650, description="Days a quarantined copy is kept to be resent (QUARANTINE_DAYS)."
     )
+    catch_all_new_per_day: int = Field(
+        default=50,
+        ge=0,
+        description="Aliases a domain's catch-all may create on first receipt per UTC day; past it, the catch-all "
+        "copy (CATCH_ALL_NEW_PER_DAY).",
+    )
 
     def __post_init__(self) -> None:
         problems = []
@@ -121,4 +127,5 @@ def get_settings() -> Settings:
         max_aliases_per_user=int(os.environ.get("MAX_ALIASES_PER_USER") or "10000"),
         activity_retention_days=int(os.environ.get("ACTIVITY_RETENTION_DAYS") or "30"),
         quarantine_days=int(os.environ.get("QUARANTINE_DAYS") or "14"),
+        catch_all_new_per_day=int(os.environ.get("CATCH_ALL_NEW_PER_DAY") or "50"),
     )

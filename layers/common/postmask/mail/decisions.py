@@ -31,6 +31,7 @@ from postmask import ids, leaks, ses
 from postmask.mail import hops, reply
 from postmask.mail.arrival import Arrival
 from postmask.mail.message import RawMessage, contact_sender, correspondents
+from postmask.settings import get_settings
 from postmask.store import _dynamo, contacts, destinations, pgp_keys, routes
 
 _FAIL = "FAIL"
@@ -181,20 +182,7 @@ def decide(
         return Decision(recipient, Action.DROP, Reason.INVALID_RECIPIENT)
     route = routes.get(address)
     if route is not None:
-        owner = route.owner_id
-        if verdict_failed:
-            return Decision(address, Action.BLOCK, verdict_failed, route, owner_id=owner)
-        if not route.enabled:
-            return Decision(address, Action.BLOCK, Reason.ALIAS_DISABLED, route, owner_id=owner)
-        if route.expired(now_iso):
-            return Decision(address, Action.BLOCK, Reason.ALIAS_EXPIRED, route, owner_id=owner)
-        if bounce:
-            # A bounce to an alias is a bounce of a copy we forwarded, or backscatter: forwarding it to the
-            # destination that bounced could loop.
-            return Decision(address, Action.DROP, Reason.NULL_SENDER, route, owner_id=owner)
-        if route.block_foreign_senders and leaks.is_foreign(route, sender):
-            return Decision(address, Action.BLOCK, Reason.FOREIGN_SENDER, route, owner_id=owner)
-        return Decision(address, Action.FORWARD, Reason.ALIAS, route, route.destinations, owner)
+        return _by_alias(route, verdict_failed=verdict_failed, bounce=bounce, now_iso=now_iso, sender=sender)
     catch_all = routes.catch_all(address.rpartition("@")[2])
     if catch_all is None or catch_all.destination is None:
         # Dropped; recorded for the domain's owner when someone registered it.
@@ -203,7 +191,31 @@ def decide(
         return Decision(address, Action.BLOCK, verdict_failed, owner_id=catch_all.owner_id)
     if bounce:
         return Decision(address, Action.DROP, Reason.NULL_SENDER, owner_id=catch_all.owner_id)
+    created = routes.created_on_first_receipt(
+        address, catch_all, day=now_iso[:10], per_day=get_settings().catch_all_new_per_day
+    )
+    if created is not None:  # docs/decisions/0046: the alias, with its reply addresses, contacts, counts, switch
+        return _by_alias(created, verdict_failed=None, bounce=False, now_iso=now_iso, sender=sender)
     return Decision(address, Action.FORWARD, Reason.CATCH_ALL, None, (catch_all.destination,), catch_all.owner_id)
+
+
+def _by_alias(
+    route: routes.Route, *, verdict_failed: Reason | None, bounce: bool, now_iso: str, sender: leaks.Sender
+) -> Decision:
+    address, owner = route.address, route.owner_id
+    if verdict_failed:
+        return Decision(address, Action.BLOCK, verdict_failed, route, owner_id=owner)
+    if not route.enabled:
+        return Decision(address, Action.BLOCK, Reason.ALIAS_DISABLED, route, owner_id=owner)
+    if route.expired(now_iso):
+        return Decision(address, Action.BLOCK, Reason.ALIAS_EXPIRED, route, owner_id=owner)
+    if bounce:
+        # A bounce to an alias is a bounce of a copy we forwarded, or backscatter: forwarding it to the
+        # destination that bounced could loop.
+        return Decision(address, Action.DROP, Reason.NULL_SENDER, route, owner_id=owner)
+    if route.block_foreign_senders and leaks.is_foreign(route, sender):
+        return Decision(address, Action.BLOCK, Reason.FOREIGN_SENDER, route, owner_id=owner)
+    return Decision(address, Action.FORWARD, Reason.ALIAS, route, route.destinations, owner)
 
 
 def contacts_of(decision: Decision) -> dict[str, contacts.Known] | None:

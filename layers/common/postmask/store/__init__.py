@@ -87,6 +87,8 @@ held by marker items written in the same transaction as the item they guard.
 | foreign sender seen  | `FOREIGN#<alias_id>` | `FROM#<sha256 of the address>` | at, purge_at (400 days)           |
 |                      |                      |                   | (store/leaks.py; the alias item holds site,    |
 |                      |                      |                   | block_foreign_senders, leak_*)                 |
+| catch-all's new     | `CATCHALL#<domain>`  | `DAY#<YYYY-MM-DD>`| created, purge_at (2 days): aliases created on |
+| aliases of a day     |                      |                   | first receipt (store/aliases.py, 0046)         |
 
 Aliases, domains, destinations and contacts also carry `version`, bumped by each change a user makes (the ETag;
 `If-Match` is a condition on the write: postmask.versions, decision 0103).

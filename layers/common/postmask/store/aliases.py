@@ -15,6 +15,7 @@ from postmask.errors import AddressTaken, AliasNotFound, DomainNotFound
 from postmask.schemas.aliases import Alias, AliasCreate, AliasList
 from postmask.store import _dynamo as db
 from postmask.store import destinations, quota
+from postmask.store.deliveries import purge_at
 from postmask.store.destinations import Written
 from postmask.store.markers import outside_postmask
 from postmask.versions import Expected, Versioned
@@ -353,3 +354,65 @@ def _set_expression(fields: Mapping[str, Any], extra_values: Mapping[str, Any] |
             {**{f":{name}": v for name, v in fields.items()}, **(extra_values or {})}
         ),
     }
+
+
+# Aliases a catch-all created on first receipt, per domain and UTC day: `CATCHALL#<domain>/DAY#<yyyy-mm-dd>`,
+# expired by TTL (`purge_at`) two days later.
+FIRST_RECEIPT_NOTE = "created on first receipt"
+_FIRST_RECEIPT_DAYS_KEPT = 2
+
+
+def first_receipt_day_key(domain: str, day: str) -> dict[str, Any]:
+    return db.key(f"CATCHALL#{domain}", f"DAY#{day}")
+
+
+def create_on_first_receipt(
+    owner_id: str, address: str, destination: str, *, day: str, per_day: int
+) -> dict[str, Any] | None:
+    """Create the alias `address` (lower case, IDNA domain) of the catch-all's owner, forwarding to the catch-all's
+    `destination` and noted "created on first receipt" (docs/decisions/0046). One transaction, as `create`'s: the
+    alias, its route (the address must be free), the domain's alias_count (the domain must still be the owner's),
+    the owner's alias_count (under MaxAliasesPerUser), the destination's alias_count (it must exist), and the
+    domain's count of the day (under `per_day`).
+
+    The new alias's route item; None when the domain, the quota, the destination or the day's cap refused (the
+    catch-all copy goes as before; so does it for a user whose counter is not settled yet, decision 0104).
+    AddressTaken when a concurrent message created the address's alias first."""
+    domain = address.rpartition("@")[2]
+    body = AliasCreate.model_construct(
+        domain=domain,
+        local_part=address.rpartition("@")[0],
+        destinations=[destination],
+        note=FIRST_RECEIPT_NOTE,
+        enabled=True,
+        expires_at=None,
+        display_name=None,
+        site=None,
+        block_foreign_senders=False,
+    )
+    item, route = new_items(owner_id, body, address.rpartition("@")[0])
+    try:
+        db.transact(
+            [
+                {"Put": {"Item": db.serialize(item), "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"Item": db.serialize(route), "ConditionExpression": "attribute_not_exists(pk)"}},
+                _count_on_domain(owner_id, domain, 1),
+                quota.added(owner_id, 1),
+                destinations.counted(owner_id, destination, "alias_count", 1),
+                {
+                    "Update": {
+                        "Key": first_receipt_day_key(domain, day),
+                        "UpdateExpression": "ADD created :one SET purge_at = :purge_at",
+                        "ConditionExpression": "attribute_not_exists(created) OR created < :per_day",
+                        "ExpressionAttributeValues": db.values(
+                            {":one": 1, ":per_day": per_day, ":purge_at": purge_at(_FIRST_RECEIPT_DAYS_KEPT)}
+                        ),
+                    }
+                },
+            ]
+        )
+    except db.TransactionCancelled as exc:
+        if exc.failed[1]:
+            raise AddressTaken(f"{address} is already taken") from exc
+        return None
+    return route

@@ -533,6 +533,11 @@ def transact_with(
     raise RuntimeError("the destinations of this change kept changing under it; try again")
 
 
+def counted(user_id: str, address: str, counter: Counter, step: int) -> dict[str, Any]:
+    """The action that moves one counter of an existing destination (it must exist)."""
+    return _count(user_id, address, {counter: step})
+
+
 def _count(user_id: str, address: str, counts: Mapping[Counter, int]) -> dict[str, Any]:
     return {
         "Update": {

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from postmask.errors import AddressTaken
 from postmask.observability import logger
 from postmask.store import _dynamo as db
-from postmask.store import contacts
+from postmask.store import aliases, contacts
 from postmask.store.aliases import _PREFIX as _ALIAS_PREFIX
 from postmask.store.aliases import _route_key, _user_pk
 from postmask.store.deliveries import mail_pk, purge_at
@@ -51,8 +52,10 @@ def get(address: str) -> Route | None:
     """The route of `address` (lower case, IDNA domain), or None when no alias has it."""
     key = _route_key(address)
     item = db.get_item(key["pk"]["S"], key["sk"]["S"])
-    if item is None:
-        return None
+    return None if item is None else _route_of(item)
+
+
+def _route_of(item: dict[str, Any]) -> Route:
     return Route(
         address=item["address"],
         owner_id=item["owner_id"],
@@ -81,6 +84,21 @@ def catch_all(domain: str) -> CatchAll | None:
     if not item:
         return None
     return CatchAll(owner_id=item["owner_id"], destination=item.get("catch_all_destination") or None)
+
+
+def created_on_first_receipt(address: str, catch_all: CatchAll, *, day: str, per_day: int) -> Route | None:
+    """The route of the alias that mail to `address`, taken by `catch_all`, creates (store.aliases, decision
+    0046): the new one, or the one a concurrent message created first (one more GetItem then); None when it was
+    not created (the day's cap, the quota): the catch-all copy goes."""
+    if catch_all.destination is None or per_day <= 0:
+        return None
+    try:
+        item = aliases.create_on_first_receipt(
+            catch_all.owner_id, address, catch_all.destination, day=day, per_day=per_day
+        )
+    except AddressTaken:
+        return get(address)
+    return None if item is None else _route_of(item)
 
 
 def count(
