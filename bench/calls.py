@@ -69,9 +69,10 @@ class DryRun:
             service = client.meta.service_model.service_name
             calls.append(Call(service, operation_name, copy.deepcopy(api_params)))
             if service == "dynamodb" and operation_name in WRITE_OPERATIONS:
-                if operation_name == "UpdateItem" and api_params.get("ReturnValues", "NONE") != "NONE":
-                    # The caller reads the item back (a verification's ALL_NEW): the item as it stands stands in
-                    # for it, read unrecorded, so that the function answers as it would instead of failing.
+                if operation_name in {"UpdateItem", "DeleteItem"} and api_params.get("ReturnValues", "NONE") != "NONE":
+                    # The caller reads the item back (a verification's ALL_NEW, a quarantined copy deleted with its
+                    # ALL_OLD): the item as it stands stands in for it, read unrecorded, so that the function
+                    # answers as it would instead of failing.
                     key = {"TableName": api_params["TableName"], "Key": api_params["Key"]}
                     return {"Attributes": original(client, "GetItem", key).get("Item", {})}
                 return {}  # what TransactWriteItems answers; left for the floor to make

@@ -107,7 +107,12 @@ class Sites:
 
 def _resolve(value: Any, refs: Mapping[str, str], template: dict[str, Any]) -> str:
     """A template value as the deployed function sees it: `!Ref` of a parameter is its default, of a resource
-    the name given in `refs` (or a stand-in)."""
+    the name given in `refs` (or a stand-in); an `!If` whose first value is a `!Ref` of `refs`, that name (the
+    benchmark stood the resource up: its condition holds)."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        held = value["Fn::If"][1]
+        if isinstance(held, dict) and held.get("Ref") in refs:
+            return refs[held["Ref"]]
     if isinstance(value, dict) and "Ref" in value:
         name = value["Ref"]
         if name in refs:

@@ -24,6 +24,7 @@ from bench.lambda_env import FunctionSpec, Sites, compile_bytecode, function_spe
 from bench.moto_server import MotoServer
 from bench.scenarios import (
     AUTHORIZER_FIRST_USE,
+    MAIL_BUCKET,
     SIGNIN_MAILER,
     Scenario,
     World,
@@ -129,7 +130,12 @@ class Lab:
         return function_spec(
             name,
             self.sites,
-            refs={"Table": os.environ["TABLE_NAME"], "SignInMailerFunction.Alias": SIGNIN_MAILER, **(refs or {})},
+            refs={
+                "Table": os.environ["TABLE_NAME"],
+                "SignInMailerFunction.Alias": SIGNIN_MAILER,
+                "MailBucket": MAIL_BUCKET,  # where the scenarios store mail (quarantine's copies)
+                **(refs or {}),
+            },
             endpoint_url=self.endpoint,
             xray_address=self.xray.address,
             **overrides,

@@ -569,6 +569,63 @@ def _delete_destination_key(world: World) -> Invocation:
     return api_event(route, f"/api/destinations/{_keyed_destination(world)}/pgp", world.alice)
 
 
+# --- quarantine (decision 0025): a copy of alice's the forwarder gave up, in her own partition --------------------
+
+
+def _quarantined(world: World) -> str:
+    """A new message from a contact of alice's first alias, stored as SES stores it and quarantined for her
+    verified destination as the forwarder quarantines a copy SES refused (postmask.quarantine.hold); its id."""
+    from postmask import clock, quarantine
+    from postmask.store import contacts
+    from postmask.store import quarantine as held_copies
+
+    address, sender = f"shop0@{world.domain}", f"known{world.unique()}@{SITE}"
+    contacts.create(world.alice.user_id, world.alias_ids[0], sender, None)  # the forwarder met it on its first try
+    message_id, _ = _stored_mail(world, address, sender)
+    copy = quarantine.Copy(
+        user_id=world.alice.user_id,
+        message_id=message_id,
+        address=address,
+        alias_id=world.alias_ids[0],
+        destination=DESTINATION,
+        at=clock.now_iso(),
+        sender=sender,
+        envelope_sender=sender,
+        subject="hi",
+    )
+    if not quarantine.hold(copy, quarantine.Reason.REJECTED):
+        raise RuntimeError(f"{message_id}: quarantined before")
+    return held_copies.quarantine_id(copy.at, copy.message_id, copy.address, copy.destination)
+
+
+@_scenario("GET /api/quarantine", Query=1)  # the caller's partition, newest first (no alias_id: no alias read)
+def _list_quarantine(world: World) -> Invocation:
+    _quarantined(world)
+    return api_event("GET /api/quarantine", "/api/quarantine", world.alice)
+
+
+@_scenario("GET /api/quarantine/{quarantine_id}", GetItem=1)
+def _get_quarantined(world: World) -> Invocation:
+    route = "GET /api/quarantine/{quarantine_id}"
+    return api_event(route, f"/api/quarantine/{_quarantined(world)}", world.alice)
+
+
+# Read the copy (GetItem); its destination's status (BatchGetItem); the sender's contact for the Reply-To, read as
+# the forwarder reads it but on its own (BatchGetItem; a known sender: no transaction); the message's loop marker
+# (conditional PutItem: the forwarder's token when it wrote one) and the delivery ledger's claim (PutItem); the
+# claim's completion and resent_to (UpdateItem).
+@_scenario("POST /api/quarantine/{quarantine_id}/resend", GetItem=1, BatchGetItem=2, PutItem=2, UpdateItem=2)
+def _resend_quarantined(world: World) -> Invocation:
+    route = "POST /api/quarantine/{quarantine_id}/resend"
+    return api_event(route, f"/api/quarantine/{_quarantined(world)}/resend", world.alice)
+
+
+@_scenario("DELETE /api/quarantine/{quarantine_id}", DeleteItem=1)  # conditional, returning what it held (its object)
+def _delete_quarantined(world: World) -> Invocation:
+    route = "DELETE /api/quarantine/{quarantine_id}"
+    return api_event(route, f"/api/quarantine/{_quarantined(world)}", world.alice)
+
+
 # --- the forwarder: per recipient its route, per message one read of its destinations' status ----------------
 # One message per distinct case of the key design's promise (store/__init__.py: "forwarder, per message",
 # "contacts", "the reply path", "activity" and its leak detection), contacts, activity and leak detection on as
@@ -589,16 +646,26 @@ MAIL_BUCKET = "postmask-bench-calls-mail"
 def _mail_event(world: World, recipient: str, sender: str | None = None) -> Invocation:
     """Mail to `recipient` as SES delivers it: stored in the mail bucket, and the receipt rule's event. The sender
     is someone new on the alias's site unless given."""
+    from local.ses import receipt_event
+
+    sender = sender or f"news{world.unique()}@{SITE}"
+    message_id, stored = _stored_mail(world, recipient, sender)
+    event = receipt_event(stored, message_id=message_id, envelope_sender=sender, recipients=[recipient])
+    return Invocation(FORWARDER, event)
+
+
+def _stored_mail(world: World, recipient: str, sender: str) -> tuple[str, bytes]:
+    """Mail from `sender` to `recipient` stored in the mail bucket as SES stores it (the functions pointed at the
+    bucket, SES able to send from alice's domain); its SES message id and stored bytes."""
     import os
 
     import boto3
 
     from local.resources import create_bucket
-    from local.ses import new_message_id, receipt_event, stored_message
+    from local.ses import new_message_id, stored_message
     from postmask.mail import inbox
     from postmask.settings import get_settings
 
-    sender = sender or f"news{world.unique()}@{SITE}"
     _ses_can_send_for(world)
     create_bucket(MAIL_BUCKET)
     s3 = boto3.client("s3")
@@ -611,8 +678,7 @@ def _mail_event(world: World, recipient: str, sender: str | None = None) -> Invo
     content = f"From: {sender}\r\nTo: {recipient}\r\nSubject: hi\r\n\r\nhello\r\n".encode()
     stored = stored_message(content, message_id=message_id, envelope_sender=sender, recipients=[recipient])
     s3.put_object(Bucket=MAIL_BUCKET, Key=f"inbound/{message_id}", Body=stored)
-    event = receipt_event(stored, message_id=message_id, envelope_sender=sender, recipients=[recipient])
-    return Invocation(FORWARDER, event)
+    return message_id, stored
 
 
 def _forwarder_scenario(name: str, **promised: int) -> Callable[[MakeInvocation], MakeInvocation]:

@@ -6,6 +6,8 @@ A route added to template.yaml fails here until its scenario says what it may ca
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from bench.calls import CallRecorder
@@ -35,13 +37,28 @@ MAX_CALLS = {
     # domains' names, the oldest verified destination, then the one transaction.
     "POST /api/alias/random/new": 3,
     "POST /api/v1/aliases": 3,
+    # A quarantined copy resent (decision 0025), an owner's rare click: the copy, the destination's status and the
+    # sender's contact (two reads), the loop marker, the ledger's claim and completion, resent_to.
+    "POST /api/quarantine/{quarantine_id}/resend": 7,
 }
 
 
+@pytest.fixture
+def mail_settings_put_back(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The scenarios that store mail (the forwarder's, quarantine's) point the functions at their bucket: put back
+    afterwards, settings included."""
+    monkeypatch.setenv("MAIL_BUCKET", "")
+    monkeypatch.setenv("MAIL_PREFIX", "inbound/")
+    # The scenarios set it when unset (a leak notice's links): set here, so that monkeypatch unsets it afterwards
+    # (a delenv of an unset variable records nothing, and the later tests' links then pointed at the benchmark).
+    monkeypatch.setenv("PUBLIC_URL", "https://postmask.bench.example")
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[scenario.name for scenario in SCENARIOS])
-def test_a_request_makes_exactly_the_promised_calls(
-    table: str, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("mail_settings_put_back")
+def test_a_request_makes_exactly_the_promised_calls(table: str, scenario: Scenario) -> None:
     assert scenario.promised is not None, f"{scenario.name} may use the table: promise its calls in bench/scenarios.py"
     invocation = scenario.make(seed_world(alias_count=3))
 
@@ -60,24 +77,17 @@ FORWARDER_SCENARIOS = forwarder_scenarios()
 
 
 @pytest.mark.parametrize("scenario", FORWARDER_SCENARIOS, ids=[scenario.name for scenario in FORWARDER_SCENARIOS])
-def test_the_forwarder_reads_its_destinations_status_once_per_message(
-    table: str, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("mail_settings_put_back")
+def test_the_forwarder_reads_its_destinations_status_once_per_message(table: str, scenario: Scenario) -> None:
     """Per recipient its route (1 GetItem), per message the status of every destination (1 BatchGetItem) and,
     when a copy is to be sent, its loop marker (1 PutItem); then per destination sent a claim and its
     completion, per recipient one counting transaction (tests/integration/forwarding/test_forwarder_call_counts.py
     has the thread records and loops)."""
-    monkeypatch.setenv("MAIL_BUCKET", "")  # the scenario points the forwarder at its bucket; put back afterwards
-    monkeypatch.setenv("MAIL_PREFIX", "inbound/")
-    # The scenario sets it when unset (a leak notice's links): set here, so that monkeypatch unsets it afterwards
-    # (a delenv of an unset variable records nothing, and the later tests' links then pointed at the benchmark).
-    monkeypatch.setenv("PUBLIC_URL", "https://postmask.bench.example")
     invocation = scenario.make(seed_world(alias_count=1))
 
     with CallRecorder(_dynamo.client()) as recorded:
         status = invoke(invocation)
 
-    get_settings.cache_clear()
     assert status == 200
     assert dict(recorded.counts()) == dict(scenario.promised or {})
 

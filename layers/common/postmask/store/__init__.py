@@ -183,8 +183,10 @@ Access patterns and their cost (tests/integration/test_call_counts.py and `make 
   transaction, and, at most once an hour per alias, 1 conditional `PutItem` (the notice's slot) + 1 `Query` (what
   is waiting) + 1 `GetItem` (the owner's e-mail); the routes: list 1 `Query` (+ 1 `GetItem` for an alias with
   nothing quarantined), get 1 `GetItem`, delete 1 `DeleteItem`, resend 1 `GetItem` + 1 `BatchGetItem` (the
-  destination's status) + the copy's contacts as the forwarder reads them + 1 claim and 1 completion + 1
-  `UpdateItem` (`resent_to`); every message 1 `PutItem` more for its ACCOUNTED record (decision 0026).
+  destination's status) + the copy's contacts as the forwarder reads them (1 `BatchGetItem` of its own, + 1
+  transaction for contacts still missing) + 1 conditional `PutItem` (the loop marker) + 1 claim and 1 completion
+  + 1 `UpdateItem` (`resent_to`): 7 calls from a known sender; every message 1 `PutItem` more for its ACCOUNTED
+  record (decision 0026).
 
 No `Scan`, ever: a test fails the suite if one is made.
 """
