@@ -175,7 +175,9 @@ def test_deleting_an_account_reaches_every_key_family_of_a_user_and_nothing_shar
         "DEST#*",
         "VERIFY#*",
         "IDEMPOTENCY#*",
+        "RATE#USER#*",
+        "SIGNIN#USER#*",
     }
     assert "MAIL#*" not in families  # nobody's: they expire
-    assert "SIGNIN#*" not in families
+    assert "SIGNIN#*" not in families  # sign-in codes are keyed by their hash: only the user's VOIDED item
     assert set(other_actions(cfn, "MeDeleteFunction")) == {"ses:GetEmailIdentity", "ses:DeleteEmailIdentity"}

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from postmask.store import _dynamo as db
-from postmask.store import contacts, destinations, domains, threads, users
+from postmask.store import contacts, destinations, domains, link_limits, signin, threads, users
 from postmask.store.markers import marker_pk
 
 _KEY_ONLY = ("pk", "sk")
@@ -61,8 +61,9 @@ def delete_everything(user_id: str, email: str) -> list[str]:
         keys.append(_key(destination))
         if destination.get("token_hash"):
             keys.append(destinations.verify_key(destination["token_hash"]))
-    for pk in (f"ACT#{user_id}", f"IDEMPOTENCY#{user_id}"):
+    for pk in (f"ACT#{user_id}", f"IDEMPOTENCY#{user_id}", link_limits.user_pk(user_id)):
         keys.extend(_key(item) for item in _all(pk))
+    keys.append(signin.voided_key(user_id))
     db.batch_delete(keys)
 
     # Last, what lets the user in: a deletion cut short can be finished with the same token.

@@ -33,6 +33,11 @@ def _address_pk(email: str) -> str:
     return _PREFIX + "TO#" + hashlib.sha256(("postmask link " + email.strip().lower()).encode()).hexdigest()
 
 
+def user_pk(user_id: str) -> str:
+    """The partition of a user's own counters (deleted with the account, store.accounts)."""
+    return f"{_PREFIX}USER#{user_id}"
+
+
 def _until_tomorrow(moment: datetime) -> int:
     tomorrow = datetime(moment.year, moment.month, moment.day, tzinfo=UTC) + timedelta(days=1)
     return int((tomorrow - moment).total_seconds())
@@ -86,7 +91,7 @@ def new_destinations(user_id: str, added: int) -> dict[str, Any]:
     moment = now().astimezone(UTC)
     return {
         "Update": {
-            "Key": db.key(f"{_PREFIX}USER#{user_id}", f"NEWDEST#{moment.date().isoformat()}"),
+            "Key": db.key(user_pk(user_id), f"NEWDEST#{moment.date().isoformat()}"),
             "UpdateExpression": "ADD added :added SET purge_at = :purge",
             "ConditionExpression": "attribute_not_exists(added) OR added <= :room",
             "ExpressionAttributeValues": db.values(

@@ -137,7 +137,7 @@ def redeem(code: str, *, name: str, days: int) -> SessionCreated:
     made = str(item.get("created_at") or iso(_made_at(str(item["expires_at"]))))
     void_others = {
         "Update": {
-            "Key": db.key(f"{_CODE_PREFIX}USER#{item['user_id']}", "VOIDED"),
+            "Key": voided_key(str(item["user_id"])),
             "UpdateExpression": "SET voided_before = :now, purge_at = :purge",
             "ConditionExpression": "attribute_not_exists(voided_before) OR voided_before < :made",
             "ExpressionAttributeValues": db.values(
@@ -162,3 +162,8 @@ def redeem(code: str, *, name: str, days: int) -> SessionCreated:
     except db.TransactionCancelled as exc:  # redeemed, expired or voided since it was made, or its user disabled
         raise SignInCodeInvalid from exc
     return SessionCreated(id=created.id, token=created.token, expires_at=expires)
+
+
+def voided_key(user_id: str) -> dict[str, Any]:
+    """The item that voids an account's older codes when one is redeemed (deleted with the account)."""
+    return db.key(f"{_CODE_PREFIX}USER#{user_id}", "VOIDED")
