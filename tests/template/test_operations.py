@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import marshal
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import pytest
 
 from local import sam_template
 from scripts import stack_name
+from tests.support.cfn import resolved
 from tests.support.transform import transformed
 
 # What CloudWatch Logs accepts as a retention (PutRetentionPolicy).
@@ -261,3 +263,48 @@ def test_a_layer_built_in_two_checkouts_is_the_same_layer(tmp_path: Path) -> Non
 def test_each_layers_bytecode_names_where_lambda_unpacks_it(layer: str) -> None:
     makefile = (sam_template.ROOT / "layers" / layer / "Makefile").read_text(encoding="utf-8")
     assert '-s "$(SITE)" -p /opt/python' in makefile
+
+
+# --- operations the review found missing (issue 26) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("given", "reserved"), [({}, False), ({"ForwarderReservedConcurrency": "5"}, True)])
+def test_the_forwarders_concurrency_is_reserved_only_when_asked(given: dict[str, str], reserved: bool) -> None:
+    forwarder = resolved(given)["Resources"]["ForwarderFunction"]["Properties"]
+    # 0, the default: none reserved (a new account's limit of 10 cannot reserve any); else the parameter's value.
+    assert ("ReservedConcurrentExecutions" in forwarder) is reserved
+    if reserved:
+        assert forwarder["ReservedConcurrentExecutions"] == {"Ref": "ForwarderReservedConcurrency"}
+
+
+@pytest.mark.parametrize(("given", "protected"), [({}, True), ({"TableDeletionProtection": "false"}, False)])
+def test_the_table_refuses_deletion_unless_told(given: dict[str, str], protected: bool) -> None:
+    assert resolved(given)["Resources"]["Table"]["Properties"]["DeletionProtectionEnabled"] is protected
+
+
+def test_the_mail_bucket_refuses_requests_without_tls(cfn: dict[str, Any]) -> None:
+    statements = cfn["Resources"]["MailBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    (deny,) = [statement for statement in statements if statement["Effect"] == "Deny"]
+    assert (deny["Principal"], deny["Action"]) == ("*", "s3:*")
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert deny["Resource"] == [{"Fn::GetAtt": ["MailBucket", "Arn"]}, {"Fn::Sub": "${MailBucket.Arn}/*"}]
+
+
+def test_forwarding_is_refused_before_anything_is_created_where_ses_cannot_receive_mail() -> None:
+    """The Rules assertion lists the regions the README names (SES receiving, S3 delivery, not opt-in)."""
+    rule = sam_template.load()["Rules"]["ForwardingNeedsAReceivingRegion"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "EnableForwarding"}, "true"]}
+    ((assertion),) = rule["Assertions"]
+    regions, region = assertion["Assert"]["Fn::Contains"]
+    assert region == {"Ref": "AWS::Region"}
+    readme = (sam_template.ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Regions that receive mail", 1)[1].split("###", 1)[0]
+    listed = set(re.findall(r"\b[a-z]{2}-[a-z]+-\d\b", section.split("That leaves", 1)[1].split("Check", 1)[0]))
+    assert set(regions) == listed
+    assert "ap-southeast-3" not in regions  # Jakarta receives mail, but not into S3 (an opt-in region)
+
+
+def test_each_stack_has_its_own_service_name_and_metrics_namespace() -> None:
+    variables = sam_template.load()["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["POWERTOOLS_SERVICE_NAME"] == {"Ref": "AWS::StackName"}
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == {"Fn::Sub": "Postmask/${AWS::StackName}"}

@@ -67,14 +67,14 @@ def test_sending_is_limited_to_the_stacks_identities_and_the_sender_address() ->
     config_set = "arn:aws:ses:eu-west-1:123456789012:configuration-set/postmask-mail"
     env = {**ENV, "CONFIGURATION_SET": "postmask-mail", "SENDER_ADDRESS": "noreply@operator.example"}
 
-    def send(sender: str, identity: str, tags: dict[str, str]) -> Call:
+    def send(sender: str, identity: str, tags: dict[str, str], configuration_set: str = config_set) -> Call:
         context = {"ses:FromAddress": (sender,)}
         tag_context = {f"aws:ResourceTag/{k}": (v,) for k, v in tags.items()}
         identity_arn = f"arn:aws:ses:eu-west-1:123456789012:identity/{identity}"
         return call(
             "DestinationsCreateFunction",
             Request("ses:SendEmail", identity_arn, {**context, **tag_context}),
-            Request("ses:SendEmail", config_set, context),
+            Request("ses:SendEmail", configuration_set, context),  # its tags: the template's (iam_policy)
             environment=env,
         )
 
@@ -82,6 +82,11 @@ def test_sending_is_limited_to_the_stacks_identities_and_the_sender_address() ->
     assert not denied(send("noreply@operator.example", "operator.example", {}))
     assert denied(send("ceo@operator.example", "operator.example", {}))
     assert denied(send("x@other.example", "other.example", {"postmask:stack": "another-stack"}))
+    # Another configuration set of the account (not the one the template tags for this stack): refused.
+    other_set = "arn:aws:ses:eu-west-1:123456789012:configuration-set/operator-marketing"
+    assert denied(send("postmask@user.example", "user.example", {"postmask:stack": "postmask"}, other_set)) == [
+        f"ses:SendEmail on {other_set} (ses:FromAddress=['postmask@user.example'])"
+    ]
 
 
 def test_a_call_is_authorised_per_item_of_a_transaction() -> None:
