@@ -15,10 +15,12 @@ OFFLINE_REGION := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1}
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv run test test-fast lint typecheck template-check build deploy admin prune-versions openapi chromium bench clean
+.PHONY: help venv run sam-local sam-invoke test test-fast lint typecheck template-check build deploy admin prune-versions openapi chromium gnupg bench clean
 
 help:
 	@echo "make run        start postmask locally (API, web, SMTP) on embedded moto"
+	@echo "make sam-local  sam local start-api + start-lambda (Docker) on one provisioned moto server"
+	@echo "make sam-invoke FUNCTION=ForwarderFunction EVENT=events/ses-receipt.json   beside make sam-local"
 	@echo "make test       the whole test suite (bootstraps .venv)"
 	@echo "make lint       ruff + mypy"
 	@echo "make openapi    regenerate functions/docs/openapi.json from the handlers (commit the result)"
@@ -42,7 +44,19 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(PY) -m local
 
-test: $(STAMP) chromium
+# Needs Docker. `sam local start-api` on 127.0.0.1:3000 and `sam local start-lambda` on 127.0.0.1:3001 (the sign-in
+# mailer is invoked there), warm containers, every AWS call to one moto server this starts and provisions; env.json
+# says where it is (decision 0011). SAM_ARGS="..." adds options to both sam commands.
+sam-local: build
+	$(PY) -m local.sam_local $(if $(SAM_ARGS),-- $(SAM_ARGS),)
+
+# Beside a running `make sam-local`: one function with a sample event, e.g.
+# make sam-invoke FUNCTION=ForwarderFunction EVENT=events/ses-receipt.json
+sam-invoke: $(STAMP)
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make sam-invoke FUNCTION=<LogicalId> EVENT=events/<file>.json" >&2; exit 2; }
+	$(PY) -m local.sam_local --invoke "$(FUNCTION)" "$(EVENT)" $(if $(SAM_ARGS),-- $(SAM_ARGS),)
+
+test: $(STAMP) chromium gnupg
 	$(OFFLINE_REGION) $(PY) -m pytest
 
 # The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
@@ -78,6 +92,14 @@ chromium:
 	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  $$sudo apt-get install -y chromium || { $$sudo apt-get update && $$sudo apt-get install -y chromium; }; \
+	fi
+
+# GnuPG, the second OpenPGP implementation the encryption tests decrypt with (tests/support/gnupg.py).
+gnupg:
+	@if ! command -v gpg >/dev/null; then \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$sudo apt-get install -y gnupg || { $$sudo apt-get update && $$sudo apt-get install -y gnupg; }; \
 	fi
 
 admin: $(STAMP)

@@ -7,7 +7,10 @@ comes from someone on the alias's site (an ordinary message: its contact created
 leak detection finding nothing to learn). Two paths, at each size of SIZES:
 - forward: a message to seed_world's first alias, forwarded to its verified destination;
 - reply: the destination's answer to a contact's reply address, authenticated, its text part (which names the
-  destination) scrubbed, its attachment passed through, sent to the contact.
+  destination) scrubbed, its attachment passed through, sent to the contact;
+- encrypted: the forward again once the destination has an OpenPGP key (Curve25519): the copy sent as PGP/MIME
+  (issue 31), at ENCRYPTED_SIZES. Its largest message is 29.8 MB (28.4 MiB), not 30 MiB: armor (66 bytes a line
+  for 48) makes the encrypted copy 1.375x the clear one and SES takes 40 MiB, so at most ~30.5 MB goes encrypted.
 For each, a process handles a small message then the sized one: one such process measures the peak of Python
 allocations during the sized one (tracemalloc, which slows it down), another its time and the process's peak
 resident memory (what Lambda's memory size must hold, interpreter and libraries included). Each sized message
@@ -36,6 +39,8 @@ BUCKET = "postmask-bench-mail"
 KIB, MIB = 1024, 1024 * 1024
 SIZES = (KIB, MIB, 10 * MIB, 30 * MIB)  # the messages' sizes (about: base64 and the headers round them)
 PEAK_TARGET = 1.5  # peak Python allocations per message at most this times the message's size (issue 20)
+ENCRYPTED_SIZES = (KIB, MIB, 10 * MIB, 29_000_000)  # the last: a 29.8 MB message (see the docstring)
+ENCRYPTED_PEAK_TARGET = 2.0  # issue 31: at most 2x the message at 30 MB
 COLD_MESSAGE_BYTES = 20 * 1024
 SENDER = f"news@{SITE}"  # on the alias's site
 
@@ -104,6 +109,7 @@ def measure(
         reply.append(
             _large_after_small(forwarder, _events(answer, small_answer, answered), len(answered), workdir, xray)
         )
+    encrypted = _encrypted(forwarder, world, event, small, workdir, xray)
     function_cold = sorted(run.cold_ms for run in cold["function"])
     floor_cold = sorted(run.cold_ms for run in cold["floor"])
     median_function, median_floor = function_cold[len(function_cold) // 2], floor_cold[len(floor_cold) // 2]
@@ -118,7 +124,37 @@ def measure(
         "peak_target": PEAK_TARGET,
         "by_size": by_size,
         "reply": reply,
+        "encrypted": encrypted,
+        "encrypted_peak_target": ENCRYPTED_PEAK_TARGET,
     }
+
+
+def _encrypted(
+    forwarder: FunctionSpec,
+    world: World,
+    event: Callable[[bytes], dict[str, Any]],
+    small: bytes,
+    workdir: Path,
+    xray: XRaySink,
+) -> list[dict[str, Any]]:
+    """The forward path with the destination's OpenPGP key set (through the store, as PUT .../pgp writes it)."""
+    import pysequoia
+
+    from postmask import openpgp
+    from postmask.store import destinations, pgp_keys
+
+    secret = pysequoia.Tsk.generate("Bench <me@real.example>")
+    info = openpgp.inspect(str(secret.extract_certificate()))
+    user_id = world.alice.user_id
+    pgp_keys.put(user_id, destinations.destination_id(user_id, DESTINATION), info, "quarantine")
+    try:
+        rows = []
+        for size in ENCRYPTED_SIZES:
+            content = _message(size)
+            rows.append(_large_after_small(forwarder, _events(event, small, content), len(content), workdir, xray))
+        return rows
+    finally:
+        pgp_keys.delete(user_id, destinations.destination_id(user_id, DESTINATION))
 
 
 def _message(size: int) -> bytes:
@@ -226,16 +262,38 @@ def print_report(result: dict[str, Any], out: TextIO) -> None:
         f"   alias's site to its destination. Reply: the destination's answer to a contact's reply address, scrubbed.\n"
     )
     out.write(f"   {'path':8} {'message':>9} {'peak':>9} {'x message':>10} {'extra':>9} {'time':>8} {'max RSS':>8}\n")
-    for path, rows in (("forward", result["by_size"]), ("reply", result["reply"])):
+    paths = (("forward", result["by_size"]), ("reply", result["reply"]), ("encrypt", result.get("encrypted", [])))
+    for path, rows in paths:
         for row in rows:
-            miss = f"  > {target}x" if row["peak_over_message"] > target else ""
+            limit = result.get("encrypted_peak_target", target) if path == "encrypt" else target
+            miss = f"  > {limit}x" if row["peak_over_message"] > limit else ""
             out.write(
                 f"   {path:8} {_size(row['message_bytes']):>9} {_size(row['peak_traced_bytes']):>9} "
                 f"{row['peak_over_message']:>9.2f}x {_size(row['peak_traced_bytes'] - row['message_bytes']):>9} "
                 f"{row['request_ms']:>5.0f} ms {row['max_rss_bytes'] / MIB:>5.0f} MB"
                 f"{miss}\n"
             )
+    _print_encryption_cost(result, out)
     out.write(
         f"   time: the sized message, after a small one; max RSS: the whole process (one small message alone: "
         f"{result['baseline_rss_bytes'] / MIB:.0f} MB); the function's MemorySize is {result['memory_size_mb']} MB\n"
     )
+
+
+def _print_encryption_cost(result: dict[str, Any], out: TextIO) -> None:
+    """What encryption adds to the forward path at the sizes both measured (the same message, one destination)."""
+    clear = {row["message_bytes"]: row for row in result["by_size"]}
+    rows = [(row, clear.get(row["message_bytes"])) for row in result.get("encrypted", [])]
+    pairs = [(row, plain) for row, plain in rows if plain is not None]
+    if not pairs:
+        return
+    out.write(
+        f"   Encrypt: the forward path to a destination with an OpenPGP key (PGP/MIME), peak at most "
+        f"{result['encrypted_peak_target']}x the message; what it adds over the clear copy:\n"
+    )
+    for row, plain in pairs:
+        out.write(
+            f"   {_size(row['message_bytes']):>17}: +{row['request_ms'] - plain['request_ms']:.0f} ms, "
+            f"peak +{_size(max(0, row['peak_traced_bytes'] - plain['peak_traced_bytes']))}, "
+            f"max RSS +{(row['max_rss_bytes'] - plain['max_rss_bytes']) / MIB:.0f} MB\n"
+        )

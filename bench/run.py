@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import activity, coldstart, forwarder, importing, listing, session, sizes
+from bench import activity, coldstart, faults, forwarder, importing, listing, session, sizes
 from bench.calls import CallRecorder, describe
 from bench.lambda_env import FunctionSpec, Sites, compile_bytecode, function_spec
 from bench.moto_server import MotoServer
@@ -37,7 +37,7 @@ from local import sam_template
 RESULTS = Path(__file__).resolve().parent / "results.json"
 COLD_RATIO_TARGET = 1.3  # every function's cold start at most this times its floor's (issue 20)
 AUTHORIZER_RATIO_TARGET = 1.1  # the authorizer's: it is on the path of every session's first request
-BENCHMARKS = ("calls", "cold", "list", "activity", "forwarder", "import", "sizes")
+BENCHMARKS = ("calls", "cold", "list", "activity", "forwarder", "import", "faults", "sizes")
 
 
 def median(values: Sequence[float]) -> float:
@@ -265,6 +265,8 @@ def print_report(results: dict[str, Any]) -> None:
         forwarder.print_report(results["forwarder"], out)
     if "import" in results:
         importing.print_report(results["import"], out)
+    if "faults" in results:
+        faults.print_report(results["faults"], out)
     if "sizes" in results:
         sizes.print_report(results["sizes"], out)
     sections = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in meta.get("section_seconds", {}).items())
@@ -362,6 +364,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if "import" in wanted:
                     with _section(results, "import", "import of 1,000 and 10,000 rows"):
                         results["import"] = importing.measure()
+                if "faults" in wanted:
+                    message = "1,000 messages with 20 % of SES and DynamoDB calls failing (in-process moto)"
+                    with _section(results, "faults", message):
+                        results["faults"] = faults.run().as_dict()
             finally:
                 lab.xray.close()
         if "sizes" in wanted:

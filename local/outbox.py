@@ -76,5 +76,10 @@ class Outbox:
         stamp = now().strftime("%Y%m%dT%H%M%S.%fZ")
         path = self.directory / f"{stamp}-{message.id}-{destination}.eml"
         raw = getattr(message, "raw_bytes", None)  # local/ses.py keeps the exact bytes; moto alone keeps text
-        path.write_bytes(raw if isinstance(raw, bytes) else message.raw_data.encode("utf-8"))
+        content = raw if isinstance(raw, bytes) else message.raw_data.encode("utf-8")
+        envelope = getattr(message, "envelope_sender", None)
+        if envelope:  # what the recipient's mailbox adds on delivery: SES's MAIL FROM, custom or its own
+            newline = b"\r\n" if b"\r\n" in content[:4096] else b"\n"
+            content = f"Return-Path: <{envelope}>".encode("ascii") + newline + content
+        path.write_bytes(content)
         return path

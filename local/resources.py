@@ -1,5 +1,5 @@
 """The template's resources, made on whatever AWS endpoint boto3 is pointed at: the embedded moto server of
-`make run`, or DynamoDB Local for people who use `sam local start-api` (`python -m local.resources`).
+`make run` and `make sam-local`, or one you run yourself (`python -m local.resources --endpoint-url ...`).
 
 `provision()` walks the resources a deployment would create. Each one gets a name (what `!Ref` gives) and
 the attributes functions may `!GetAtt`; each of a type listed in PROVISIONERS is also created.
@@ -114,9 +114,23 @@ def _create_bucket(logical_id: str, resource: dict[str, Any], local: LocalResour
     create_bucket(local.name(logical_id))
 
 
+def _create_configuration_set(logical_id: str, resource: dict[str, Any], local: LocalResources) -> None:
+    """The configuration set every send names (CONFIGURATION_SET): in SES, a send naming one that does not exist
+    fails. Its event destination (EventBridge) is not made: local bounces reach the feedback function directly."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    try:
+        boto3.client("sesv2").create_configuration_set(ConfigurationSetName=local.name(logical_id))
+    except ClientError as error:  # SESv2 says AlreadyExistsException; moto, SES v1's name for it
+        if error.response["Error"]["Code"] not in ("AlreadyExistsException", "ConfigurationSetAlreadyExistsException"):
+            raise
+
+
 PROVISIONERS: dict[str, Provisioner] = {
     "AWS::DynamoDB::Table": _create_table,
     "AWS::S3::Bucket": _create_bucket,
+    "AWS::SES::ConfigurationSet": _create_configuration_set,
 }
 
 
@@ -170,10 +184,10 @@ def create_admin(table_name: str, token: str | None, email: str = DEV_ADMIN_EMAI
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Prepare an AWS endpoint you run yourself (DynamoDB Local, for `sam local start-api --env-vars env.json`):
-    the template's table and the admin dev user. Safe to run again."""
+    """Prepare an AWS endpoint you run yourself (a moto server): the template's resources and the
+    admin dev user. Safe to run again. (`make sam-local` starts and prepares its own.)"""
     parser = argparse.ArgumentParser(prog="python -m local.resources", description=main.__doc__)
-    parser.add_argument("--endpoint-url", required=True, help="e.g. http://127.0.0.1:8000 (DynamoDB Local)")
+    parser.add_argument("--endpoint-url", required=True, help="e.g. http://127.0.0.1:5000 (a moto server)")
     parser.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION", "eu-west-1"))
     parser.add_argument("--admin-email", default=DEV_ADMIN_EMAIL)
     args = parser.parse_args(argv)

@@ -26,6 +26,7 @@ from datetime import datetime
 from email import policy as email_policy
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import unquote
 
 from postmask.clock import iso, now
 from postmask.mail import headers as mail_headers
@@ -33,6 +34,8 @@ from postmask.mail.headers import mailboxes
 from postmask.mail.message import RawMessage
 
 ACCOUNT_ID = "123456789012"  # moto's default account
+# What SES says of a custom MAIL FROM once it found the MX record: locally at once (there is no DNS to check).
+MAIL_FROM_FOUND = "SUCCESS"
 _DKIM_TOKEN_CHARACTERS = "abcdefghijklmnopqrstuvwxyz234567"  # noqa: S105 - what SES tokens are made of
 
 
@@ -154,7 +157,9 @@ def _common_headers(message: RawMessage, envelope_sender: str) -> dict[str, Any]
 def emulate_ses() -> None:
     """Make moto's SES behave like SES where postmask relies on it, once per process: a new domain identity gets
     three Easy DKIM tokens; creating an identity that exists fails with AlreadyExistsException (moto would
-    silently replace it, tokens and all); and a raw SendEmail is sent as SES sends it (`_send_raw`)."""
+    silently replace it, tokens and all); a custom MAIL FROM domain is set and reported (`MailFromAttributes`;
+    moto's SESv2 has neither), found at once as the identity is verified at once; and a raw SendEmail is sent as
+    SES sends it (`_send_raw`)."""
     from moto.core.exceptions import JsonRESTError
     from moto.ses import models
     from moto.sesv2.models import SESV2Backend
@@ -185,11 +190,42 @@ def emulate_ses() -> None:
             return str(original_send(self))
         return _send_raw(self.sesv2_backend.core_backend, params, self.region)
 
+    original_get_response: Any = identity_class.get_response_object
+
+    def with_mail_from(self: Any) -> dict[str, Any]:
+        response: dict[str, Any] = original_get_response.fget(self)
+        if getattr(self, "mail_from_attributes", None):
+            response["MailFromAttributes"] = dict(self.mail_from_attributes)
+        return response
+
+    def put_mail_from(self: Any) -> str:
+        identity = self.sesv2_backend.get_email_identity(unquote(self.path.split("/")[-2]))  # NotFoundException
+        params = json.loads(self.body or "{}")
+        mail_from = str(params.get("MailFromDomain") or "")
+        if not mail_from:
+            identity.mail_from_attributes = None  # SES: no MailFromDomain turns the custom MAIL FROM off
+            return "{}"
+        if not mail_from.lower().endswith("." + identity.email_identity.lower()):
+            raise JsonRESTError("BadRequestException", "The MAIL FROM domain must be a subdomain of the identity")
+        identity.mail_from_attributes = {
+            "MailFromDomain": mail_from,
+            "MailFromDomainStatus": MAIL_FROM_FOUND,
+            "BehaviorOnMxFailure": params.get("BehaviorOnMxFailure") or "USE_DEFAULT_VALUE",
+        }
+        return "{}"
+
     backend_class: Any = SESV2Backend
     response_class: Any = SESV2Response
     identity_class.__init__ = with_tokens
+    identity_class.get_response_object = property(with_mail_from)
     backend_class.create_email_identity = create_once
     response_class.send_email = send_email
+    response_class.put_email_identity_mail_from_attributes = put_mail_from
+    # Server mode (the local stack) routes by these paths, and none of moto's matches the MAIL FROM's: added
+    # before the server builds its SESv2 app (on the first SESv2 request).
+    from moto.sesv2 import urls as sesv2_urls
+
+    sesv2_urls.url_paths["{0}/v2/email/identities/(?P<EmailIdentity>[^/]+)/mail-from$"] = SESV2Response.dispatch
     identity_class.postmask_emulated = True
 
 
@@ -254,6 +290,17 @@ def as_sent(raw: bytes, message_id: str, region: str, moment: datetime | None = 
     return b"".join([*kept, *stamp, newline]) + bytes(message.body)
 
 
+def envelope_sender(backend: Any, source: str, message_id: str, region: str) -> str:
+    """The MAIL FROM SES sends with: on the sending domain's custom MAIL FROM domain once SES found its MX, else on
+    SES's own (BehaviorOnMxFailure USE_DEFAULT_VALUE: mail still goes out; decision 0085)."""
+    domain = source.rpartition("@")[2].lower()
+    identity = backend.email_identities.get(domain)
+    mail_from = getattr(identity, "mail_from_attributes", None) or {}
+    if mail_from.get("MailFromDomainStatus") == "SUCCESS":
+        return f"{message_id}@{mail_from['MailFromDomain']}"
+    return f"{message_id}@{'amazonses.com' if region == 'us-east-1' else region + '.amazonses.com'}"
+
+
 def _send_raw(backend: Any, params: dict[str, Any], region: str) -> str:
     """moto's SESv2 raw SendEmail, as SES does it (see the module docstring). The SendEmail JSON answer."""
     from moto.ses.exceptions import InvalidParameterValue, MessageRejectedError
@@ -275,9 +322,11 @@ def _send_raw(backend: Any, params: dict[str, Any], region: str) -> str:
         raise (InvalidParameterValue if code == "InvalidParameterValue" else MessageRejectedError)(text)
     message_id = ses_message_id()
     sent = as_sent(raw, message_id, region)
-    # moto's RawMessage keeps text; the bytes, exactly as SES would send them, go beside it (the outbox reads them).
+    # moto's RawMessage keeps text; the bytes, exactly as SES would send them, go beside it (the outbox reads them),
+    # with the envelope sender SES gives them (the outbox writes it as the Return-Path a mailbox adds).
     record: Any = MotoRawMessage(message_id, source, recipients, sent.decode("utf-8", errors="surrogateescape"))
     record.raw_bytes = sent
+    record.envelope_sender = envelope_sender(backend, source, message_id, region)
     backend.sent_messages.append(record)
     backend.sent_message_count += len(recipients)
     return json.dumps({"MessageId": message_id})

@@ -36,6 +36,7 @@ log = logging.getLogger("local.stack")
 # dev admin has no verified domain to send from, and must be able to sign in with a link.
 LOCAL_SENDER = "postmask@localhost"
 SLOW_STOP_SECONDS = 1.0
+ENDPOINT_FILE = "aws-endpoint"  # beside the logs directory: the embedded AWS's URL while the stack runs
 
 
 @dataclass
@@ -78,26 +79,19 @@ class LocalStack:
 
     def _start(self) -> None:
         config = self.config
+        emulate_ses()  # before moto's server builds its SES (provisioning's first call): the routes it adds
         aws = EmbeddedAws(config.host)
         aws.start()
         self.services.append(aws)
-        aws_environment = {
-            "AWS_ENDPOINT_URL": aws.url,
-            "AWS_REGION": config.region,
-            "AWS_DEFAULT_REGION": config.region,
-            **FAKE_CREDENTIALS,
-            # No ~/.aws: a profile's settings or credentials must not leak into the emulation.
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        }
-        _point_boto3_at(aws_environment)
-
+        # Where helper commands find this stack's AWS (`python -m local.reconcile`); gone when the stack stops.
+        endpoint_file = config.logs.parent / ENDPOINT_FILE
+        endpoint_file.parent.mkdir(parents=True, exist_ok=True)
+        endpoint_file.write_text(aws.url, encoding="utf-8")
+        self.services.append(_Forget(lambda: endpoint_file.unlink(missing_ok=True)))
+        aws_environment = local_aws_environment(aws.url, config.region)
         parameters = self.parameters()
-        self.resources = resources = provision(parameters=parameters, region=config.region)
-        token = create_admin(resources.name("Table"), config.dev_token)
-        assert token is not None, "a fresh moto has no users"
-        self.token = token
-        _ses_may_send_from(parameters.get("SenderAddress", ""))
+        resources, self.token = provision_local_aws(aws_environment, parameters, config.dev_token)
+        self.resources = resources
 
         self.specs = specs = sam_template.function_specs(parameters=parameters)
         environments = {name: self._environment(spec, aws_environment) for name, spec in specs.items()}
@@ -122,19 +116,19 @@ class LocalStack:
         self._start_services()
 
     def parameters(self) -> dict[str, str]:
-        """The template parameters of this deployment: links in postmask's mail point at this stack (PublicUrl),
-        and it comes from LOCAL_SENDER (SenderAddress), unless the user says otherwise."""
-        return {
-            "PublicUrl": f"http://{self.config.host}:{self.config.port}",
-            "SenderAddress": LOCAL_SENDER,
-            **self.config.parameters,
-        }
+        return local_parameters(self.config.host, self.config.port, self.config.parameters)
 
     def _environment(self, spec: FunctionSpec, aws_environment: Mapping[str, str]) -> dict[str, str]:
         """Lambda's variables, then the template's (Globals + the function's), as in AWS."""
         assert self.resources is not None
         name = self.resources.name(spec.logical_id)
-        return {**lambda_runtime_environment(spec, name, aws_environment), **self.resources.function_environment(spec)}
+        # POSTMASK_FAULTS: the fault-injecting layer (local/faults.py) in every function's worker.
+        faults = {"POSTMASK_FAULTS": os.environ["POSTMASK_FAULTS"]} if os.environ.get("POSTMASK_FAULTS") else {}
+        return {
+            **lambda_runtime_environment(spec, name, aws_environment),
+            **self.resources.function_environment(spec),
+            **faults,
+        }
 
     def _start_services(self) -> None:
         """Services beside the API: start each, append it to `services`, add its banner line to `endpoints`."""
@@ -249,6 +243,38 @@ class _Forget:
 
     def stop(self) -> None:
         self.undo()
+
+
+def local_parameters(host: str, port: int, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The template parameters of a local deployment: links in postmask's mail point at its API on `host:port`
+    (PublicUrl), and it comes from LOCAL_SENDER (SenderAddress), unless the user says otherwise."""
+    return {"PublicUrl": f"http://{host}:{port}", "SenderAddress": LOCAL_SENDER, **(overrides or {})}
+
+
+def local_aws_environment(endpoint_url: str, region: str) -> dict[str, str]:
+    """What boto3 needs to talk to the local AWS at `endpoint_url`, and to nothing else."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        **FAKE_CREDENTIALS,
+        # No ~/.aws: a profile's settings or credentials must not leak into the emulation.
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+
+
+def provision_local_aws(
+    aws_environment: Mapping[str, str], parameters: Mapping[str, str], dev_token: str | None
+) -> tuple[LocalResources, str]:
+    """A fresh local AWS made ready as a deployment is: the template's resources, the admin dev user (their
+    token is returned) and the sender's SES identity. This process's boto3 talks to that AWS from now on."""
+    _point_boto3_at(aws_environment)
+    resources = provision(parameters=parameters, region=aws_environment["AWS_REGION"])
+    token = create_admin(resources.name("Table"), dev_token)
+    assert token is not None, "a fresh moto has no users"
+    _ses_may_send_from(parameters.get("SenderAddress", ""))
+    return resources, token
 
 
 def _ses_may_send_from(sender_address: str) -> None:

@@ -42,14 +42,18 @@ def _lambda_json(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-def _context_class() -> Any:
-    # The context class lives beside this file; loaded by path so the repository stays off sys.path.
-    spec = importlib.util.spec_from_file_location("_postmask_local_functions", Path(__file__).with_name("functions.py"))
+def _load_beside(file_name: str, module_name: str) -> Any:
+    # Loaded by path so the repository stays off sys.path.
+    spec = importlib.util.spec_from_file_location(module_name, Path(__file__).with_name(file_name))
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.FakeLambdaContext
+    return module
+
+
+def _context_class() -> Any:
+    return _load_beside("functions.py", "_postmask_local_functions").FakeLambdaContext
 
 
 def main() -> None:
@@ -70,6 +74,8 @@ def main() -> None:
         protocol.write(line + "\n")
         protocol.flush()
 
+    if os.environ.get("POSTMASK_FAULTS"):  # the local stack's fault-injecting layer (local/faults.py)
+        _load_beside("faults.py", "_postmask_local_faults").install_from_environment()
     module_name, _, attribute = handler.rpartition(".")
     try:
         function = getattr(importlib.import_module(module_name), attribute)

@@ -32,9 +32,10 @@ Every route except `GET /api/health`, `GET /api/openapi.json`, `GET /api/docs` a
 (in this page: **Authorize**). Without a token the API answers 401; with a wrong, revoked or expired one
 401 or 403.
 
-Every error has a JSON body with a `message`; a 422 also lists what was wrong in `detail`
-(`loc`, `msg`, `type`). Lists take `limit` (1-100) and `next_token`, and return
-`{"items": [...], "next_token": "..." | null}`. Another user's resource is a 404, like a missing one.
+Every error has a JSON body with a `message`; a 422 also lists what was wrong in `detail` (`loc`, `msg`,
+`type`). The Compatible routes answer, errors included, in the shapes of their clients' services. Lists take
+`limit` (1-100) and `next_token`, and return `{"items": [...], "next_token": "..." | null}`. Another user's
+resource is a 404, like a missing one.
 Timestamps are ISO 8601 in UTC with a `Z` suffix.
 """
 TAGS: list[dict[str, str]] = [
@@ -60,6 +61,11 @@ TAGS: list[dict[str, str]] = [
     {"name": "Users", "description": "Who you are; an admin creates users."},
     {"name": "Tokens", "description": "API tokens: one per device or script; revoke one and it stops working."},
     {"name": "Sessions", "description": "Signing in to the web pages with a link by e-mail, and signing out."},
+    {
+        "name": "Compatible",
+        "description": "SimpleLogin's and addy.io's API shapes, for password managers (Bitwarden's generator) and "
+        "those services' clients: answers and errors in their shapes.",
+    },
     {"name": "Health", "description": "Is the API up? No token needed."},
 ]
 # Powertools' own validation-error models: the API never returns them (postmask.api answers every 422 with

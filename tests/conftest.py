@@ -110,15 +110,18 @@ def _forbid_scans() -> Iterator[None]:
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    """A fresh moto world; the store's cached clients are reset so they bind to it. A function invoked by
-    another is kept, not run (see `invocations`)."""
+    """A fresh moto world, its SES behaving as SES where postmask relies on it (local/ses.py: every domain
+    registration sets a custom MAIL FROM, which moto alone does not implement); the store's cached clients are
+    reset so they bind to it. A function invoked by another is kept, not run (see `invocations`)."""
     from moto import mock_aws
 
     from local.lambdas import set_dispatch
+    from local.ses import emulate_ses
     from postmask.settings import get_settings
     from postmask.store import _dynamo
     from tests.support.lambdas import Invocations
 
+    emulate_ses()
     with mock_aws():
         _dynamo.client.cache_clear()
         get_settings.cache_clear()

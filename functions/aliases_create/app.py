@@ -2,6 +2,7 @@
 
 from postmask import verification
 from postmask.api import (
+    ALIASES_CREATE_SCOPE,
     BEARER,
     APIGatewayHttpResolver,
     IdempotencyKey,
@@ -42,4 +43,4 @@ def create_alias(body: AliasCreate, idempotency_key: IdempotencyKey = None) -> R
     )
 
 
-lambda_handler = observed(app, idempotent=True)
+lambda_handler = observed(app, idempotent=True, scope=ALIASES_CREATE_SCOPE)  # password managers' tokens too

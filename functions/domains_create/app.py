@@ -28,7 +28,13 @@ install(app)
     responses=errors(401, 409, 415, 422, success=(201, "Registered"), location="The domain: `/api/domains/{name}`"),
 )
 def create_domain(body: DomainCreate, idempotency_key: IdempotencyKey = None) -> Response[Domain]:
-    domain = mail_domains.register(caller_id(app), body.name, body.catch_all_destination, api_host=api_host(app))
+    domain = mail_domains.register(
+        caller_id(app),
+        body.name,
+        body.catch_all_destination,
+        dmarc_report_address=body.dmarc_report_address,
+        api_host=api_host(app),
+    )
     return Response(
         status_code=201,
         content_type=content_types.APPLICATION_JSON,

@@ -1,4 +1,5 @@
-"""PATCH /api/domains/{domain}: set or clear the catch-all destination (only the version read, with If-Match)."""
+"""PATCH /api/domains/{domain}: set or clear the catch-all destination and the DMARC report address (only the
+version read, with If-Match)."""
 
 from typing import Annotated
 
@@ -28,15 +29,15 @@ install(app)
     "/api/domains/<domain>",
     tags=["Domains"],
     operation_id="updateDomain",
-    summary="Set or clear the catch-all destination",
+    summary="Set or clear the catch-all destination or the DMARC report address",
     security=BEARER,
     responses=errors(401, 404, 412, 415, 422, etag=True),
 )
 def update_domain(
     domain: Annotated[DomainInPath, Path()], body: DomainUpdate, if_match: IfMatch = None
 ) -> Response[Domain]:
-    changed = mail_domains.set_catch_all(
-        caller_id(app), domain, body.catch_all_destination, api_host=api_host(app), expected=parse_if_match(if_match)
+    changed = mail_domains.update(
+        caller_id(app), domain, body.changes(), api_host=api_host(app), expected=parse_if_match(if_match)
     )
     return tagged(changed.value, changed.version)
 

@@ -3,6 +3,8 @@ addy.io; `dry_run` says what would happen. Idempotent: what the caller has alrea
 
 from typing import Annotated
 
+from pydantic import Field
+
 from postmask import importing
 from postmask.api import (
     BEARER,
@@ -20,6 +22,9 @@ from postmask.schemas.porting import ImportResult
 
 app = APIGatewayHttpResolver(enable_validation=True)
 install(app)
+
+# What importing.run validates (postmask.schemas.common.email_address), said in the document: an e-mail address.
+_Address = Annotated[str, Field(max_length=254, json_schema_extra={"format": "email"})]
 
 SAFETY_MS = 3_000  # stop writing this long before the Lambda's timeout, and report the rest
 
@@ -53,7 +58,8 @@ SAFETY_MS = 3_000  # stop writing this long before the Lambda's timeout, and rep
 def import_aliases(
     dry_run: Annotated[bool, Query(description="Say what would happen, change nothing")] = False,
     default_destination: Annotated[
-        str | None, Query(max_length=254, description="Where rows that name no destination forward to")
+        _Address | None,
+        Query(description="Where rows that name no destination forward to: an e-mail address (else 422)"),
     ] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> ImportResult:

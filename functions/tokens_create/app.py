@@ -27,7 +27,7 @@ install(app)
     responses=errors(401, 409, 415, 422, success=(201, "Created")),
 )
 def create_token(body: TokenCreate, idempotency_key: IdempotencyKey = None) -> Response[TokenCreated]:
-    created = tokens.create(caller(app), body.name, body.expires_at)
+    created = tokens.create(caller(app), body.name, body.expires_at, body.scope)
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=created)
 
 

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, settings
 from local.sam_template import table_definition
 from postmask.store import domains, users
 from tests.contract.fuzzing import EXCLUDED_CHECKS, EXCLUDED_OPERATIONS, OWNER, PEER
+from tests.support.destinations import verify_destinations_through_the_store
 from tests.support.wsgi import api_app
 
 USERS_FILE = Path(__file__).with_name("fuzz-users.json")
@@ -39,7 +40,8 @@ schema = schemathesis.openapi.from_wsgi(
 
 def _fresh_world() -> None:
     """An empty table, and the two users schemathesis calls as; each owns the document's example domain
-    of its kind (`example.org`, `example.net`), so that examples can create aliases on them."""
+    of its kind (`example.org`, `example.net`), so that examples can create aliases on them, and one verified
+    destination."""
     dynamodb = boto3.client("dynamodb")
     table = os.environ["TABLE_NAME"]
     if table in dynamodb.list_tables()["TableNames"]:
@@ -48,6 +50,8 @@ def _fresh_world() -> None:
     for name, domain in ((OWNER, "example.org"), (PEER, "example.net")):
         created = users.create(f"fuzz-{name}@example.org", is_admin=name == OWNER, token_secret=TOKENS[name])
         domains.create(created.user.id, domain, None)
+        # A verified mailbox: the compatible routes forward a password manager's aliases to it.
+        verify_destinations_through_the_store(created.user.id, [f"fuzz-{name}@mailbox.example"])
 
 
 @schemathesis.hook

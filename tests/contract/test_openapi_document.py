@@ -16,7 +16,11 @@ DOCS_FUNCTION = "DocsFunction"
 # What the contract (shared/api-contract.md) says each operation can answer, besides its success.
 CONTRACT_ERRORS = {
     "getMe": {401},
+    "updateMe": {401, 422},  # issue 33: defaults for new aliases, alias style
     "createUser": {401, 403, 409, 422},
+    "listUsers": {400, 401, 403},  # issue 28: admins list users, disable them; a user deletes their account
+    "updateUser": {401, 403, 404, 409, 422},
+    "deleteMe": {401, 422},
     "listTokens": {400, 401},
     "createToken": {401, 422},
     "deleteToken": {401, 404},
@@ -41,6 +45,9 @@ CONTRACT_ERRORS = {
     "resendDestinationLink": {401, 404, 409, 429},
     "deleteDestination": {401, 404, 409, 412},
     "verifyDestination": {404, 410},
+    "putDestinationPgpKey": {401, 404, 415, 422},
+    "getDestinationPgpKey": {401, 404},
+    "deleteDestinationPgpKey": {401, 404},
     "listContacts": {400, 401, 404, 422},
     "createContact": {401, 404, 409, 422},
     "getContact": {401, 404},
@@ -52,19 +59,39 @@ CONTRACT_ERRORS = {
     "listActivity": {400, 401, 404, 422},
     "getStats": {401, 422},
     "getHealth": set(),
+    # The compatible routes (issue 33, decision 0003): errors in SimpleLogin's and addy.io's shapes.
+    "createSimpleLoginRandomAlias": {401, 403, 422, 429},
+    "createAddyAlias": {401, 403, 422, 429},
+}
+# The models of the compatible routes' errors: (their own, and a 401's or 403's, which API Gateway also answers).
+COMPATIBLE_ERRORS = {
+    "createSimpleLoginRandomAlias": ("SimpleLoginError", "SimpleLoginRefusal"),
+    "createAddyAlias": ("AddyError", "AddyError"),
 }
 SUCCESS = (
     dict.fromkeys(
-        ("createUser", "createToken", "createDomain", "createAlias", "createDestination", "createContact"), "201"
+        (
+            "createUser",
+            "createToken",
+            "createDomain",
+            "createAlias",
+            "createDestination",
+            "createContact",
+            "createSimpleLoginRandomAlias",
+            "createAddyAlias",
+        ),
+        "201",
     )
     | dict.fromkeys(
         (
             "deleteToken",
+            "deleteMe",
             "deleteDomain",
             "adminRemoveDomain",
             "replaceAlias",
             "deleteAlias",
             "deleteDestination",
+            "deleteDestinationPgpKey",
             "deleteContact",
         ),
         "204",
@@ -117,12 +144,21 @@ def test_protected_routes_require_the_bearer_token_and_public_ones_do_not(docume
             if (method.upper(), path) in public:
                 assert "security" not in operation, (method, path)
                 assert not {"401", "403"} & set(operation["responses"]), (method, path)
+            elif path == "/api/alias/random/new":  # SimpleLogin's key header, or the bearer token (decision 0003)
+                assert operation["security"] == [{"simpleLoginKey": []}, {"bearerAuth": []}]
+                assert {"401", "403"} <= set(operation["responses"])
             else:
                 assert operation["security"] == [{"bearerAuth": []}], (method, path)
                 # API Gateway: no token is a 401, a wrong, revoked or expired one a 401 or 403.
                 assert {"401", "403"} <= set(operation["responses"]), (method, path)
     assert document["components"]["securitySchemes"]["bearerAuth"]["type"] == "http"
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert document["components"]["securitySchemes"]["simpleLoginKey"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authentication",
+        "description": document["components"]["securitySchemes"]["simpleLoginKey"]["description"],
+    }
 
 
 def test_info_tags_and_operation_ids(document: dict[str, Any]) -> None:
@@ -139,6 +175,7 @@ def test_info_tags_and_operation_ids(document: dict[str, Any]) -> None:
         "Users",
         "Tokens",
         "Sessions",
+        "Compatible",
         "Health",
     ]
     assert all(tag["description"] for tag in document["tags"])
@@ -164,7 +201,11 @@ def test_every_status_the_contract_names_is_documented_with_its_model(
         if status.startswith("2"):
             continue
         schema = response["content"]["application/json"]["schema"]
-        model = "ValidationErrorBody" if status == "422" else "ErrorBody"
+        if operation_id in COMPATIBLE_ERRORS:
+            own, gateway = COMPATIBLE_ERRORS[operation_id]
+            model = gateway if status in ("401", "403") else own
+        else:
+            model = "ValidationErrorBody" if status == "422" else "ErrorBody"
         assert schema == {"$ref": f"#/components/schemas/{model}"}, (operation_id, status)
     if success == "204":
         assert "content" not in responses["204"]
@@ -265,3 +306,25 @@ def test_a_single_resource_has_an_etag_and_its_changes_take_if_match(document: d
     for operation_id in changes:
         assert "if-match" in _header_parameters(by_id[operation_id]), operation_id
         assert "412" in by_id[operation_id]["responses"], operation_id
+
+
+def _non_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's schema without its `null` alternative (an optional parameter is `anyOf: [X, null]`)."""
+    options = [option for option in schema.get("anyOf", [schema]) if option.get("type") != "null"]
+    assert len(options) == 1, schema
+    return options[0]
+
+
+def test_a_parameter_that_takes_an_address_says_so(document: dict[str, Any]) -> None:
+    # Issue 25 item 9: contract fuzzing found `default_destination` documented as any string while the route wants
+    # an e-mail address (and answers 422 for anything else).
+    found = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"].endswith(("destination", "email")):
+                    found.append((method, path, parameter["name"]))
+                    schema = _non_null(parameter["schema"])
+                    assert schema.get("format") == "email", (method, path, parameter["name"], schema)
+                    assert schema.get("maxLength") == 254, (method, path, parameter["name"], schema)
+    assert ("post", "/api/import", "default_destination") in found

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from tests.contract import fuzzing
+from tests.support.destinations import open_link_from_the_outbox
 
 pytestmark = pytest.mark.e2e
 
@@ -60,6 +61,13 @@ def test_the_local_stack_keeps_its_contract(local_stack: Any, tmp_path: Path) ->
     for name, domain in ((fuzzing.OWNER, "example.org"), (fuzzing.PEER, "example.net")):
         status, body = _call(stack.base_url, "POST", "/api/domains", tokens[name], {"name": domain})
         assert status in (201, 409), body  # 409: a test before this one registered it
+        # ... and a verified mailbox and a default domain, where the compatible routes put their aliases
+        mailbox = f"fuzz-{uuid.uuid4().hex[:8]}@mailbox.example"
+        status, body = _call(stack.base_url, "POST", "/api/destinations", tokens[name], {"email": mailbox})
+        assert status in (201, 429), body
+        if status == 201:
+            open_link_from_the_outbox(stack, mailbox)
+        _call(stack.base_url, "PATCH", "/api/me", tokens[name], {"default_alias_domain": domain})  # 422 if not theirs
     users = fuzzing.write_users(tmp_path / "users.json", tokens)
     config = tmp_path / "schemathesis.toml"
     config.write_text(

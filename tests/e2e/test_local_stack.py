@@ -91,6 +91,13 @@ def test_a_domain_and_alias_life_cycle(stack: Stack) -> None:
     assert stack.request("POST", "/api/domains", body={"name": domain}).status == 409  # anyone's is taken
     listed = stack.request("GET", "/api/domains", token=user, query={"name": "life-"}).json()
     assert [item["name"] for item in listed["items"]] == [domain]
+    # Its custom MAIL FROM, as the local SES plays it: set at registration, its MX found at once (decision 0085)
+    records = stack.request("GET", f"/api/domains/{domain}", token=user).json()["dns_records"]
+    mail_from = [(r["type"], r["value"], r.get("status")) for r in records if r["name"] == f"bounce.{domain}"]
+    assert mail_from == [
+        ("MX", "feedback-smtp.eu-west-1.amazonses.com", "verified"),
+        ("TXT", "v=spf1 include:amazonses.com ~all", None),
+    ]
 
     # When they create a random and a custom alias
     random_alias = stack.request(

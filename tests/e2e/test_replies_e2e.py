@@ -112,7 +112,7 @@ def test_a_stranger_and_a_destination_talk_through_the_alias(stack: Stack, setti
 
 @pytest.mark.parametrize(
     "case",
-    ["not a destination", "dmarc fail", "spf and dkim fail", "cc outside", "deleted contact"],
+    ["not a destination", "dmarc fail", "spf and dkim fail", "dkim pass alone", "cc outside", "deleted contact"],
 )
 def test_refused_replies_send_nothing(stack: Stack, setting: dict[str, Any], case: str) -> None:
     alias, destination, stranger = setting["alias"], setting["destination"], setting["stranger"]
@@ -126,7 +126,9 @@ def test_refused_replies_send_nothing(stack: Stack, setting: dict[str, Any], cas
     elif case == "dmarc fail":
         message["X-Postmask-Local-Verdicts"] = "dmarc=FAIL dmarc-policy=NONE"
     elif case == "spf and dkim fail":
-        message["X-Postmask-Local-Verdicts"] = "spf=FAIL dkim=FAIL"
+        message["X-Postmask-Local-Verdicts"] = "spf=FAIL dkim=FAIL dmarc=GRAY"
+    elif case == "dkim pass alone":  # signed by the attacker's own domain, no DMARC record: issue 25
+        message["X-Postmask-Local-Verdicts"] = "spf=FAIL dkim=PASS dmarc=GRAY"
     elif case == "cc outside":
         message = answer(setting, to, cc="friend@outside.example")
     else:

@@ -635,7 +635,9 @@ def test_manage_domains(screen: Screen, user: User) -> None:
 def test_dns_records_and_verification_status_are_shown_with_copy_buttons(screen: Screen, user: User) -> None:
     page = screen.page
     # Given a domain as the contract describes it once SES setup is known (answered here by the browser,
-    # so the page is held to the contract whatever the local stack knows about SES)
+    # so the page is held to the contract whatever the local stack knows about SES): a page of domains has no
+    # MAIL FROM status, the domain itself has one
+    bounce = f"bounce.{user.domain}"
     records = [
         {
             "type": "MX",
@@ -644,21 +646,38 @@ def test_dns_records_and_verification_status_are_shown_with_copy_buttons(screen:
             "priority": 10,
             "purpose": "inbound",
         },
-        {"type": "TXT", "name": user.domain, "value": "v=spf1 include:amazonses.com ~all", "purpose": "SPF"},
         {
             "type": "CNAME",
             "name": f"abc._domainkey.{user.domain}",
             "value": "abc.dkim.amazonses.com",
             "purpose": "DKIM",
+            "status": "pending",
         },
+        {
+            "type": "MX",
+            "name": bounce,
+            "value": "feedback-smtp.eu-west-1.amazonses.com",
+            "priority": 10,
+            "purpose": "MAIL FROM",
+        },
+        {"type": "TXT", "name": bounce, "value": "v=spf1 include:amazonses.com ~all", "purpose": "SPF"},
         {"type": "TXT", "name": f"_dmarc.{user.domain}", "value": "v=DMARC1; p=none; <b>x</b>", "purpose": "DMARC"},
     ]
     status, domain = user.api("GET", f"/api/domains/{user.domain}")
     assert status == 200, domain
-    described = {**domain, "verification": {"status": "pending"}, "dns_records": records}
+    listed = {**domain, "verification": {"status": "pending"}, "dns_records": records}
+    with_mail_from = [{**r, "status": "failed"} if r["type"] == "MX" and r["name"] == bounce else r for r in records]
     page.route(
         re.compile(r".*/api/domains\?.*"),
-        lambda route: route.fulfill(json={"items": [described], "next_token": None}),
+        lambda route: route.fulfill(json={"items": [listed], "next_token": None}),
+    )
+    page.route(
+        re.compile(rf".*/api/domains/{re.escape(user.domain)}$"),
+        lambda route: (
+            route.fulfill(json={**listed, "dns_records": with_mail_from})
+            if route.request.method == "GET"
+            else route.fallback()
+        ),
     )
     sign_in(screen, user.token)
     screen.goto("/domains")
@@ -667,14 +686,41 @@ def test_dns_records_and_verification_status_are_shown_with_copy_buttons(screen:
     expect(card.get_by_text("Waiting for DNS")).to_be_visible()
     card.get_by_text("DNS records to publish").click()
     rows = card.locator("table.dns-records tbody tr")
-    expect(rows).to_have_count(4)
+    expect(rows).to_have_count(5)
     expect(rows.nth(0).locator('[data-field="type"]')).to_have_text("MX 10")
-    expect(rows.nth(3).locator('[data-field="value"]')).to_have_text("v=DMARC1; p=none; <b>x</b>")
+    expect(rows.nth(4).locator('[data-field="value"]')).to_have_text("v=DMARC1; p=none; <b>x</b>")
+    # Each record SES checks says what SES found; opening the records asked for the MAIL FROM's status
+    expect(rows.nth(0).locator('[data-field="record_status"]')).to_be_hidden()
+    expect(rows.nth(1).locator('[data-field="record_status"]')).to_have_text("Not found yet")
+    expect(rows.nth(2).locator('[data-field="record_status"]')).to_have_text("Not found")
+    expect(rows.nth(3).locator('[data-field="record_status"]')).to_be_hidden()
+    # The DMARC policies explained, with when to move from none to quarantine
+    expect(card.get_by_text("Move to it once a few weeks of reports show")).to_be_visible()
     screen.no_sideways_scrolling()
     screen.shot("1-dns")
 
-    rows.nth(1).get_by_role("button", name="Copy the value of the TXT record").click()
+    rows.nth(3).get_by_role("button", name="Copy the value of the TXT record").click()
     assert page.evaluate("navigator.clipboard.readText()") == "v=spf1 include:amazonses.com ~all"
+
+
+def test_the_dmarc_report_address_is_saved_from_the_domain_page(screen: Screen, user: User) -> None:
+    page = screen.page
+    sign_in(screen, user.token)
+    screen.goto("/domains")
+    card = page.locator("li.domain", has=page.get_by_role("heading", name=user.domain, exact=True))
+    card.get_by_text("DNS records to publish").click()
+    dmarc_row = card.locator("table.dns-records tbody tr", has_text=f"_dmarc.{user.domain}")
+    expect(dmarc_row.locator('[data-field="value"]')).to_have_text("v=DMARC1; p=none")
+
+    field = card.get_by_label("DMARC reports to")
+    field.fill("not an address")
+    card.locator('[data-form="dmarc-report"]').get_by_role("button", name="Save").click()
+    expect(card.locator('[data-error-for="dmarc_report_address"]')).not_to_be_empty()
+
+    field.fill(f"dmarc@{user.domain}")
+    card.locator('[data-form="dmarc-report"]').get_by_role("button", name="Save").click()
+    expect(dmarc_row.locator('[data-field="value"]')).to_have_text(f"v=DMARC1; p=none; rua=mailto:dmarc@{user.domain}")
+    assert user.api("GET", f"/api/domains/{user.domain}")[1]["dmarc_report_address"] == f"dmarc@{user.domain}"
 
 
 def test_an_alias_can_be_created_and_deleted_with_the_keyboard_alone(screen: Screen, user: User) -> None:

@@ -16,15 +16,25 @@ from postmask.store import _dynamo
 SCENARIOS = scenarios()
 MAX_CALLS_PER_REQUEST = 2
 # A resend reads the destination and, to say "nothing can send yet" before changing anything, the caller's
-# domains (the sender), then writes once: the one route above two calls (it is rare: a person's click).
+# domains (the sender), then writes once; it and a new destination also count the link on the address's limits
+# (decision 0112): the two routes above two calls (they are rare: a person's click).
 MAX_CALLS = {
-    "POST /api/destinations/{destination_id}/resend": 3,
+    "POST /api/destinations": 3,
+    "POST /api/destinations/{destination_id}/resend": 4,
     # The bulk and porting routes work on many items at once: their calls grow with what they carry (per 100 ids,
     # per megabyte, per 100 rows), and these are their fewest: export reads three partitions; import reads the
     # caller's domains, the addresses' holders, the destinations' domains, the destinations and the quota before
     # its one transaction. Export: three partitions, then each alias's contacts (three aliases here).
     "GET /api/export": 6,
     "POST /api/import": 6,
+    # An admin's rare click: the user, one transaction, then each of their tokens (decision 0041).
+    "PATCH /api/users/{user_id}": 4,
+    # An account's end reads each partition of the user's and deletes in batches (decision 0042): its fewest.
+    "DELETE /api/me": 10,
+    # A password manager's alias (decision 0003) for a user who set no default destinations: the profile with the
+    # domains' names, the oldest verified destination, then the one transaction.
+    "POST /api/alias/random/new": 3,
+    "POST /api/v1/aliases": 3,
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import quopri
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -37,9 +37,16 @@ def verify(secret: str) -> Any:
 
 
 def later(monkeypatch: pytest.MonkeyPatch, delta: timedelta) -> None:
-    """Move postmask's clock forward by `delta` (no sleeping)."""
+    """Move postmask's clock forward by `delta` (no sleeping): the destinations' and the link limits'."""
+    from postmask.store import link_limits
+
     moment = clock.now() + delta
     monkeypatch.setattr(destinations, "now", lambda: moment)
+    monkeypatch.setattr(link_limits, "now", lambda: moment)
+
+
+# An address is sent one link per 10 minutes, whoever asks (issue 25): a resend waits this long after the last.
+LINK_INTERVAL = timedelta(minutes=10, seconds=1)
 
 
 # --- creating, and the link ---------------------------------------------------------------------------------
@@ -139,11 +146,12 @@ def test_an_invalid_destination_is_a_422(alice: Client, body: dict[str, Any]) ->
 
 
 def test_two_users_verify_the_same_address_each_for_themselves(
-    alice: Client, bob: Client, alice_domain: str, mail: SesRecorder
+    alice: Client, bob: Client, alice_domain: str, mail: SesRecorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert bob.post("/api/domains", {"name": "bob.example"}).status == 201
     add(alice)
     alices_secret = secret_mailed_to(mail, ME)
+    later(monkeypatch, LINK_INTERVAL)  # one link per 10 minutes to an address, whoever asks
     add(bob)
 
     assert verify(alices_secret).status == 200
@@ -188,7 +196,7 @@ def test_resend_mails_a_new_link_and_the_old_one_stops_working(
 ) -> None:
     created = add(alice)
     old = secret_mailed_to(mail, ME)
-    later(monkeypatch, timedelta(minutes=1, seconds=1))
+    later(monkeypatch, LINK_INTERVAL)
 
     response = alice.post(f"/api/destinations/{created['id']}/resend")
 
@@ -201,20 +209,21 @@ def test_resend_mails_a_new_link_and_the_old_one_stops_working(
     assert alice.post(f"/api/destinations/{created['id']}/resend").status == 409  # verified now
 
 
-def test_more_than_one_resend_a_minute_is_a_429(
+def test_a_resend_within_10_minutes_of_the_last_link_is_a_429(
     alice: Client, alice_domain: str, mail: SesRecorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     created = add(alice)
     path = f"/api/destinations/{created['id']}/resend"
 
-    first = alice.post(path)  # right after creating it: the link of the creation does not count
+    right_after = alice.post(path)  # the creation's link was mailed just now
+    later(monkeypatch, LINK_INTERVAL)
+    first = alice.post(path)
     too_soon = alice.post(path)
-    later(monkeypatch, timedelta(seconds=61))
-    in_time = alice.post(path)
 
-    assert (first.status, too_soon.status, in_time.status) == (202, 429, 202)
+    assert (right_after.status, first.status, too_soon.status) == (429, 202, 429)
+    assert 1 <= int(too_soon.header("Retry-After") or 0) <= 600
     assert too_soon.json()["message"]
-    assert len(mail.system_to(ME)) == 3  # the creation's link and two resends, not the refused one
+    assert len(mail.system_to(ME)) == 2  # the creation's link and one resend, not the refused ones
 
 
 def test_without_a_verified_domain_creating_succeeds_and_resend_says_what_to_do(
@@ -243,7 +252,7 @@ def test_a_refusal_by_ses_is_a_409_that_says_so(
     alice: Client, alice_domain: str, mail: SesRecorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     created = add(alice)
-    later(monkeypatch, timedelta(minutes=2))
+    later(monkeypatch, LINK_INTERVAL)
     mail.fail_next(400, "MessageRejected", "Email address is not verified.")
     response = alice.post(f"/api/destinations/{created['id']}/resend")
     assert response.status == 409
@@ -346,7 +355,7 @@ def test_a_suspended_destination_is_revived_by_a_new_link_and_not_by_its_old_one
         "Hard bounce (General): 550 5.1.1 user unknown",
     )
     assert verify(first).status == 404  # the old link proves nothing about the mailbox now
-    later(monkeypatch, timedelta(minutes=2))
+    later(monkeypatch, LINK_INTERVAL)
     assert alice.post(f"/api/destinations/{created['id']}/resend").status == 202
     assert verify(secret_mailed_to(mail, ME)).json() == {"email": ME, "status": "verified"}
     revived = alice.get(f"/api/destinations/{created['id']}").json()
@@ -365,7 +374,7 @@ def test_no_secret_of_a_link_is_ever_logged(
     caplog.set_level(logging.DEBUG, logger="postmask")
     created = add(alice)
     alice.post("/api/aliases", {"domain": alice_domain, "destinations": ["other@real.example"]})
-    later(monkeypatch, timedelta(minutes=2))
+    later(monkeypatch, LINK_INTERVAL)
     alice.post(f"/api/destinations/{created['id']}/resend")
     secrets = [link_secret(sent.raw) for sent in mail.system]
     verify(secrets[-1])
@@ -415,3 +424,82 @@ def test_an_admins_removal_of_a_domain_counts_off_its_catch_all_and_its_aliases(
     assert counts(alice) == {ME: 0, "b@real.example": 0}
     for destination in alice.get("/api/destinations").json()["items"]:
         assert alice.delete(f"/api/destinations/{destination['id']}").status == 204
+
+
+# --- issue 25 item 5: nobody makes postmask mail a stranger without limit ----------------------------------------
+
+
+def retry_after(response: Any) -> int:
+    assert response.status == 429, response.body
+    assert response.json()["message"]
+    return int(response.header("Retry-After"))
+
+
+def test_an_address_gets_one_link_per_10_minutes_whoever_asks_and_the_destination_is_still_created(
+    alice: Client, bob: Client, alice_domain: str, mail: SesRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert bob.post("/api/domains", {"name": "bob.example"}).status == 201
+    created = add(alice, "victim@outside.example")
+    assert alice.delete(f"/api/destinations/{created['id']}").status == 204
+
+    again = alice.post("/api/destinations", {"email": "victim@outside.example"})
+    by_bob = bob.post("/api/destinations", {"email": "Victim@Outside.Example"})
+
+    assert 590 <= retry_after(again) <= 600
+    assert 590 <= retry_after(by_bob) <= 600
+    assert "resend" in again.json()["message"]
+    (pending,) = bob.get("/api/destinations").json()["items"]  # created, its link not mailed
+    assert pending["status"] == "pending"
+    assert len(mail.system_to("victim@outside.example")) + len(mail.system_to("Victim@Outside.Example")) == 1
+    resent_too_soon = bob.post(f"/api/destinations/{pending['id']}/resend")
+    assert retry_after(resent_too_soon) > 0
+    later(monkeypatch, LINK_INTERVAL)
+    assert bob.post(f"/api/destinations/{pending['id']}/resend").status == 202
+    assert [sent.destinations for sent in mail.system] == [["victim@outside.example"], ["Victim@outside.example"]]
+
+
+def test_an_address_gets_at_most_five_links_a_day(
+    alice: Client, alice_domain: str, mail: SesRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from postmask.store import link_limits
+
+    base = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+
+    def at(moment: datetime) -> None:
+        monkeypatch.setattr(destinations, "now", lambda: moment)
+        monkeypatch.setattr(link_limits, "now", lambda: moment)
+
+    at(base)
+    created = add(alice, "victim@outside.example")  # the first link
+    path = f"/api/destinations/{created['id']}/resend"
+    answers = []
+    for step in range(1, 6):
+        at(base + timedelta(minutes=11 * step))
+        answers.append(alice.post(path))
+
+    assert [answer.status for answer in answers] == [202, 202, 202, 202, 429]
+    assert retry_after(answers[-1]) == (datetime(2026, 12, 8, tzinfo=UTC) - (base + timedelta(minutes=55))).seconds
+    assert len(mail.system_to("victim@outside.example")) == 5
+
+
+def test_a_user_adds_at_most_20_new_destinations_a_day(alice: Client, alice_domain: str, mail: SesRecorder) -> None:
+    for number in range(20):
+        add(alice, f"box{number}@outside.example")
+
+    refused = alice.post("/api/destinations", {"email": "box20@outside.example"})
+    by_alias = alice.post(
+        "/api/aliases", {"domain": alice_domain, "local_part": "shop", "destinations": ["box21@outside.example"]}
+    )
+
+    assert retry_after(refused) > 0
+    assert retry_after(by_alias) > 0
+    listed = alice.get("/api/destinations", query={"limit": "100"})
+    assert len(listed.json()["items"]) == 20, listed.body  # nothing created past the limit
+    assert alice.get("/api/aliases").json()["items"] == []
+    # An alias naming destinations the user has is no new destination.
+    assert (
+        alice.post(
+            "/api/aliases", {"domain": alice_domain, "local_part": "shop", "destinations": ["box1@outside.example"]}
+        ).status
+        == 201
+    )

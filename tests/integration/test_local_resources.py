@@ -23,8 +23,11 @@ def test_provision_creates_the_table_and_bucket_from_the_template_and_names_them
     assert local.name("Table") == physical_name("Table") == "postmask-local-table"
     assert table["KeySchema"] == template_table["KeySchema"]
     assert table["AttributeDefinitions"] == template_table["AttributeDefinitions"]
-    assert local.created == ["Table", "MailBucket"]
+    assert local.created == ["Table", "MailBucket", "MailConfigurationSet"]
     assert boto3.client("s3").head_bucket(Bucket=local.name("MailBucket"))["ResponseMetadata"]["HTTPStatusCode"] == 200
+    # every send names it (CONFIGURATION_SET); SES refuses a send naming one that does not exist
+    sesv2 = boto3.client("sesv2")
+    assert sesv2.get_configuration_set(ConfigurationSetName=local.name("MailConfigurationSet"))["ConfigurationSetName"]
     assert local.resolver.attributes[("Table", "Arn")] == table["TableArn"]
 
 
@@ -38,7 +41,7 @@ def test_function_environments_are_the_templates_with_local_names(aws: None) -> 
         "POWERTOOLS_METRICS_NAMESPACE": "Postmask/postmask-local",
         "POWERTOOLS_LOG_LEVEL": "DEBUG",
         "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
-        "AWS_ENDPOINT_URL_DYNAMODB": "",
+        **{f"AWS_ENDPOINT_URL_{service}": "" for service in ("DYNAMODB", "S3", "SESV2", "SES", "LAMBDA", "SQS")},
         "PYDANTIC_DISABLE_PLUGINS": "__all__",
         "SENDER_ADDRESS": "",
         "PUBLIC_URL": "",

@@ -78,6 +78,20 @@ def test_a_catch_all_cannot_point_into_postmask(alice: Client, bob: Client, catc
     assert alice.get("/api/domains/alice.example").json()["catch_all_destination"] is None
 
 
+@pytest.mark.parametrize("address", ["me@alice.example", "Me@ALICE.example", "someone@bob.example"])
+def test_a_destination_of_its_own_cannot_be_inside_postmask(alice: Client, bob: Client, address: str) -> None:
+    # Issue 28, item 2: the Destinations page took it (and mailed it a link) while an alias refused it.
+    assert alice.post("/api/domains", {"name": "alice.example"}).status == 201
+    assert bob.post("/api/domains", {"name": "bob.example"}).status == 201
+
+    response = alice.post("/api/destinations", {"email": address})
+
+    assert response.status == 422, response.body
+    assert_loop_refused(response, address)
+    assert response.json()["detail"][0]["loc"] == ["body", "email"]
+    assert alice.get("/api/destinations").json()["items"] == []
+
+
 def test_destinations_outside_postmask_are_fine(alice: Client, alice_domain: str) -> None:
     assert create(alice, alice_domain, ["me@real.example", "me@alice.example.net"]).status == 201
     assert alice.patch(f"/api/domains/{alice_domain}", {"catch_all_destination": "me@real.example"}).status == 200

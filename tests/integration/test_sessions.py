@@ -297,3 +297,26 @@ def test_a_token_stored_before_kinds_existed_reads_as_an_api_token(alice: Client
     )
 
     assert alice.get("/api/tokens").json()["items"][0]["kind"] == "api"
+
+
+def test_redeeming_a_code_voids_the_addresss_other_outstanding_codes(
+    alice: Client, bob: Client, invocations: Invocations, mail: SesRecorder
+) -> None:
+    for _ in range(3):
+        assert ask("alice@example.org").status == 202
+    assert ask("bob@example.org").status == 202
+    invocations.run()
+    first, second, third = (code_in(sent) for sent in mail.system if sent.destinations == ["alice@example.org"])
+    (bobs,) = (code_in(sent) for sent in mail.system if sent.destinations == ["bob@example.org"])
+
+    assert redeem(second).status == 201
+
+    for voided in (first, third):
+        refused = redeem(voided)
+        assert refused.status == 400
+        assert refused.json()["message"]
+    assert redeem(bobs).status == 201  # another address's codes are its own
+    # A code asked for after the redeem works.
+    assert ask("alice@example.org").status == 202
+    invocations.run()
+    assert redeem(code_in(mail.system_to("alice@example.org")[-1])).status == 201

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from email.utils import getaddresses
 from typing import Any
 
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from moto.core.botocore_stubber import MockRawResponse
 
 from postmask.mail.message import RawMessage
@@ -73,7 +73,7 @@ class SesRecorder:
         if self._errors:
             status, code, message = self._errors.pop(0)
             error = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
-            return AWSResponse(params["url"], status, {}, MockRawResponse(b"")), error
+            return AWSResponse(params["url"], status, HTTPHeaders(), MockRawResponse(b"")), error
         request = json.loads(wire)
         kind = next((tag["Value"] for tag in request.get("EmailTags", []) if tag["Name"] == "postmask-mail"), None)
         (self.sent if kind in (None, "forward", "reply") else self.system).append(
@@ -91,7 +91,7 @@ class SesRecorder:
             "MessageId": f"recorded-{len(self.sent) + len(self.system)}",
             "ResponseMetadata": {"HTTPStatusCode": 200},
         }
-        return AWSResponse(params["url"], 200, {}, MockRawResponse(b"")), answer
+        return AWSResponse(params["url"], 200, HTTPHeaders(), MockRawResponse(b"")), answer
 
     def install(self, client: Any) -> SesRecorder:
         client.meta.events.register_last("before-call.sesv2.SendEmail", self)
@@ -110,3 +110,12 @@ def ses_says(domain: str, status: str, *, region: str = "eu-west-1") -> None:
     from moto.ses.models import ses_backends
 
     ses_backends["123456789012"][region].email_identities[domain].verification_status = status
+
+
+def mail_from_says(domain: str, status: str, *, region: str = "eu-west-1") -> None:
+    """Play SES's own check of the custom MAIL FROM's MX on moto's identity (local/ses.py keeps its attributes):
+    PENDING before SES looked, SUCCESS once it found it, FAILED when it is missing or went."""
+    from moto.ses.models import ses_backends
+
+    identity = ses_backends["123456789012"][region].email_identities[domain]
+    identity.mail_from_attributes = {**identity.mail_from_attributes, "MailFromDomainStatus": status}

@@ -20,6 +20,8 @@ SENDERS = (
     "DestinationsResendFunction",
     "SignInMailerFunction",  # sign-in links (tests/template/test_sessions_template.py)
     "ImportCreateFunction",  # verification links for the destinations an import names
+    "AliasRandomNewFunction",  # the compatible routes (issue 33): a default destination deleted since is new again
+    "V1AliasesCreateFunction",
 )
 CONFIG_SET_ARN = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/*"
 STACK_TAG = {"StringEquals": {"aws:ResourceTag/postmask:stack": {"Ref": "AWS::StackName"}}}
@@ -64,7 +66,9 @@ def test_every_sender_may_send_with_the_configuration_set() -> None:
         for name, resource in load()["Resources"].items()
         if resource["Type"] == "AWS::Serverless::Function" and "ses:SendEmail" in actions_or_none(name)
     ]
-    assert set(senders) == {*SENDERS, "ForwarderFunction"}
+    # The quarantine's resend sends a copy as the forwarder does, the dead-letter reader the quarantine's notice
+    # (tests/template/test_quarantine_template.py).
+    assert set(senders) == {*SENDERS, "ForwarderFunction", "QuarantineResendFunction", "DeadLettersFunction"}
     for name in senders:
         # Configuration sets of this stack only: the set carries the stack's tag, as its identities do (decision 0076).
         allowed = str(
@@ -147,7 +151,11 @@ def test_the_feedback_function_may_only_update_destinations_and_record_activity(
     ]
     # After the transform: the rule invokes the function's alias, and nothing else is granted.
     cfn = transformed({"EnableForwarding": "true"})
-    rules = [resource for resource in cfn["Resources"].values() if resource["Type"] == "AWS::Events::Rule"]
+    rules = [
+        resource
+        for name, resource in cfn["Resources"].items()
+        if resource["Type"] == "AWS::Events::Rule" and name.startswith("FeedbackFunction")
+    ]
     (rule,) = rules
     (target,) = rule["Properties"]["Targets"]
     assert target["Arn"] == {"Ref": "FeedbackFunctionAliaslive"}

@@ -71,7 +71,8 @@ def test_the_mail_bucket_is_encrypted_private_and_expires_raw_mail() -> None:
     assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
     assert all(bucket["PublicAccessBlockConfiguration"].values())
     assert len(bucket["PublicAccessBlockConfiguration"]) == 4
-    (expire,) = [rule for rule in bucket["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in rule]
+    # The raw mail's rule; quarantined copies have their own (tests/template/test_quarantine_template.py).
+    (expire,) = [rule for rule in bucket["LifecycleConfiguration"]["Rules"] if rule["Id"] == "ExpireRawMail"]
     assert expire["Prefix"] == "inbound/"
     assert expire["ExpirationInDays"] == {"Ref": "MailRetentionDays"}
     assert load()["Parameters"]["MailRetentionDays"]["Description"]
@@ -158,7 +159,9 @@ def test_the_forwarder_gets_least_privilege() -> None:
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
         "dynamodb:BatchWriteItem",
+        "dynamodb:Query",  # a user's quarantined copies, which a quarantine notice lists (QUAR# only, below)
         "s3:GetObject",
+        "s3:PutObject",  # a quarantined copy (quarantine/ only, below)
         "ses:SendEmail",
         "ses:GetEmailIdentity",
     }
@@ -188,16 +191,34 @@ def test_the_forwarder_gets_least_privilege() -> None:
                 # Thread records, reply addresses, or destinations' status and contacts' lookup items (checked below).
                 assert keys in (["THREAD#*"], ["REPLY#*"], ["DEST#*", "CONTACTS#*"])
                 assert keys != ["DEST#*", "CONTACTS#*"] or statement["Action"] == ["dynamodb:BatchGetItem"]
-            if any(action in ("dynamodb:PutItem", "dynamodb:UpdateItem") for action in statement["Action"]):
+            if keys == ["DEST#*"] and statement["Action"] == ["dynamodb:UpdateItem"]:
+                # A destination: its OpenPGP key's expiry-notice marker, and no other attribute.
+                assert statement["Condition"]["ForAllValues:StringEquals"] == {
+                    "dynamodb:Attributes": ["pk", "sk", "pgp_fingerprint", "pgp_expiry_noticed"]
+                }
+            elif any(action in ("dynamodb:PutItem", "dynamodb:UpdateItem") for action in statement["Action"]):
                 # Delivery records, the alias's and contacts' counters, new contacts, activity events, foreign
                 # senders, the site on a route: nothing else is written.
-                assert set(keys) <= {"MAIL#*", "USER#*", "CONTACTS#*", "REPLY#*", "ACT#*", "FOREIGN#*", "ADDRESS#*"}
+                # And quarantined copies with their notice's slot (QUAR#, decision 0025).
+                assert set(keys) <= {
+                    "MAIL#*",
+                    "USER#*",
+                    "CONTACTS#*",
+                    "REPLY#*",
+                    "ACT#*",
+                    "FOREIGN#*",
+                    "ADDRESS#*",
+                    "QUAR#*",
+                }
                 # A route is only ever updated (its site), never written whole.
                 assert "ADDRESS#*" not in keys or statement["Action"] == ["dynamodb:UpdateItem"]
+            if "dynamodb:Query" in statement["Action"]:
+                assert keys == ["QUAR#*"]
     assert "dynamodb:Scan" not in actions
-    assert "dynamodb:Query" not in actions
-    # Destinations: their status only; contacts' SENDER# items: id, reply address, blocked. DEST# and CONTACTS#
-    # partitions hold nothing else of a user, and no other attribute may be read.
+    (put_object,) = [statement for statement in statements if statement["Action"] == ["s3:PutObject"]]
+    assert put_object["Resource"] == {"Fn::Sub": "${MailBucket.Arn}/quarantine/*"}  # never the raw mail
+    # Destinations: their status and OpenPGP key only; contacts' SENDER# items: id, reply address, blocked. DEST#
+    # and CONTACTS# partitions hold nothing else of a user, and no other attribute may be read.
     (batch,) = [
         statement
         for statement in statements
@@ -206,7 +227,10 @@ def test_the_forwarder_gets_least_privilege() -> None:
     assert batch["Condition"] == {
         "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["DEST#*", "CONTACTS#*"]},
         "ForAllValues:StringEquals": {
-            "dynamodb:Attributes": ["pk", "sk", "status", "contact_id", "reply_address", "blocked"]
+            "dynamodb:Attributes": [
+                *("pk", "sk", "status", "contact_id", "reply_address", "blocked"),
+                *("pgp_key", "pgp_fingerprint", "pgp_expires_at", "pgp_fallback", "pgp_expiry_noticed"),
+            ]
         },
         "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
     }
@@ -226,7 +250,8 @@ def test_the_forwarder_reads_destination_status_with_exactly_the_attributes_its_
     """The store's projection and the policy's dynamodb:Attributes must agree, or AWS refuses every read."""
     import inspect
 
-    from postmask.store import contacts, destinations
+    from postmask.mail import decisions
+    from postmask.store import contacts, destinations, pgp_keys
 
     source = inspect.getsource(destinations.statuses)  # the reply path's read of the sender's destination
     assert "attributes=STATUS_ATTRIBUTES" in source
@@ -236,7 +261,9 @@ def test_the_forwarder_reads_destination_status_with_exactly_the_attributes_its_
         if statement["Action"] == ["dynamodb:BatchGetItem"] and "DEST#*" in str(statement["Condition"])
     ]
     allowed = batch["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"]
-    assert list(contacts.FORWARDER_READS) == allowed
+    assert list(decisions.BATCH_READS) == allowed
+    assert "attributes=BATCH_READS" in inspect.getsource(decisions)
+    assert set(pgp_keys.FORWARDER_ATTRIBUTES) <= set(allowed)
     assert set(contacts.SENDER_ATTRIBUTES) <= set(allowed)
     assert set(destinations.STATUS_ATTRIBUTES) <= set(allowed)
 

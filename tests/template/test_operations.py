@@ -82,6 +82,7 @@ def test_snapstart_is_off_where_it_cannot_pay(cfn: dict[str, Any]) -> None:
     template = sam_template.load()
     off = {"AuthorizerFunction", "ForwarderFunction", "FeedbackFunction", "HealthFunction", "DocsFunction"}
     off |= {"SignInMailerFunction"}  # invoked asynchronously: no one waits on its cold start
+    off |= {"DeadLettersFunction", "ReconcileFunction"}  # an SQS batch and a daily schedule: the same
     off |= {
         name
         for name, resource in template["Resources"].items()
@@ -187,7 +188,11 @@ def identity_rights_without_the_tag(cfn: dict[str, Any]) -> list[str]:
             continue
         actions = _actions(statement)
         condition = statement.get("Condition", {})
-        modifies = actions & {"ses:DeleteEmailIdentity", "ses:PutEmailIdentityDkimSigningAttributes"}
+        modifies = actions & {
+            "ses:DeleteEmailIdentity",
+            "ses:PutEmailIdentityDkimSigningAttributes",
+            "ses:PutEmailIdentityMailFromAttributes",
+        }
         if modifies and condition.get("StringEquals", {}).get(TAG) != {"Ref": "AWS::StackName"}:
             wrong.append(f"{role} may change identities postmask did not create: add the {TAG} condition")
         if actions & {"ses:CreateEmailIdentity", "ses:TagResource"}:
@@ -201,7 +206,23 @@ def identity_rights_without_the_tag(cfn: dict[str, Any]) -> list[str]:
 def test_only_identities_this_stack_created_can_be_deleted_and_new_ones_carry_its_tag(cfn: dict[str, Any]) -> None:
     assert identity_rights_without_the_tag(cfn) == []
     deleters = {role for role, statement in _statements(cfn) if "ses:DeleteEmailIdentity" in _actions(statement)}
-    assert deleters == {"DomainsDeleteFunctionRole", "AdminDomainsDeleteFunctionRole", "DomainsCreateFunctionRole"}
+    assert deleters == {
+        "DomainsDeleteFunctionRole",
+        "AdminDomainsDeleteFunctionRole",
+        "DomainsCreateFunctionRole",
+        "MeDeleteFunctionRole",  # an account deleted takes its domains' identities with it
+    }
+
+
+def test_only_registration_sets_a_custom_mail_from_and_only_on_this_stacks_identities(cfn: dict[str, Any]) -> None:
+    setters = [
+        (role, statement)
+        for role, statement in _statements(cfn)
+        if "ses:PutEmailIdentityMailFromAttributes" in _actions(statement)
+    ]
+    assert [role for role, _ in setters] == ["DomainsCreateFunctionRole"]  # decision 0085
+    ((_, statement),) = setters
+    assert statement["Condition"] == {"StringEquals": {TAG: {"Ref": "AWS::StackName"}}}
 
 
 def test_an_untagged_deletion_right_would_be_caught() -> None:

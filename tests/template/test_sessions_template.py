@@ -71,11 +71,13 @@ def test_asking_for_a_link_reads_and_writes_only_link_counts_and_invokes_only_th
     assert variables["SIGNIN_MAILER"] == {"Ref": f"SignInMailerFunctionAlias{ALIAS}"}
 
 
-def test_redeeming_reads_and_spends_codes_and_writes_tokens_only(cfn: dict[str, Any]) -> None:
+def test_redeeming_reads_and_spends_codes_voids_the_others_and_writes_tokens_only(cfn: dict[str, Any]) -> None:
     assert grants(cfn, "SessionsRedeemFunction") == {
         "dynamodb:GetItem": ["SIGNIN#*"],
         "dynamodb:DeleteItem": ["SIGNIN#*"],
+        "dynamodb:UpdateItem": ["SIGNIN#*"],  # SIGNIN#USER#<id>/VOIDED: the account's other codes (issue 25)
         "dynamodb:PutItem": ["TOKEN#*", "USER#*"],
+        "dynamodb:ConditionCheckItem": ["USER#*"],  # the profile: a disabled user gets no session
     }
     assert other_actions(cfn, "SessionsRedeemFunction") == {}
 
@@ -91,7 +93,8 @@ def test_signing_out_reads_and_deletes_tokens_only(cfn: dict[str, Any]) -> None:
 def test_the_mailer_reads_accounts_writes_codes_and_sends_mail(cfn: dict[str, Any]) -> None:
     assert grants(cfn, "SignInMailerFunction") == {
         "dynamodb:GetItem": ["EMAIL#*", "USER#*"],
-        "dynamodb:PutItem": ["SIGNIN#*"],
+        "dynamodb:PutItem": ["SIGNIN#*", "USERS"],  # USERS: the directory entry of a user made before it
+        "dynamodb:UpdateItem": ["USER#*"],
         "dynamodb:Query": ["USER#*"],
     }
     assert set(other_actions(cfn, "SignInMailerFunction")) == {"ses:GetEmailIdentity", "ses:SendEmail"}
@@ -116,3 +119,63 @@ def test_session_days_is_a_parameter_defaulting_to_30_that_the_redeem_function_r
     assert parameter["Description"]
     variables = template["Resources"]["SessionsRedeemFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["SESSION_DAYS"] == {"Ref": "SessionDays"}
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        "DestinationsCreateFunction",
+        "DestinationsResendFunction",
+        "AliasesCreateFunction",
+        "AliasesUpdateFunction",
+        "AliasesReplaceFunction",
+        "DomainsCreateFunction",
+        "DomainsUpdateFunction",
+        "ImportCreateFunction",
+    ],
+)
+def test_what_mails_verification_links_updates_the_rate_counters_and_only_those(
+    cfn: dict[str, Any], function: str
+) -> None:
+    # Issue 25, decision 0112: the RATE# counters of store/link_limits.py, their own statement.
+    scoped = [statement for statement in statements(cfn, function) if leading_keys(statement) == ["RATE#*"]]
+    assert len(scoped) == 1
+    assert scoped[0]["Action"] == ["dynamodb:UpdateItem"]
+
+
+def test_admins_list_users_from_the_directory_only_and_disable_them_in_their_own_key_families(
+    cfn: dict[str, Any],
+) -> None:
+    assert grants(cfn, "UsersListFunction") == {"dynamodb:Query": ["USERS"]}
+    families = ["DEST#*", "TOKEN#*", "USER#*", "USERS"]
+    assert grants(cfn, "UsersUpdateFunction") == dict.fromkeys(
+        ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
+        families,
+    )
+    assert other_actions(cfn, "UsersListFunction") == other_actions(cfn, "UsersUpdateFunction") == {}
+
+
+def test_deleting_an_account_reaches_every_key_family_of_a_user_and_nothing_shared(cfn: dict[str, Any]) -> None:
+    granted = grants(cfn, "MeDeleteFunction")
+    families = granted["dynamodb:BatchWriteItem"]
+    assert families is not None
+    assert set(families) == {
+        "USER#*",
+        "USERS",
+        "EMAIL#*",
+        "TOKEN#*",
+        "ADDRESS#*",
+        "CONTACTS#*",
+        "REPLY#*",
+        "ACT#*",
+        "FOREIGN#*",
+        "THREAD#*",
+        "DOMAIN#*",
+        "TREE#*",
+        "DEST#*",
+        "VERIFY#*",
+        "IDEMPOTENCY#*",
+    }
+    assert "MAIL#*" not in families  # nobody's: they expire
+    assert "SIGNIN#*" not in families
+    assert set(other_actions(cfn, "MeDeleteFunction")) == {"ses:GetEmailIdentity", "ses:DeleteEmailIdentity"}

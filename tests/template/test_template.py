@@ -151,8 +151,28 @@ def test_the_authorizer_guards_every_protected_route_and_no_public_one(cfn: dict
         )
         if public:
             assert security == [{"NONE": []}], f"{route} should be public"
+        elif route == SIMPLELOGIN_ROUTE:
+            assert security == [{"SimpleLoginKeyAuthorizer": []}], f"{route} must carry SimpleLogin's authorizer"
         else:
             assert security == [{"TokenAuthorizer": []}], f"{route} must carry the authorizer"
+
+
+SIMPLELOGIN_ROUTE = "POST /api/alias/random/new"
+
+
+def test_simplelogins_route_has_the_same_authorizer_uncached_on_either_header(cfn: dict[str, Any]) -> None:
+    """SimpleLogin's clients send `Authentication: <key>`; `Authorization: Bearer` is taken too, so no header can
+    be required (an identity source), and without one nothing can be cached (decision 0003)."""
+    schemes = cfn["Resources"]["Api"]["Properties"]["Body"]["components"]["securitySchemes"]
+    authorizer = schemes["SimpleLoginKeyAuthorizer"]["x-amazon-apigateway-authorizer"]
+    token_authorizer = schemes["TokenAuthorizer"]["x-amazon-apigateway-authorizer"]
+    assert authorizer["authorizerUri"] == token_authorizer["authorizerUri"]
+    assert authorizer["authorizerResultTtlInSeconds"] == 0
+    assert not authorizer.get("identitySource")
+    assert authorizer["enableSimpleResponses"] is True
+    assert authorizer["authorizerPayloadFormatVersion"] == "2.0"
+    guarded = [route for route, operation in _operations(cfn).items() if "SimpleLoginKeyAuthorizer" in str(operation)]
+    assert guarded == [SIMPLELOGIN_ROUTE]
 
 
 def test_the_authorizer_is_a_cached_request_authorizer_on_the_authorization_header(cfn: dict[str, Any]) -> None:
@@ -225,7 +245,8 @@ def unscoped_statements(cfn: dict[str, Any]) -> list[str]:
                 condition = statement.get("Condition", {})
                 if any(action.startswith("dynamodb:") for action in actions):
                     keys = condition.get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys") or ["*"]
-                    if any(not re.fullmatch(r"[A-Z]+#\*", key) for key in keys):
+                    # A family (`USER#*`) or one partition by name (`USERS`, the admin directory): never a wildcard.
+                    if any(not re.fullmatch(r"[A-Z]+#\*|[A-Z]+", key) for key in keys):
                         wrong.append(f"{function}: {actions} on {keys}: name the key families it touches")
                 if "ses:SendEmail" in actions and "identity/" in str(statement["Resource"]) and not condition:
                     wrong.append(f"{function}: {actions} as any identity")

@@ -16,8 +16,11 @@ WEB_ROUTES = {
     "GET /activity": "WebActivityFunction",
     "GET /domains": "WebDomainsFunction",
     "GET /destinations": "WebDestinationsFunction",
+    "GET /quarantine": "WebQuarantineFunction",
     "GET /verify": "WebVerifyFunction",
     "GET /account": "WebAccountFunction",
+    "GET /settings": "WebSettingsFunction",
+    "GET /users": "WebUsersFunction",
     "GET /signin": "WebSigninFunction",
     "GET /static/{path+}": "WebStaticFunction",
 }

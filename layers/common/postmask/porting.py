@@ -4,7 +4,8 @@ Import reads a postmask export (JSON, `postmask/1`) or a CSV file, whose format 
 
 | format       | header (columns postmask reads; others are ignored)   | destinations                     |
 |--------------|-------------------------------------------------------|----------------------------------|
-| `postmask`   | `address,destinations,note,enabled,expires_at`        | space-separated                  |
+| `postmask`   | `address,destinations,note,enabled,expires_at`, and   | space-separated                  |
+|              | `display_name,site,block_foreign_senders` if present  |                                  |
 | `simplelogin`| `alias,note,enabled,mailboxes` (SimpleLogin's export) | `mailboxes`, space-separated     |
 | `addy-import`| `alias,description,recipient_ids` (addy.io's import)  | addresses among `recipient_ids`  |
 | `addy-export`| `email`, `description`, `active` (addy.io's export)   | none: `default_destination`      |
@@ -31,13 +32,33 @@ from typing import Any
 from postmask.errors import InvalidRequest
 
 FORMAT = "postmask/1"
-CSV_COLUMNS = ("address", "destinations", "note", "enabled", "expires_at", "created_at")
+CSV_COLUMNS = (
+    "address",
+    "destinations",
+    "note",
+    "enabled",
+    "expires_at",
+    "created_at",
+    "display_name",
+    "site",
+    "block_foreign_senders",
+)
 MAX_BODY_BYTES = 5 * 1024 * 1024  # below Lambda's 6 MB request payload, with room for the event around it
 MAX_ROWS = 10_000
 
 _TRUE = {"true", "yes", "1", "y", "on", "enabled", "active"}
 _FALSE = {"false", "no", "0", "n", "off", "disabled", "inactive"}
 _ADDRESS_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A contact of a postmask export's alias: `reply_address` is the one it had (given back when still free)."""
+
+    email: str
+    name: str | None = None
+    blocked: bool = False
+    reply_address: str | None = None
 
 
 @dataclass
@@ -51,7 +72,9 @@ class Row:
     enabled: bool = True
     expires_at: str | None = None
     display_name: str | None = None
-    contacts: list[tuple[str, str | None, bool]] = field(default_factory=list)  # (email, name, blocked)
+    site: str | None = None
+    block_foreign_senders: bool = False
+    contacts: list[Contact] = field(default_factory=list)
     problem: str | None = None  # what is wrong with it already, from the file alone
 
 
@@ -124,6 +147,13 @@ def _csv_row(format_: str, number: int, values: dict[str, str]) -> Row:
         row = Row(number, get("address"), _addresses(get("destinations")), values.get("note") or "")
         enabled, expires = get("enabled"), get("expires_at")
         row.expires_at = expires or None
+        row.display_name = values.get("display_name") or None
+        row.site = get("site") or None
+        if get("block_foreign_senders"):
+            try:
+                row.block_foreign_senders = _boolean(get("block_foreign_senders"), "block_foreign_senders")
+            except ValueError as exc:
+                row.problem = str(exc)
     elif format_ == "simplelogin":
         row = Row(number, get("alias"), _addresses(get("mailboxes")), values.get("note") or "")
         enabled = get("enabled")
@@ -162,7 +192,8 @@ def read_csv(text: str) -> Source:
                 number = reader.line_num  # the line a row ends on: its row in a spreadsheet, for one-line rows
                 if not any(value.strip() for value in values):
                     continue  # a blank line
-                yield _csv_row(format_, number, dict(zip(names, values, strict=False)))
+                cells = [unneutralised(value) for value in values]  # a round trip changes nothing
+                yield _csv_row(format_, number, dict(zip(names, cells, strict=False)))
         except csv.Error as exc:
             raise InvalidRequest(f"The CSV cannot be read after line {reader.line_num}: {exc}") from exc
 
@@ -274,11 +305,23 @@ def _json_row(number: int, value: Any) -> Row:
         row.display_name = display_name
     elif display_name is not None:
         row.problem = "display_name must be text or null"
+    site = value.get("site")
+    if isinstance(site, str):
+        row.site = site
+    elif site is not None:
+        row.problem = "site must be text or null"
+    block = value.get("block_foreign_senders", False)
+    if isinstance(block, bool) or block is None:
+        row.block_foreign_senders = block is True
+    else:
+        row.problem = "block_foreign_senders must be true or false"
     listed = value.get("contacts", [])
     if not isinstance(listed, list) or not all(_is_contact(contact) for contact in listed):
-        row.problem = "contacts must be a list of {email, name?, blocked?}"
+        row.problem = "contacts must be a list of {email, name?, blocked?, reply_address?}"
     else:
-        row.contacts = [(c["email"].strip(), c.get("name"), c.get("blocked") is True) for c in listed]
+        row.contacts = [
+            Contact(c["email"].strip(), c.get("name"), c.get("blocked") is True, c.get("reply_address")) for c in listed
+        ]
     return row
 
 
@@ -288,6 +331,7 @@ def _is_contact(value: Any) -> bool:
         and isinstance(value.get("email"), str)
         and isinstance(value.get("name"), str | None)
         and isinstance(value.get("blocked", False), bool)
+        and isinstance(value.get("reply_address"), str | None)
     )
 
 
@@ -337,10 +381,28 @@ def read(text: str, content_type: str) -> Source:
 # --- export ------------------------------------------------------------------------------------------------
 
 
+# A cell a spreadsheet would run as a formula (OWASP's CSV injection rule): it starts with one of these. One that
+# starts with quotes then one of these is prefixed too, so that import's un-prefixing gives back exactly what was
+# exported.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_PREFIXED = re.compile(r"'+[=+\-@\t\r]")
+
+
+def neutralised(cell: str) -> str:
+    """A cell as postmask writes it in a CSV: `'` before one a spreadsheet would run as a formula."""
+    return "'" + cell if _FORMULA.match(cell) else cell
+
+
+def unneutralised(cell: str) -> str:
+    """A cell as postmask read it back: the `'` of `neutralised` removed again."""
+    return cell[1:] if _PREFIXED.match(cell) else cell
+
+
 def csv_text(rows: Iterable[list[str]]) -> str:
-    """Records as `csv.writer` writes them: quoted where needed, CRLF line endings."""
+    """Records as `csv.writer` writes them: quoted where needed, CRLF line endings, every cell `neutralised`
+    (every CSV postmask writes goes through here)."""
     out = io.StringIO()
-    csv.writer(out).writerows(rows)
+    csv.writer(out).writerows([neutralised(cell) for cell in row] for row in rows)
     return out.getvalue()
 
 
@@ -367,13 +429,18 @@ def export_json(
         f'{{"format":"{FORMAT}","exported_at":{json.dumps(exported_at)},'
         f'"domains":[{listed(domains, EXPORTED_DOMAIN)}],'
         f'"destinations":[{listed(destinations, EXPORTED_DESTINATION)}],'
-        f'"aliases":[{listed(({"contacts": [], **alias} for alias in aliases), EXPORTED_ALIAS)}]}}'
+        f'"aliases":[{listed(map(_exported_alias, aliases), EXPORTED_ALIAS)}]}}'
     )
 
 
 EXPORTED_DOMAIN = ("name", "catch_all_destination", "created_at")
 EXPORTED_DESTINATION = ("email", "status", "created_at", "verified_at")
-EXPORTED_ALIAS = ("address", "destinations", "note", "enabled", "expires_at", "created_at", "display_name", "contacts")
+EXPORTED_ALIAS = (*CSV_COLUMNS, "contacts")  # the CSV's columns, and the contacts a CSV cannot hold
+
+
+def _exported_alias(alias: dict[str, Any]) -> dict[str, Any]:
+    # An alias written before leak detection has no block_foreign_senders: it did not block.
+    return {"contacts": [], **alias, "block_foreign_senders": alias.get("block_foreign_senders") is True}
 
 
 def export_csv(aliases: Iterable[dict[str, Any]]) -> str:
@@ -387,6 +454,9 @@ def export_csv(aliases: Iterable[dict[str, Any]]) -> str:
             "true" if alias.get("enabled") else "false",
             alias.get("expires_at") or "",
             alias.get("created_at") or "",
+            alias.get("display_name") or "",
+            alias.get("site") or "",
+            "true" if alias.get("block_foreign_senders") else "false",
         ]
 
     return csv_text([list(CSV_COLUMNS), *(record(alias) for alias in aliases)])

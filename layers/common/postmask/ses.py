@@ -104,6 +104,8 @@ class DomainIdentity:
     dkim_tokens: tuple[str, ...]
     ours: bool = True  # tagged by this stack
     ever_verified: bool = False  # SES verified it at some time (it may have failed since)
+    mail_from_domain: str | None = None  # the custom MAIL FROM domain SES has for it, if any
+    mail_from_status: VerificationStatus | None = None  # MailFromDomainStatus: SES's check of its MX
 
 
 def _stack() -> str:
@@ -159,7 +161,23 @@ def get_domain_identity(domain: str) -> DomainIdentity | None:
     tags = {tag.get("Key"): tag.get("Value") for tag in response.get("Tags") or ()}
     # VerificationInfo.LastSuccessTimestamp: the last time SES verified it, even if its records failed since.
     ever_verified = status == "verified" or bool((response.get("VerificationInfo") or {}).get("LastSuccessTimestamp"))
-    return DomainIdentity(status, tokens, ours=tags.get(STACK_TAG) == _stack(), ever_verified=ever_verified)
+    mail_from = response.get("MailFromAttributes") or {}
+    return DomainIdentity(
+        status,
+        tokens,
+        ours=tags.get(STACK_TAG) == _stack(),
+        ever_verified=ever_verified,
+        mail_from_domain=mail_from.get("MailFromDomain") or None,
+        mail_from_status=_status(mail_from.get("MailFromDomainStatus")) if mail_from.get("MailFromDomain") else None,
+    )
+
+
+def set_mail_from(domain: str, mail_from_domain: str) -> None:
+    """Give the domain's identity its custom MAIL FROM domain. On MX failure SES uses its own (USE_DEFAULT_VALUE):
+    until the MX resolves, or if it goes, mail still goes out, passing DMARC by DKIM alone (decision 0085)."""
+    client().put_email_identity_mail_from_attributes(
+        EmailIdentity=domain, MailFromDomain=mail_from_domain, BehaviorOnMxFailure="USE_DEFAULT_VALUE"
+    )
 
 
 def verification_statuses() -> dict[str, VerificationStatus]:

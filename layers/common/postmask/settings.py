@@ -67,11 +67,20 @@ class Settings:
     domain_claim_days: int = Field(
         default=7, ge=1, description="Days an unverified domain stays its claimant's (DOMAIN_CLAIM_DAYS)."
     )
+    mail_from_subdomain: str = Field(
+        default="bounce",
+        min_length=1,
+        description="The label of each domain's custom MAIL FROM subdomain, `<label>.<domain>` "
+        "(MAIL_FROM_SUBDOMAIN, the template parameter MailFromSubdomain).",
+    )
     max_aliases_per_user: int = Field(
         default=10_000, ge=1, description="How many aliases one user may have (MAX_ALIASES_PER_USER)."
     )
     activity_retention_days: int = Field(
         default=30, ge=1, le=3650, description="Days an activity event is kept (ACTIVITY_RETENTION_DAYS)."
+    )
+    quarantine_days: int = Field(
+        default=14, ge=1, le=3650, description="Days a quarantined copy is kept to be resent (QUARANTINE_DAYS)."
     )
 
     def __post_init__(self) -> None:
@@ -108,6 +117,8 @@ def get_settings() -> Settings:
         signin_mailer=os.environ.get("SIGNIN_MAILER", "").strip(),
         stack_name=os.environ.get("STACK_NAME") or "postmask",
         domain_claim_days=int(os.environ.get("DOMAIN_CLAIM_DAYS") or "7"),
+        mail_from_subdomain=(os.environ.get("MAIL_FROM_SUBDOMAIN") or "bounce").strip().lower(),
         max_aliases_per_user=int(os.environ.get("MAX_ALIASES_PER_USER") or "10000"),
         activity_retention_days=int(os.environ.get("ACTIVITY_RETENTION_DAYS") or "30"),
+        quarantine_days=int(os.environ.get("QUARANTINE_DAYS") or "14"),
     )

@@ -94,7 +94,7 @@ def test_every_forwarder_outcome_is_an_event_with_its_reason(
     (copy, *_) = sent.sent
     mailroom.deliver(copy.raw, ["shop@alice.example"], sender="alice@real.example")  # dropped, loop
     sent.fail_next(400, "MessageRejected", "Email address is not verified.")
-    mailroom.deliver(SHOP, ["shop@alice.example"])  # failed, rejected_by_ses
+    mailroom.deliver(SHOP, ["shop@alice.example"])  # quarantined, rejected_by_ses (decision 0025)
     ses_says(alice_domain, "PENDING")
     ses.forget_verifications()  # the forwarder asks SES once every few minutes: now
     mailroom.deliver(SHOP, ["shop@alice.example"], store=False)  # refused, domain_unverified
@@ -112,7 +112,7 @@ def test_every_forwarder_outcome_is_an_event_with_its_reason(
         # The same message: the verified destination's copy, and the pending one's skip.
         *sorted([("forwarded", None, "alice@real.example"), ("dropped", "destination_unverified", "new@real.example")]),
         ("dropped", "loop", None),
-        ("failed", "rejected_by_ses", "alice@real.example"),
+        ("quarantined", "rejected_by_ses", "alice@real.example"),
         ("refused", "domain_unverified", None),
     ]
     # Each event says which alias, which address, who sent it and what it was about; never the body.
@@ -366,3 +366,23 @@ def test_replies_sent_and_refused_are_events_with_their_reasons(
     nobody = f"reply-aaaaaaaaaaaaaaaaaaaa@{alice_domain}"
     mailroom.deliver(reply_from_destination(nobody), [nobody], sender=DESTINATION)
     assert len(events(alice, "?outcome=refused")) == 3
+
+
+def test_a_from_readers_read_differently_shows_the_envelope_sender_and_says_so(
+    alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
+) -> None:
+    # Issue 25: the stdlib reads `service@paypal.com`, other clients `a@evil.example`; the real sender appeared
+    # nowhere in the copy.
+    new_alias(alice, alice_domain, "shop", ["alice@real.example"])
+    message = (
+        b"From: service@paypal.com: ; <a@evil.example>\r\nTo: shop@alice.example\r\nSubject: Your account\r\n\r\n"
+        b"Please confirm your password.\r\n"
+    )
+
+    mailroom.deliver(message, ["shop@alice.example"], sender="bounces@evil.example")
+
+    (copy,) = sent.sent
+    assert copy.addresses("From") == [("bounces@evil.example", "shop@alice.example")]
+    assert b"paypal" not in copy.raw.split(b"\r\n\r\n", 1)[0].lower()
+    (event,) = events(alice)
+    assert (event["outcome"], event["notes"]) == ("forwarded", ["from_ambiguous"])

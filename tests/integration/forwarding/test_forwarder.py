@@ -223,7 +223,7 @@ def test_an_ses_error_surfaces_for_a_retry_that_sends_only_what_is_missing(
     assert counts(alice, alias) == FORWARDED_ONCE
 
 
-def test_a_delivery_held_by_another_invocation_is_left_to_it_until_its_lease_runs_out(
+def test_a_delivery_held_by_another_invocation_is_left_to_it_then_quarantined_not_sent_twice(
     alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder, table: str
 ) -> None:
     new_alias(alice, alice_domain, "shop", ["alice@real.example"])
@@ -235,7 +235,7 @@ def test_a_delivery_held_by_another_invocation_is_left_to_it_until_its_lease_run
         mailroom.forward(event)
     assert sent.sent == []
 
-    # The other invocation died (a timeout): its lease runs out.
+    # The other invocation died (a timeout, a crash) perhaps after SES accepted the copy: its lease runs out.
     boto3.client("dynamodb").update_item(
         TableName=table,
         Key=deliveries._key(message_id, "shop@alice.example", "alice@real.example"),
@@ -243,8 +243,16 @@ def test_a_delivery_held_by_another_invocation_is_left_to_it_until_its_lease_run
         ExpressionAttributeValues={":past": {"N": "1"}},
     )
 
-    assert mailroom.forward(event)["sent"] == 1
+    # Sending again could deliver it twice: it is quarantined, for its owner to resend (decision 0025).
+    taken_over = mailroom.forward(event)
+    assert (taken_over["sent"], sent.sent) == (0, [])
+    assert taken_over["quarantined"] == [
+        {"recipient": "shop@alice.example", "destination": "alice@real.example", "reason": "delivery_unconfirmed"}
+    ]
+    (held,) = alice.get("/api/quarantine").json()["items"]
+    assert alice.post(f"/api/quarantine/{held['id']}/resend").status == 202
     assert [mail.destinations for mail in sent.sent] == [["alice@real.example"]]
+    assert mailroom.forward(event)["sent"] == 0  # a redrive: the ledger says sent
 
 
 def test_a_message_too_large_for_ses_is_counted_and_not_retried(

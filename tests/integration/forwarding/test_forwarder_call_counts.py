@@ -34,11 +34,12 @@ def test_the_forwarder_makes_the_promised_calls_per_message(
     # A new message to an alias with two verified destinations, from someone who never wrote to it: the route;
     # the destinations' status and the sender's contact (one BatchGetItem); the loop marker; the new contact (one
     # transaction); per destination a claim and its completion; the thread records of both copies; the count; and
-    # per copy its activity event (event, alias's copy, day's count: one transaction).
+    # per copy its activity event (event, alias's copy, day's count: one transaction); and, every message, its
+    # ACCOUNTED record (one PutItem: what the daily reconciliation looks for, decision 0026).
     assert forwarder_calls(mailroom, NEW, ["list@alice.example"]) == {
         "GetItem": 1,
         "BatchGetItem": 1,
-        "PutItem": 3,
+        "PutItem": 3 + 1,
         "UpdateItem": 2,
         "BatchWriteItem": 1,
         "TransactWriteItems": 2 + 2,
@@ -48,7 +49,7 @@ def test_the_forwarder_makes_the_promised_calls_per_message(
     assert forwarder_calls(mailroom, REPLY, ["list@alice.example"]) == {
         "GetItem": 1,
         "BatchGetItem": 2,
-        "PutItem": 3,
+        "PutItem": 3 + 1,
         "UpdateItem": 2,
         "BatchWriteItem": 1,
         "TransactWriteItems": 1 + 2,
@@ -59,12 +60,18 @@ def test_the_forwarder_makes_the_promised_calls_per_message(
     assert forwarder_calls(mailroom, copy.raw, ["list@alice.example"]) == {
         "GetItem": 2,
         "BatchGetItem": 1,
+        "PutItem": 1,
         "TransactWriteItems": 1,
     }
     # Blocked: the route, the count and the event. Unknown address: the route and the domain's marker (no
     # catch-all), and the event (dropped, no_alias) for the domain's owner.
-    assert forwarder_calls(mailroom, NEW, ["old@alice.example"]) == {"GetItem": 1, "TransactWriteItems": 2}
-    assert forwarder_calls(mailroom, NEW, ["nobody@alice.example"]) == {"GetItem": 2, "TransactWriteItems": 1}
+    blocked = {"GetItem": 1, "PutItem": 1, "TransactWriteItems": 2}
+    assert forwarder_calls(mailroom, NEW, ["old@alice.example"]) == blocked
+    assert forwarder_calls(mailroom, NEW, ["nobody@alice.example"]) == {
+        "GetItem": 2,
+        "PutItem": 1,
+        "TransactWriteItems": 1,
+    }
     # A blocked contact: the route, the destinations' status and the contact (one BatchGetItem), the count (the
     # alias's and the contact's, one transaction), the event.
     (alias,) = [a for a in alice.get("/api/aliases").json()["items"] if a["local_part"] == "list"]
@@ -73,6 +80,7 @@ def test_the_forwarder_makes_the_promised_calls_per_message(
     assert forwarder_calls(mailroom, NEW, ["list@alice.example"]) == {
         "GetItem": 1,
         "BatchGetItem": 1,
+        "PutItem": 1,
         "TransactWriteItems": 2,
     }
 
@@ -81,7 +89,7 @@ def test_leak_detection_costs_calls_once_per_alias_or_sender(
     alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
 ) -> None:
     new_alias(alice, alice_domain, "shop", ["one@real.example"])
-    steady = {"GetItem": 1, "BatchGetItem": 1, "PutItem": 2, "UpdateItem": 1, "BatchWriteItem": 1}
+    steady = {"GetItem": 1, "BatchGetItem": 1, "PutItem": 2 + 1, "UpdateItem": 1, "BatchWriteItem": 1}
     # Every message: the count and the copy's event; a new sender also their contact (decision 0110).
     counted_and_recorded, new_contact = 2, 1
 

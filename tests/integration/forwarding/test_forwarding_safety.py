@@ -235,14 +235,14 @@ def test_a_failure_for_one_recipient_is_retried_while_the_others_are_sent(
             raise ValueError("something about this copy")
         return real(message, alias=alias, **kwargs)
 
-    monkeypatch.setattr("postmask.mail.forwarder.forwarded_header_block", broken_for_shop)
+    monkeypatch.setattr("postmask.mail.copies.forwarded_header_block", broken_for_shop)
     event = mailroom.receive(MESSAGE, ["shop@alice.example", "news@alice.example"])
 
     with pytest.raises(ForwardingIncomplete):
         mailroom.forward(event)
     assert [mail.sender for mail in sent.sent] == ["news@alice.example"]
 
-    monkeypatch.setattr("postmask.mail.forwarder.forwarded_header_block", real)
+    monkeypatch.setattr("postmask.mail.copies.forwarded_header_block", real)
     assert mailroom.forward(event)["forwarded"] == ["shop@alice.example", "news@alice.example"]
     assert [mail.sender for mail in sent.sent] == ["news@alice.example", "shop@alice.example"]
 

@@ -105,8 +105,9 @@ def test_a_conversation_through_the_alias_never_shows_the_destination(
     assert out.header("In-Reply-To") == "<s1@outside.example>"
     assert out.header("References") == "<s1@outside.example>"
     assert out.header("Subject") == "Re: Hello (from shop@alice.example)"
-    for gone in ("Received", "User-Agent", "Disposition-Notification-To", "Reply-To", "X-Postmask-Hop"):
+    for gone in ("Received", "User-Agent", "Disposition-Notification-To", "Reply-To"):
         assert out.header(gone) is None, gone
+    assert out.header("X-Postmask-Hop") is not None  # the loop marker (issue 25)
     no_trace_of(out, DESTINATION)
     assert header_problems(out.raw, "shop@alice.example") == []
     # The text parts say the alias instead; the attachment is byte for byte what was attached.
@@ -197,12 +198,33 @@ def refused(summary: dict[str, Any]) -> list[str]:
     return [found["reason"] for found in summary["replies_refused"]]
 
 
+def answer_a_contact(
+    client: Client, domain: str, mailroom: Mailroom, verdicts: Verdicts
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """(the alias, its new contact, the forwarder's summary) of the destination answering the contact with SES's
+    `verdicts`."""
+    alias = new_alias(client, domain, "shop", [DESTINATION])
+    contact = client.post(f"/api/aliases/{alias['id']}/contacts", {"email": STRANGER}).json()
+    summary = mailroom.deliver(
+        reply_from_destination(contact["reply_address"]),
+        [contact["reply_address"]],
+        sender=DESTINATION,
+        verdicts=verdicts,
+    )
+    return alias, contact, summary
+
+
 @pytest.mark.parametrize(
     ("verdicts", "reason"),
     [
         (Verdicts(dmarc="FAIL", dmarc_policy="NONE"), "unauthenticated_reply"),
-        (Verdicts(spf="FAIL", dkim="FAIL"), "unauthenticated_reply"),
-        (Verdicts(spf="GRAY", dkim="PROCESSING_FAILED"), "unauthenticated_reply"),
+        (Verdicts(spf="FAIL", dkim="FAIL", dmarc="GRAY"), "unauthenticated_reply"),
+        (Verdicts(spf="GRAY", dkim="PROCESSING_FAILED", dmarc="GRAY"), "unauthenticated_reply"),
+        # Signed by the attacker's own domain (DKIM PASS), envelope and From forged to the destination, whose
+        # domain publishes no DMARC record (GRAY) or whose record SES could not read: issue 25's attack.
+        (Verdicts(spf="FAIL", dkim="PASS", dmarc="GRAY"), "unauthenticated_reply"),
+        (Verdicts(spf="FAIL", dkim="PASS", dmarc="PROCESSING_FAILED"), "unauthenticated_reply"),
+        (Verdicts(spf="GRAY", dkim="PASS", dmarc="GRAY"), "unauthenticated_reply"),
         (Verdicts(spam="FAIL"), "spam"),
         (Verdicts(virus="FAIL"), "virus"),
     ],
@@ -210,20 +232,36 @@ def refused(summary: dict[str, Any]) -> list[str]:
 def test_a_reply_ses_did_not_authenticate_is_refused_and_nothing_is_sent(
     alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder, verdicts: Verdicts, reason: str
 ) -> None:
-    alias = new_alias(alice, alice_domain, "shop", [DESTINATION])
-    contact = alice.post(f"/api/aliases/{alias['id']}/contacts", {"email": STRANGER}).json()
-
-    summary = mailroom.deliver(
-        reply_from_destination(contact["reply_address"]),
-        [contact["reply_address"]],
-        sender=DESTINATION,
-        verdicts=verdicts,
-    )
+    alias, _contact, summary = answer_a_contact(alice, alice_domain, mailroom, verdicts)
 
     assert refused(summary) == [reason]
     assert sent.sent == []
     assert sent.system == []  # no bounce, no notice: nothing at all
     assert the_contact(alice, alias)["sent_count"] == 0
+
+
+@pytest.mark.parametrize(
+    "verdicts",
+    [Verdicts(spf="FAIL", dkim="FAIL", dmarc="PASS"), Verdicts(spf="PASS", dkim="FAIL", dmarc="GRAY")],
+)
+def test_dmarc_pass_or_spf_pass_for_the_envelope_sender_sends(
+    alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder, verdicts: Verdicts
+) -> None:
+    _alias, contact, summary = answer_a_contact(alice, alice_domain, mailroom, verdicts)
+
+    assert summary["replied"] == [contact["reply_address"]]
+
+
+def test_an_unauthenticated_reply_tells_the_owner_what_the_domain_must_publish(
+    alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
+) -> None:
+    answer_a_contact(alice, alice_domain, mailroom, Verdicts(spf="FAIL", dkim="PASS", dmarc="GRAY"))
+
+    (event,) = alice.get("/api/activity").json()["items"]
+    assert (event["outcome"], event["reason"]) == ("refused", "unauthenticated_reply")
+    (hint,) = event["notes"]
+    assert "real.example must publish a DMARC record" in hint
+    assert "spf=FAIL dkim=PASS dmarc=GRAY" in hint
 
 
 def test_only_a_destination_of_the_alias_may_reply_envelope_and_from_alike(
@@ -249,6 +287,31 @@ def test_only_a_destination_of_the_alias_may_reply_envelope_and_from_alike(
     assert refused(bounce) == ["null_sender"]
     assert sent.sent == []
     assert sent.system == []
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [({"enabled": False}, "alias_disabled"), ({"expires_at": "2020-01-01T00:00:00Z"}, "alias_expired")],
+)
+def test_a_disabled_or_expired_alias_sends_no_reply(
+    alice: Client,
+    alice_domain: str,
+    mailroom: Mailroom,
+    sent: SesRecorder,
+    change: dict[str, Any],
+    reason: str,
+) -> None:
+    alias = new_alias(alice, alice_domain, "shop", [DESTINATION])
+    contact = alice.post(f"/api/aliases/{alias['id']}/contacts", {"email": STRANGER}).json()
+    assert alice.patch(f"/api/aliases/{alias['id']}", change).status == 200
+
+    summary = mailroom.deliver(
+        reply_from_destination(contact["reply_address"]), [contact["reply_address"]], sender=DESTINATION
+    )
+
+    assert refused(summary) == [reason]
+    assert sent.sent == []
+    assert the_contact(alice, alias)["sent_count"] == 0
 
 
 def test_a_pending_destination_may_not_reply(
@@ -361,12 +424,13 @@ def test_the_reply_path_makes_the_promised_calls(
     )
     with CallRecorder(_dynamo.client()) as recorded:
         mailroom.forward(event)
-    # The reply address, the alias's route, the sender's status; the thread records the reply names; the claim
-    # and its completion; the new thread pair; the count; the activity event (sent).
+    # The reply address, the alias's route, the sender's status; the thread records the reply names; the loop
+    # marker, the claim and the message's ACCOUNTED record; the claim's completion; the new thread pair; the count;
+    # the activity event (sent).
     assert dict(recorded.counts()) == {
         "GetItem": 2,
         "BatchGetItem": 2,
-        "PutItem": 1,
+        "PutItem": 3,
         "UpdateItem": 1,
         "BatchWriteItem": 1,
         "TransactWriteItems": 2,
@@ -389,3 +453,133 @@ def test_a_bounced_reply_suspends_no_destination(
 
     assert outcome["suspended"] == []
     assert alice.get("/api/destinations").json()["items"][0]["status"] == "verified"
+
+
+REAL = "alice.real@realmail.example"
+
+
+def fixture_reply(name: str, reply_address: str) -> bytes:
+    from tests.support.mail import FIXTURES
+
+    return (FIXTURES / "replies" / name).read_bytes().replace(b"REPLY@alice.example", reply_address.encode())
+
+
+@pytest.mark.parametrize(
+    ("fixture", "removed"),
+    [
+        ("smime-signed-openssl.eml", "application/x-pkcs7-signature"),
+        ("thunderbird-openpgp-key.eml", "application/pgp-keys"),
+    ],
+)
+def test_identity_parts_leave_the_reply_and_the_event_says_so(
+    alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder, fixture: str, removed: str
+) -> None:
+    alias = new_alias(alice, alice_domain, "shop", [REAL])
+    contact = alice.post(f"/api/aliases/{alias['id']}/contacts", {"email": STRANGER}).json()
+
+    to = contact["reply_address"]
+
+    summary = mailroom.deliver(fixture_reply(fixture, to), [to], sender=REAL)
+
+    assert summary["replied"] == [contact["reply_address"]]
+    (out,) = sent.sent
+    assert b"realmail" not in out.raw.lower()
+    for gone in (b"pkcs7", b"PGP PUBLIC KEY", b"Autocrypt", b"This is a"):
+        assert gone not in out.raw, gone
+    assert [content_type for content_type, _ in leaf_payloads(as_email(out.raw))] == ["text/plain"]
+    assert header_problems(out.raw, "shop@alice.example") == []
+    (event,) = alice.get("/api/activity").json()["items"]
+    assert (event["outcome"], event["notes"]) == ("sent", [f"removed {removed}"])
+
+
+def test_a_calendar_invitation_reaches_the_contact_without_the_mailbox(
+    alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
+) -> None:
+    alias = new_alias(alice, alice_domain, "shop", [REAL])
+    contact = alice.post(f"/api/aliases/{alias['id']}/contacts", {"email": STRANGER}).json()
+    invitation = fixture_reply("google-calendar-invitation.eml", contact["reply_address"])
+
+    mailroom.deliver(invitation, [contact["reply_address"]], sender=REAL)
+
+    (out,) = sent.sent
+    assert b"realmail" not in out.raw.lower()
+    for content_type, payload in leaf_payloads(as_email(out.raw)):
+        assert b"realmail" not in payload.replace(b"\r\n ", b"").lower(), content_type
+    calendars = [payload for content_type, payload in leaf_payloads(as_email(out.raw)) if "calendar" in content_type]
+    assert b"ORGANIZER;CN=Alice Real:mailto:shop@alice.example" in calendars[0]
+
+
+# --- issue 25 item 4: loops through contacts -------------------------------------------------------------------
+
+
+def vacation_reply(to: str) -> bytes:
+    """An auto-responder's answer (RFC 3834): Auto-Submitted and Precedence say no responder may answer it."""
+    return (
+        f"From: Alice Liddell <{DESTINATION}>\r\nTo: {to}\r\nSubject: Out of office\r\n"
+        "Auto-Submitted: auto-replied\r\nPrecedence: bulk\r\nMessage-ID: <vacation1@mail.real.example>\r\n"
+        "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\r\nI am away until Monday.\r\n"
+    ).encode()
+
+
+def test_reply_copies_carry_the_loop_marker_and_keep_auto_submitted(
+    alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
+) -> None:
+    alias = new_alias(alice, alice_domain, "shop", [DESTINATION])
+    contact = alice.post(f"/api/aliases/{alias['id']}/contacts", {"email": STRANGER}).json()
+
+    mailroom.deliver(vacation_reply(contact["reply_address"]), [contact["reply_address"]], sender=DESTINATION)
+
+    (out,) = sent.sent
+    assert out.header("Auto-Submitted") == "auto-replied"
+    assert out.header("Precedence") == "bulk"
+    assert re.fullmatch(r"[0-9a-z]+\.[0-9a-f]{32}", out.header("X-Postmask-Hop") or "")
+
+
+def test_two_postmask_users_write_to_each_other_and_a_copy_come_back_to_a_reply_address_is_refused(
+    alice: Client, bob: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
+) -> None:
+    assert bob.post("/api/domains", {"name": "bob.example"}).status == 201
+    alias = new_alias(alice, alice_domain, "shop", [DESTINATION])
+    new_alias(bob, "bob.example", "friends", ["bob@real.example"])
+    contact = alice.post(f"/api/aliases/{alias['id']}/contacts", {"email": "friends@bob.example"}).json()
+
+    # Alice writes to Bob's alias from hers: one hop, delivered.
+    mailroom.deliver(reply_from_destination(contact["reply_address"]), [contact["reply_address"]], sender=DESTINATION)
+    (reply_copy,) = sent.sent
+    summary = mailroom.deliver(reply_copy.raw, ["friends@bob.example"], sender="shop@alice.example")
+    assert summary["forwarded"] == ["friends@bob.example"]
+    assert sent.sent[-1].destinations == ["bob@real.example"]
+
+    # Any copy of postmask's that reaches a reply address again (a forwarding rule, an auto-forward) is a loop.
+    forwarded_copy = sent.sent[-1].raw
+    for came_back in (reply_copy.raw, forwarded_copy):
+        summary = mailroom.deliver(came_back, [contact["reply_address"]], sender=DESTINATION)
+        assert refused(summary) == ["loop"]
+    assert len(sent.sent) == 2
+
+
+@pytest.mark.parametrize("email", ["shop@alice.example", "SHOP@Alice.Example", "reply-abcdefghij0123456789@x.example"])
+def test_a_contact_is_never_the_alias_itself_nor_a_reply_address(alice: Client, alice_domain: str, email: str) -> None:
+    alias = new_alias(alice, alice_domain, "shop", [DESTINATION])
+
+    response = alice.post(f"/api/aliases/{alias['id']}/contacts", {"email": email})
+
+    assert response.status == 422, response.body
+    assert "loop" in response.json()["message"]
+    assert alice.get(f"/api/aliases/{alias['id']}/contacts").json()["items"] == []
+
+
+def test_a_contact_that_became_a_loop_is_refused_on_the_reply_path(
+    alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
+) -> None:
+    alias = new_alias(alice, alice_domain, "shop", [DESTINATION])
+    # The forwarder makes contacts of senders: a forged sender can be the alias itself.
+    mailroom.deliver(first_mail().replace(STRANGER.encode(), b"shop@alice.example"), ["shop@alice.example"])
+    contact = the_contact(alice, alias, "shop@alice.example")
+
+    summary = mailroom.deliver(
+        reply_from_destination(contact["reply_address"]), [contact["reply_address"]], sender=DESTINATION
+    )
+
+    assert refused(summary) == ["loop"]
+    assert sent.sent[1:] == []

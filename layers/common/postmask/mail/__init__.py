@@ -1,5 +1,5 @@
-"""Mail forwarding: the raw message (header block + untouched body), the rewrite, the SES send, the decisions.
-
-The forwarder's Lambda handler calls `postmask.mail.forwarder.handle`; everything it needs from DynamoDB goes
-through `postmask.store.routes` and `postmask.store.deliveries`.
+"""Mail: the forward and reply paths, as five stages run in order by `postmask.mail.forwarder.handle` (the
+forwarder's Lambda handler calls it): arrival, decisions, copies (the copy and its transforms), delivery, record
+(docs/decisions/0024: the stage map). Beneath them: headers, header_fields, lines, message, reply, scrub, inbox;
+imports run one way (tests/unit/test_mail_imports.py). Every DynamoDB access goes through `postmask.store`.
 """

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from email import policy as email_policy
 from email.header import Header
 from email.utils import formataddr
+from typing import Any
 
 MAX_LINE = 998  # RFC 5322's limit for a line, without its line break; SES refuses longer ones
 MAX_NAME = 100  # characters of a display name shown; the address after it is always shown whole
@@ -83,6 +84,29 @@ def mailboxes(raw_value: bytes) -> list[Mailbox]:
                 found.append(Mailbox(clean_text(str(address.display_name)), clean_text(address.addr_spec)))
         return found
     return []
+
+
+def is_one_mailbox(raw_value: bytes) -> bool:
+    """Whether an address header is exactly one mailbox as every reader reads it: no group, one address, and
+    nothing the strict parser had to guess at (`From: service@paypal.com: ; <a@evil.example>` is one mailbox to
+    the stdlib, another to other clients; issue 25). Comments nested too deep are read without them."""
+    from email.errors import InvalidHeaderDefect
+
+    text = "".join(" " if unicodedata.category(char) == "Cc" else char for char in header_text(raw_value))
+    for attempt in (text, _without_comments(text)):
+        try:
+            parsed = email_policy.default.header_factory("From", attempt)
+        except RecursionError:
+            continue
+        except Exception:
+            return False
+        groups: list[Any] = list(getattr(parsed, "groups", ()))
+        if len(groups) != 1 or groups[0].display_name is not None or len(groups[0].addresses) != 1:
+            return False
+        return bool(groups[0].addresses[0].username) and not any(
+            isinstance(defect, InvalidHeaderDefect) for defect in getattr(parsed, "defects", ())
+        )
+    return False
 
 
 def _without_comments(text: str) -> str:

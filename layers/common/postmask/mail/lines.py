@@ -8,7 +8,12 @@ is found is the MIME structure walked: a multipart is split at its delimiters, e
 kept as a slice of the original bytes, and each leaf part with one is decoded as the stdlib decodes it
 (`get_payload(decode=True)`) and written again as base64 in 76-character lines, with its
 Content-Transfer-Encoding changed to match. A header line of a part over 998 bytes is re-folded; the preamble
-and epilogue (which no reader shows) are cut into lines. A message/rfc822 part is walked like a message.
+and epilogue (which no reader shows) are cut into lines. A message/rfc822 (or message/global) part is walked like
+a message.
+
+With a Rewrite (the reply path's scrub, postmask.mail.scrub), every part is looked at: the text-like ones it
+rewrites, the ones it removes are left out with their delimiter, a multipart/signed becomes its signed content (its
+signature removed), and the preamble and epilogue are dropped (no reader shows them, anything can hide there).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from email import policy as email_policy
 from typing import Protocol
 
 from postmask.mail import headers
+from postmask.mail.header_fields import HeaderField, parse_header
 
 MAX_LINE = headers.MAX_LINE
 _LONG_LINE = re.compile(rb"(?m)^(?:[^\n]{1000}|[^\n]{998}[^\r\n])")  # more than 998 bytes before CRLF / LF
@@ -32,14 +38,20 @@ Chunk = bytes | memoryview
 
 
 class Rewrite(Protocol):
-    """A change made to every text part and part header on the way (the reply path's address scrubbing,
-    postmask.mail.scrub). Each returns None when it leaves the thing as it was."""
+    """A change made to every text-like part and part header on the way (the reply path's address scrubbing,
+    postmask.mail.scrub). `text` and `field` return None when they leave the thing as it was."""
 
-    def text(self, data: bytes, charset: str | None) -> bytes | None:
-        """A text part's decoded content, changed."""
+    def rewrites(self, content_type: str, filename: str | None) -> bool:
+        """Whether a part (its full content type, its file name) is text to hand to `text`."""
+
+    def removes(self, content_type: str) -> bool:
+        """Whether a part is to be left out of the message."""
+
+    def text(self, data: bytes, charset: str | None, content_type: str, filename: str | None) -> bytes | None:
+        """A text-like part's decoded content, changed."""
 
     def field(self, name: str, raw_value: bytes, newline: bytes) -> bytes | None:
-        """A part's header field, changed: the whole field with its line break."""
+        """A part's header field, changed: the whole field with its line break (b"": dropped)."""
 
 
 def has_long_line(data: Chunk) -> bool:
@@ -55,6 +67,11 @@ class Body:
     transfer_encoding: str | None = None
     reencoded: list[str] = field(default_factory=list)  # the content types of the parts re-encoded
     rewritten: int = 0  # text parts and part header fields a Rewrite changed
+    removed: list[str] = field(default_factory=list)  # the content types of the parts a Rewrite removed
+    # A message that was multipart/signed is sent as its signed content: that part's Content-* fields (each with its
+    # line break; its Content-Transfer-Encoding left out when `transfer_encoding` is set), to write instead of the
+    # message's own.
+    content_fields: bytes | None = None
 
 
 def sendable_body(
@@ -70,9 +87,23 @@ def sendable_body(
     if rewrite is None and not has_long_line(body):
         return Body([body])
     result = Body([])
+    disposition = None
+    signed = _signed_content(content_type, transfer_encoding, body, result) if rewrite is not None else None
+    if signed is not None:
+        head_end, content_start = _head_bounds(signed)
+        fields = _fields(bytes(signed[:head_end]), newline)
+        content_type, transfer_encoding, disposition = _mime_fields(fields)
+        body = signed[content_start:]
     result.transfer_encoding = _content(
-        content_type, transfer_encoding, body, newline, result, depth=0, rewrite=rewrite
+        content_type, transfer_encoding, body, newline, result, depth=0, rewrite=rewrite, disposition=disposition
     )
+    if signed is not None:
+        result.content_fields = b"".join(
+            headers.normalised_breaks(found.raw, newline) + newline
+            for found in fields
+            if found.key.startswith("content-")
+            and not (result.transfer_encoding is not None and found.key == "content-transfer-encoding")
+        )
     return result
 
 
@@ -101,18 +132,18 @@ def _content(
         out.chunks.append(_cut(content, newline))
         return None
     if (
-        maintype == "multipart"
+        maintype.startswith("multipart/")
         and boundary
         and passes_through
         and _multipart(content, boundary, newline, out, depth, rewrite)
     ):
         return None
-    if maintype == "message/rfc822" and passes_through:
+    if maintype in _MESSAGES and passes_through:
         _entity(content, newline, out, depth + 1, rewrite)
         return None
-    if rewrite is not None and _is_text(maintype, disposition):
+    if rewrite is not None and rewrite.rewrites(maintype, filename := _filename(content_type, disposition)):
         decoded = _decoded(content_type, transfer_encoding, content)
-        changed = rewrite.text(decoded, _charset(content_type))
+        changed = rewrite.text(decoded, _charset(content_type), maintype, filename)
         if changed is not None:
             out.chunks.append(_base64_lines(changed, newline))
             out.rewritten += 1
@@ -125,8 +156,11 @@ def _content(
     return "base64"
 
 
+_MESSAGES = ("message/rfc822", "message/global")  # walked like a message (RFC 6532's message/global is one)
+
+
 def _content_type(value: bytes | None) -> tuple[str, str | None]:
-    """(maintype, boundary) of a Content-Type value: "multipart", "message/rfc822", or the full type."""
+    """(content type, boundary) of a Content-Type value: the full type in lower case, the boundary of a multipart."""
     if value is None:
         return "", None
     try:
@@ -136,15 +170,80 @@ def _content_type(value: bytes | None) -> tuple[str, str | None]:
     content_type = str(getattr(parsed, "content_type", "")).lower()
     boundary = getattr(parsed, "params", {}).get("boundary")
     if content_type.startswith("multipart/"):
-        return "multipart", boundary
+        return content_type, boundary
     return content_type, None
 
 
-def _is_text(content_type: str, disposition: bytes | None) -> bool:
-    """Text a reader is shown: text/* (or no type: text/plain) that is not an attachment."""
-    if content_type and not content_type.startswith("text/"):
-        return False
-    return disposition is None or not headers.header_text(disposition).strip().lower().startswith("attachment")
+def _filename(content_type: bytes | None, disposition: bytes | None) -> str | None:
+    """A part's file name: Content-Disposition's `filename`, else Content-Type's `name` (RFC 2231 decoded)."""
+    places = (("Content-Disposition", disposition, "filename"), ("Content-Type", content_type, "name"))
+    for name, value, param in places:
+        if value is None:
+            continue
+        try:
+            found = getattr(email_policy.default.header_factory(name, headers.header_text(value).strip()), "params", {})
+        except Exception:  # a value the parser chokes on names no file
+            found = {}
+        if found.get(param):
+            return str(found[param])
+    return None
+
+
+def _fields(head: bytes, newline: bytes) -> tuple[HeaderField, ...]:
+    return parse_header(head + newline).fields if head else ()
+
+
+def _mime_fields(fields: tuple[HeaderField, ...]) -> tuple[bytes | None, bytes | None, bytes | None]:
+    """(Content-Type, Content-Transfer-Encoding, Content-Disposition) raw values of a header block's fields."""
+    found = {key: next((f.raw_value for f in fields if f.key == key), None) for key in _MIME_KEYS}
+    return found["content-type"], found["content-transfer-encoding"], found["content-disposition"]
+
+
+_MIME_KEYS = ("content-type", "content-transfer-encoding", "content-disposition")
+
+
+def _signed_content(
+    content_type: bytes | None, transfer_encoding: bytes | None, content: memoryview, out: Body
+) -> memoryview | None:
+    """The signed part (its header block and content) of a multipart/signed, its signature's type recorded as
+    removed; None for anything else (or a signed message whose parts cannot be found)."""
+    full_type, boundary = _content_type(content_type)
+    if (
+        full_type != "multipart/signed"
+        or not boundary
+        or (transfer_encoding or b"").strip().lower() not in (_PASSING_THROUGH)
+    ):
+        return None
+    parts = _parts(content, boundary)
+    if len(parts) < 2:
+        return None
+    signature = _part_type(parts[1])
+    out.removed.append(signature or "application/octet-stream")
+    return parts[0]
+
+
+def _parts(body: memoryview, boundary: str) -> list[memoryview]:
+    """The body parts of a multipart, each without the line breaks around it."""
+    try:
+        delimiter = re.compile(rb"(?m)^--" + re.escape(boundary.encode("ascii")) + rb"(--)?[ \t]*(?=\r?\n|\Z)")
+    except UnicodeError:
+        return []
+    found = list(delimiter.finditer(body))
+    parts = []
+    for index, match in enumerate(found[:-1]):
+        if match.group(1):
+            break
+        part = body[match.end() : _before_line_break(body, found[index + 1].start())]
+        lead = 2 if part[:2] == b"\r\n" else 1 if part[:1] == b"\n" else 0
+        parts.append(part[lead:])
+    return parts
+
+
+def _part_type(entity: memoryview) -> str:
+    """The content type of a body part (its header block read)."""
+    head_end, _ = _head_bounds(entity)
+    content_type, _, _ = _mime_fields(_fields(bytes(entity[:head_end]), b"\n"))
+    return _content_type(content_type)[0]
 
 
 def _charset(content_type: bytes | None) -> str | None:
@@ -174,16 +273,33 @@ def _multipart(
     for index, match in enumerate(found):
         end = _before_line_break(body, match.start())
         if index == 0:
-            out.chunks.append(_cut(body[position:end], newline))  # the preamble
-        else:
+            out.chunks.append(b"" if rewrite is not None else _cut(body[position:end], newline))  # the preamble
+        elif not _removed(body[position:end], out, rewrite):
             _part(body[position:end], newline, out, depth, rewrite)
+        else:
+            out.chunks.pop()  # the part's own delimiter goes with it
         out.chunks.append(body[end : match.end()])  # the line break and the delimiter, as they were
         position = match.end()
         if match.group(1):  # the close delimiter: what follows is the epilogue
-            out.chunks.append(_cut(body[position:], newline))
+            out.chunks.append(b"" if rewrite is not None else _cut(body[position:], newline))
             return True
     # No close delimiter: the last part runs to the end of the body, as the stdlib reads it.
-    _part(body[position:], newline, out, depth, rewrite)
+    if _removed(body[position:], out, rewrite):
+        out.chunks.pop()
+    else:
+        _part(body[position:], newline, out, depth, rewrite)
+    return True
+
+
+def _removed(part: memoryview, out: Body, rewrite: Rewrite | None) -> bool:
+    """Whether the Rewrite removes this body part (then its type is recorded)."""
+    if rewrite is None:
+        return False
+    lead = 2 if part[:2] == b"\r\n" else 1 if part[:1] == b"\n" else 0
+    content_type = _part_type(part[lead:])
+    if not rewrite.removes(content_type):
+        return False
+    out.removed.append(content_type)
     return True
 
 
@@ -209,14 +325,21 @@ def _entity(entity: memoryview, newline: bytes, out: Body, depth: int, rewrite: 
     if rewrite is None and not has_long_line(entity):
         out.chunks.append(entity)
         return
-    from postmask.mail.message import RawMessage  # message imports this module
-
     head_end, content_start = _head_bounds(entity)
     head = bytes(entity[:head_end])
-    fields = RawMessage.parse(head + newline).fields if head else ()
-    content_type = next((f.raw_value for f in fields if f.key == "content-type"), None)
-    encoding = next((f.raw_value for f in fields if f.key == "content-transfer-encoding"), None)
-    disposition = next((f.raw_value for f in fields if f.key == "content-disposition"), None)
+    fields = _fields(head, newline)
+    content_type, encoding, disposition = _mime_fields(fields)
+    signed = _signed_content(content_type, encoding, entity[content_start:], out) if rewrite is not None else None
+    if signed is not None:
+        # The signed part in the signed message's place: its other fields (an attached message's From, Subject...)
+        # kept, its Content-* the signed part's.
+        kept = b"".join(
+            headers.normalised_breaks(found.raw, newline) + newline
+            for found in fields
+            if not found.key.startswith("content-")
+        )
+        _entity(memoryview(kept + bytes(signed)), newline, out, depth + 1, rewrite)
+        return
     slot = len(out.chunks)
     out.chunks.append(b"")  # the header block, once the content has said whether it was re-encoded
     new_encoding = _content(

@@ -20,6 +20,7 @@ from datetime import datetime
 from email.utils import format_datetime, make_msgid, parsedate_to_datetime
 
 from postmask.mail import headers, lines
+from postmask.mail.header_fields import HeaderField, parse_header
 from postmask.mail.headers import Mailbox
 
 # Copied from the original, each at most once (the first one), when clean: what a reader needs to see the
@@ -30,39 +31,8 @@ THREAD_HEADERS = ("in-reply-to", "references")
 ALIAS_HEADER = "X-Postmask-Alias"
 HOP_HEADER = "X-Postmask-Hop"
 
-_LINE = re.compile(rb"[^\n]*\n|[^\n]+")
-# A header line as the stdlib's parser recognises one: printable ASCII but the colon, then a colon.
-_FIELD_NAME = re.compile(rb"[\x21-\x39\x3b-\x7e]+:")
 _MESSAGE_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]{1,900}>")  # printable ASCII without < and >
 _HTTPS_LINK = re.compile(r"<(https://[\x21-\x3b\x3d\x3f-\x7e]{1,900})>")
-
-
-@dataclass(frozen=True)
-class HeaderField:
-    """One header field as received: `raw` is the name, the colon and the value with its folding, without
-    the final line break."""
-
-    name: str
-    raw: bytes
-
-    @property
-    def key(self) -> str:
-        return self.name.lower()
-
-    @property
-    def raw_value(self) -> bytes:
-        """Everything after the colon, folding and encoded words untouched."""
-        return self.raw.split(b":", 1)[1]
-
-    def text(self) -> str:
-        """The value unfolded and RFC 2047-decoded: for decisions and logs, never sent as is."""
-        from email.header import decode_header, make_header
-
-        value = headers.header_text(self.raw_value).strip()
-        try:
-            return str(make_header(decode_header(value)))
-        except (LookupError, UnicodeError, ValueError):  # HeaderParseError is a ValueError
-            return value  # an unknown charset or a broken encoded word: show it as written
 
 
 @dataclass(frozen=True)
@@ -76,16 +46,8 @@ class RawMessage:
 
     @classmethod
     def parse(cls, data: bytes | bytearray) -> RawMessage:
-        header_end, body_offset = _header_block_bounds(data)
-        header_block = bytes(data[:header_end])
-        fields, body_start = _fields(header_block)
-        newline = b"\r\n" if b"\r\n" in header_block[:1000] or (not header_block and data[:2] == b"\r\n") else b"\n"
-        return cls(
-            data=data,
-            fields=tuple(fields),
-            newline=newline,
-            body_offset=body_offset if body_start is None else body_start,
-        )
+        header = parse_header(data)
+        return cls(data=data, fields=header.fields, newline=header.newline, body_offset=header.body_offset)
 
     @property
     def body(self) -> memoryview:
@@ -145,55 +107,24 @@ def message_ids(raw_value: bytes) -> list[str]:
     return found
 
 
-def _header_block_bounds(raw: bytes | bytearray) -> tuple[int, int]:
-    """(end of the header block, start of the body). The block ends at the first empty line; a message
-    without one is all headers."""
-    if raw.startswith(b"\r\n"):
-        return 0, 2
-    if raw.startswith(b"\n"):
-        return 0, 1
-    ends = [(index + 1, index + 1 + length) for index, length in ((raw.find(b"\n\r\n"), 2), (raw.find(b"\n\n"), 1))]
-    found = [bounds for bounds in ends if bounds[0] > 0]
-    if not found:
-        return len(raw), len(raw)
-    return min(found)
-
-
-def _fields(header_block: bytes) -> tuple[list[HeaderField], int | None]:
-    """The header fields, and where the body starts when a line that is not a field ends the block early (as
-    the stdlib's parser reads it: that line is the body's first). An mbox `From ` line is skipped."""
-    fields: list[tuple[str, int, int]] = []  # name, start, end (the end without the final line break)
-    for match in _LINE.finditer(header_block):
-        line = match.group()
-        end = match.end() - (len(line) - len(line.rstrip(b"\r\n")))
-        if line[:1] in (b" ", b"\t"):
-            if fields:
-                previous, start, _ = fields[-1]
-                fields[-1] = (previous, start, end)  # a folded continuation of the previous field
-            continue
-        if line.startswith(b"From "):
-            continue  # an mbox separator line (first, or after the trace fields SES put before it): not a field
-        name = _FIELD_NAME.match(line)
-        if name is None:
-            return _as_fields(header_block, fields), match.start()
-        fields.append((name.group()[:-1].decode("ascii"), match.start(), end))
-    return _as_fields(header_block, fields), None
-
-
-def _as_fields(header_block: bytes, fields: list[tuple[str, int, int]]) -> list[HeaderField]:
-    return [HeaderField(name, header_block[start:end]) for name, start, end in fields]
-
-
 def is_copied(key: str) -> bool:
     return key in COPIED_HEADERS or key.startswith(COPIED_PREFIXES)
 
 
+def from_is_ambiguous(message: RawMessage) -> bool:
+    """Whether readers could disagree on who wrote the message: a From that is not exactly one mailbox (a group,
+    several mailboxes, something only a lenient parser reads, several From fields). Recorded as `from_ambiguous`;
+    the copy then shows the envelope sender (issue 25, decision 0060)."""
+    fields = message.all("from")
+    return bool(fields) and (len(fields) != 1 or not headers.is_one_mailbox(fields[0].raw_value))
+
+
 def original_sender(message: RawMessage, envelope_sender: str) -> Mailbox:
-    """Who wrote the message as it says so: the first mailbox of its first From (an address as written, not
-    necessarily one SES could send to), else the SMTP envelope sender."""
+    """Who wrote the message as it says so: the mailbox of its From (an address as written, not necessarily one
+    SES could send to), else, and when the From is ambiguous, the SMTP envelope sender."""
     field = message.first("from")
     found = headers.mailboxes(field.raw_value) if field is not None else []
-    if found:
+    if found and not (from_is_ambiguous(message) and "@" in envelope_sender):
         return found[0]
     return Mailbox("", envelope_sender if "@" in envelope_sender else "")
 
@@ -257,7 +188,7 @@ def forwarded_header_block(
         reply_to = headers.first_valid(
             [
                 *_mailboxes_of(message, "reply-to"),
-                *_mailboxes_of(message, "from"),
+                *([] if from_is_ambiguous(message) else _mailboxes_of(message, "from")),
                 Mailbox("", envelope_sender),
             ]
         )

@@ -6,7 +6,9 @@ from pydantic import Field
 
 from postmask.schemas.common import Model, Timestamp
 
-Outcome = Literal["forwarded", "sent", "blocked", "dropped", "refused", "failed", "bounced", "complained"]
+Outcome = Literal[
+    "forwarded", "sent", "blocked", "dropped", "refused", "failed", "quarantined", "bounced", "complained"
+]
 Direction = Literal["inbound", "reply"]
 
 
@@ -23,6 +25,15 @@ class ActivityEvent(Model):
     sender: str | None = Field(description="The message's From address")
     destination: str | None = Field(description="The mailbox a copy went (or was to go) to")
     subject: str | None = Field(description="At most 200 characters; bodies are never stored")
+    encrypted: bool = Field(
+        default=False, description="The copy was sent encrypted to the destination's OpenPGP key (PGP/MIME)"
+    )
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What more there is to know: for an unauthenticated reply, what the sender's domain must "
+        "publish; parts removed from a reply (S/MIME signatures, OpenPGP keys); from_ambiguous (a From that is not "
+        "exactly one mailbox: the copy shows the envelope sender)",
+    )
 
 
 class ActivityList(Model):

@@ -25,7 +25,7 @@ _PATH = re.compile(r"[/?#]")
 _PORT = re.compile(r":[0-9]*$")
 
 
-def _site(value: str) -> str:
+def site_from(value: str) -> str:
     """The registrable domain of a domain name or a web address (`https://www.shop.example/x` -> `shop.example`)."""
     from postmask.public_suffix import site_of  # here: only a request that names a site pays for the list
 
@@ -38,7 +38,7 @@ def _site(value: str) -> str:
 
 
 # A domain name or a web address. Like DomainName's, the pattern documents the ASCII form without being enforced:
-# an internationalised name reaches the conversion (`_site`), which refuses what no site can be.
+# an internationalised name reaches the conversion (`site_from`), which refuses what no site can be.
 SITE_PATTERN = rf"^(?:https?://)?{DOMAIN_NAME_PATTERN[1:-1]}\.?(?:[/?#]\S*)?$"
 Site = Annotated[
     str,
@@ -50,10 +50,18 @@ Site = Annotated[
         examples=["shop.example"],
         json_schema_extra={"pattern": SITE_PATTERN},
     ),
-    AfterValidator(_site),
+    AfterValidator(site_from),
 ]
 BlockForeignSenders = Annotated[
     StrictBool, Field(description="Block mail whose From is not on the alias's site (reason `foreign_sender`)")
+]
+
+Encrypt = Annotated[
+    StrictBool,
+    Field(
+        description="Encrypt copies to destinations that have an OpenPGP key (`/api/destinations/{id}/pgp`): the "
+        "whole message, headers included (PGP/MIME)"
+    ),
 ]
 
 
@@ -67,11 +75,13 @@ class AliasCreate(RequestModel):
     display_name: ShownName | None = Field(default=None, description=_DISPLAY_NAME)
     site: Site | None = None
     block_foreign_senders: BlockForeignSenders = False
+    encrypt: Encrypt = True
 
 
 class AliasReplace(RequestModel):
     """PUT: a full replacement of the mutable fields; every field is required (expires_at may be null), except
-    the leak-detection ones, which an absent field sets to null / false."""
+    the leak-detection ones, which an absent field sets to null / false, and `encrypt`, which an absent field sets to
+    true (its default)."""
 
     destinations: Destinations
     note: Note
@@ -80,6 +90,7 @@ class AliasReplace(RequestModel):
     display_name: ShownName | None = Field(default=None, description=_DISPLAY_NAME + " (absent: none)")
     site: Site | None = None
     block_foreign_senders: BlockForeignSenders = False
+    encrypt: Encrypt = True
 
 
 _LEFT_OUT: Any = None  # the default of a PATCH field that was not sent (typed Any: it is not a field value)
@@ -101,6 +112,7 @@ class AliasUpdate(RequestModel):
     display_name: ShownName | None = Field(default=None, description=_DISPLAY_NAME + " (null: none)")
     site: Site | None = None
     block_foreign_senders: BlockForeignSenders = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
+    encrypt: Encrypt = Field(default=_LEFT_OUT, json_schema_extra=_optional_not_nullable)
 
     def changes(self) -> dict[str, object]:
         """Only the fields the client sent."""
@@ -133,6 +145,7 @@ class Alias(Model):
     display_name: str | None = Field(default=None, description=_DISPLAY_NAME)
     site: str | None = Field(description="The registrable domain of the website the alias was given to")
     block_foreign_senders: bool
+    encrypt: bool = Field(default=True, description="Copies to destinations with an OpenPGP key are encrypted")
     leak: Leak
 
 

@@ -1,11 +1,17 @@
 """The models of /api/domains: a domain, its DNS records and verification, what creates and changes one."""
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from postmask.schemas.common import DomainName, Email, Model, RequestModel, Timestamp
+
+_DMARC_REPORT_ADDRESS = (
+    "Where receivers send their daily DMARC reports (the DMARC record's `rua`); null: no reports. postmask sends "
+    "nothing there: it only writes the address into the DMARC record it lists. An address on another domain "
+    "receives reports only if that domain allows it (RFC 7489 section 7.1)."
+)
 
 
 class DomainCreate(RequestModel):
@@ -19,6 +25,9 @@ class DomainCreate(RequestModel):
     catch_all_destination: Email | None = Field(
         default=None, description="Where mail to unknown addresses on this domain goes; null drops it"
     )
+    dmarc_report_address: Email | None = Field(
+        default=None, description=_DMARC_REPORT_ADDRESS, examples=["dmarc-reports@example.org"]
+    )
 
     @field_validator("name")
     @classmethod
@@ -31,7 +40,24 @@ class DomainCreate(RequestModel):
 
 
 class DomainUpdate(RequestModel):
-    catch_all_destination: Email | None = Field(description="Set an address, or null to drop unknown mail")
+    """Any subset of the fields, at least one: a field left out keeps its value."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    catch_all_destination: Email | None = Field(
+        default=None, description="Set an address, or null to drop unknown mail; absent: unchanged"
+    )
+    dmarc_report_address: Email | None = Field(default=None, description=_DMARC_REPORT_ADDRESS + " Absent: unchanged.")
+
+    def changes(self) -> dict[str, str | None]:
+        """Only the fields the client sent."""
+        return self.model_dump(include=self.model_fields_set)
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("Give catch_all_destination, dmarc_report_address or both")
+        return self
 
 
 VerificationStatus = Literal["pending", "verified", "failed"]
@@ -53,6 +79,14 @@ class DnsRecord(Model):
         default=None, exclude_if=lambda value: value is None, description="MX records only", examples=[10]
     )
     purpose: str = Field(description="What the record is for, in plain words")
+    # Absent where SES reports nothing on the record (the inbound MX, DMARC, a page of GET /api/domains for the
+    # MAIL FROM's MX, SPF): SES checks only the DKIM CNAMEs and the MAIL FROM's MX (decision 0085).
+    status: VerificationStatus | SkipJsonSchema[None] = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="Amazon SES's current verdict on this record, where SES checks it: the DKIM CNAMEs (all "
+        "three together) and the custom MAIL FROM's MX",
+    )
 
 
 class Domain(Model):
@@ -60,9 +94,11 @@ class Domain(Model):
     created_at: Timestamp
     alias_count: int = Field(ge=0)
     catch_all_destination: str | None
+    dmarc_report_address: str | None = Field(default=None, description=_DMARC_REPORT_ADDRESS)
     verification: DomainVerification
     dns_records: list[DnsRecord] = Field(
-        description="Every record to publish for mail to flow through Amazon SES: MX, SPF, 3 DKIM CNAMEs, DMARC"
+        description="Every record to publish for mail to flow through Amazon SES: MX, 3 DKIM CNAMEs, the custom MAIL "
+        "FROM's MX and SPF TXT, DMARC"
     )
 
 

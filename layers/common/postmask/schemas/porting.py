@@ -27,6 +27,10 @@ class ExportedContact(Model):
     name: str | None
     blocked: bool
     created_at: Timestamp
+    reply_address: str | None = Field(
+        default=None,
+        description="Its reply address: an import into the same account gives it back, so replies keep working",
+    )
 
 
 class ExportedAlias(Model):
@@ -37,8 +41,11 @@ class ExportedAlias(Model):
     expires_at: Timestamp | None
     created_at: Timestamp
     display_name: str | None = None
+    site: str | None = None
+    block_foreign_senders: bool = False
     contacts: list[ExportedContact] = Field(
-        description="The alias's contacts, oldest first (an import adds those it lacks, with new reply addresses)"
+        description="The alias's contacts, oldest first (an import adds those it lacks, each with its reply address "
+        "when that is still free for this alias, else a new one)"
     )
 
 

@@ -9,6 +9,14 @@ from postmask.schemas.common import Model, RequestModel, Timestamp
 
 _ASCII_SPACE = " \t\n\r\f\v"
 
+# "all": the token may do anything its user may; "aliases:create": only create aliases (POST /api/aliases and the
+# compatible routes), for a token pasted into a password manager (docs/decisions/0004).
+TokenScope = Literal["all", "aliases:create"]
+_SCOPE = (
+    "`all`: anything you may do; `aliases:create`: only create aliases (`POST /api/aliases` and the routes of "
+    "password managers), a 403 everywhere else"
+)
+
 
 class TokenCreate(RequestModel):
     # Not blank: at least one character that is not an ASCII space (an explicit class, so that Python's,
@@ -21,6 +29,7 @@ class TokenCreate(RequestModel):
     expires_at: Timestamp | None = Field(
         default=None, description="When the token stops working, in the future; null: never"
     )
+    scope: TokenScope = Field(default="all", description=_SCOPE)
 
     @field_validator("expires_at")
     @classmethod
@@ -43,6 +52,7 @@ class TokenInfo(Model):
     created_at: Timestamp
     last_used_at: Timestamp | None = Field(description="Updated at most every few minutes")
     expires_at: Timestamp | None
+    scope: TokenScope = Field(default="all", description=_SCOPE)
 
 
 class TokenCreated(Model):
@@ -51,6 +61,7 @@ class TokenCreated(Model):
     token: str = Field(description="The secret. Shown once; only its hash is stored.")
     created_at: Timestamp
     expires_at: Timestamp | None
+    scope: TokenScope = Field(default="all", description=_SCOPE)
 
 
 class TokenList(Model):

@@ -9,10 +9,18 @@ held by marker items written in the same transaction as the item they guard.
 |----------------------|----------------------|-------------------|------------------------------------------------|
 | user                 | `USER#<user_id>`     | `PROFILE`         | email, is_admin, created_at, alias_count and   |
 |                      |                      |                   | aliases_counted (MaxAliasesPerUser, store/quota)|
+|                      |                      |                   | default_alias_domain, default_alias_destinations,|
+|                      |                      |                   | alias_style (PATCH /api/me, decision 0005)     |
 | user's e-mail marker | `EMAIL#<email>`      | `EMAIL`           | user_id (one user per e-mail)                  |
-| API token            | `USER#<user_id>`     | `TOKEN#<token_id>`| name, kind (api/session), sha-256 of the       |
+| admins' directory    | `USERS`              | `USER#<user_id>`  | id, email, is_admin, created_at, disabled      |
+|                      |                      |                   | (GET /api/users; decision 0041)                |
+| account disabled     | `DEST#<user_id>`     | `ACCOUNT`         | status "disabled", while it is: the forwarder  |
+|                      |                      |                   | reads it with the destinations (decision 0041) |
+| API token            | `USER#<user_id>`     | `TOKEN#<token_id>`| name, kind (api/session), scope (all/          |
+|                      |                      |                   | aliases:create, decision 0004), sha-256 of the |
 |                      |                      |                   | secret, expiry, last use                       |
-| token lookup         | `TOKEN#<sha256 of the secret>` | `TOKEN` | user_id, token_id, is_admin, expiry, last use |
+| token lookup         | `TOKEN#<sha256 of the secret>` | `TOKEN` | user_id, token_id, is_admin, scope, expiry,   |
+|                      |                      |                   | last use                                       |
 | domain               | `USER#<user_id>`     | `DOMAIN#<name>`   | created_at, alias_count, catch_all_destination,|
 |                      |                      |                   | dkim_tokens (SES Easy DKIM, for dns_records)   |
 | domain marker        | `DOMAIN#<name>`      | `DOMAIN`          | owner_id, created_at, catch_all_destination    |
@@ -31,12 +39,23 @@ held by marker items written in the same transaction as the item they guard.
 |                      |                      |                   | token_expires_at, resent_at (store/destinations)|
 | verification link    | `VERIFY#<sha256 of   | `VERIFY`          | user_id, destination_id, expires_at,           |
 |                      | the link's secret>`  |                   | purge_at (TTL: 30 days after it expires)       |
-| delivery record      | `MAIL#<ses msg id>`  | `SEND#<rcpt>#<dest>` | status sending/sent/too_large/rejected,     |
+| delivery record      | `MAIL#<ses msg id>`  | `SEND#<rcpt>#<dest>` | status sending/sent/too_large/rejected/     |
+|                      |                      |                   | quarantined,                                   |
 |                      |                      |                   | lease_until, token, ses_message_id, reason     |
 |                      |                      |                   | (SES's error code), purge_at (TTL)             |
 | outcome counted      | `MAIL#<ses msg id>`  | `COUNTED#<rcpt>`  | outcome, alias_id, at, purge_at (TTL)          |
 | loop marker          | `MAIL#<ses msg id>`  | `HOP`             | token (random; the copies' X-Postmask-Hop),    |
 |                      |                      |                   | purge_at (TTL)                                 |
+| message accounted    | `MAIL#<ses msg id>`  | `ACCOUNTED`       | outcomes {recipient: forwarded, blocked,       |
+|                      |                      |                   | quarantined...}, at, purge_at (TTL): the daily |
+|                      |                      |                   | reconciliation's check (decision 0026)         |
+| quarantined copy     | `QUAR#<user_id>`     | `MSG#<quarantine_id>` | message_id, address, alias_id, destination,|
+|                      |                      |                   | reason, sender, subject, size, object_key      |
+|                      |                      |                   | (quarantine/<user>/<id>), quarantined_at,      |
+|                      |                      |                   | expires_at, resent_to, purge_at (TTL:          |
+|                      |                      |                   | QuarantineDays) (store/quarantine.py, 0025)    |
+| quarantine notice    | `QUAR#<user_id>`     | `NOTICE#<alias_id or address>` | sent_at, token, purge_at: one |
+|                      |                      |                   | notice per alias an hour                       |
 | thread record        | `THREAD#<alias>`     | `OUT#<sha256 of outside id>#<dest>` | inside_id: the Message-ID `dest` |
 |   (outside -> inside)|                      |                   | received it by; outside_id, purge_at (TTL)     |
 | thread record        | `THREAD#<alias>`     | `IN#<sha256 of inside id>` | outside_id: the id the outside knows; |
@@ -49,8 +68,14 @@ held by marker items written in the same transaction as the item they guard.
 |                      |                      |                   | email, name: the reply path's one GetItem      |
 | sign-in code         | `SIGNIN#<sha256 of the code>` | `CODE`   | user_id, is_admin, expires_at, purge_at (TTL): |
 |                      |                      |                   | 15 minutes, deleted when redeemed              |
+| sign-in codes voided | `SIGNIN#USER#<user_id>` | `VOIDED`       | voided_before: a redeem voids the account's    |
+|                      |                      |                   | older codes, purge_at (TTL)                    |
 | sign-in link count   | `SIGNINLIMIT#<sha256 of the address>` | `LIMIT` | sent (times in the last hour), version, |
 |                      |                      |                   | purge_at (TTL, an hour after the last link)    |
+| link spacing         | `RATE#TO#<sha256 of the address>` | `LAST` | sent_at, purge_at (TTL): one link per 10 minutes |
+|                      |                      |                   | to an outside address (store/link_limits.py)   |
+| links a day          | `RATE#TO#<sha256 of the address>` | `DAY#<YYYY-MM-DD>` | sent (at most 5), purge_at (TTL) |
+| new destinations     | `RATE#USER#<user_id>` | `NEWDEST#<YYYY-MM-DD>` | added (at most 20 a day), purge_at (TTL) |
 | idempotency record   | `IDEMPOTENCY#<user_id>` | `<function>.respond#<sha256 of [user, key]>` | Powertools' status, |
 |                      |                      |                   | validation (request hash), data (the sealed    |
 |                      |                      |                   | response), purge_at (TTL, 24 h)                |
@@ -84,7 +109,11 @@ Access patterns and their cost (tests/integration/test_call_counts.py and `make 
 - list domains / aliases / tokens: 1 `Query` (filters may need a few more pages, see `_dynamo.query_page`);
 - create alias / user: 1 `TransactWriteItems` (item + marker(s) + `alias_count`, + one `ConditionCheck` per
   destination domain), conditional, so uniqueness, ownership and "no destination inside postmask" hold under
-  concurrent requests;
+  concurrent requests; an alias with a random local part first reads the user's `alias_style` (1 `GetItem`);
+  a password manager's (the compatible routes) 1 `Query` of the profile and the domains' names (`DOMAIN#` to
+  `PROFILE`), + 1 `Query` of the verified destinations when no default is set, then the transaction;
+- change the settings for new aliases (`PATCH /api/me`): 1 `UpdateItem` of the profile, after 1 `GetItem` of
+  a default domain (and SES's word on it) and 1 `BatchGetItem` of default destinations when they are given;
 - create domain: 1 `Query` of its tree (who holds it, a parent or a subdomain) + 1 `TransactWriteItems` (owner
   view, marker, tree item, the tree's version as read, a `ConditionCheck` on the catch-all's domain; and the
   removal of lapsed claims, whose aliases are deleted just before, whose catch-alls are read first, 1
@@ -147,6 +176,13 @@ Access patterns and their cost (tests/integration/test_call_counts.py and `make 
   items);
 - feedback (a bounce or complaint): 1 conditional `UpdateItem` per destination suspended, 1 transaction per
   event recorded.
+
+- quarantine (decision 0025): a copy given up costs the forwarder 1 conditional `PutItem` (the copy), its activity
+  transaction, and, at most once an hour per alias, 1 conditional `PutItem` (the notice's slot) + 1 `Query` (what
+  is waiting) + 1 `GetItem` (the owner's e-mail); the routes: list 1 `Query` (+ 1 `GetItem` for an alias with
+  nothing quarantined), get 1 `GetItem`, delete 1 `DeleteItem`, resend 1 `GetItem` + 1 `BatchGetItem` (the
+  destination's status) + the copy's contacts as the forwarder reads them + 1 claim and 1 completion + 1
+  `UpdateItem` (`resent_to`); every message 1 `PutItem` more for its ACCOUNTED record (decision 0026).
 
 No `Scan`, ever: a test fails the suite if one is made.
 """

@@ -206,6 +206,24 @@ def transact(actions: Sequence[dict[str, Any]]) -> None:
             raise TransactionCancelled(failed, old) from exc
 
 
+_BATCH_WRITE_SIZE = 25  # BatchWriteItem's limit
+
+
+def batch_delete(keys: Sequence[Mapping[str, Any]]) -> None:
+    """Delete `keys` (unconditionally), 25 per BatchWriteItem, retrying what DynamoDB leaves unprocessed."""
+    for start in range(0, len(keys), _BATCH_WRITE_SIZE):
+        pending: dict[str, Any] = {
+            table(): [{"DeleteRequest": {"Key": dict(key)}} for key in keys[start : start + _BATCH_WRITE_SIZE]]
+        }
+        for attempt in range(_TRANSACTION_ATTEMPTS + 2):
+            pending = client().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            if not pending:
+                break
+            time.sleep(0.05 * 2**attempt)  # back off before retrying what was throttled
+        else:
+            raise RuntimeError("DynamoDB left items undeleted after retries")
+
+
 MAX_TRANSACTION_ACTIONS = 100  # TransactWriteItems' limit
 
 
@@ -238,7 +256,7 @@ def condition_failed(exc: ClientError) -> bool:
 
 
 def all_items(pk: str, sk_prefix: str, *, attributes: Sequence[str] | None = None) -> Iterator[Item]:
-    """Every item of a partition whose sort key starts with `sk_prefix`, in sort-key order: one Query per
+    """Every item of a partition whose sort key starts with `sk_prefix` ("": all), in sort-key order: one Query per
     megabyte DynamoDB returns (the export, the import's look at a user's domains)."""
     params: dict[str, Any] = {
         "TableName": table(),
@@ -246,6 +264,9 @@ def all_items(pk: str, sk_prefix: str, *, attributes: Sequence[str] | None = Non
         "ExpressionAttributeValues": values({":pk": pk, ":prefix": sk_prefix}),
         "ConsistentRead": True,
     }
+    if not sk_prefix:  # the whole partition (DynamoDB refuses an empty prefix)
+        params["KeyConditionExpression"] = "pk = :pk"
+        params["ExpressionAttributeValues"] = values({":pk": pk})
     if attributes:
         names = {f"#a{index}": name for index, name in enumerate(attributes)}
         params["ProjectionExpression"] = ", ".join(names)

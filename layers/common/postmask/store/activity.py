@@ -34,6 +34,7 @@ from postmask.store import stats
 MAX_SUBJECT = 200
 _PREFIX = "EV#"
 _FIELDS = ("id", "at", "alias_id", "address", "direction", "outcome", "reason", "sender", "destination", "subject")
+MAX_NOTES = 10  # a message can make many notes (parts removed, ...): the first ten tell the story
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,9 @@ class Event:
     sender: str | None = None
     destination: str | None = None
     subject: str | None = None
+    encrypted: bool = False  # the copy went encrypted to the destination's OpenPGP key
+    # What more the owner should know: what the sender's domain must publish, parts removed, from_ambiguous.
+    notes: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -81,6 +85,8 @@ def item(event: Event) -> dict[str, Any]:
         "sender": event.sender,
         "destination": event.destination,
         "subject": subject,
+        **({"encrypted": True} if event.encrypted else {}),
+        **({"notes": [note[: MAX_SUBJECT * 2] for note in event.notes[:MAX_NOTES]]} if event.notes else {}),
         "purge_at": _epoch(event.at) + get_settings().activity_retention_days * 86_400,
     }
 
@@ -127,6 +133,15 @@ def list_page(
 
         aliases.get(user_id, alias_id)  # no event yet, or not the caller's alias: AliasNotFound (404)
     return ActivityList(
-        items=[ActivityEvent.model_validate({name: raw.get(name) for name in _FIELDS}) for raw in page.items],
+        items=[
+            ActivityEvent.model_validate(
+                {
+                    **{name: raw.get(name) for name in _FIELDS},
+                    "encrypted": bool(raw.get("encrypted")),
+                    "notes": raw.get("notes") or [],
+                }
+            )
+            for raw in page.items
+        ],
         next_token=page.next_token,
     )

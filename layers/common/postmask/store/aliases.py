@@ -21,8 +21,8 @@ from postmask.versions import Expected, Versioned
 
 _PREFIX = "ALIAS#"
 # Copied onto the route for the forwarder (display_name: the name on replies sent from the alias; site and
-# block_foreign_senders: leak detection).
-_ROUTED_FIELDS = ("destinations", "enabled", "expires_at", "display_name", "site", "block_foreign_senders")
+# block_foreign_senders: leak detection; encrypt: OpenPGP, to destinations with a key).
+_ROUTED_FIELDS = ("destinations", "enabled", "expires_at", "display_name", "site", "block_foreign_senders", "encrypt")
 _RANDOM_ADDRESS_ATTEMPTS = 3
 _UPDATE_ATTEMPTS = 3
 
@@ -40,6 +40,7 @@ def _to_model(item: Mapping[str, Any]) -> Alias:
     # Leak detection's state is flat on the item (store/leaks.py updates it attribute by attribute); an alias
     # written before it existed has none of it.
     fields["block_foreign_senders"] = bool(item.get("block_foreign_senders"))
+    fields["encrypt"] = item.get("encrypt") is not False  # an alias from before encryption existed: on
     fields["leak"] = {
         "suspected": bool(item.get("leak_suspected")),
         "foreign_senders": int(item.get("leak_foreign_senders") or 0),
@@ -72,6 +73,7 @@ def _alias_item(user_id: str, alias_id: str, local_part: str, body: AliasCreate)
         "display_name": body.display_name,
         "site": body.site,
         "block_foreign_senders": body.block_foreign_senders,
+        "encrypt": body.encrypt,
         # No leak_* attribute until leak detection sees a foreign sender (store/leaks.py sets them if absent).
     }
 
@@ -92,18 +94,23 @@ def new_items(user_id: str, body: AliasCreate, local_part: str) -> tuple[dict[st
     return item, route
 
 
-def create(user_id: str, body: AliasCreate) -> Written[Alias]:
+def create(user_id: str, body: AliasCreate, *, style: str | None = None) -> Written[Alias]:
     """Create an alias on one of the caller's domains. One transaction: the alias, its route (the address
     must be free in the whole installation), the domain's alias_count (the domain must be the caller's), the
     caller's own alias_count (under MaxAliasesPerUser: store/quota.py) and each destination's alias_count; a
     destination the caller does not have yet is created pending, and its link is returned to be mailed
     (store/destinations.py: a second transaction then, the first time only).
-    No destination may be on a domain registered in postmask (a ConditionCheck each, store/markers.py)."""
+    No destination may be on a domain registered in postmask (a ConditionCheck each, store/markers.py).
+    A random local part is drawn in `style` (postmask.ids), by default the user's `alias_style` (one GetItem)."""
     draws = 1 if body.local_part else _RANDOM_ADDRESS_ATTEMPTS
+    if not body.local_part and style is None:
+        from postmask.store import users  # here: the other alias routes build no user model (tests/unit/test_schemas)
+
+        style = users.alias_style(user_id)
     settled = False
     outside = outside_postmask(body.destinations, loc=("body", "destinations"))
     while True:
-        item, route = new_items(user_id, body, body.local_part or ids.random_local_part())
+        item, route = new_items(user_id, body, body.local_part or ids.styled_local_part(style or "random"))
         try:
             links = destinations.transact_with(
                 [

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from postmask import ids, versions
 from postmask.clock import now_iso
-from postmask.errors import AliasNotFound, ContactExists, ContactNotFound
+from postmask.errors import AliasNotFound, ContactExists, ContactIsPostmask, ContactNotFound
 from postmask.store import _dynamo as db
 from postmask.versions import Expected, Versioned
 
@@ -111,9 +111,11 @@ def _alias_key(user_id: str, alias_id: str) -> dict[str, dict[str, str]]:
 # --- creating -----------------------------------------------------------------------------------------------
 
 
-def _new_items(alias: AliasRef, email: str, name: str | None, at: str) -> tuple[dict[str, Any], ...]:
+def _new_items(
+    alias: AliasRef, email: str, name: str | None, at: str, reply_address: str | None = None
+) -> tuple[dict[str, Any], ...]:
     contact_id = ids.new_id()
-    reply_address = f"{ids.random_reply_local_part()}@{alias.domain}"
+    reply_address = reply_address or f"{ids.random_reply_local_part()}@{alias.domain}"
     contact = {
         **contact_key(alias.alias_id, contact_id),
         **db.serialize(
@@ -158,8 +160,19 @@ def _new_items(alias: AliasRef, email: str, name: str | None, at: str) -> tuple[
     return contact, sender, reply
 
 
-def _puts(items: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
+def _puts(items: tuple[dict[str, Any], ...], *, reclaim: AliasRef | None = None) -> list[dict[str, Any]]:
+    """The three Puts of a new contact. With `reclaim`, the reply address may already exist if it was this alias
+    address's, the same owner's (an alias deleted and imported again): it then leads to the new contact."""
     contact, sender, reply = items
+    reply_put: dict[str, Any] = {"Item": reply, "ConditionExpression": "attribute_not_exists(pk)"}
+    if reclaim is not None:
+        # Never one that still leads to a contact of this very alias (another of its contacts keeps it).
+        reply_put["ConditionExpression"] = (
+            "attribute_not_exists(pk) OR (owner_id = :owner AND alias_address = :address AND alias_id <> :alias)"
+        )
+        reply_put["ExpressionAttributeValues"] = db.values(
+            {":owner": reclaim.owner_id, ":address": reclaim.address, ":alias": reclaim.alias_id}
+        )
     return [
         {"Put": {"Item": contact, "ConditionExpression": "attribute_not_exists(pk)"}},
         {
@@ -169,8 +182,18 @@ def _puts(items: tuple[dict[str, Any], ...]) -> list[dict[str, Any]]:
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         },
-        {"Put": {"Item": reply, "ConditionExpression": "attribute_not_exists(pk)"}},
+        {"Put": reply_put},
     ]
+
+
+def _given_reply_address(alias: AliasRef, reply_address: str | None) -> str | None:
+    """A reply address an import names, if it can be this alias's: the reply namespace on the alias's domain."""
+    if reply_address is None:
+        return None
+    local_part, _, domain = reply_address.strip().lower().rpartition("@")
+    if domain != alias.domain or not ids.is_reply_local_part(local_part) or len(local_part) > 64:
+        return None
+    return f"{local_part}@{domain}"
 
 
 def _known(email: str, sender_item: Mapping[str, Any]) -> Known:
@@ -183,11 +206,23 @@ def _known(email: str, sender_item: Mapping[str, Any]) -> Known:
 
 
 def find_or_create(
-    alias: AliasRef, wanted: Sequence[tuple[str, str | None]], known: Mapping[str, Known]
+    alias: AliasRef,
+    wanted: Sequence[tuple[str, str | None]],
+    known: Mapping[str, Known],
+    *,
+    reply_addresses: Mapping[str, str] | None = None,
 ) -> dict[str, Known]:
     """Every (email, name) of `wanted` as a contact of the alias: those in `known` (read before, by email in lower
     case) as they are, the others created in one transaction (up to MAX_NEW_PER_TRANSACTION of them). A contact
-    created meanwhile by another invocation is taken as it is. {email in lower case: contact}."""
+    created meanwhile by another invocation is taken as it is. {email in lower case: contact}.
+
+    `reply_addresses` (an import's: email in lower case -> the reply address it had): given back when free, or
+    when it was this alias address's and the same owner's; otherwise the contact gets a new one."""
+    given = {
+        email.lower(): checked
+        for email, address in (reply_addresses or {}).items()
+        if (checked := _given_reply_address(alias, address)) is not None
+    }
     found = {email.lower(): contact for email, contact in known.items()}
     missing: dict[str, str | None] = {}
     for email, name in wanted:
@@ -198,15 +233,19 @@ def find_or_create(
         batch = list(missing.items())[:MAX_NEW_PER_TRANSACTION]
         if not batch:
             return found
-        made = [(email, _new_items(alias, email, name, at)) for email, name in batch]
+        made = [(email, _new_items(alias, email, name, at, given.get(email))) for email, name in batch]
         try:
-            db.transact([action for _, items in made for action in _puts(items)])
+            db.transact(
+                [action for email, items in made for action in _puts(items, reclaim=alias if email in given else None)]
+            )
         except db.TransactionCancelled as exc:
             for index, (email, _) in enumerate(made):
                 old = exc.old_items[3 * index + 1]
                 if exc.failed[3 * index + 1] and old is not None:
                     found[email] = _known(email, old)  # written meanwhile: theirs is the contact
                     missing.pop(email)
+                if exc.failed[3 * index + 2]:
+                    given.pop(email, None)  # someone else's reply address (or another alias's): a new one
             continue  # the rest again, with new ids and reply addresses
         for email, (_, sender, _) in made:
             found[email] = _known(email, db.deserialize(sender))
@@ -218,6 +257,8 @@ def create(user_id: str, alias_id: str, email: str, name: str | None) -> Contact
     """A new contact of the caller's alias (to write to someone new from it). 1 GetItem (the alias) + 1
     TransactWriteItems (the three items, the alias still there)."""
     alias = alias_ref(user_id, alias_id)
+    if email.lower() == alias.address.lower() or ids.is_reply_local_part(email.rpartition("@")[0]):
+        raise ContactIsPostmask(loc=("body", "email"))  # another user's alias is fine: the loop marker stops loops
     for _ in range(_ATTEMPTS):
         items = _new_items(alias, email, name, now_iso())
         try:

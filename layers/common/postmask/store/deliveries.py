@@ -33,6 +33,8 @@ class Status(StrEnum):
     SENT = "sent"
     TOO_LARGE = "too_large"
     REJECTED = "rejected"  # SES refused the copy for good (its content or an address): not retried, recorded
+    HELD = "held"  # not sent: its destination's OpenPGP key cannot be used and there is nowhere to keep it
+    QUARANTINED = "quarantined"  # given up and quarantined (postmask.quarantine): sent only by a resend
 
 
 class DeliveryInProgress(Exception):
@@ -45,6 +47,16 @@ class Claim:
     recipient: str
     destination: str
     token: str  # proves this invocation holds the claim when it completes or releases it
+    # The claim took over an expired lease: the invocation that held it stopped after claiming, perhaps after
+    # SES accepted the copy. Sending again could deliver it twice (decision 0025: it is quarantined instead).
+    taken_over: bool = False
+
+
+def _item_kept(exc: ClientError) -> db.Item:
+    """The item a conditional write found in its way (ReturnValuesOnConditionCheckFailure); any other error raised."""
+    if not db.condition_failed(exc):
+        raise exc
+    return db.deserialize(exc.response.get("Item") or {})  # type: ignore[arg-type]  # botocore types it as object
 
 
 def mail_pk(message_id: str) -> str:
@@ -60,9 +72,12 @@ def _key(message_id: str, recipient: str, destination: str) -> dict[str, dict[st
     return db.key(mail_pk(message_id), f"SEND#{recipient}#{destination.lower()}")
 
 
-def claim(message_id: str, recipient: str, destination: str, *, lease_seconds: float) -> Claim | Status:
+def claim(
+    message_id: str, recipient: str, destination: str, *, lease_seconds: float, resend: bool = False
+) -> Claim | Status:
     """Take this delivery for the next `lease_seconds`; or, when an earlier invocation already finished it,
-    how it ended (`SENT`, `TOO_LARGE`).
+    how it ended (`SENT`, `TOO_LARGE`, `REJECTED`, `QUARANTINED`). `resend`: a quarantined copy sent again on its
+    owner's request, which may also take a delivery SES refused or that was quarantined (never a sent one).
 
     Raises DeliveryInProgress when another invocation holds a live lease on it.
     """
@@ -80,23 +95,53 @@ def claim(message_id: str, recipient: str, destination: str, *, lease_seconds: f
             }
         ),
     }
+    condition = "attribute_not_exists(pk) OR (#status = :sending AND lease_until < :now)"
+    condition_values: dict[str, object] = {":sending": str(Status.SENDING), ":now": int(now)}
+    if resend:
+        condition += " OR #status IN (:rejected, :quarantined)"
+        condition_values |= {":rejected": str(Status.REJECTED), ":quarantined": str(Status.QUARANTINED)}
     try:
-        db.client().put_item(
+        response = db.client().put_item(
             TableName=db.table(),
             Item=item,
-            ConditionExpression="attribute_not_exists(pk) OR (#status = :sending AND lease_until < :now)",
+            ConditionExpression=condition,
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=db.values({":sending": str(Status.SENDING), ":now": int(now)}),
+            ExpressionAttributeValues=db.values(condition_values),
+            ReturnValues="ALL_OLD",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
-        if not db.condition_failed(exc):
-            raise
-        old = db.deserialize(exc.response.get("Item") or {})  # type: ignore[arg-type]  # botocore types it as object
+        old = _item_kept(exc)
         if old.get("status") == Status.SENDING:
             raise DeliveryInProgress(f"{message_id} to one destination is being sent by another invocation") from exc
         return Status(old["status"])
-    return Claim(message_id, recipient, destination, token)
+    replaced = response.get("Attributes") or {}
+    taken_over = not resend and replaced.get("status", {}).get("S") == Status.SENDING
+    return Claim(message_id, recipient, destination, token, taken_over=taken_over)
+
+
+def hold(message_id: str, recipient: str, destination: str) -> Status | None:
+    """Record the delivery as quarantined (the dead-letter reader gave it up), unless it ended otherwise. None
+    when it had not started, `SENDING` when an invocation claimed it and never recorded how the send went (it
+    may have left), else how it ended (`SENT`, ...). A redriven event then skips it; a resend may take it."""
+    try:
+        response = db.client().put_item(
+            TableName=db.table(),
+            Item={
+                **_key(message_id, recipient, destination),
+                **db.serialize({"status": str(Status.QUARANTINED), "done_at": now_iso(), "purge_at": purge_at()}),
+            },
+            ConditionExpression="attribute_not_exists(pk) OR #status = :sending",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=db.values({":sending": str(Status.SENDING)}),
+            ReturnValues="ALL_OLD",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as exc:
+        old = _item_kept(exc)
+        return Status(old["status"])
+    replaced = response.get("Attributes") or {}
+    return Status.SENDING if replaced else None
 
 
 def complete(held: Claim, status: Status, ses_message_id: str | None = None, reason: str | None = None) -> None:
@@ -141,32 +186,65 @@ def release(held: Claim) -> None:
             raise
 
 
+# --- every message accounted for (postmask.reconcile, decision 0026) -------------------------------------------
+# `MAIL#<id>/ACCOUNTED` is written once every recipient of a message has ended: forwarded, refused (blocked,
+# dropped, skipped, replied...) or quarantined. The forwarder writes it at the end of an invocation without
+# failures, the dead-letter reader after it quarantined what the retries could not send. The daily
+# reconciliation looks for it beside every message the receipt rule stored.
+
+ACCOUNTED = "ACCOUNTED"
+
+
+def account(message_id: str, outcomes: dict[str, str]) -> None:
+    """Record that every recipient of the message ended, {recipient: outcome}; a retry rewrites the same."""
+    db.client().put_item(
+        TableName=db.table(),
+        Item=db.serialize(
+            {"pk": mail_pk(message_id), "sk": ACCOUNTED, "outcomes": outcomes, "at": now_iso(), "purge_at": purge_at()}
+        ),
+    )
+
+
+def accounted(message_ids: list[str]) -> dict[str, dict[str, str]]:
+    """{message id: {recipient: outcome}} of the messages accounted for: one BatchGetItem per 100 keys."""
+    keys = [db.key(mail_pk(message_id), ACCOUNTED) for message_id in message_ids]
+    found = db.batch_get(keys, attributes=("pk", "sk", "outcomes")) if keys else []
+    return {str(item["pk"])[len("MAIL#") :]: dict(item.get("outcomes") or {}) for item in found}
+
+
 # --- the loop marker ----------------------------------------------------------------------------------------
 # Every copy carries `X-Postmask-Hop: <SES message id>.<token>`. The token is random, written once per message
 # (`MAIL#<id>/HOP`), so nobody outside can make a valid marker, and a copy that comes back to postmask (a
 # destination forwarding to another alias, a loop through another system) is recognised with one GetItem,
-# made only when a message carries the header (docs/decisions/0060).
+# made only when a message carries the header (docs/decisions/0060). Reply copies carry a marker of their own
+# (`MAIL#<id>/HOP#REPLY`): one reaching another user's alias is a message between two postmask users and is
+# forwarded; any marker reaching a reply address is a loop (docs/decisions/0111).
 
 
-def hop_token(message_id: str) -> str:
-    """This message's marker token: written the first time (conditional PutItem), the same on every retry."""
+def _hop_sk(reply: bool) -> str:
+    return "HOP#REPLY" if reply else "HOP"
+
+
+def hop_token(message_id: str, *, reply: bool = False) -> str:
+    """This message's marker token (of its forwarded copies, or of its reply copies): written the first time
+    (conditional PutItem), the same on every retry."""
     token = secrets.token_hex(16)
     try:
         db.client().put_item(
             TableName=db.table(),
-            Item=db.serialize({"pk": mail_pk(message_id), "sk": "HOP", "token": token, "purge_at": purge_at()}),
+            Item=db.serialize(
+                {"pk": mail_pk(message_id), "sk": _hop_sk(reply), "token": token, "purge_at": purge_at()}
+            ),
             ConditionExpression="attribute_not_exists(pk)",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as exc:
-        if not db.condition_failed(exc):
-            raise
-        old = db.deserialize(exc.response.get("Item") or {})  # type: ignore[arg-type]  # botocore types it as object
+        old = _item_kept(exc)
         return str(old["token"])
     return token
 
 
-def is_our_hop(message_id: str, token: str) -> bool:
-    """Whether `token` is the marker postmask gave the copies of `message_id`."""
-    item = db.get_item(mail_pk(message_id), "HOP")
+def is_our_hop(message_id: str, token: str, *, reply: bool = False) -> bool:
+    """Whether `token` is the marker postmask gave the (reply) copies of `message_id`."""
+    item = db.get_item(mail_pk(message_id), _hop_sk(reply))
     return item is not None and hmac.compare_digest(str(item.get("token", "")), token)

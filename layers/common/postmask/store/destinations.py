@@ -39,6 +39,8 @@ from postmask.errors import (
     VerificationLinkUnknown,
 )
 from postmask.store import _dynamo as db
+from postmask.store import link_limits
+from postmask.store.markers import outside_postmask
 from postmask.versions import Expected, Versioned
 
 if TYPE_CHECKING:  # the models are imported where they are made: an alias's function never needs them
@@ -85,6 +87,11 @@ def _key(user_id: str, dest_id: str) -> dict[str, Any]:
     return db.key(_pk(user_id), _SK_PREFIX + dest_id)
 
 
+def item_key(user_id: str, dest_id: str) -> dict[str, Any]:
+    """The key of `user_id`'s destination `dest_id` (for the modules that keep more on the item: store.pgp_keys)."""
+    return _key(user_id, dest_id)
+
+
 def key_of(user_id: str, email: str) -> dict[str, Any]:
     return _key(user_id, destination_id(user_id, email))
 
@@ -93,7 +100,13 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _verify_key(token_hash: str) -> dict[str, Any]:
+def account_key(user_id: str) -> dict[str, Any]:
+    """`DEST#<user_id>/ACCOUNT`, present (status "disabled") while an admin has disabled the user: in this
+    partition because the forwarder, which reads only destinations of a user, must see it (store.users)."""
+    return db.key(_pk(user_id), "ACCOUNT")
+
+
+def verify_key(token_hash: str) -> dict[str, Any]:
     return db.key(_VERIFY_PREFIX + token_hash, "VERIFY")
 
 
@@ -121,6 +134,7 @@ class Written[T]:
 
 def _to_model(item: Mapping[str, Any]) -> Destination:
     from postmask.schemas.destinations import Destination
+    from postmask.store import pgp_keys
 
     return Destination(
         id=item["id"],
@@ -130,6 +144,7 @@ def _to_model(item: Mapping[str, Any]) -> Destination:
         created_at=item["created_at"],
         verified_at=item.get("verified_at"),
         alias_count=max(0, int(item.get("alias_count") or 0)),
+        pgp=pgp_keys.summary_of(item),
     )
 
 
@@ -144,7 +159,7 @@ def _new_link_items(user_id: str, dest_id: str, email: str) -> tuple[dict[str, A
     moment = now()
     expires = moment + timedelta(days=LINK_DAYS)
     verify_item = {
-        **_verify_key(token_hash),
+        **verify_key(token_hash),
         **db.serialize(
             {
                 "user_id": user_id,
@@ -185,16 +200,24 @@ def _new_destination(
 
 
 def create(user_id: str, email: str) -> Written[Destination]:
-    """A new pending destination and its first link; 409 if the caller has this address already."""
+    """A new pending destination and its first link; 409 if the caller has this address already, 429 past the
+    new destinations a user may add a day (store.link_limits)."""
     item, verify_item, link = _new_destination(user_id, email, {})
+    # Mail to a domain registered in postmask would loop: refused here as on an alias or a catch-all.
+    outside = outside_postmask([email], loc=("body", "email"))
     try:
         db.transact(
             [
                 {"Put": {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
                 {"Put": {"Item": verify_item, "ConditionExpression": "attribute_not_exists(pk)"}},
+                link_limits.new_destinations(user_id, 1),
+                *outside.actions,
             ]
         )
     except db.TransactionCancelled as exc:
+        outside.raise_if_failed(exc.failed[3:])
+        if exc.failed[2] and not exc.failed[0]:
+            raise link_limits.refused() from exc
         raise DestinationExists from exc
     return Written(_to_model(db.deserialize(item)), (link,))
 
@@ -286,11 +309,13 @@ def _in_use_message(item: Mapping[str, Any]) -> str:
     return f"{' and '.join(uses)} still forward to {item['email']}: change them first"
 
 
-def renew_link(user_id: str, dest_id: str, *, check_sender: Callable[[], object] | None = None) -> Written[Destination]:
+def renew_link(
+    user_id: str, dest_id: str, *, check_sender: Callable[[str], object] | None = None
+) -> Written[Destination]:
     """A new link for a pending or suspended destination (the old one stops working): 404, 409 when it is
     verified, 429 when the last resend was less than RESEND_INTERVAL ago (the link made when the destination
-    was created does not count: the first resend may follow it at once). `check_sender()` runs after those
-    checks and before anything is written (it raises when no mail could be sent)."""
+    was created does not count: the first resend may follow it at once). `check_sender(address)` runs after those
+    checks and before anything is written (it raises when no mail could be sent, or may be sent yet)."""
     current = _get_item(user_id, dest_id)
     if current["status"] == "verified":
         raise DestinationVerified
@@ -299,7 +324,7 @@ def renew_link(user_id: str, dest_id: str, *, check_sender: Callable[[], object]
     if current.get("resent_at") and current["resent_at"] > too_recent:
         raise LinkRequestedTooSoon
     if check_sender is not None:
-        check_sender()
+        check_sender(current["email"])
     link_fields, verify_item, link = _new_link_items(user_id, dest_id, current["email"])
     actions: list[dict[str, Any]] = [
         {
@@ -325,7 +350,7 @@ def renew_link(user_id: str, dest_id: str, *, check_sender: Callable[[], object]
         {"Put": {"Item": verify_item, "ConditionExpression": "attribute_not_exists(pk)"}},
     ]
     if current.get("token_hash"):
-        actions.append({"Delete": {"Key": _verify_key(current["token_hash"])}})
+        actions.append({"Delete": {"Key": verify_key(current["token_hash"])}})
     try:
         db.transact(actions)
     except db.TransactionCancelled as exc:
@@ -444,7 +469,9 @@ def _unique(addresses: Sequence[str]) -> list[str]:
     return unique
 
 
-def transact_with(actions: Sequence[dict[str, Any]], *usages: Usage) -> tuple[NewLink, ...]:
+def transact_with(
+    actions: Sequence[dict[str, Any]], *usages: Usage, missing: Iterable[str] = ()
+) -> tuple[NewLink, ...]:
     """Run `actions` and the counter changes of `usages` in one transaction; the links of the destinations it
     created.
 
@@ -452,7 +479,9 @@ def transact_with(actions: Sequence[dict[str, Any]], *usages: Usage) -> tuple[Ne
     says it does not, the next attempt creates it pending, with a link. One counted down that does not exist
     (deleted, or named before destinations existed) is simply not counted. Changes to one destination are
     summed into one action (a transaction touches an item once). A failure of one of `actions` is raised as
-    `TransactionCancelled` over `actions` alone, for the caller to map.
+    `TransactionCancelled` over `actions` alone, for the caller to map. Destinations created count against their
+    owner's new destinations of the day (TooManyNewDestinations, 429, nothing written: store.link_limits).
+    `missing`: addresses the caller knows do not exist yet, created at the first attempt.
     """
     steps: dict[tuple[str, str], dict[Counter, int]] = {}
     named: dict[tuple[str, str], str] = {}  # the address as first given, for a destination created here
@@ -464,7 +493,8 @@ def transact_with(actions: Sequence[dict[str, Any]], *usages: Usage) -> tuple[Ne
             counts[usage.counter] = counts.get(usage.counter, 0) + step
     changes = {item: {c: n for c, n in counts.items() if n} for item, counts in steps.items()}
     changes = {item: counts for item, counts in changes.items() if counts}
-    exists = dict.fromkeys(changes, True)
+    known_missing = {canonical(address) for address in missing}
+    exists = {item: item[1] not in known_missing for item in changes}
     for _ in range(_USAGE_ATTEMPTS):
         extra: list[dict[str, Any]] = []
         owners: list[tuple[str, tuple[str, str]]] = []  # (what, destination) of each extra action
@@ -483,6 +513,9 @@ def transact_with(actions: Sequence[dict[str, Any]], *usages: Usage) -> tuple[Ne
                 owners += [("create", item), ("link", item)]
                 links.append(link)
             # else: only counted down, and it does not exist: nothing to count
+        for owner in sorted({link.user_id for link in links}):
+            extra.append(link_limits.new_destinations(owner, sum(link.user_id == owner for link in links)))
+            owners.append(("limit", (owner, "")))
         try:
             db.transact([*actions, *extra])
         except db.TransactionCancelled as exc:
@@ -492,6 +525,9 @@ def transact_with(actions: Sequence[dict[str, Any]], *usages: Usage) -> tuple[Ne
             for (what, item), failed in zip(owners, exc.failed[own:], strict=True):
                 if failed and what in ("count", "create"):
                     exists[item] = what == "create"  # missing: create it; created meanwhile: count on it
+            limited = [failed for (what, _), failed in zip(owners, exc.failed[own:], strict=True) if what == "limit"]
+            if any(limited):
+                raise link_limits.refused() from exc
             continue
         return tuple(links)
     raise RuntimeError("the destinations of this change kept changing under it; try again")

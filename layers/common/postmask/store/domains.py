@@ -15,7 +15,7 @@ condition that it is the version read: two concurrent registrations in one tree 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,8 +78,15 @@ def _to_model(item: dict[str, Any]) -> Domain:
         created_at=item["created_at"],
         alias_count=item.get("alias_count", 0),
         catch_all_destination=item.get("catch_all_destination"),
+        dmarc_report_address=item.get("dmarc_report_address"),
         verification=DomainVerification(status="pending"),
-        dns_records=dns.records_for(item["name"], item.get("dkim_tokens") or [], get_settings().region),
+        dns_records=dns.records_for(
+            item["name"],
+            item.get("dkim_tokens") or [],
+            get_settings().region,
+            mail_from_domain=item.get("mail_from_domain"),
+            dmarc_report_address=item.get("dmarc_report_address"),
+        ),
     )
 
 
@@ -107,6 +114,8 @@ def create(
     catch_all_destination: str | None,
     *,
     dkim_tokens: Sequence[str] = (),
+    mail_from_domain: str | None = None,
+    dmarc_report_address: str | None = None,
     tree: Tree | None = None,
     replacing: Sequence[Claim] = (),
 ) -> Written[Domain]:
@@ -129,6 +138,8 @@ def create(
         "alias_count": 0,
         "catch_all_destination": catch_all_destination,
         "dkim_tokens": list(dkim_tokens),
+        "mail_from_domain": mail_from_domain,
+        "dmarc_report_address": dmarc_report_address,
         "version": 1,
     }
     marker = {
@@ -303,17 +314,22 @@ def names(user_id: str, *, limit: int) -> list[str]:
     return [db.python_value(item["name"]) for item in response.get("Items", [])]
 
 
-def set_catch_all(
-    user_id: str, name: str, catch_all_destination: str | None, *, expected: Expected | None = None
+def update(
+    user_id: str, name: str, changes: Mapping[str, str | None], *, expected: Expected | None = None
 ) -> Written[Domain]:
-    """Change where unknown addresses go, in the owner's view and in the marker the forwarder reads; the old
-    catch-all destination counts one use fewer, the new one one more (created pending if new). Read first (for
-    the old one), written while the domain is still the version read: a concurrent change makes it read again.
-    With `expected` (If-Match), a version it does not allow is a 412. The new one may not be on a domain
-    registered in postmask, this one included (store/markers.py)."""
+    """Change the fields in `changes` (`catch_all_destination`, `dmarc_report_address`; the others keep theirs).
+
+    A new catch-all goes to the owner's view and to the marker the forwarder reads; the old catch-all destination
+    counts one use fewer, the new one one more (created pending if new). Read first (for the old one), written
+    while the domain is still the version read: a concurrent change makes it read again. With `expected`
+    (If-Match), a version it does not allow is a 412. The new catch-all may not be on a domain registered in
+    postmask, this one included (store/markers.py)."""
+    catch_all_changes = "catch_all_destination" in changes
+    catch_all_destination = changes.get("catch_all_destination")
     outside = outside_postmask(
         [catch_all_destination] if catch_all_destination else [], loc=("body", "catch_all_destination"), own_domain=name
     )
+    updated = {field: changes[field] for field in ("catch_all_destination", "dmarc_report_address") if field in changes}
     for _ in range(_CHANGE_ATTEMPTS):
         current = db.get_item(_user_pk(user_id), _PREFIX + name)
         if current is None:
@@ -323,41 +339,50 @@ def set_catch_all(
             raise PreconditionFailed
         old = current.get("catch_all_destination")
         still, still_values = versions.still(version)
-        new = db.values({":catch_all": catch_all_destination, ":owner": user_id})
+        assignments = ", ".join(f"{field} = :{field}" for field in updated)
+        actions: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "Key": db.key(_user_pk(user_id), _PREFIX + name),
+                    "UpdateExpression": f"SET {assignments} {versions.BUMP}",
+                    "ConditionExpression": f"attribute_exists(pk) AND {still}",
+                    "ExpressionAttributeNames": versions.NAMES,
+                    "ExpressionAttributeValues": db.values(
+                        {
+                            **{f":{field}": value for field, value in updated.items()},
+                            **still_values,
+                            **versions.BUMP_VALUES,
+                        }
+                    ),
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            }
+        ]
+        if catch_all_changes:
+            actions.append(
+                {
+                    "Update": {
+                        "Key": db.key(_marker_pk(name), "DOMAIN"),
+                        "UpdateExpression": "SET catch_all_destination = :catch_all",
+                        "ConditionExpression": "owner_id = :owner",
+                        "ExpressionAttributeValues": db.values(
+                            {":catch_all": catch_all_destination, ":owner": user_id}
+                        ),
+                    }
+                }
+            )
+        checked_from = len(actions)
         try:
             links = destinations.transact_with(
-                [
-                    {
-                        "Update": {
-                            "Key": db.key(_user_pk(user_id), _PREFIX + name),
-                            "UpdateExpression": f"SET catch_all_destination = :catch_all {versions.BUMP}",
-                            "ConditionExpression": f"attribute_exists(pk) AND {still}",
-                            "ExpressionAttributeNames": versions.NAMES,
-                            "ExpressionAttributeValues": {
-                                ":catch_all": new[":catch_all"],
-                                **db.values({**still_values, **versions.BUMP_VALUES}),
-                            },
-                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                        }
-                    },
-                    {
-                        "Update": {
-                            "Key": db.key(_marker_pk(name), "DOMAIN"),
-                            "UpdateExpression": "SET catch_all_destination = :catch_all",
-                            "ConditionExpression": "owner_id = :owner",
-                            "ExpressionAttributeValues": new,
-                        }
-                    },
-                    *outside.actions,
-                ],
-                _catch_all_usage(user_id, old, catch_all_destination),
+                [*actions, *outside.actions],
+                _catch_all_usage(user_id, old, catch_all_destination if catch_all_changes else old),
             )
         except db.TransactionCancelled as exc:
-            outside.raise_if_failed(exc.failed[2:])
+            outside.raise_if_failed(exc.failed[checked_from:])
             if exc.failed[0] and exc.old_items[0] is not None:
                 continue  # it changed since we read it
             raise DomainNotFound from exc
-        changed = {**current, "catch_all_destination": catch_all_destination}
+        changed = {**current, **updated}
         return Written(_to_model(changed), links, version=version + 1)
     raise DomainNotFound("The domain kept changing; try again")
 

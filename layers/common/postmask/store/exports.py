@@ -9,24 +9,15 @@ from collections.abc import Iterator
 from concurrent.futures import Executor
 from typing import Any
 
+from postmask.porting import CSV_COLUMNS
 from postmask.store import _dynamo as db
 from postmask.store import contacts
 
 DOMAIN_FIELDS = ("name", "catch_all_destination", "created_at")
 DESTINATION_FIELDS = ("email", "status", "created_at", "verified_at")
-ALIAS_FIELDS = (
-    "id",
-    "address",
-    "domain",
-    "local_part",
-    "destinations",
-    "note",
-    "enabled",
-    "expires_at",
-    "created_at",
-    "display_name",
-)
-CONTACT_FIELDS = ("email", "name", "blocked", "created_at")
+# What an export writes of an alias (postmask.porting's columns), and its id to read its contacts by.
+ALIAS_FIELDS = ("id", "domain", "local_part", *CSV_COLUMNS)
+CONTACT_FIELDS = ("email", "name", "blocked", "created_at", "reply_address")
 
 
 def domains(user_id: str) -> Iterator[dict[str, Any]]:

@@ -19,16 +19,14 @@ numbers of the rows to create, which the write reads and validates again):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
 
-from postmask.errors import AliasQuotaExceeded, DestinationExists, DestinationIsPostmask
-from postmask.porting import MAX_ROWS, Row, Source
+from postmask.errors import AliasQuotaExceeded, DestinationIsPostmask, TooManyNewDestinations
+from postmask.porting import MAX_ROWS, Contact, Row, Source
 from postmask.schemas.aliases import AliasCreate
-from postmask.schemas.common import email_address
 from postmask.store import _dynamo as db
 from postmask.store import aliases, contacts, destinations, quota
 from postmask.store.destinations import NewLink
@@ -47,6 +45,7 @@ class Report:
     errors: list[tuple[int | None, str]] = field(default_factory=list)  # (row, message)
     new_destinations: list[str] = field(default_factory=list)
     links: list[NewLink] = field(default_factory=list)  # to be mailed (never in a dry run)
+    not_created: set[str] = field(default_factory=set)  # new destinations (canonical) no transaction created yet
 
 
 @dataclass(frozen=True)
@@ -69,14 +68,10 @@ def run(
     wanted: dict[str, str] = {}
     planned_rows = _plan(user_id, source, rules, report, wanted)
 
-    for listed in source.destinations():
-        try:
-            address = email_address(listed)
-        except ValueError:
-            report.errors.append((None, f"destinations: {listed[:100]!r} is not a valid e-mail address"))
-            continue
-        wanted.setdefault(destinations.canonical(address), address)
+    # Only the destinations of the aliases to create (an export's list of destinations names others too: an
+    # import never mails a link to an address no alias it writes uses; decision 0112).
     report.new_destinations = _missing_destinations(user_id, list(wanted.values()))
+    report.not_created = {destinations.canonical(address) for address in report.new_destinations}
 
     if len(planned_rows) > quota.usage(user_id).room:
         raise quota.exceeded(len(planned_rows))
@@ -84,9 +79,6 @@ def run(
         report.created = len(planned_rows)
         return report
 
-    for address in report.new_destinations:
-        with suppress(DestinationExists):  # created meanwhile (another tab, another import)
-            report.links.extend(destinations.create(user_id, address).new_links)
     _write(user_id, source, rules, planned_rows, report, deadline)
     _add_contacts(user_id, source, rules, report, deadline)
     report.errors.sort(key=lambda error: (error[0] is not None, error[0] or 0))
@@ -173,6 +165,8 @@ def _validated(row: Row, rules: _Rules, report: Report) -> AliasCreate | None:
                 "enabled": row.enabled,
                 "expires_at": row.expires_at,
                 "display_name": row.display_name,
+                "site": row.site,
+                "block_foreign_senders": row.block_foreign_senders,
             }
         )
     except ValidationError as exc:
@@ -308,13 +302,22 @@ def _write_group(user_id: str, group: list[_Item], report: Report) -> None:
         # No destination on a domain registered in postmask, checked in the transaction too (one registered since
         # the plan): a ConditionCheck per destination domain (store/markers.py).
         outside = outside_postmask([address for _, body, _ in group for address in body.destinations], loc=("body",))
+        named = {destinations.canonical(address) for _, body, _ in group for address in body.destinations}
         try:
             report.links.extend(
-                destinations.transact_with([*own, *counts, quota.added(user_id, len(group)), *outside.actions], *usages)
+                destinations.transact_with(
+                    [*own, *counts, quota.added(user_id, len(group)), *outside.actions],
+                    *usages,
+                    missing=named & report.not_created,  # created at the first attempt, not counted on first
+                )
             )
         except db.TransactionCancelled as exc:
             group = _without_refused(user_id, group, domain_names, exc, report, outside)
             continue
+        except TooManyNewDestinations as exc:  # the day's new destinations are used up: these rows wait
+            report.errors.extend((number, f"not imported: {exc.message}") for number, _, _ in group)
+            return
+        report.not_created -= named
         report.created += len(group)
         return
     report.errors.extend(
@@ -368,8 +371,10 @@ def _without_refused(
 
 def _add_contacts(user_id: str, source: Source, rules: _Rules, report: Report, deadline: Callable[[], bool]) -> None:
     """Each alias of the file that is now the caller's gets the contacts it lacks: found by their address (their
-    SENDER# items: importing again adds nothing), the others created with new reply addresses, blocked when the
-    file says so. Per alias with contacts: its route (GetItem), its contacts (BatchGetItem), one transaction."""
+    SENDER# items: importing again adds nothing), the others created, blocked when the file says so, each with the
+    reply address the file gives when that is still free or was this alias's (the caller's, at this address: an
+    export, the alias deleted, then imported), else a new one (store/contacts.py). Per alias with contacts: its
+    route (GetItem), its contacts (BatchGetItem), one transaction."""
     from postmask.schemas.contacts import ContactCreate
 
     for row in source.rows():
@@ -382,20 +387,25 @@ def _add_contacts(user_id: str, source: Source, rules: _Rules, report: Report, d
         route = db.get_item(f"ADDRESS#{address}", "ADDRESS")
         if route is None or route.get("owner_id") != user_id:
             continue  # not imported (its error is reported already)
-        wanted: dict[str, tuple[str, str | None, bool]] = {}
-        for email, name, blocked in row.contacts:
+        wanted: dict[str, Contact] = {}
+        for contact in row.contacts:
             try:
-                checked = ContactCreate.model_validate({"email": email, "name": name})
+                checked = ContactCreate.model_validate({"email": contact.email, "name": contact.name})
             except ValidationError:
-                report.errors.append((row.number, f"{address}: contact {email[:100]!r} is not a valid address"))
+                report.errors.append((row.number, f"{address}: contact {contact.email[:100]!r} is not a valid address"))
                 continue
-            wanted.setdefault(checked.email.lower(), (checked.email, checked.name, blocked))
+            wanted.setdefault(checked.email.lower(), replace(contact, email=checked.email, name=checked.name))
         alias = contacts.AliasRef(user_id, str(route["alias_id"]), address)
         keys = [contacts.sender_key(alias.alias_id, email) for email in wanted]
         read = db.batch_get(keys, attributes=contacts.SENDER_ATTRIBUTES) if keys else []
         known = {email: contact for (_, email), contact in contacts.known_from(read).items()}
-        made = contacts.find_or_create(alias, [(email, name) for email, name, _ in wanted.values()], known)
-        for lowered, (_, _, blocked) in wanted.items():
-            contact = made.get(lowered)
-            if blocked and lowered not in known and contact is not None and not contact.blocked:
-                contacts.update(user_id, alias.alias_id, contact.contact_id, {"blocked": True})
+        reply_addresses = {
+            lowered: contact.reply_address for lowered, contact in wanted.items() if contact.reply_address is not None
+        }
+        made = contacts.find_or_create(
+            alias, [(c.email, c.name) for c in wanted.values()], known, reply_addresses=reply_addresses
+        )
+        for lowered, contact in wanted.items():
+            found = made.get(lowered)
+            if contact.blocked and lowered not in known and found is not None and not found.blocked:
+                contacts.update(user_id, alias.alias_id, found.contact_id, {"blocked": True})

@@ -34,6 +34,7 @@ class Route:
     display_name: str | None = None  # the name on mail sent from the alias (replies)
     site: str | None = None  # the registrable domain it was given to (leak detection)
     block_foreign_senders: bool = False
+    encrypt: bool = True  # copies to destinations with an OpenPGP key are encrypted
 
     def expired(self, now_iso: str) -> bool:
         return self.expires_at is not None and self.expires_at <= now_iso
@@ -60,6 +61,7 @@ def get(address: str) -> Route | None:
         display_name=item.get("display_name"),
         site=item.get("site"),
         block_foreign_senders=bool(item.get("block_foreign_senders")),
+        encrypt=item.get("encrypt") is not False,
     )
 
 

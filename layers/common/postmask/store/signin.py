@@ -1,8 +1,11 @@
 """Sign-in by link: the codes mailed in links, and how many links an address was sent in the last hour.
 
-- `SIGNIN#<sha256 of the code>/CODE`: user_id, is_admin, expires_at (CODE_MINUTES after it was made),
+- `SIGNIN#<sha256 of the code>/CODE`: user_id, is_admin, created_at, expires_at (CODE_MINUTES after it was made),
   purge_at (the table's TTL). A code is good once: the transaction that writes the session token deletes it,
   on condition that it is still there and unexpired, so of two concurrent redeems one wins.
+- `SIGNIN#USER#<user_id>/VOIDED`: voided_before, purge_at. Redeeming a code voids every other code of the account
+  made before it (issue 25: no second live code once one was used): the same transaction moves `voided_before`
+  to now, on condition that the code was made after the last redeem.
 - `SIGNINLIMIT#<sha256 of the address>/LIMIT`: `sent`, the times of the links asked for in the last hour,
   a `version` for the conditional write that adds one, purge_at (an hour after the last). Keyed by a hash of
   the address, not the address: it is written for any address anyone types, and the table should not keep
@@ -81,6 +84,11 @@ def claim_link(email: str) -> bool:
     return False
 
 
+def _made_at(expires_at: str) -> datetime:
+    """When a code stored before codes had `created_at` was made."""
+    return datetime.fromisoformat(expires_at.replace("Z", "+00:00")) - timedelta(minutes=CODE_MINUTES)
+
+
 def _code_key(code: str) -> dict[str, Any]:
     return db.key(_CODE_PREFIX + _sha256(code), "CODE")
 
@@ -90,7 +98,13 @@ def new_code(user_id: str, is_admin: bool) -> str:
     code = secrets.token_urlsafe(32)
     moment = now()
     expires = moment + timedelta(minutes=CODE_MINUTES)
-    item = {"user_id": user_id, "is_admin": is_admin, "expires_at": iso(expires), "purge_at": _epoch(expires)}
+    item = {
+        "user_id": user_id,
+        "is_admin": is_admin,
+        "created_at": iso(moment),
+        "expires_at": iso(expires),
+        "purge_at": _epoch(expires),
+    }
     db.client().put_item(
         TableName=db.table(),
         Item={**_code_key(code), **db.serialize(item)},
@@ -101,7 +115,8 @@ def new_code(user_id: str, is_admin: bool) -> str:
 
 def redeem(code: str, *, name: str, days: int) -> SessionCreated:
     """The code, once, for a session token of its user that expires in `days`; SignInCodeInvalid (400) for
-    a code that is unknown, used or expired. 1 `GetItem`, 1 `TransactWriteItems` (code out, token in)."""
+    a code that is unknown, used, expired or voided (made before another code of the account was redeemed).
+    1 `GetItem`, 1 `TransactWriteItems` (code out, the account's other codes voided, token in)."""
     if not code or len(code) > MAX_CODE_LENGTH:
         raise SignInCodeInvalid
     key = _code_key(code)
@@ -119,8 +134,31 @@ def redeem(code: str, *, name: str, days: int) -> SessionCreated:
             "ExpressionAttributeValues": db.values({":now": iso(moment)}),
         }
     }
+    made = str(item.get("created_at") or iso(_made_at(str(item["expires_at"]))))
+    void_others = {
+        "Update": {
+            "Key": db.key(f"{_CODE_PREFIX}USER#{item['user_id']}", "VOIDED"),
+            "UpdateExpression": "SET voided_before = :now, purge_at = :purge",
+            "ConditionExpression": "attribute_not_exists(voided_before) OR voided_before < :made",
+            "ExpressionAttributeValues": db.values(
+                {
+                    ":now": iso(moment),
+                    ":made": made,
+                    ":purge": _epoch(moment + timedelta(minutes=CODE_MINUTES, hours=1)),
+                }
+            ),
+        }
+    }
+    # A user disabled by an admin gets no new session, even with a code sent before (store.users.set_disabled).
+    enabled = {
+        "ConditionCheck": {
+            "Key": db.key(f"USER#{item['user_id']}", "PROFILE"),
+            "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(disabled) OR disabled = :no)",
+            "ExpressionAttributeValues": db.values({":no": False}),
+        }
+    }
     try:
-        db.transact([spend, *actions])
-    except db.TransactionCancelled as exc:  # redeemed (or expired) since it was read
+        db.transact([spend, void_others, enabled, *actions])
+    except db.TransactionCancelled as exc:  # redeemed, expired or voided since it was made, or its user disabled
         raise SignInCodeInvalid from exc
     return SessionCreated(id=created.id, token=created.token, expires_at=expires)

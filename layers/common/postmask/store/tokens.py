@@ -6,6 +6,10 @@ Two items per token, written and deleted together:
 
 Secrets are `pm_` + 256 random bits, so a fast hash is the right one (there is no password to brute-force).
 
+A token's `scope` (`all`, or `aliases:create` for a password manager) is on both items: the authorizer passes it
+on, each function refuses a scope it does not serve (postmask.api.observed). A token stored before scopes existed
+has none and reads as `all`.
+
 A token's `kind` is `api` (POST /api/tokens, for programs) or `session` (a browser signed in with a link by
 e-mail, postmask.signin); a token stored before kinds existed has none and reads as `api`. The authorizer
 does not look at it: a session token is an ordinary token with an expiry.
@@ -19,15 +23,17 @@ import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
 from postmask import ids
-from postmask.auth import Caller
+from postmask.auth import FULL_SCOPE, Caller
 from postmask.clock import iso, now, now_iso
 from postmask.errors import TokenNotFound
 from postmask.settings import get_settings
 from postmask.store import _dynamo as db
 
 if TYPE_CHECKING:
-    from postmask.schemas.tokens import TokenCreated, TokenInfo, TokenKind, TokenList
+    from postmask.schemas.tokens import TokenCreated, TokenInfo, TokenKind, TokenList, TokenScope
 
 _PREFIX = "TOKEN#"
 _SECRET_PREFIX = "pm_"  # noqa: S105 - lets secret scanners recognise a leaked postmask token
@@ -54,6 +60,7 @@ def put_actions(
     secret: str | None = None,
     *,
     kind: TokenKind = "api",
+    scope: TokenScope = "all",
 ) -> tuple[list[dict[str, Any]], TokenCreated]:
     """The transaction actions that create a token (for callers that write it with other items), and the
     token as shown once. `secret` is generated unless given (the local stack's fixed dev token)."""
@@ -66,6 +73,7 @@ def put_actions(
         "id": token_id,
         "name": name,
         "kind": kind,
+        "scope": scope,
         "lookup_pk": lookup_key["pk"]["S"],
         "created_at": now_iso(),
         "expires_at": iso(expires_at) if expires_at else None,
@@ -77,6 +85,7 @@ def put_actions(
         "user_id": user_id,
         "token_id": token_id,
         "is_admin": is_admin,
+        "scope": scope,
         "expires_at": owner_view["expires_at"],
         "last_used_at": None,
     }
@@ -92,7 +101,10 @@ def put_actions(
 def _to_info(item: dict[str, Any]) -> TokenInfo:
     from postmask.schemas.tokens import TokenInfo
 
-    return TokenInfo.model_validate({name: item.get(name) for name in TokenInfo.model_fields} | {"kind": kind_of(item)})
+    return TokenInfo.model_validate(
+        {name: item.get(name) for name in TokenInfo.model_fields}
+        | {"kind": kind_of(item), "scope": item.get("scope") or FULL_SCOPE}
+    )
 
 
 def kind_of(item: dict[str, Any]) -> TokenKind:
@@ -100,8 +112,8 @@ def kind_of(item: dict[str, Any]) -> TokenKind:
     return "session" if item.get("kind") == "session" else "api"
 
 
-def create(caller: Caller, name: str, expires_at: datetime | None) -> TokenCreated:
-    actions, created = put_actions(caller.user_id, caller.is_admin, name, expires_at)
+def create(caller: Caller, name: str, expires_at: datetime | None, scope: TokenScope = "all") -> TokenCreated:
+    actions, created = put_actions(caller.user_id, caller.is_admin, name, expires_at, scope=scope)
     db.transact(actions)
     return created
 
@@ -152,8 +164,32 @@ def authenticate(secret: str) -> Caller | None:
     moment = now()
     if item.get("expires_at") and item["expires_at"] <= iso(moment):
         return None
+    if item.get("disabled"):  # its user was disabled by an admin (store.users.set_disabled)
+        return None
     _touch(item, moment)
-    return Caller(user_id=item["user_id"], is_admin=bool(item.get("is_admin")), token_id=item["token_id"])
+    return Caller(
+        user_id=item["user_id"],
+        is_admin=bool(item.get("is_admin")),
+        token_id=item["token_id"],
+        scope=str(item.get("scope") or FULL_SCOPE),  # a token stored before scopes existed may do anything
+    )
+
+
+def set_disabled(user_id: str, disabled: bool) -> None:
+    """Mark every token of a user refused (or accepted again): 1 Query, then 1 UpdateItem per token. A token
+    revoked meanwhile is not re-created (the condition)."""
+    for owner_view in db.all_items(_user_pk(user_id), _PREFIX, attributes=("lookup_pk",)):
+        try:
+            db.client().update_item(
+                TableName=db.table(),
+                Key=db.key(owner_view["lookup_pk"], "TOKEN"),
+                UpdateExpression="SET disabled = :disabled",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=db.values({":disabled": disabled}),
+            )
+        except ClientError as exc:
+            if not db.condition_failed(exc):
+                raise
 
 
 def _touch(item: dict[str, Any], moment: datetime) -> None:

@@ -1,7 +1,8 @@
 "use strict";
 /*
  * The account page: who is signed in, every browser signed in with a link (sessions) and every API token,
- * each revocable; "Sign out everywhere" revokes every session, this browser's last.
+ * each revocable; "Sign out everywhere" revokes every session, this browser's last. A new API token (name,
+ * expiry, scope) is shown once, with a copy button.
  */
 postmask.page(async () => {
   const { $, api, fromTemplate, setText, session } = postmask;
@@ -79,6 +80,50 @@ postmask.page(async () => {
         revokeOther(chosen, `Revoke the API token “${chosen.name}”? Programs using it stop working.`, "Revoke token"),
     });
   }
+
+  // --- a new API token, shown once ------------------------------------------------------------------------
+
+  const tokenForm = $("#token-form");
+  const DAY_MS = 24 * 60 * 60 * 1000;
+  tokenForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const name = tokenForm.elements.name.value.trim();
+    if (!name) {
+      postmask.showFieldError(tokenForm, "name", "Give it a name, such as the program that will use it.");
+      return;
+    }
+    const body = { name };
+    const days = Number(tokenForm.elements.expires.value);
+    if (days) body.expires_at = new Date(Date.now() + days * DAY_MS).toISOString();
+    const scope = tokenForm.elements.scope.value;
+    if (scope !== "all") body.scope = scope; // a server without scopes still takes a token for everything
+    let created;
+    try {
+      created = await postmask.busy(tokenForm, () => api("POST", "/api/tokens", { body }));
+    } catch (error) {
+      if (error instanceof postmask.ApiError && error.status === 422 && error.detail.some((issue) => issue.loc?.[1] === "scope")) {
+        postmask.showFieldError(tokenForm, "scope", "This server cannot limit a token yet: choose “Everything you can do”.");
+      } else {
+        postmask.showErrors(tokenForm, error, { sent: body, fieldFor: { 422: "name" } });
+      }
+      return;
+    }
+    postmask.clearErrors(tokenForm);
+    tokenForm.reset();
+    $("#new-token-name").textContent = created.name;
+    $("#new-token-secret").textContent = created.token;
+    $("#new-token-scope").textContent =
+      created.scope === "aliases:create"
+        ? "It may only create aliases: give it to your password manager."
+        : "It may do everything you can do: keep it as safe as a password.";
+    $("#new-token").hidden = false;
+    tokenList.prepend(tokenItem({ ...created, kind: "api", last_used_at: null }));
+    describe();
+    postmask.announce(`Token “${created.name}” created. Copy it now: it is not shown again.`);
+  });
+  $("#copy-token").addEventListener("click", (event) =>
+    postmask.copyText($("#new-token-secret").textContent, event.currentTarget, { secret: true }),
+  );
 
   $("#sign-out-everywhere").addEventListener("click", async (event) => {
     const button = event.currentTarget;

@@ -22,6 +22,7 @@
     alias_disabled: "the alias is switched off",
     alias_expired: "the alias has expired",
     contact_blocked: "you blocked this sender",
+    account_disabled: "the account is disabled by an admin",
     foreign_sender: "the sender is not the alias's site (possible leak)",
     spam: "Amazon SES found spam",
     virus: "Amazon SES found a virus",
@@ -40,6 +41,7 @@
     domain_unverified: "Amazon SES has not verified the alias's domain yet",
     catch_all: "to the domain's catch-all",
     too_large: "too large for Amazon SES",
+    pgp_key_unusable: "the destination's OpenPGP key expired or cannot be used; not sent unencrypted",
     rejected_by_ses: "Amazon SES refused the copy",
     send_error: "Amazon SES did not answer; postmask tries again",
     hard_bounce: "the mailbox does not exist or refused it",
@@ -56,6 +58,7 @@
     outcome.textContent = OUTCOMES[event.outcome] ?? event.outcome;
     outcome.dataset.outcome = event.outcome;
     setText(row, "reason", reasonText(event.reason));
+    $('[data-field="encrypted"]', row).hidden = !event.encrypted;
     if (event.reason === "foreign_sender") row.classList.add("foreign");
     setText(row, "address", event.address);
     setText(row, "sender", event.sender ?? "—");
@@ -136,7 +139,8 @@
     const width = Math.max(CHART.minWidth, Math.floor(body.clientWidth));
     const { height, top, bottom, left, right } = CHART;
     const total = (day) => SERIES.reduce((sum, [key]) => sum + day[key], 0);
-    const peak = Math.max(1, ...days.map(total));
+    // An even peak, at least 2: the middle grid line is a whole number (0, 1, 2; never "0, 1, 1").
+    const peak = Math.max(2, Math.ceil(Math.max(...days.map(total)) / 2) * 2);
     const plotHeight = height - top - bottom;
     const slot = (width - left - right) / days.length;
     const chart = svg("svg", {

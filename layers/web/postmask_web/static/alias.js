@@ -1,5 +1,5 @@
 "use strict";
-/* An alias's page (/aliases/<id>): its leak state and recent activity (static/activity.js), its contacts with
+/* An alias's page (/aliases/<id>): its encryption switch, its leak state and recent activity (static/activity.js), its contacts with
    their reply addresses, counts and block switches, and "write to someone new", which creates a contact and
    shows the address to write to. */
 postmask.page(async () => {
@@ -16,21 +16,108 @@ postmask.page(async () => {
   try {
     alias = await api("GET", aliasPath);
   } catch (error) {
+    // A missing alias (deleted, or not yours) shows only that: no contacts to load, nobody to write to.
     $("#alias-error").textContent = error.status === 404 ? "There is no such alias among yours." : postmask.errorText(error) ?? "";
-    summary.textContent = "";
-    writeForm.hidden = true;
     return;
   }
-  document.title = `${alias.address} · postmask`;
-  $("#alias-title").textContent = alias.address;
-  $("#alias-address").textContent = alias.address;
+  const summaryCard = $("#alias-summary");
+  const enabled = $("#alias-enabled");
+
+  function showAlias() {
+    document.title = `${alias.address} · postmask`;
+    $("#alias-title").textContent = alias.address;
+    $("#alias-address").textContent = alias.address;
+    $("#alias-state").textContent = alias.enabled ? "Enabled" : "Disabled: its mail is blocked";
+    $("#alias-counts").textContent = `${alias.forwarded_count} forwarded, ${alias.blocked_count} blocked`;
+    $("#alias-destinations").textContent = alias.destinations.join(", ");
+    const details = [];
+    if (alias.display_name) details.push(`Mail sent from it shows the name “${alias.display_name}”.`);
+    if (alias.expires_at) {
+      const at = new Date(alias.expires_at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+      details.push(`${new Date(alias.expires_at) <= new Date() ? "Expired" : "Expires"} ${at}.`);
+    }
+    if (alias.note) details.push(`Note: ${alias.note}`);
+    $("#alias-details").textContent = details.join(" ");
+    $("#alias-details").hidden = details.length === 0;
+    enabled.checked = alias.enabled;
+    enabled.setAttribute("aria-label", `Enabled: forward mail sent to ${alias.address}`);
+    // Its leak state and the switch that accepts mail from its site only.
+    $("#alias-leak").replaceChildren(postmask.activity.leakCard(alias, { activityLink: false, named: false }));
+  }
+  showAlias();
   $("#copy-alias").addEventListener("click", (event) => postmask.copyText(alias.address, event.currentTarget));
-  $("#alias-state").textContent = alias.enabled ? "Enabled" : "Disabled: its mail is blocked";
-  $("#alias-counts").textContent = `${alias.forwarded_count} forwarded, ${alias.blocked_count} blocked`;
-  $("#alias-destinations").textContent = alias.destinations.join(", ");
-  $("#alias-summary").hidden = false;
-  // Its leak state and the switch that accepts mail from its site only, then what happened to its mail lately.
-  $("#alias-leak").replaceChildren(postmask.activity.leakCard(alias, { activityLink: false, named: false }));
+  summaryCard.hidden = false;
+  $("#alias-body").hidden = false;
+
+  const encrypt = $("#alias-encrypt");
+  encrypt.checked = alias.encrypt !== false;
+  encrypt.addEventListener("change", async () => {
+    const wanted = encrypt.checked;
+    $("#encrypt-error").textContent = "";
+    encrypt.disabled = true;
+    try {
+      alias = await api("PATCH", aliasPath, { body: { encrypt: wanted } });
+    } catch (error) {
+      encrypt.checked = !wanted;
+      $("#encrypt-error").textContent = postmask.errorText(error) ?? "";
+      return;
+    } finally {
+      encrypt.disabled = false;
+    }
+    encrypt.checked = alias.encrypt;
+    announce(alias.encrypt ? "Its mail is encrypted to destinations with a key." : "Its mail is sent unencrypted.");
+  });
+
+  enabled.addEventListener("change", async () => {
+    postmask.clearRowError(summaryCard);
+    const wanted = enabled.checked;
+    enabled.disabled = true;
+    try {
+      alias = await api("PATCH", aliasPath, { body: { enabled: wanted } });
+    } catch (error) {
+      postmask.showRowError(summaryCard, error);
+    } finally {
+      enabled.disabled = false;
+    }
+    showAlias(); // the switch shows what the server holds, not what was asked
+    if (alias.enabled === wanted) {
+      announce(`${alias.address} ${alias.enabled ? "enabled: mail is forwarded" : "disabled: mail is blocked"}.`);
+    }
+  });
+
+  $("#edit-alias").addEventListener("click", () =>
+    postmask.aliasEditor.open(alias, {
+      saved: async (saved) => {
+        alias = saved;
+        showAlias();
+        announce(`Saved ${alias.address}.`);
+        $("#edit-alias").focus();
+      },
+    }),
+  );
+
+  $("#delete-alias").addEventListener("click", async () => {
+    postmask.clearRowError(summaryCard);
+    if (!(await postmask.confirmAction(postmask.aliasEditor.deleteQuestion(alias.address), "Delete alias"))) return;
+    try {
+      await api("DELETE", aliasPath);
+    } catch (error) {
+      postmask.showRowError(summaryCard, error);
+      return;
+    }
+    summaryCard.hidden = true;
+    $("#alias-body").hidden = true;
+    $("#alias-leak").replaceChildren();
+    const gone = $("#alias-gone");
+    gone.textContent = `Deleted ${alias.address}. `;
+    const back = document.createElement("a");
+    back.href = "/aliases";
+    back.textContent = "Back to your aliases";
+    gone.append(back);
+    gone.hidden = false;
+    back.focus();
+  });
+
   $("#alias-activity-link").href = `/activity?alias_id=${encodeURIComponent(alias.id)}`;
   const recent = postmask.activity.eventList($("#alias-activity"), {
     query: { alias_id: alias.id },

@@ -13,15 +13,11 @@ postmask.page(async () => {
   const createSection = $("#create-section");
   const createForm = $("#create-form");
   const newAlias = $("#new-alias");
-  const editDialog = $("#edit-dialog");
-  const editForm = $("#edit-form");
 
   let nextToken = null;
   let shown = 0;
   let listRequest = 0; // only the answer to the latest request may fill the table
 
-  /** "a@x.org, b@y.org\nc@z.org" -> ["a@x.org", "b@y.org", "c@z.org"] */
-  const addressesIn = (text) => text.split(/[\s,;]+/).filter(Boolean);
 
   // --- the list -------------------------------------------------------------------------------------------
 
@@ -210,8 +206,7 @@ postmask.page(async () => {
     $('[data-action="delete"]', row).addEventListener("click", async () => {
       postmask.clearRowError(row);
       const { address } = current();
-      const question = `Delete ${address}? Mail sent to it will no longer be forwarded, and the address cannot be recovered.`;
-      if (!(await postmask.confirmAction(question, "Delete alias"))) return;
+      if (!(await postmask.confirmAction(postmask.aliasEditor.deleteQuestion(address), "Delete alias"))) return;
       try {
         await api("DELETE", path);
       } catch (error) {
@@ -270,7 +265,7 @@ postmask.page(async () => {
     const ids = [...selected];
     $("#bulk-error").textContent = "";
     if (action === "delete") {
-      const question = `Delete ${postmask.plural(ids.length, "alias", "aliases")}? Mail sent to them will no longer be forwarded, and the addresses cannot be recovered.`;
+      const question = `Delete ${postmask.plural(ids.length, "alias", "aliases")}? Mail to them is no longer forwarded (it goes to the domain's catch-all, if any, or is dropped), and replies through their contacts stop. You can create the same addresses again later.`;
       if (!(await postmask.confirmAction(question, "Delete aliases"))) return;
     }
     for (const button of bulkButtons) button.disabled = true;
@@ -325,14 +320,7 @@ postmask.page(async () => {
   async function download(format) {
     $("#export-error").textContent = "";
     try {
-      const blob = await api("GET", "/api/export", { query: { format }, blob: true });
-      const link = document.createElement("a");
-      link.href = URL.createObjectURL(blob);
-      link.download = `postmask-export-${new Date().toISOString().slice(0, 10)}.${format}`;
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+      await postmask.downloadExport(format);
       announce(`Your export (${format.toUpperCase()}) is downloading.`);
     } catch (error) {
       $("#export-error").textContent = postmask.errorText(error) ?? "";
@@ -357,7 +345,9 @@ postmask.page(async () => {
     $("#import-problems").replaceChildren(
       ...report.errors.map(({ row, message }) => {
         const item = document.createElement("li");
-        item.textContent = row === null ? message : `Row ${row}: ${message}`;
+        // The API's report names its query parameter; the form calls it by its label.
+        const said = message.replace("give default_destination", "fill in “Forward rows that name no mailbox to”");
+        item.textContent = row === null ? said : `Row ${row}: ${said}`;
         return item;
       }),
     );
@@ -403,7 +393,7 @@ postmask.page(async () => {
         api("POST", "/api/import", { raw, query: { ...query, dry_run: "true" } }),
       );
     } catch (error) {
-      postmask.showErrors(importForm, error);
+      postmask.showErrors(importForm, error, { sent: query });
       return;
     }
     postmask.clearErrors(importForm);
@@ -435,47 +425,17 @@ postmask.page(async () => {
     await loadPage({ fromStart: true });
   });
 
-  // --- edit -----------------------------------------------------------------------------------------------
-
-  let editing = null;
+  // --- edit (static/alias_edit.js) -----------------------------------------------------------------------
 
   function openEditor(alias) {
-    editing = alias;
-    postmask.clearErrors(editForm);
-    setText(editForm, "address", alias.address);
-    editForm.elements.destinations.value = alias.destinations.join("\n");
-    editForm.elements.note.value = alias.note;
-    editForm.elements.site.value = alias.site ?? "";
-    editDialog.showModal();
-    editForm.elements.destinations.focus();
+    postmask.aliasEditor.open(alias, {
+      saved: async (saved) => {
+        await loadDestinationStatus().catch(() => {}); // new destinations are pending: show it
+        show(saved);
+        announce(`Saved ${saved.address}.${pendingNote(saved)}`);
+      },
+    });
   }
-
-  $('[data-action="close"]', editForm).addEventListener("click", () => editDialog.close());
-  editForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const body = {
-      destinations: addressesIn(editForm.elements.destinations.value),
-      note: editForm.elements.note.value,
-      site: editForm.elements.site.value.trim() || null,
-    };
-    if (body.destinations.length === 0) {
-      postmask.showFieldError(editForm, "destinations", "Enter at least one address to forward to.");
-      return;
-    }
-    let saved;
-    try {
-      saved = await postmask.busy(editForm, () =>
-        api("PATCH", `/api/aliases/${encodeURIComponent(editing.id)}`, { body }),
-      );
-    } catch (error) {
-      postmask.showErrors(editForm, error, { sent: body });
-      return;
-    }
-    await loadDestinationStatus().catch(() => {}); // new destinations are pending: show it
-    show(saved);
-    editDialog.close();
-    announce(`Saved ${saved.address}.${pendingNote(saved)}`);
-  });
 
   // --- create ---------------------------------------------------------------------------------------------
 
@@ -486,19 +446,40 @@ postmask.page(async () => {
     else newAlias.focus();
   }
 
+  /** The create form's "Forward to" as the user's defaults have it (their default domain chosen too). */
+  async function resetCreateForm() {
+    const { defaults, domain } = await postmask.aliasEditor.mailboxes();
+    await postmask.aliasEditor.fillPicker(createForm, defaults, { keepTyped: true });
+    const domains = createForm.elements.domain;
+    if (domain && !new URLSearchParams(location.search).get("domain") && [...domains.options].some((o) => o.value === domain)) {
+      domains.value = domain;
+    }
+  }
+
   newAlias.addEventListener("click", () => showCreate(createSection.hidden));
   $("#create-cancel").addEventListener("click", () => showCreate(false));
 
   createForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     const fields = createForm.elements;
-    const body = { domain: fields.domain.value, destinations: addressesIn(fields.destinations.value) };
+    const body = { domain: fields.domain.value, destinations: postmask.aliasEditor.chosenIn(createForm) };
     const localPart = fields.local_part.value.trim();
     if (localPart) body.local_part = localPart; // empty: the service picks a random one
     if (fields.note.value) body.note = fields.note.value;
     if (fields.site.value.trim()) body.site = fields.site.value.trim();
     if (body.destinations.length === 0) {
-      postmask.showFieldError(createForm, "destinations", "Enter at least one address to forward to.");
+      postmask.showFieldError(createForm, "destinations", "Tick a mailbox or type an address to forward to.");
+      return;
+    }
+    // Checked here as the API checks them, said in the form's words.
+    const localPartProblem = postmask.localPartProblem(localPart);
+    if (localPartProblem) {
+      postmask.showFieldError(createForm, "local_part", localPartProblem);
+      return;
+    }
+    const destinationProblem = body.destinations.map(postmask.emailProblem).find(Boolean);
+    if (destinationProblem) {
+      postmask.showFieldError(createForm, "destinations", destinationProblem);
       return;
     }
     let alias;
@@ -511,6 +492,9 @@ postmask.page(async () => {
     }
     await loadDestinationStatus().catch(() => {}); // new destinations are pending: show it
     postmask.clearErrors(createForm);
+    postmask.aliasEditor.forgetMailboxes();
+    fields.destinations.value = "";
+    await resetCreateForm().catch(() => {});
     fields.local_part.value = "";
     fields.note.value = "";
     fields.site.value = "";
@@ -555,6 +539,7 @@ postmask.page(async () => {
   filters.elements.leaked.value = ["true", "false"].includes(params.get("leaked")) ? params.get("leaked") : "";
   try {
     await Promise.all([loadDomains(), loadDestinationStatus()]);
+    await resetCreateForm();
   } catch (error) {
     const text = postmask.errorText(error);
     if (text === null) return; // the token was refused: on the way to sign-in

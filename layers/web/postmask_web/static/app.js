@@ -14,7 +14,7 @@ const postmask = (() => {
   const KIND_KEY = "postmask.token-kind";
   const ID_KEY = "postmask.token-id";
   // Where a sign-in may send the user back to (the `next` parameter comes from the URL: never trust it).
-  const RETURN_PAGES = new Set(["/aliases", "/domains", "/destinations", "/account"]);
+  const RETURN_PAGES = new Set(["/aliases", "/domains", "/destinations", "/account", "/settings", "/users", "/activity"]);
 
   const session = {
     token: () => localStorage.getItem(TOKEN_KEY),
@@ -169,6 +169,18 @@ const postmask = (() => {
     return { load, describe };
   }
 
+  /** Download the caller's export (GET /api/export) as a file; rejects as `api` does. */
+  async function downloadExport(format = "json") {
+    const blob = await api("GET", "/api/export", { query: { format }, blob: true });
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = `postmask-export-${new Date().toISOString().slice(0, 10)}.${format}`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+  }
+
   // --- errors next to what caused them -------------------------------------------------------------------
 
   /** The form field a 422 `loc` names: ["body", "destinations", 0] -> "destinations". */
@@ -178,19 +190,47 @@ const postmask = (() => {
     return (where === "body" || where === "query" || where === "path") && typeof name === "string" ? name : "form";
   }
 
+  /** A message as a sentence. Only an ordinary first word is capitalised: one that is a name (an address,
+   * a domain such as "co.uk", an API field) keeps its spelling. */
   function sentence(text) {
     const trimmed = String(text).trim();
-    const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+    const first = trimmed.split(/\s/, 1)[0];
+    const capital = /^[a-z]+[,:;]?$/.test(first) ? trimmed.charAt(0).toUpperCase() + trimmed.slice(1) : trimmed;
     return /[.!?]$/.test(capital) ? capital : `${capital}.`;
   }
 
   const NOT_AN_EMAIL = /^value is not a valid email address: /;
 
+  // What the API checks, checked here first and said in the form's words (the API's own message for a pattern
+  // is the regular expression). The same rules as postmask.schemas.common.LocalPart.
+  const LOCAL_PART = /^[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*$/;
+  const RULES = {
+    local_part:
+      "Use only letters, digits and . _ + - (no spaces), at most 64 characters, not starting or ending with a dot, and no two dots in a row.",
+  };
+  // A plausible address: something, an @, a domain with a dot. The API's check is stricter; this catches typing.
+  const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+  /** The form's own words for a local part the API would refuse; null when it is fine (or empty). */
+  function localPartProblem(value) {
+    if (!value) return null;
+    return value.length <= 64 && LOCAL_PART.test(value) ? null : RULES.local_part;
+  }
+
+  /** The form's words for an e-mail address the API would refuse; null when it looks fine. */
+  function emailProblem(value) {
+    return EMAIL.test(value) ? null : `“${value}” is not a valid e-mail address. An address looks like name@example.org.`;
+  }
+
   /** A 422 issue in plain words. `sent` is the body that was sent, to name the value that was refused. */
   function plainWords(issue, sent) {
     const [, field, index] = Array.isArray(issue.loc) ? issue.loc : [];
     if (issue.type === "missing") return "This is required.";
-    const message = String(issue.msg ?? "is not valid").replace(/^Value error, /, "");
+    if (issue.type === "string_pattern_mismatch" && RULES[field]) return RULES[field];
+    // A message that begins with the API's name of the field ("default_destination is not ...") names it "This".
+    const message = String(issue.msg ?? "is not valid")
+      .replace(/^Value error, /, "")
+      .replace(new RegExp(`^${field} (?=is )`), "This ");
     const inList = typeof index === "number" && Array.isArray(sent?.[field]);
     const value = inList ? sent[field][index] : sent?.[field];
     if (/^not a valid domain name\b/i.test(message)) {
@@ -316,11 +356,12 @@ const postmask = (() => {
     statusTimer = setTimeout(() => status.classList.remove("visible"), 5000);
   }
 
-  async function copyText(text, button) {
+  /** Copy `text`; a `secret` (a token) is not repeated in the announcement others may see or hear. */
+  async function copyText(text, button, { secret = false } = {}) {
     try {
       await navigator.clipboard.writeText(text);
     } catch {
-      announce(`Could not copy; select the text and copy it yourself: ${text}`);
+      announce(secret ? "Could not copy; select the token and copy it yourself." : `Could not copy; select the text and copy it yourself: ${text}`);
       return;
     }
     const label = button.textContent;
@@ -328,7 +369,7 @@ const postmask = (() => {
     setTimeout(() => {
       button.textContent = label;
     }, 1500);
-    announce(`Copied ${text}`);
+    announce(secret ? "Copied the token." : `Copied ${text}`);
   }
 
   /** Ask before a destructive action; resolves to true when the user confirms. */
@@ -341,6 +382,27 @@ const postmask = (() => {
     return new Promise((resolve) => {
       dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
     });
+  }
+
+  /** A box to tick per mailbox in `form`'s `mailboxes` list, ticked when `chosen` names it (in any case);
+   * its `no-mailboxes` hint shown when there is none. The "Forward to" picker and the settings use it. */
+  function mailboxBoxes(form, emails, chosen) {
+    const wanted = new Set(chosen.map((address) => address.toLowerCase()));
+    $('[data-field="mailboxes"]', form).replaceChildren(
+      ...emails.map((email) => {
+        const item = document.createElement("li");
+        const label = document.createElement("label");
+        const box = document.createElement("input");
+        box.type = "checkbox";
+        box.name = "mailbox";
+        box.value = email;
+        box.checked = wanted.has(email.toLowerCase());
+        label.append(box, ` ${email}`);
+        item.append(label);
+        return item;
+      }),
+    );
+    $('[data-field="no-mailboxes"]', form).hidden = emails.length > 0;
   }
 
   // --- page start --------------------------------------------------------------------------------------------
@@ -395,11 +457,14 @@ const postmask = (() => {
     api,
     listAll,
     pagedList,
+    downloadExport,
     ApiError,
     SignedOut,
     safeReturnPath,
     showErrors,
     showFieldError,
+    localPartProblem,
+    emailProblem,
     errorText,
     clearErrors,
     showRowError,
@@ -414,6 +479,7 @@ const postmask = (() => {
     announce,
     copyText,
     confirmAction,
+    mailboxBoxes,
     page,
   };
 })();

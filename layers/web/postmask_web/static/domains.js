@@ -4,6 +4,8 @@ postmask.page(async () => {
   const { $, api, announce, fromTemplate, setText } = postmask;
   const PAGE_SIZE = 25;
   const STATUS_TEXT = { verified: "Verified", pending: "Waiting for DNS", failed: "Verification failed" };
+  // A record's own status (SES checks the DKIM CNAMEs and the MAIL FROM's MX): whether SES found it.
+  const RECORD_STATUS_TEXT = { verified: "Found", pending: "Not found yet", failed: "Not found" };
   const DNS_FIELDS = ["name", "value"];
 
   const list = $("#domain-list");
@@ -34,7 +36,22 @@ postmask.page(async () => {
       button.addEventListener("click", () => postmask.copyText(record[field], button));
     }
     setText(row, "purpose", record.purpose ?? "");
+    const badge = $('[data-field="record_status"]', row);
+    badge.hidden = !record.status;
+    if (record.status) {
+      badge.textContent = RECORD_STATUS_TEXT[record.status] ?? record.status;
+      badge.dataset.status = record.status;
+      badge.setAttribute("aria-label", `SES: ${badge.textContent}`);
+    }
     return row;
+  }
+
+  function fillRecords(card, domain) {
+    const records = Array.isArray(domain.dns_records) ? domain.dns_records : [];
+    $('[data-field="dns"]', card).hidden = records.length === 0;
+    $('[data-field="dns_rows"]', card).replaceChildren(...records.map(dnsRow));
+    const report = $('input[name="dmarc_report_address"]', card);
+    if (document.activeElement !== report) report.value = domain.dmarc_report_address ?? "";
   }
 
   function fillCard(card, domain) {
@@ -51,25 +68,32 @@ postmask.page(async () => {
       badge.textContent = STATUS_TEXT[status] ?? status;
       badge.dataset.status = status;
     }
-    const records = Array.isArray(domain.dns_records) ? domain.dns_records : [];
-    $('[data-field="dns"]', card).hidden = records.length === 0;
-    $('[data-field="dns_rows"]', card).replaceChildren(...records.map(dnsRow));
+    fillRecords(card, domain);
     $('[data-action="delete"]', card).setAttribute("aria-label", `Delete ${domain.name}`);
+  }
+
+  // Label, input and error of a card's form are tied together by ids unique on the page; the input.
+  function tieField(form, name, labelField, idPrefix) {
+    const input = form.elements[name];
+    input.id = postmask.uniqueId(idPrefix);
+    $(`[data-field="${labelField}"]`, form).htmlFor = input.id;
+    const fieldError = $(`[data-error-for="${name}"]`, form);
+    fieldError.id = `${input.id}-error`;
+    input.setAttribute("aria-describedby", fieldError.id);
+    return input;
   }
 
   function domainCard(initial) {
     let domain = initial;
     const card = fromTemplate("domain-item");
     card.dataset.name = domain.name;
-    // Label, input and error of the catch-all form are tied together by ids unique on the page.
     const form = $('[data-form="catch-all"]', card);
-    const input = form.elements.catch_all_destination;
-    input.id = postmask.uniqueId("catch-all");
-    $('[data-field="catch_all_label"]', form).htmlFor = input.id;
-    const fieldError = $('[data-error-for="catch_all_destination"]', form);
-    fieldError.id = `${input.id}-error`;
-    input.setAttribute("aria-describedby", fieldError.id);
+    const input = tieField(form, "catch_all_destination", "catch_all_label", "catch-all");
     fillCard(card, domain);
+    wireRecords(card, () => domain, (changed) => {
+      domain = changed;
+      fillCard(card, domain);
+    });
 
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -108,6 +132,43 @@ postmask.page(async () => {
       addForm.elements.name.focus();
     });
     return card;
+  }
+
+  // The records of a page carry no MAIL FROM status (SES lists none): opening them asks for the domain itself.
+  // The DMARC report address is saved from the same place, since it changes the DMARC record.
+  function wireRecords(card, current, changed) {
+    const details = $('[data-field="dns"]', card);
+    details.addEventListener("toggle", async () => {
+      if (!details.open) return;
+      try {
+        const fresh = await api("GET", `/api/domains/${encodeURIComponent(current().name)}`);
+        fillRecords(card, fresh);
+      } catch {
+        // The records already shown stay; the next opening asks again.
+      }
+    });
+    const form = $('[data-form="dmarc-report"]', card);
+    const input = tieField(form, "dmarc_report_address", "dmarc_label", "dmarc-report");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const body = { dmarc_report_address: input.value.trim() || null };
+      let domain;
+      try {
+        domain = await postmask.busy(form, () =>
+          api("PATCH", `/api/domains/${encodeURIComponent(current().name)}`, { body }),
+        );
+      } catch (error) {
+        postmask.showErrors(form, error, { sent: body });
+        return;
+      }
+      postmask.clearErrors(form);
+      changed(domain);
+      announce(
+        domain.dmarc_report_address
+          ? `DMARC reports for ${domain.name} go to ${domain.dmarc_report_address}: publish the new DMARC record.`
+          : `The DMARC record of ${domain.name} names no report address now: publish it again.`,
+      );
+    });
   }
 
   // --- add ------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ postmask.page(async () => {
     expired: "Your sign-in was refused: it has expired or been revoked. Sign in again.",
     "signed-out": "You are signed out.",
     "signed-out-everywhere": "You are signed out everywhere: every browser has to sign in again.",
+    "account-deleted": "Your account and everything in it are deleted. Thank you for using postmask.",
   };
 
   function showEmailSignIn() {
@@ -104,6 +105,40 @@ postmask.page(async () => {
     }
   }
 
+  /** Mail that could not be delivered, counted when there is any: it waits in quarantine for a decision. */
+  async function showQuarantine() {
+    try {
+      const page = await api("GET", "/api/quarantine", { query: { limit: 100 } });
+      const count = page.items.length;
+      const more = page.next_token ? "+" : "";
+      postmask.setText($("#overview"), "quarantine_count", `${count}${more}`);
+      postmask.setText($("#overview"), "quarantine_noun", count === 1 && !more ? "message" : "messages");
+      $("#quarantine-stat").hidden = count === 0;
+    } catch (error) {
+      $("#overview-error").textContent = postmask.errorText(error) ?? "";
+    }
+  }
+
+  /** Suspended destinations first too: all their mail has stopped, which a person would not notice otherwise. */
+  async function showSuspended() {
+    try {
+      const { items } = await api("GET", "/api/destinations", { query: { status: "suspended", limit: 20 } });
+      $("#suspended-list").replaceChildren(
+        ...items.map((destination) => {
+          const item = document.createElement("li");
+          const address = document.createElement("strong");
+          address.className = "address";
+          address.textContent = destination.email;
+          item.append(address, `: ${destination.suspended_reason ?? "it bounced"}.`);
+          return item;
+        }),
+      );
+      $("#suspended").hidden = items.length === 0;
+    } catch (error) {
+      $("#overview-error").textContent = postmask.errorText(error) ?? "";
+    }
+  }
+
   const LEAKS_SHOWN = 5;
 
   /** Suspected leaks first: a person with one should see it without looking for it. */
@@ -121,6 +156,8 @@ postmask.page(async () => {
   if (session.token()) {
     await Promise.all([
       showOverview(),
+      showQuarantine(),
+      showSuspended(),
       showLeaks(),
       postmask.activity.loadChart($("#chart")),
       postmask.activity.eventList($("#latest"), { pageSize: 10, more: false }).load(),

@@ -1,0 +1,23 @@
+"""GET /api/quarantine/{quarantine_id}: one copy that could not be delivered (size, reason, when)."""
+
+from postmask.api import BEARER, APIGatewayHttpResolver, caller_id, errors, install, observed
+from postmask.schemas.quarantine import QuarantinedMessage
+from postmask.store import quarantine
+
+app = APIGatewayHttpResolver(enable_validation=True)
+install(app)
+
+
+@app.get(
+    "/api/quarantine/<quarantine_id>",
+    tags=["Quarantine"],
+    operation_id="getQuarantined",
+    summary="Get a quarantined message",
+    security=BEARER,
+    responses=errors(401, 404),
+)
+def get_quarantined(quarantine_id: str) -> QuarantinedMessage:
+    return quarantine.to_model(quarantine.get(caller_id(app), quarantine_id))
+
+
+lambda_handler = observed(app)
