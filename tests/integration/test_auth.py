@@ -20,6 +20,7 @@ SAMPLE_PARAMS = {
     "destination_id": "01m84x6vvyzqxfrp2xb1ewbbjh",
     "contact_id": "01m84x6vvyzqxfrp2xb1ewbbjh",
     "user_id": "01m84x6vvyzqxfrp2xb1ewbbjh",
+    "quarantine_id": "01m84x6vvyzqxfrp2xb1ewbbjh",
 }
 
 

@@ -20,6 +20,7 @@ from email.utils import getaddresses, parseaddr
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from local import sam_template
 from local.functions import running
@@ -285,7 +286,7 @@ def _tag_context(tags: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
 
 
 def _ses(operation: str, params: Mapping[str, Any], region: str) -> Iterator[Request]:
-    if operation in ("GetEmailIdentity", "DeleteEmailIdentity"):
+    if operation in ("GetEmailIdentity", "DeleteEmailIdentity", "PutEmailIdentityMailFromAttributes"):
         identity = str(params["EmailIdentity"])
         yield Request(
             f"ses:{operation}", _identity_arn(identity, region), _tag_context(_identity_tags(identity, region))
@@ -319,6 +320,15 @@ def _s3(operation: str, params: Mapping[str, Any]) -> Iterator[Request]:
         yield Request("s3:GetObject", f"arn:aws:s3:::{bucket}/{params['Key']}")
     elif operation in ("PutObject", "DeleteObject"):
         yield Request(f"s3:{operation}", f"arn:aws:s3:::{bucket}/{params['Key']}")
+    elif operation == "CopyObject":  # AWS authorises a copy as reading the source and writing the copy
+        source = params["CopySource"]
+        if isinstance(source, str):
+            source_bucket, _, source_key = source.lstrip("/").partition("/")
+            source_key = unquote(source_key.partition("?versionId=")[0])
+        else:
+            source_bucket, source_key = source["Bucket"], source["Key"]
+        yield Request("s3:GetObject", f"arn:aws:s3:::{source_bucket}/{source_key}")
+        yield Request("s3:PutObject", f"arn:aws:s3:::{bucket}/{params['Key']}")
     elif operation in ("ListObjects", "ListObjectsV2"):
         yield Request("s3:ListBucket", f"arn:aws:s3:::{bucket}")
     else:
