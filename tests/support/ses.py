@@ -117,5 +117,5 @@ def mail_from_says(domain: str, status: str, *, region: str = "eu-west-1") -> No
     PENDING before SES looked, SUCCESS once it found it, FAILED when it is missing or went."""
     from moto.ses.models import ses_backends
 
-    identity = ses_backends["123456789012"][region].email_identities[domain]
+    identity: Any = ses_backends["123456789012"][region].email_identities[domain]  # local/ses.py adds the attribute
     identity.mail_from_attributes = {**identity.mail_from_attributes, "MailFromDomainStatus": status}
