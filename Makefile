@@ -15,7 +15,7 @@ OFFLINE_REGION := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1}
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv run sam-local sam-invoke test test-fast lint typecheck template-check build deploy admin openapi chromium gnupg bench clean
+.PHONY: help venv run sam-local sam-invoke test test-fast lint typecheck template-check build deploy admin prune-versions openapi chromium gnupg bench clean
 
 help:
 	@echo "make run        start postmask locally (API, web, SMTP) on embedded moto"
@@ -27,6 +27,7 @@ help:
 	@echo "make build      sam build"
 	@echo "make deploy     sam deploy (GUIDED=1 the first time)"
 	@echo "make admin EMAIL=you@example.org   create the first admin of a deployed stack"
+	@echo "make prune-versions   delete the functions' old versions no alias uses (DRY_RUN=1 to list them)"
 	@echo "make bench      benchmarks: cold start vs floor, warm, DynamoDB calls, list scaling, sizes"
 
 $(STAMP): requirements-dev.txt layers/common/requirements.txt layers/web/requirements.txt
@@ -104,6 +105,10 @@ gnupg:
 admin: $(STAMP)
 	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=you@example.org [STACK=name] [REGION=region]" >&2; exit 2; }
 	PYTHONPATH=layers/common $(PY) -m scripts.admin --email "$(EMAIL)" $(if $(STACK),--stack "$(STACK)",) $(if $(REGION),--region "$(REGION)",)
+
+# After a deploy: old versions cost SnapStart cache (README "SnapStart and its cost"); KEEP newest unaliased kept.
+prune-versions: $(STAMP)
+	PYTHONPATH=layers/common $(PY) -m scripts.prune_versions $(if $(STACK),--stack "$(STACK)",) $(if $(REGION),--region "$(REGION)",) --keep "$(or $(KEEP),1)" $(if $(DRY_RUN),--dry-run,)
 
 # Prints a table and writes bench/results.json; `$(PY) -m bench --help` for a shorter run.
 bench: $(STAMP)

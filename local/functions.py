@@ -8,6 +8,8 @@ per function instance with the function's own environment, for the local stack.
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import importlib.util
 import sys
 import threading
@@ -36,6 +38,11 @@ class Invoker(Protocol):
         ...
 
 
+# Which function's code is running in this context (its code folder, and the name its context gives): set while
+# a handler loaded here runs, so that what the handler does (the AWS calls it makes, tests/support/aws_calls.py)
+# can be told from what the code around it does.
+running: contextvars.ContextVar[tuple[Path, str] | None] = contextvars.ContextVar("running", default=None)
+
 _loading = threading.RLock()  # two threads loading one handler: the second waits for the module to be complete
 
 
@@ -47,7 +54,19 @@ def load_handler(code_dir: Path, handler: str) -> Handler:
     with _loading:
         module = sys.modules.get(unique) or _import(unique, code_dir, module_name)
     function: Handler = getattr(module, attribute)
-    return function
+    return _tagged(function, code_dir.resolve())
+
+
+def _tagged(function: Handler, code_dir: Path) -> Handler:
+    @functools.wraps(function)
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        token = running.set((code_dir, str(getattr(context, "function_name", ""))))
+        try:
+            return function(event, context)
+        finally:
+            running.reset(token)
+
+    return handler
 
 
 def _import(unique: str, code_dir: Path, module_name: str) -> ModuleType:

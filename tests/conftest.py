@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import botocore.client
+import botocore.handlers
 import pytest
 
 if TYPE_CHECKING:
@@ -34,6 +35,61 @@ os.environ.pop("AWS_PROFILE", None)
 # Create the service's Logger now, bound to the real stdout: created inside a test that uses `capsys`, its
 # handler would keep that test's stream and fail ("I/O operation on closed file") for every later test.
 import postmask.observability  # noqa: F401
+
+# --- every AWS call a function makes, checked against its own IAM statements (decision 0074) ---------------
+# moto enforces no IAM condition: the calls each handler makes are recorded (for every botocore session made from
+# now on) and evaluated against that function's statements in the transformed template when each test ends, so
+# the test that made a call its deployed function would be refused fails, whatever subset of tests runs (and
+# under pytest-xdist, each worker checks its own tests). The terminal summary lists what no call used.
+from tests.support import iam_policy
+from tests.support.aws_calls import Recorder
+
+_aws_calls = Recorder()
+_aws_calls.variables = iam_policy.environment_variables()
+botocore.handlers.BUILTIN_HANDLERS.append(("before-parameter-build", _aws_calls.hook))
+_iam = iam_policy.Evaluator()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _aws_calls.test = item.nodeid
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    calls = _aws_calls.drain() if call.when == "teardown" else []
+    refused = _iam.check(calls)
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if not refused:
+        return
+    explained = "\n\n".join(iam_policy.explain(verdict) for verdict in refused)
+    if report.passed:
+        report.outcome = "failed"
+        report.longrepr = explained
+    else:  # the teardown failed already: say both
+        report.sections.append(("IAM calls refused", explained))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if hasattr(session.config, "workeroutput"):  # a pytest-xdist worker: the controller prints the summary
+        session.config.workeroutput["iam_used"] = sorted(_iam.used)
+        session.config.workeroutput["iam_called"] = sorted(_iam.functions_called)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    output = getattr(node, "workeroutput", {})
+    _iam.used.update(tuple(entry) for entry in output.get("iam_used", ()))
+    _iam.functions_called.update(output.get("iam_called", ()))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    unused = _iam.unused()
+    if unused:
+        terminalreporter.section("IAM statement actions no recorded call used (in the tests that ran)")
+        for function, idle in unused.items():
+            terminalreporter.write_line(f"{function}: " + "; ".join(idle))
+
 
 _make_api_call = botocore.client.BaseClient._make_api_call
 

@@ -37,8 +37,8 @@ def test_function_environments_are_the_templates_with_local_names(aws: None) -> 
 
     assert local.function_environment(spec) == {
         "TABLE_NAME": "postmask-local-table",
-        "POWERTOOLS_SERVICE_NAME": "postmask",
-        "POWERTOOLS_METRICS_NAMESPACE": "Postmask",
+        "POWERTOOLS_SERVICE_NAME": "postmask-local",  # per stack: two stacks' metrics stay apart
+        "POWERTOOLS_METRICS_NAMESPACE": "Postmask/postmask-local",
         "POWERTOOLS_LOG_LEVEL": "DEBUG",
         "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
         **{f"AWS_ENDPOINT_URL_{service}": "" for service in ("DYNAMODB", "S3", "SESV2", "SES", "LAMBDA", "SQS")},

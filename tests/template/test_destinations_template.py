@@ -23,7 +23,8 @@ SENDERS = (
     "AliasRandomNewFunction",  # the compatible routes (issue 33): a default destination deleted since is new again
     "V1AliasesCreateFunction",
 )
-CONFIG_SET_ARN = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${MailConfigurationSet}"
+CONFIG_SET_ARN = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/*"
+STACK_TAG = {"StringEquals": {"aws:ResourceTag/postmask:stack": {"Ref": "AWS::StackName"}}}
 
 
 def props(name: str) -> dict[str, Any]:
@@ -69,10 +70,17 @@ def test_every_sender_may_send_with_the_configuration_set() -> None:
     # (tests/template/test_quarantine_template.py).
     assert set(senders) == {*SENDERS, "ForwarderFunction", "QuarantineResendFunction", "DeadLettersFunction"}
     for name in senders:
+        # Configuration sets of this stack only: the set carries the stack's tag, as its identities do (decision 0076).
         allowed = str(
-            [statement["Resource"] for statement in statements(name) if "ses:SendEmail" in statement["Action"]]
+            [
+                statement["Resource"]
+                for statement in statements(name)
+                if "ses:SendEmail" in statement["Action"] and statement.get("Condition") == STACK_TAG
+            ]
         )
         assert CONFIG_SET_ARN in allowed, f"{name} sends without being allowed the configuration set"
+    tags = load()["Resources"]["MailConfigurationSet"]["Properties"]["Tags"]
+    assert tags == [{"Key": "postmask:stack", "Value": {"Ref": "AWS::StackName"}}]
 
 
 def actions_or_none(name: str) -> set[str]:
@@ -168,4 +176,5 @@ def test_forwarding_off_leaves_out_the_set_and_its_feedback_and_names_no_set(ena
     template = resolved({"EnableForwarding": enabled})
     create = template["Resources"]["DestinationsCreateFunction"]["Properties"]
     assert ("MailConfigurationSet" in str(create["Environment"])) == (enabled == "true")
-    assert ("configuration-set" in str(template["Resources"]["DestinationsCreateFunctionRole"])) == (enabled == "true")
+    # The sending right names "this stack's sets" (by their tag) whether or not the set exists.
+    assert "configuration-set/*" in str(template["Resources"]["DestinationsCreateFunctionRole"])

@@ -180,7 +180,7 @@ def test_the_forwarder_gets_least_privilege() -> None:
                 or statement["Condition"]
                 == {
                     "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["USER#*"]},
-                    "ForAllValues:StringEquals": {"dynamodb:Attributes": ["email"]},
+                    "ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "sk", "email"]},
                     "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
                 }
             )
@@ -238,8 +238,14 @@ def test_the_forwarder_gets_least_privilege() -> None:
     }
     # Every send names the configuration set, and SES authorises the set as a resource of SendEmail too.
     send_resources = [statement["Resource"] for statement in statements if "ses:SendEmail" in statement["Action"]]
-    config_set = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${MailConfigurationSet}"
-    assert {"Fn::Sub": config_set} in send_resources
+    config_set = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/*"
+    assert any({"Fn::Sub": config_set} in resources for resources in send_resources)
+    # Only as this stack's identities (their tag), or from SenderAddress (decision 0076); never as any identity.
+    conditions = [statement.get("Condition") for statement in statements if "ses:SendEmail" in statement["Action"]]
+    assert conditions == [
+        {"StringEquals": {"aws:ResourceTag/postmask:stack": {"Ref": "AWS::StackName"}}},
+        {"StringEquals": {"ses:FromAddress": {"Ref": "SenderAddress"}}},
+    ]
 
 
 def test_the_forwarder_reads_destination_status_with_exactly_the_attributes_its_policy_allows() -> None:

@@ -6,12 +6,20 @@ added later too."""
 from __future__ import annotations
 
 import copy
+import hashlib
+import marshal
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from local import sam_template
 from scripts import stack_name
+from tests.support.cfn import resolved
 from tests.support.transform import transformed
 
 # What CloudWatch Logs accepts as a retention (PutRetentionPolicy).
@@ -93,12 +101,13 @@ def test_snapstart_is_off_where_it_cannot_pay(cfn: dict[str, Any]) -> None:
 # --- alarms ---------------------------------------------------------------------------------------------------
 
 
-def _alarm(cfn: dict[str, Any], namespace: str, metric: str) -> dict[str, Any]:
+def _alarm(cfn: dict[str, Any], namespace: str, metric: str, function: str | None = None) -> dict[str, Any]:
     (found,) = [
         r["Properties"]
         for r in cfn["Resources"].values()
         if r["Type"] == "AWS::CloudWatch::Alarm"
         and (r["Properties"]["Namespace"], r["Properties"]["MetricName"]) == (namespace, metric)
+        and (function is None or r["Properties"]["Dimensions"][0]["Value"] == {"Ref": function})
     ]
     return found
 
@@ -116,8 +125,19 @@ def test_every_alarm_notifies_the_alarm_email(cfn: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("metric", ["Errors", "Throttles"])
 def test_the_forwarders_errors_and_throttles_are_alarmed(cfn: dict[str, Any], metric: str) -> None:
-    alarm = _alarm(cfn, "AWS/Lambda", metric)
+    alarm = _alarm(cfn, "AWS/Lambda", metric, "ForwarderFunction")
     assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "ForwarderFunction"}}]
+    assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == ("Sum", "GreaterThanThreshold", 0)
+
+
+@pytest.mark.parametrize("function", ["FeedbackFunction", "SignInMailerFunction", "AuthorizerFunction"])
+def test_a_lost_bounce_a_lost_sign_in_link_and_a_failing_authorizer_are_alarmed(
+    cfn: dict[str, Any], function: str
+) -> None:
+    """The two asynchronous functions without a dead-letter queue drop an event after their retries, and the
+    authorizer's failures are 5xx nobody would trace to it: each function's Errors are alarmed."""
+    alarm = _alarm(cfn, "AWS/Lambda", "Errors", function)
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]
     assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == ("Sum", "GreaterThanThreshold", 0)
 
 
@@ -227,3 +247,87 @@ def test_the_longest_stack_name_keeps_every_ses_rule_name_within_its_limit() -> 
     assert limit == stack_name.SES_NAME_LIMIT - max(map(len, suffixes))
     assert stack_name.problem("p" * limit) is None
     assert "at most" in (stack_name.problem("p" * (limit + 1)) or "")
+
+
+# --- a reproducible layer -----------------------------------------------------------------------------------
+
+
+def _layer_digest(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _build(layer: str, source: Path, artifacts: Path) -> None:
+    shutil.copytree(sam_template.ROOT / "layers" / layer, source)
+    subprocess.run(
+        ["make", "-s", f"build-{layer.capitalize()}Layer", f"ARTIFACTS_DIR={artifacts}", f"PYTHON={sys.executable}"],
+        cwd=source,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.mark.slow
+def test_a_layer_built_in_two_checkouts_is_the_same_layer(tmp_path: Path) -> None:
+    """Bytecode names its source file: built where the checkout happens to be, every deploy from another path
+    would publish a new layer, and so a new version of every function (decision 0050). The web layer, as the
+    common one: the same recipe, fewer wheels to fetch."""
+    _build("web", tmp_path / "one" / "web", tmp_path / "one-out")
+    _build("web", tmp_path / "elsewhere" / "a-longer-path" / "web", tmp_path / "two-out")
+    assert _layer_digest(tmp_path / "one-out") == _layer_digest(tmp_path / "two-out")
+    compiled = next((tmp_path / "one-out" / "python" / "postmask_web").rglob("*.pyc"))
+    code = marshal.loads(compiled.read_bytes()[16:])  # noqa: S302 - bytecode this test just built
+    assert code.co_filename.startswith("/opt/python/postmask_web/")
+
+
+@pytest.mark.parametrize("layer", ["common", "web"])
+def test_each_layers_bytecode_names_where_lambda_unpacks_it(layer: str) -> None:
+    makefile = (sam_template.ROOT / "layers" / layer / "Makefile").read_text(encoding="utf-8")
+    assert '-s "$(SITE)" -p /opt/python' in makefile
+
+
+# --- operations the review found missing (issue 26) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("given", "reserved"), [({}, False), ({"ForwarderReservedConcurrency": "5"}, True)])
+def test_the_forwarders_concurrency_is_reserved_only_when_asked(given: dict[str, str], reserved: bool) -> None:
+    forwarder = resolved(given)["Resources"]["ForwarderFunction"]["Properties"]
+    # 0, the default: none reserved (a new account's limit of 10 cannot reserve any); else the parameter's value.
+    assert ("ReservedConcurrentExecutions" in forwarder) is reserved
+    if reserved:
+        assert forwarder["ReservedConcurrentExecutions"] == {"Ref": "ForwarderReservedConcurrency"}
+
+
+@pytest.mark.parametrize(("given", "protected"), [({}, True), ({"TableDeletionProtection": "false"}, False)])
+def test_the_table_refuses_deletion_unless_told(given: dict[str, str], protected: bool) -> None:
+    assert resolved(given)["Resources"]["Table"]["Properties"]["DeletionProtectionEnabled"] is protected
+
+
+def test_the_mail_bucket_refuses_requests_without_tls(cfn: dict[str, Any]) -> None:
+    statements = cfn["Resources"]["MailBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    (deny,) = [statement for statement in statements if statement["Effect"] == "Deny"]
+    assert (deny["Principal"], deny["Action"]) == ("*", "s3:*")
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert deny["Resource"] == [{"Fn::GetAtt": ["MailBucket", "Arn"]}, {"Fn::Sub": "${MailBucket.Arn}/*"}]
+
+
+def test_forwarding_is_refused_before_anything_is_created_where_ses_cannot_receive_mail() -> None:
+    """The Rules assertion lists the regions the README names (SES receiving, S3 delivery, not opt-in)."""
+    rule = sam_template.load()["Rules"]["ForwardingNeedsAReceivingRegion"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "EnableForwarding"}, "true"]}
+    ((assertion),) = rule["Assertions"]
+    regions, region = assertion["Assert"]["Fn::Contains"]
+    assert region == {"Ref": "AWS::Region"}
+    readme = (sam_template.ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Regions that receive mail", 1)[1].split("###", 1)[0]
+    listed = set(re.findall(r"\b[a-z]{2}-[a-z]+-\d\b", section.split("That leaves", 1)[1].split("Check", 1)[0]))
+    assert set(regions) == listed
+    assert "ap-southeast-3" not in regions  # Jakarta receives mail, but not into S3 (an opt-in region)
+
+
+def test_each_stack_has_its_own_service_name_and_metrics_namespace() -> None:
+    variables = sam_template.load()["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["POWERTOOLS_SERVICE_NAME"] == {"Ref": "AWS::StackName"}
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == {"Fn::Sub": "Postmask/${AWS::StackName}"}

@@ -71,7 +71,7 @@ def test_import_reads_routes_and_destinations_in_batches_of_named_attributes_onl
     assert batch["Action"] == ["dynamodb:BatchGetItem"]
     condition = batch["Condition"]
     assert condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["ADDRESS#*", "DEST#*", "DOMAIN#*"]
-    assert condition["ForAllValues:StringEquals"]["dynamodb:Attributes"] == ["pk", "owner_id", "id"]
+    assert condition["ForAllValues:StringEquals"]["dynamodb:Attributes"] == ["pk", "sk", "owner_id", "id"]
     assert "dynamodb:DeleteItem" not in table_actions("ImportCreateFunction", unconditioned=True)  # it never deletes
     props = functions()["ImportCreateFunction"]
     assert props["Timeout"] == 29  # API Gateway's own limit: the import stops writing before it (decision 0101)

@@ -233,6 +233,42 @@ def test_no_function_may_scan_or_use_wildcards(cfn: dict[str, Any]) -> None:
         assert not any(action.endswith("*") for action in actions), (function, actions)
 
 
+def unscoped_statements(cfn: dict[str, Any]) -> list[str]:
+    """Statements that undo the scoping: IAM allows a call if *any* statement allows it, so one statement on the
+    table without `ForAllValues:StringLike` `dynamodb:LeadingKeys` (or one naming every key) lets its function
+    touch any item, and one `ses:SendEmail` on identities without a condition lets it send as any (decision 0074)."""
+    wrong = []
+    for function, resource in _lambda_functions(cfn).items():
+        role = cfn["Resources"][resource["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
+        for policy in role.get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                listed = statement["Action"]
+                actions = [listed] if isinstance(listed, str) else listed
+                condition = statement.get("Condition", {})
+                if any(action.startswith("dynamodb:") for action in actions):
+                    keys = condition.get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys") or ["*"]
+                    # A family (`USER#*`) or one partition by name (`USERS`, the admin directory): never a wildcard.
+                    if any(not re.fullmatch(r"[A-Z]+#\*|[A-Z]+", key) for key in keys):
+                        wrong.append(f"{function}: {actions} on {keys}: name the key families it touches")
+                if "ses:SendEmail" in actions and "identity/" in str(statement["Resource"]) and not condition:
+                    wrong.append(f"{function}: {actions} as any identity")
+    return wrong
+
+
+def test_every_table_statement_names_its_key_families_and_sending_is_conditioned(cfn: dict[str, Any]) -> None:
+    assert unscoped_statements(cfn) == []
+
+
+def test_an_unscoped_statement_would_be_caught() -> None:
+    template = copy.deepcopy(sam_template.load())
+    template["Resources"]["MeFunction"]["Properties"]["Policies"][0]["Statement"].append(
+        {"Effect": "Allow", "Action": ["dynamodb:PutItem"], "Resource": {"Fn::GetAtt": ["Table", "Arn"]}}
+    )
+    assert unscoped_statements(transformed(template)) == [
+        "MeFunction: ['dynamodb:PutItem'] on ['*']: name the key families it touches"
+    ]
+
+
 def test_the_health_function_has_no_table_access(cfn: dict[str, Any]) -> None:
     health = _function_of(_operations(cfn)["GET /api/health"])
     assert _allowed_actions(cfn, health) == set()
