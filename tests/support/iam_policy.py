@@ -62,7 +62,8 @@ def statements() -> dict[str, tuple[Statement, ...]]:
                 resources=statement.get("Resource", "*"),
                 conditions=statement.get("Condition") or {},
             )
-            for policy in policies
+            for listed in policies
+            for policy in _chosen(listed, conditions)  # a policy under !If too (the operator's tracker list)
             for index, statement in enumerate(_listed(policy["PolicyDocument"]["Statement"]))
             for statement in _chosen(statement, conditions)
         )

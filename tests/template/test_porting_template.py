@@ -24,7 +24,14 @@ IDEMPOTENT = {
     "V1AliasesCreateFunction",
 }
 # The functions that create aliases, and so count them against MaxAliasesPerUser.
-ALIAS_CREATORS = {"AliasesCreateFunction", "ImportCreateFunction", "AliasRandomNewFunction", "V1AliasesCreateFunction"}
+# The forwarder too: a catch-all's new address becomes an alias on first receipt (decision 0046).
+ALIAS_CREATORS = {
+    "AliasesCreateFunction",
+    "ImportCreateFunction",
+    "AliasRandomNewFunction",
+    "V1AliasesCreateFunction",
+    "ForwarderFunction",
+}
 
 
 def functions() -> dict[str, dict[str, Any]]:

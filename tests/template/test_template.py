@@ -240,15 +240,18 @@ def unscoped_statements(cfn: dict[str, Any]) -> list[str]:
     wrong = []
     for function, resource in _lambda_functions(cfn).items():
         role = cfn["Resources"][resource["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
-        for policy in role.get("Policies", []):
+        for given in role.get("Policies", []):
+            # A conditional policy (Fn::If [condition, policy, AWS::NoValue]) counts as if its condition held.
+            policy = given["Fn::If"][1] if "Fn::If" in given else given
             for statement in policy["PolicyDocument"]["Statement"]:
                 listed = statement["Action"]
                 actions = [listed] if isinstance(listed, str) else listed
                 condition = statement.get("Condition", {})
                 if any(action.startswith("dynamodb:") for action in actions):
                     keys = condition.get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys") or ["*"]
-                    # A family (`USER#*`) or one partition by name (`USERS`, the admin directory): never a wildcard.
-                    if any(not re.fullmatch(r"[A-Z]+#\*|[A-Z]+", key) for key in keys):
+                    # A family (`USER#*`, or a narrower one: `RATE#USER#*`) or one partition by name (`USERS`, the
+                    # admin directory): never a wildcard.
+                    if any(not re.fullmatch(r"[A-Z]+(#[A-Z]+)*#\*|[A-Z]+", key) for key in keys):
                         wrong.append(f"{function}: {actions} on {keys}: name the key families it touches")
                 if "ses:SendEmail" in actions and "identity/" in str(statement["Resource"]) and not condition:
                     wrong.append(f"{function}: {actions} as any identity")

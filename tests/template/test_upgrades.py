@@ -233,7 +233,12 @@ def test_the_version_description_fits_lambdas_limit_with_the_longest_parameter_v
     longest = {}
     for name, spec in cfn["Parameters"].items():
         allowed = [str(value) for value in spec.get("AllowedValues", [])]
-        longest[name] = max(allowed, key=len) if allowed else "x" * int(spec.get("MaxLength", 20))
+        if allowed:
+            longest[name] = max(allowed, key=len)
+        elif spec.get("Type") == "Number" and "MaxValue" in spec:  # a number's longest is its largest
+            longest[name] = str(spec["MaxValue"])
+        else:
+            longest[name] = "x" * int(spec.get("MaxLength", 20))
     for resource in cfn["Resources"].values():
         if resource["Type"] == "AWS::Lambda::Version":
             description = _resolved(resource["Properties"]["Description"], longest)
