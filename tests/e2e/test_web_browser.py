@@ -605,11 +605,13 @@ def test_manage_domains(screen: Screen, user: User) -> None:
     expect(form.locator('[data-error-for="name"]')).to_be_empty()
 
     # The catch-all: a bad address is refused next to it; a good one and an empty one are kept
+    # (The new domain's DNS records opened with it: their DMARC form has a Save button too.)
+    save = card.locator('[data-form="catch-all"]').get_by_role("button", name="Save")
     card.get_by_label("Catch-all address").fill("nobody")
-    card.get_by_role("button", name="Save").click()
+    save.click()
     expect(card.locator('[data-error-for="catch_all_destination"]')).to_contain_text("not a valid e-mail address")
     card.get_by_label("Catch-all address").fill("")
-    card.get_by_role("button", name="Save").click()
+    save.click()
     expect(page.get_by_role("status").filter(has_text=f"on {new} is now dropped")).to_be_visible()
     page.reload()
     card = page.locator("li.domain", has=page.get_by_role("heading", name=new, exact=True))
@@ -701,6 +703,53 @@ def test_dns_records_and_verification_status_are_shown_with_copy_buttons(screen:
 
     rows.nth(3).get_by_role("button", name="Copy the value of the TXT record").click()
     assert page.evaluate("navigator.clipboard.readText()") == "v=spf1 include:amazonses.com ~all"
+
+
+def test_a_new_domain_opens_its_records_and_its_status_is_checked_again(screen: Screen, user: User) -> None:
+    page = screen.page
+    # Given SES's answers decided by the browser (the local stack verifies a domain at once): the new domain is
+    # pending when added, verified when next asked, then failed
+    new = f"fresh-{user.domain}"
+    record = {"type": "TXT", "name": f"_dmarc.{new}", "value": "v=DMARC1; p=none", "purpose": "DMARC"}
+    answers = iter(["verified", "failed"])
+
+    def domain(status: str) -> dict[str, Any]:
+        return {
+            "name": new,
+            "created_at": "2026-12-06T04:00:00Z",
+            "alias_count": 0,
+            "catch_all_destination": None,
+            "verification": {"status": status},
+            "dns_records": [record],
+        }
+
+    page.route(
+        re.compile(r".*/api/domains$"),
+        lambda route: (
+            route.fulfill(status=201, json=domain("pending")) if route.request.method == "POST" else route.fallback()
+        ),
+    )
+    page.route(
+        re.compile(rf".*/api/domains/{re.escape(new)}$"),
+        lambda route: route.fulfill(json=domain(next(answers))),
+    )
+    sign_in(screen, user.token)
+    screen.goto("/domains")
+
+    form = page.locator("#add-form")
+    form.get_by_label("Domain name").fill(new)
+    form.get_by_role("button", name="Add domain").click()
+    card = page.locator("li.domain", has=page.get_by_role("heading", name=new, exact=True))
+    # Its records are open, what to do next; asking for them refreshed the status the add returned
+    expect(card.locator("table.dns-records")).to_be_visible()
+    expect(card.locator('[data-field="status"]')).to_have_text("Verified")
+    screen.no_sideways_scrolling()
+    screen.shot("1-added")
+
+    card.get_by_role("button", name=f"Check {new} again").click()
+    expect(card.locator('[data-field="status"]')).to_have_text("Verification failed")
+    expect(page.get_by_role("status").filter(has_text=f"{new}: Verification failed.")).to_be_visible()
+    screen.shot("2-checked-again")
 
 
 def test_the_dmarc_report_address_is_saved_from_the_domain_page(screen: Screen, user: User) -> None:
