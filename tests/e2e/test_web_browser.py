@@ -225,6 +225,33 @@ def test_sign_in_overview_and_sign_out(screen: Screen, user: User) -> None:
     assert "next=%2Faliases" in page.url
 
 
+def lines(locator: Locator) -> set[float]:
+    """The vertical middles of the elements a locator finds: one value when they share a line."""
+    boxes = [element.bounding_box() for element in locator.all()]
+    return {round(box["y"] + box["height"] / 2) for box in boxes if box}
+
+
+def test_activity_is_in_the_navigation_and_the_header_keeps_its_lines(screen: Screen, user: User) -> None:
+    page = screen.page
+    sign_in(screen, user.token)
+    navigation = page.get_by_role("navigation", name="Main")
+    navigation.get_by_role("link", name="Activity").click()
+    expect(page.get_by_role("heading", name="Activity", level=1)).to_be_visible()
+    # Highlighted as the page one is on; the intro says how far back the list goes (the stack's 30 days)
+    expect(navigation.get_by_role("link", name="Activity")).to_have_attribute("aria-current", "page")
+    expect(navigation.locator('[aria-current="page"]')).to_have_count(1)
+    expect(page.locator("p.intro")).to_contain_text("in the last 30 days")
+    # The five pages on one line, at a phone's width too; the brand, Account and Sign out on one line above
+    # it (or beside it), none of them cut or wrapped
+    assert len(lines(navigation.get_by_role("link"))) == 1
+    header_items = page.locator(".site-header .brand, .site-header .account-link, #sign-out")
+    assert len(lines(header_items)) == 1
+    for item in page.locator(".site-header .account-link, #sign-out, .site-header nav a").all():
+        assert item.evaluate("e => e.scrollWidth <= e.clientWidth && e.getClientRects().length === 1")
+    screen.no_sideways_scrolling()
+    screen.shot("1-activity")
+
+
 def ask_for_a_link(screen: Screen, email: str) -> None:
     page = screen.page
     screen.goto("/")
