@@ -779,6 +779,30 @@ def test_a_new_domain_opens_its_records_and_its_status_is_checked_again(screen: 
     screen.shot("2-checked-again")
 
 
+def test_a_toast_does_not_cover_the_control_just_used(screen: Screen, user: User) -> None:
+    page = screen.page
+    for number in range(4):  # a page long enough to scroll at both widths
+        assert user.api("POST", "/api/domains", {"name": f"more{number}-{user.domain}"})[0] == 201
+    sign_in(screen, user.token)
+    screen.goto("/domains")
+    card = page.locator("li.domain", has=page.get_by_role("heading", name=user.domain, exact=True))
+    save = card.locator('[data-form="catch-all"]').get_by_role("button", name="Save")
+    card.get_by_label("Catch-all address").fill("all@mail.example")
+    # Given the Save button at the very bottom of the screen, where the toast appears
+    save.evaluate("button => window.scrollBy(0, button.getBoundingClientRect().bottom - window.innerHeight + 4)")
+    assert save.evaluate("button => window.innerHeight - button.getBoundingClientRect().bottom") < 20
+    save.click()
+    toast = page.locator("#status")
+    expect(toast).to_contain_text("now goes to all@mail.example")
+    expect(toast).to_have_class(re.compile(r"\bvisible\b"))
+    # Then the page moved it up, clear of the toast
+    button_bottom = save.evaluate("button => button.getBoundingClientRect().bottom")
+    toast_top = toast.evaluate("toast => window.innerHeight - toast.offsetHeight - 16")
+    assert button_bottom <= toast_top, (button_bottom, toast_top)
+    # (What the screen shows, not the whole page: the toast is fixed to the screen.)
+    page.screenshot(path=ARTIFACTS / f"{screen.width_name}-a_toast_does_not_cover_the_control_just_used.png")
+
+
 def test_the_dmarc_report_address_is_saved_from_the_domain_page(screen: Screen, user: User) -> None:
     page = screen.page
     sign_in(screen, user.token)
