@@ -803,6 +803,56 @@ def test_a_toast_does_not_cover_the_control_just_used(screen: Screen, user: User
     page.screenshot(path=ARTIFACTS / f"{screen.width_name}-a_toast_does_not_cover_the_control_just_used.png")
 
 
+# Each visible badge and button of a card beside a copy of it on its own: its width and height in the card.
+SQUEEZED = """cards => cards.flatMap(card => [...card.querySelectorAll('.badge, .button')])
+  .filter(element => element.offsetParent !== null)
+  .flatMap(element => {
+    const alone = element.cloneNode(true);
+    alone.style.position = "absolute";
+    document.body.append(alone);
+    const [inCard, own] = [element.getBoundingClientRect(), alone.getBoundingClientRect()];
+    alone.remove();
+    const same = Math.abs(inCard.width - own.width) < 1 && Math.abs(inCard.height - own.height) < 1;
+    const sizes = `${inCard.width}x${inCard.height}, alone ${own.width}x${own.height}`;
+    return same ? [] : [`${element.textContent.trim()}: ${sizes}`];
+  })"""
+
+
+def test_cards_keep_their_buttons_and_badges_at_their_size(screen: Screen, user: User) -> None:
+    page = screen.page
+    # Given cards with long names beside their badges and buttons: a domain waiting for DNS, an alias and a
+    # destination waiting for their link
+    long_domain = f"a-rather-long-subdomain-name.{user.domain}"
+    assert user.api("POST", "/api/domains", {"name": long_domain})[0] == 201
+    page.route(
+        re.compile(r".*/api/domains\?.*"),
+        lambda route: route.fulfill(
+            json={
+                "items": [
+                    {**route.fetch().json()["items"][0], "name": long_domain, "verification": {"status": "pending"}}
+                ],
+                "next_token": None,
+            }
+        ),
+    )
+    local_part = "a-long-local-part-for-a-shop"
+    status, _ = user.api(
+        "POST",
+        "/api/aliases",
+        {"domain": user.domain, "local_part": local_part, "destinations": ["a-long-mailbox-name@mail.example"]},
+    )
+    assert status == 201
+    sign_in(screen, user.token)
+    for path, card in (("/domains", "li.card"), ("/aliases", "tr.alias"), ("/destinations", "li.card")):
+        screen.goto(path)
+        cards = page.locator(card)
+        expect(cards.first.locator(".badge:not([hidden])").first).to_be_visible()
+        # Then none is squeezed (narrower, or taller by wrapping) or stretched
+        assert cards.evaluate_all(SQUEEZED) == [], path
+        screen.no_sideways_scrolling()
+        screen.shot(f"1-{path.strip('/')}")
+
+
 def test_the_dmarc_report_address_is_saved_from_the_domain_page(screen: Screen, user: User) -> None:
     page = screen.page
     sign_in(screen, user.token)
