@@ -61,6 +61,13 @@ postmask.page(async () => {
     setText(card, "alias_count", postmask.plural(domain.alias_count, "alias", "aliases"));
     const catchAll = $('input[name="catch_all_destination"]', card);
     catchAll.value = domain.catch_all_destination ?? "";
+    fillStatus(card, domain);
+    $('[data-action="delete"]', card).setAttribute("aria-label", `Delete ${domain.name}`);
+    $('[data-action="check"]', card).setAttribute("aria-label", `Check ${domain.name} again`);
+  }
+
+  // What SES says of the domain and its records; a refresh changes only this, never a field being edited.
+  function fillStatus(card, domain) {
     const status = domain.verification?.status;
     const badge = $('[data-field="status"]', card);
     badge.hidden = !status;
@@ -69,8 +76,6 @@ postmask.page(async () => {
       badge.dataset.status = status;
     }
     fillRecords(card, domain);
-    $('[data-action="delete"]', card).setAttribute("aria-label", `Delete ${domain.name}`);
-    $('[data-action="check"]', card).setAttribute("aria-label", `Check ${domain.name} again`);
   }
 
   // Label, input and error of a card's form are tied together by ids unique on the page; the input.
@@ -91,7 +96,11 @@ postmask.page(async () => {
     const form = $('[data-form="catch-all"]', card);
     const input = tieField(form, "catch_all_destination", "catch_all_label", "catch-all");
     fillCard(card, domain);
-    wireRecords(card, () => domain, (changed) => {
+    const refreshed = (fresh) => {
+      domain = fresh;
+      fillStatus(card, domain);
+    };
+    wireRecords(card, () => domain, refreshed, (changed) => {
       domain = changed;
       fillCard(card, domain);
     });
@@ -123,14 +132,13 @@ postmask.page(async () => {
       postmask.clearRowError(card);
       check.disabled = true;
       try {
-        domain = await api("GET", `/api/domains/${encodeURIComponent(domain.name)}`);
+        refreshed(await api("GET", `/api/domains/${encodeURIComponent(domain.name)}`));
       } catch (error) {
         postmask.showRowError(card, error);
         return;
       } finally {
         check.disabled = false;
       }
-      fillCard(card, domain);
       const status = domain.verification?.status;
       announce(`${domain.name}: ${STATUS_TEXT[status] ?? status ?? "no status yet"}.`);
     });
@@ -156,12 +164,12 @@ postmask.page(async () => {
   // The records of a page carry no MAIL FROM status (SES lists none): opening them asks for the domain itself,
   // which also refreshes its verification status. The DMARC report address is saved from the same place, since
   // it changes the DMARC record.
-  function wireRecords(card, current, changed) {
+  function wireRecords(card, current, refreshed, changed) {
     const details = $('[data-field="dns"]', card);
     details.addEventListener("toggle", async () => {
       if (!details.open) return;
       try {
-        changed(await api("GET", `/api/domains/${encodeURIComponent(current().name)}`));
+        refreshed(await api("GET", `/api/domains/${encodeURIComponent(current().name)}`));
       } catch {
         // The records already shown stay; the next opening asks again.
       }
