@@ -61,6 +61,8 @@ class LocalStack:
         self.config = config
         self.services: list[Service] = []  # started, in order
         self.endpoints: list[tuple[str, str]] = []  # (label, where): what the banner lists
+        # `NAME=value ` for each variable the helper commands read that is not its default ("" when none is)
+        self.helper_environment = ""
         self.base_url = ""
         self.token = ""
         self.admin_email = DEV_ADMIN_EMAIL
@@ -169,8 +171,8 @@ class LocalStack:
         self.services.append(smtp)
         self.endpoints.append(("SMTP", f"{self.config.host}:{smtp.port}   (mail it sends: {self.config.outbox}/*.eml)"))
         # The helper commands read the variables `make run` reads: spell out those that are not the defaults.
-        settings = "".join(
-            f"{name}={value} "
+        settings = self.helper_environment = "".join(
+            f"{name}={shlex.quote(str(value))} "
             for name, value, default in (
                 ("PORT", self.config.port, 3000),
                 ("SMTP_PORT", smtp.port, 2525),
@@ -222,7 +224,11 @@ class LocalStack:
             f"  Token      {self.token}",
         ]
         if self.gateway.route_for("GET", "/"):
-            lines.append(f"  Sign in    {url}/ as {self.admin_email}: the link is mailed to {self.config.outbox}/*.eml")
+            lines += [
+                f"  Sign in    {url}/ as {self.admin_email}: the link is mailed to {self.config.outbox}/*.eml;",
+                f"             {self.helper_environment}.venv/bin/python -m local.signin [<address>] [--ask]"
+                "   prints it whole",
+            ]
         lines += [
             "",
             "Try it:",

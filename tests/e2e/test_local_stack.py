@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -227,6 +229,33 @@ def test_what_it_prints_is_what_a_user_needs_next(stack: Stack) -> None:
     assert f"Token      {stack.token}" in output
     assert f"curl -H 'Authorization: Bearer {stack.token}' {stack.base_url}/api/me" in output
     assert "Ctrl-C" in output
+
+
+def test_the_banners_sign_in_command_finds_the_link_in_the_stacks_outbox(stack: Stack) -> None:
+    # Given the command the banner prints, with the variables of this stack (its outbox is not the default)
+    line = next(line for line in stack.output().splitlines() if "-m local.signin" in line)
+    words = shlex.split(line.split("   prints it")[0])
+    assignments = list(itertools.takewhile(lambda word: re.fullmatch(r"[A-Z_]+=.*", word), words))
+    variables = dict(word.split("=", 1) for word in assignments)
+    assert variables["POSTMASK_OUTBOX"] == str(stack.outbox)
+    command = [word for word in words[len(assignments) :] if not word.startswith("[")]
+    assert command[1:] == ["-m", "local.signin"]
+    # When it is run with them and no --port or --outbox, asking this stack for a link to a new user
+    email = f"e2e-{secrets.token_hex(4)}@example.org"
+    assert stack.request("POST", "/api/users", body={"email": email}).status == 201
+    environment = {**{k: v for k, v in os.environ.items() if k not in ("PORT", "POSTMASK_OUTBOX")}, **variables}
+    printed = subprocess.run(
+        [sys.executable, "-m", "local.signin", email, "--ask"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # Then it finds the link in that outbox (POSTMASK_OUTBOX) and asks that stack (PORT)
+    assert printed.returncode == 0, printed.stdout + printed.stderr
+    assert printed.stdout.strip().splitlines()[-1].startswith(f"{stack.base_url}/signin#")
 
 
 def test_one_log_line_per_request_and_no_token_in_any_log(stack: Stack) -> None:

@@ -225,6 +225,33 @@ def test_sign_in_overview_and_sign_out(screen: Screen, user: User) -> None:
     assert "next=%2Faliases" in page.url
 
 
+def lines(locator: Locator) -> set[float]:
+    """The vertical middles of the elements a locator finds: one value when they share a line."""
+    boxes = [element.bounding_box() for element in locator.all()]
+    return {round(box["y"] + box["height"] / 2) for box in boxes if box}
+
+
+def test_activity_is_in_the_navigation_and_the_header_keeps_its_lines(screen: Screen, user: User) -> None:
+    page = screen.page
+    sign_in(screen, user.token)
+    navigation = page.get_by_role("navigation", name="Main")
+    navigation.get_by_role("link", name="Activity").click()
+    expect(page.get_by_role("heading", name="Activity", level=1)).to_be_visible()
+    # Highlighted as the page one is on; the intro says how far back the list goes (the stack's 30 days)
+    expect(navigation.get_by_role("link", name="Activity")).to_have_attribute("aria-current", "page")
+    expect(navigation.locator('[aria-current="page"]')).to_have_count(1)
+    expect(page.locator("p.intro")).to_contain_text("in the last 30 days")
+    # The five pages on one line, at a phone's width too; the brand, Account and Sign out on one line above
+    # it (or beside it), none of them cut or wrapped
+    assert len(lines(navigation.get_by_role("link"))) == 1
+    header_items = page.locator(".site-header .brand, .site-header .account-link, #sign-out")
+    assert len(lines(header_items)) == 1
+    for item in page.locator(".site-header .account-link, #sign-out, .site-header nav a").all():
+        assert item.evaluate("e => e.scrollWidth <= e.clientWidth && e.getClientRects().length === 1")
+    screen.no_sideways_scrolling()
+    screen.shot("1-activity")
+
+
 def ask_for_a_link(screen: Screen, email: str) -> None:
     page = screen.page
     screen.goto("/")
@@ -605,11 +632,13 @@ def test_manage_domains(screen: Screen, user: User) -> None:
     expect(form.locator('[data-error-for="name"]')).to_be_empty()
 
     # The catch-all: a bad address is refused next to it; a good one and an empty one are kept
+    # (The new domain's DNS records opened with it: their DMARC form has a Save button too.)
+    save = card.locator('[data-form="catch-all"]').get_by_role("button", name="Save")
     card.get_by_label("Catch-all address").fill("nobody")
-    card.get_by_role("button", name="Save").click()
+    save.click()
     expect(card.locator('[data-error-for="catch_all_destination"]')).to_contain_text("not a valid e-mail address")
     card.get_by_label("Catch-all address").fill("")
-    card.get_by_role("button", name="Save").click()
+    save.click()
     expect(page.get_by_role("status").filter(has_text=f"on {new} is now dropped")).to_be_visible()
     page.reload()
     card = page.locator("li.domain", has=page.get_by_role("heading", name=new, exact=True))
@@ -701,6 +730,127 @@ def test_dns_records_and_verification_status_are_shown_with_copy_buttons(screen:
 
     rows.nth(3).get_by_role("button", name="Copy the value of the TXT record").click()
     assert page.evaluate("navigator.clipboard.readText()") == "v=spf1 include:amazonses.com ~all"
+
+
+def test_a_new_domain_opens_its_records_and_its_status_is_checked_again(screen: Screen, user: User) -> None:
+    page = screen.page
+    # Given SES's answers decided by the browser (the local stack verifies a domain at once): the new domain is
+    # pending when added, verified when next asked, then failed
+    new = f"fresh-{user.domain}"
+    record = {"type": "TXT", "name": f"_dmarc.{new}", "value": "v=DMARC1; p=none", "purpose": "DMARC"}
+    answers = iter(["verified", "failed"])
+
+    def domain(status: str) -> dict[str, Any]:
+        return {
+            "name": new,
+            "created_at": "2026-12-06T04:00:00Z",
+            "alias_count": 0,
+            "catch_all_destination": None,
+            "verification": {"status": status},
+            "dns_records": [record],
+        }
+
+    page.route(
+        re.compile(r".*/api/domains$"),
+        lambda route: (
+            route.fulfill(status=201, json=domain("pending")) if route.request.method == "POST" else route.fallback()
+        ),
+    )
+    page.route(
+        re.compile(rf".*/api/domains/{re.escape(new)}$"),
+        lambda route: route.fulfill(json=domain(next(answers))),
+    )
+    sign_in(screen, user.token)
+    screen.goto("/domains")
+
+    form = page.locator("#add-form")
+    form.get_by_label("Domain name").fill(new)
+    form.get_by_role("button", name="Add domain").click()
+    card = page.locator("li.domain", has=page.get_by_role("heading", name=new, exact=True))
+    # Its records are open, what to do next; asking for them refreshed the status the add returned
+    expect(card.locator("table.dns-records")).to_be_visible()
+    expect(card.locator('[data-field="status"]')).to_have_text("Verified")
+    screen.no_sideways_scrolling()
+    screen.shot("1-added")
+
+    card.get_by_role("button", name=f"Check {new} again").click()
+    expect(card.locator('[data-field="status"]')).to_have_text("Verification failed")
+    expect(page.get_by_role("status").filter(has_text=f"{new}: Verification failed.")).to_be_visible()
+    screen.shot("2-checked-again")
+
+
+def test_a_toast_does_not_cover_the_control_just_used(screen: Screen, user: User) -> None:
+    page = screen.page
+    for number in range(4):  # a page long enough to scroll at both widths
+        assert user.api("POST", "/api/domains", {"name": f"more{number}-{user.domain}"})[0] == 201
+    sign_in(screen, user.token)
+    screen.goto("/domains")
+    card = page.locator("li.domain", has=page.get_by_role("heading", name=user.domain, exact=True))
+    save = card.locator('[data-form="catch-all"]').get_by_role("button", name="Save")
+    card.get_by_label("Catch-all address").fill("all@mail.example")
+    # Given the Save button at the very bottom of the screen, where the toast appears
+    save.evaluate("button => window.scrollBy(0, button.getBoundingClientRect().bottom - window.innerHeight + 4)")
+    assert save.evaluate("button => window.innerHeight - button.getBoundingClientRect().bottom") < 20
+    save.click()
+    toast = page.locator("#status")
+    expect(toast).to_contain_text("now goes to all@mail.example")
+    expect(toast).to_have_class(re.compile(r"\bvisible\b"))
+    # Then the page moved it up, clear of the toast
+    button_bottom = save.evaluate("button => button.getBoundingClientRect().bottom")
+    toast_top = toast.evaluate("toast => window.innerHeight - toast.offsetHeight - 16")
+    assert button_bottom <= toast_top, (button_bottom, toast_top)
+    # (What the screen shows, not the whole page: the toast is fixed to the screen.)
+    page.screenshot(path=ARTIFACTS / f"{screen.width_name}-a_toast_does_not_cover_the_control_just_used.png")
+
+
+# Each visible badge and button of a card beside a copy of it on its own: its width and height in the card.
+SQUEEZED = """cards => cards.flatMap(card => [...card.querySelectorAll('.badge, .button')])
+  .filter(element => element.offsetParent !== null)
+  .flatMap(element => {
+    const alone = element.cloneNode(true);
+    alone.style.position = "absolute";
+    document.body.append(alone);
+    const [inCard, own] = [element.getBoundingClientRect(), alone.getBoundingClientRect()];
+    alone.remove();
+    const same = Math.abs(inCard.width - own.width) < 1 && Math.abs(inCard.height - own.height) < 1;
+    const sizes = `${inCard.width}x${inCard.height}, alone ${own.width}x${own.height}`;
+    return same ? [] : [`${element.textContent.trim()}: ${sizes}`];
+  })"""
+
+
+def test_cards_keep_their_buttons_and_badges_at_their_size(screen: Screen, user: User) -> None:
+    page = screen.page
+    # Given cards with long names beside their badges and buttons: a domain waiting for DNS, an alias and a
+    # destination waiting for their link
+    long_domain = f"a-rather-long-subdomain-name.{user.domain}"
+    assert user.api("POST", "/api/domains", {"name": long_domain})[0] == 201
+    page.route(
+        re.compile(r".*/api/domains\?.*"),
+        lambda route: route.fulfill(
+            json={
+                "items": [
+                    {**route.fetch().json()["items"][0], "name": long_domain, "verification": {"status": "pending"}}
+                ],
+                "next_token": None,
+            }
+        ),
+    )
+    local_part = "a-long-local-part-for-a-shop"
+    status, _ = user.api(
+        "POST",
+        "/api/aliases",
+        {"domain": user.domain, "local_part": local_part, "destinations": ["a-long-mailbox-name@mail.example"]},
+    )
+    assert status == 201
+    sign_in(screen, user.token)
+    for path, card in (("/domains", "li.card"), ("/aliases", "tr.alias"), ("/destinations", "li.card")):
+        screen.goto(path)
+        cards = page.locator(card)
+        expect(cards.first.locator(".badge:not([hidden])").first).to_be_visible()
+        # Then none is squeezed (narrower, or taller by wrapping) or stretched
+        assert cards.evaluate_all(SQUEEZED) == [], path
+        screen.no_sideways_scrolling()
+        screen.shot(f"1-{path.strip('/')}")
 
 
 def test_the_dmarc_report_address_is_saved_from_the_domain_page(screen: Screen, user: User) -> None:

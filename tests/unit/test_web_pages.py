@@ -36,9 +36,9 @@ PAGES = {
 OUTSIDE_NAVIGATION = {"/verify", "/signin"}
 # A page below one of the navigation's: the navigation marks its parent (an alias's page: Aliases).
 UNDER = {"/aliases/01j0000000000000000000000a": "/aliases", "/settings": "/account", "/users": "/account"}
-# Reached from the overview ("All activity") and from a leak badge: the navigation keeps four pages on one
-# phone line.
-FROM_THE_OVERVIEW = {"/activity", "/quarantine"}  # the quarantine: its count there, and its notice mail
+# Reached from the overview: the quarantine (its count there, and its notice mail); the navigation keeps its
+# five pages on one phone line.
+FROM_THE_OVERVIEW = {"/quarantine"}
 WITHOUT_FORMS = OUTSIDE_NAVIGATION | {"/quarantine"}  # its buttons act on what the script lists
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -38,14 +38,15 @@ def environment() -> jinja2.Environment:
 
 
 @cache
-def render(template: str) -> str:
-    return environment().get_template(template).render()
+def render(template: str, **values: str | int) -> str:
+    return environment().get_template(template).render(**values)
 
 
-def page(template: str) -> Handler:
-    """The Lambda handler of one page."""
+def page(template: str, **values: str | int) -> Handler:
+    """The Lambda handler of one page; `values` are the deployment's settings the page states (the same for
+    everyone, so the page is still rendered once)."""
 
     def serve_page(event: Event, context: Any) -> Result:
-        return response(200, render(template), "text/html; charset=utf-8", PAGE_CACHE_CONTROL)
+        return response(200, render(template, **values), "text/html; charset=utf-8", PAGE_CACHE_CONTROL)
 
     return web_handler(serve_page)

@@ -352,8 +352,31 @@ const postmask = (() => {
     const status = $("#status");
     status.textContent = message;
     status.classList.add("visible");
+    keepClearOf(status);
     clearTimeout(statusTimer);
-    statusTimer = setTimeout(() => status.classList.remove("visible"), 5000);
+    statusTimer = setTimeout(() => {
+      status.classList.remove("visible");
+      document.documentElement.style.removeProperty("--toast-space");
+    }, 5000);
+  }
+
+  // The control last in use: a submit button loses focus while it is disabled for the request (busy).
+  let lastFocused = null;
+  document.addEventListener("focusin", (event) => {
+    lastFocused = event.target;
+  });
+
+  /** The toast floats over the bottom of the screen: the page gains room below its end (--toast-space), and
+   * the control in use (the button just pressed, the field being filled) moves up out from under it. */
+  function keepClearOf(toast) {
+    const margin = 16; // the toast's own distance from the bottom edge (1rem)
+    const toastTop = window.innerHeight - toast.offsetHeight - margin;
+    document.documentElement.style.setProperty("--toast-space", `${toast.offsetHeight + 2 * margin}px`);
+    const active = document.activeElement;
+    const focused = active && active !== document.body ? active : lastFocused;
+    if (!focused?.isConnected || toast.contains(focused)) return;
+    const overlap = focused.getBoundingClientRect().bottom - toastTop + margin / 2;
+    if (overlap > 0) window.scrollBy({ top: overlap, behavior: "instant" });
   }
 
   /** Copy `text`; a `secret` (a token) is not repeated in the announcement others may see or hear. */

@@ -61,6 +61,13 @@ postmask.page(async () => {
     setText(card, "alias_count", postmask.plural(domain.alias_count, "alias", "aliases"));
     const catchAll = $('input[name="catch_all_destination"]', card);
     catchAll.value = domain.catch_all_destination ?? "";
+    fillStatus(card, domain);
+    $('[data-action="delete"]', card).setAttribute("aria-label", `Delete ${domain.name}`);
+    $('[data-action="check"]', card).setAttribute("aria-label", `Check ${domain.name} again`);
+  }
+
+  // What SES says of the domain and its records; a refresh changes only this, never a field being edited.
+  function fillStatus(card, domain) {
     const status = domain.verification?.status;
     const badge = $('[data-field="status"]', card);
     badge.hidden = !status;
@@ -69,7 +76,6 @@ postmask.page(async () => {
       badge.dataset.status = status;
     }
     fillRecords(card, domain);
-    $('[data-action="delete"]', card).setAttribute("aria-label", `Delete ${domain.name}`);
   }
 
   // Label, input and error of a card's form are tied together by ids unique on the page; the input.
@@ -90,7 +96,11 @@ postmask.page(async () => {
     const form = $('[data-form="catch-all"]', card);
     const input = tieField(form, "catch_all_destination", "catch_all_label", "catch-all");
     fillCard(card, domain);
-    wireRecords(card, () => domain, (changed) => {
+    const refreshed = (fresh) => {
+      domain = fresh;
+      fillStatus(card, domain);
+    };
+    wireRecords(card, () => domain, refreshed, (changed) => {
       domain = changed;
       fillCard(card, domain);
     });
@@ -116,6 +126,23 @@ postmask.page(async () => {
       );
     });
 
+    // SES checks DNS on its own schedule; asking for the domain reads where it has got to.
+    const check = $('[data-action="check"]', card);
+    check.addEventListener("click", async () => {
+      postmask.clearRowError(card);
+      check.disabled = true;
+      try {
+        refreshed(await api("GET", `/api/domains/${encodeURIComponent(domain.name)}`));
+      } catch (error) {
+        postmask.showRowError(card, error);
+        return;
+      } finally {
+        check.disabled = false;
+      }
+      const status = domain.verification?.status;
+      announce(`${domain.name}: ${STATUS_TEXT[status] ?? status ?? "no status yet"}.`);
+    });
+
     $('[data-action="delete"]', card).addEventListener("click", async () => {
       postmask.clearRowError(card);
       const question = `Delete ${domain.name}? postmask stops receiving its mail. A domain with aliases cannot be deleted.`;
@@ -134,15 +161,15 @@ postmask.page(async () => {
     return card;
   }
 
-  // The records of a page carry no MAIL FROM status (SES lists none): opening them asks for the domain itself.
-  // The DMARC report address is saved from the same place, since it changes the DMARC record.
-  function wireRecords(card, current, changed) {
+  // The records of a page carry no MAIL FROM status (SES lists none): opening them asks for the domain itself,
+  // which also refreshes its verification status. The DMARC report address is saved from the same place, since
+  // it changes the DMARC record.
+  function wireRecords(card, current, refreshed, changed) {
     const details = $('[data-field="dns"]', card);
     details.addEventListener("toggle", async () => {
       if (!details.open) return;
       try {
-        const fresh = await api("GET", `/api/domains/${encodeURIComponent(current().name)}`);
-        fillRecords(card, fresh);
+        refreshed(await api("GET", `/api/domains/${encodeURIComponent(current().name)}`));
       } catch {
         // The records already shown stay; the next opening asks again.
       }
@@ -195,6 +222,9 @@ postmask.page(async () => {
     const card = domainCard(domain);
     card.classList.add("new");
     list.prepend(card);
+    // What to do next is publish the records: open them (which also asks SES where the domain stands now).
+    const details = $('[data-field="dns"]', card);
+    if (!details.hidden) details.open = true;
     pages.describe();
     const dns = domain.dns_records?.length ? " Publish its DNS records so mail can reach it." : "";
     announce(`Added ${domain.name}.${dns}`);
