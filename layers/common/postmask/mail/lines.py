@@ -47,6 +47,10 @@ class Rewrite(Protocol):
     def removes(self, content_type: str) -> bool:
         """Whether a part is to be left out of the message."""
 
+    def drops_framing(self) -> bool:
+        """Whether multiparts' preambles and epilogues are dropped (the scrub: anything can hide there); otherwise
+        they are kept as they were, cut into lines only."""
+
     def text(self, data: bytes, charset: str | None, content_type: str, filename: str | None) -> bytes | None:
         """A text-like part's decoded content, changed."""
 
@@ -273,7 +277,7 @@ def _multipart(
     for index, match in enumerate(found):
         end = _before_line_break(body, match.start())
         if index == 0:
-            out.chunks.append(b"" if rewrite is not None else _cut(body[position:end], newline))  # the preamble
+            out.chunks.append(_framing(body[position:end], newline, rewrite))  # the preamble
         elif not _removed(body[position:end], out, rewrite):
             _part(body[position:end], newline, out, depth, rewrite)
         else:
@@ -281,7 +285,7 @@ def _multipart(
         out.chunks.append(body[end : match.end()])  # the line break and the delimiter, as they were
         position = match.end()
         if match.group(1):  # the close delimiter: what follows is the epilogue
-            out.chunks.append(b"" if rewrite is not None else _cut(body[position:], newline))
+            out.chunks.append(_framing(body[position:], newline, rewrite))
             return True
     # No close delimiter: the last part runs to the end of the body, as the stdlib reads it.
     if _removed(body[position:], out, rewrite):
@@ -289,6 +293,11 @@ def _multipart(
     else:
         _part(body[position:], newline, out, depth, rewrite)
     return True
+
+
+def _framing(text: memoryview, newline: bytes, rewrite: Rewrite | None) -> Chunk:
+    """A preamble or epilogue as it goes out: dropped when the Rewrite says so, else its long lines cut."""
+    return b"" if rewrite is not None and rewrite.drops_framing() else _cut(text, newline)
 
 
 def _removed(part: memoryview, out: Body, rewrite: Rewrite | None) -> bool:

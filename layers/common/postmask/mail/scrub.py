@@ -209,6 +209,9 @@ class AddressSwap:
             or (filename or "").lower().endswith(_TEXT_EXTENSIONS)
         )
 
+    def drops_framing(self) -> bool:
+        return True  # a preamble or epilogue no reader shows may still carry the address
+
     def removes(self, content_type: str) -> bool:
         """Whether a part carries the sender's identity in a form that cannot be scrubbed."""
         return content_type in IDENTITY_TYPES

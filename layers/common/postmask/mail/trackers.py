@@ -159,6 +159,9 @@ class TrackerRemoval:
     def removes(self, content_type: str) -> bool:
         return False  # a tracker is taken out of a part, never a whole part
 
+    def drops_framing(self) -> bool:
+        return False  # every byte outside the HTML parts leaves as it came
+
     def text(
         self, data: bytes, charset: str | None, content_type: str = "text/html", filename: str | None = None
     ) -> bytes | None:

@@ -4,17 +4,12 @@ from typing import Literal
 
 from pydantic import Field
 
-from postmask.schemas.common import Model, Timestamp
+from postmask.schemas.common import Model, Timestamp, TrackersRemoved
 
 Outcome = Literal[
     "forwarded", "sent", "blocked", "dropped", "refused", "failed", "quarantined", "bounced", "complained"
 ]
 Direction = Literal["inbound", "reply"]
-
-
-class TrackersRemoved(Model):
-    pixels: int = Field(ge=0, description="Open-tracking images removed")
-    links: int = Field(ge=0, description="Click-tracking links unwrapped or stripped of tracking parameters")
 
 
 class ActivityEvent(Model):

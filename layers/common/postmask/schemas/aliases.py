@@ -5,7 +5,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StrictBool
 
-from postmask.schemas.activity import TrackersRemoved
 from postmask.schemas.common import (
     DOMAIN_NAME_PATTERN,
     MAX_DOMAIN_NAME_LENGTH,
@@ -17,6 +16,7 @@ from postmask.schemas.common import (
     RequestModel,
     ShownName,
     Timestamp,
+    TrackersRemoved,
 )
 
 _DISPLAY_NAME = "The name shown on mail sent from the alias (replies to contacts); never a destination's"

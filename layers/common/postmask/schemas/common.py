@@ -258,3 +258,10 @@ class ValidationErrorBody(ErrorBody):
 
 class Health(Model):
     status: Literal["ok"] = "ok"
+
+
+class TrackersRemoved(Model):
+    """Trackers removed from forwarded HTML (an alias's running totals; a forwarded activity event's own)."""
+
+    pixels: int = Field(ge=0, description="Open-tracking images removed")
+    links: int = Field(ge=0, description="Click-tracking links unwrapped or stripped of tracking parameters")
