@@ -124,8 +124,8 @@ class _Chained:
     def rewrites(self, content_type: str, filename: str | None) -> bool:
         return any(rewrite.rewrites(content_type, filename) for rewrite in self._rewrites)
 
-    def drops_framing(self) -> bool:
-        return any(rewrite.drops_framing() for rewrite in self._rewrites)
+    def changes_structure(self) -> bool:
+        return any(rewrite.changes_structure() for rewrite in self._rewrites)
 
     def removes(self, content_type: str) -> bool:
         return any(rewrite.removes(content_type) for rewrite in self._rewrites)

@@ -47,9 +47,10 @@ class Rewrite(Protocol):
     def removes(self, content_type: str) -> bool:
         """Whether a part is to be left out of the message."""
 
-    def drops_framing(self) -> bool:
-        """Whether multiparts' preambles and epilogues are dropped (the scrub: anything can hide there); otherwise
-        they are kept as they were, cut into lines only."""
+    def changes_structure(self) -> bool:
+        """Whether the message's structure may change (the reply scrub): preambles and epilogues dropped (anything
+        can hide there), a multipart/signed sent as its signed content. Otherwise only parts' contents change and
+        preambles and epilogues stay as they were, cut into lines only."""
 
     def text(self, data: bytes, charset: str | None, content_type: str, filename: str | None) -> bytes | None:
         """A text-like part's decoded content, changed."""
@@ -92,7 +93,11 @@ def sendable_body(
         return Body([body])
     result = Body([])
     disposition = None
-    signed = _signed_content(content_type, transfer_encoding, body, result) if rewrite is not None else None
+    signed = (
+        _signed_content(content_type, transfer_encoding, body, result)
+        if rewrite is not None and rewrite.changes_structure()
+        else None
+    )
     if signed is not None:
         head_end, content_start = _head_bounds(signed)
         fields = _fields(bytes(signed[:head_end]), newline)
@@ -297,7 +302,7 @@ def _multipart(
 
 def _framing(text: memoryview, newline: bytes, rewrite: Rewrite | None) -> Chunk:
     """A preamble or epilogue as it goes out: dropped when the Rewrite says so, else its long lines cut."""
-    return b"" if rewrite is not None and rewrite.drops_framing() else _cut(text, newline)
+    return b"" if rewrite is not None and rewrite.changes_structure() else _cut(text, newline)
 
 
 def _removed(part: memoryview, out: Body, rewrite: Rewrite | None) -> bool:

@@ -209,7 +209,7 @@ class AddressSwap:
             or (filename or "").lower().endswith(_TEXT_EXTENSIONS)
         )
 
-    def drops_framing(self) -> bool:
+    def changes_structure(self) -> bool:
         return True  # a preamble or epilogue no reader shows may still carry the address
 
     def removes(self, content_type: str) -> bool:

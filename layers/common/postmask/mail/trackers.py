@@ -159,7 +159,7 @@ class TrackerRemoval:
     def removes(self, content_type: str) -> bool:
         return False  # a tracker is taken out of a part, never a whole part
 
-    def drops_framing(self) -> bool:
+    def changes_structure(self) -> bool:
         return False  # every byte outside the HTML parts leaves as it came
 
     def text(
