@@ -108,6 +108,9 @@ def running_stack(**env_overrides: str) -> Iterator[Stack]:
             "POSTMASK_DEV_TOKEN": f"pm_e2e_{secrets.token_urlsafe(24)}",
             "POSTMASK_OUTBOX": str(tmp / "outbox"),
             "POSTMASK_LOGS": str(tmp / "logs"),
+            # One admin user serves every end-to-end test: more new destinations a day than a person's 20 (the
+            # limit itself is tested in tests/integration/test_destinations.py).
+            "POSTMASK_NEW_DESTINATIONS_PER_DAY": "100000",
             **env_overrides,
         }
         output_file = tmp / "output.txt"
