@@ -46,10 +46,11 @@ const postmask = (() => {
   class SignedOut extends Error {}
 
   class ApiError extends Error {
-    constructor(status, body) {
+    constructor(status, body, retryAfterSeconds = null) {
       super(describeFailure(status, body));
       this.status = status;
       this.detail = Array.isArray(body?.detail) ? body.detail : [];
+      this.retryAfterSeconds = retryAfterSeconds; // a 429's Retry-After: when the request may succeed
     }
   }
 
@@ -120,7 +121,10 @@ const postmask = (() => {
         data = null;
       }
     }
-    if (!response.ok) throw new ApiError(response.status, data);
+    if (!response.ok) {
+      const retryAfter = Number.parseInt(response.headers.get("Retry-After") ?? "", 10);
+      throw new ApiError(response.status, data, Number.isFinite(retryAfter) ? retryAfter : null);
+    }
     return data;
   }
 

@@ -89,8 +89,12 @@ postmask.page(async () => {
       } catch (error) {
         button.disabled = false;
         if (error instanceof postmask.ApiError && error.status === 429) {
-          const next = new Date(Date.now() + RESEND_INTERVAL_MS);
-          noteResent(`A link was sent less than a minute ago (one a minute at most). Try again at ${clock(next)}.`, next);
+          // One a minute per destination, and one every 10 minutes (5 a day) per address, whoever asks: the
+          // answer's Retry-After says which.
+          const wait = (error.retryAfterSeconds ?? RESEND_INTERVAL_MS / 1000) * 1000;
+          const next = new Date(Date.now() + wait);
+          const rule = wait > RESEND_INTERVAL_MS ? "one every 10 minutes and 5 a day per address" : "one a minute";
+          noteResent(`A link was sent to this address too recently (${rule}). Try again at ${clock(next)}.`, next);
           return;
         }
         postmask.showRowError(item, error);
