@@ -26,7 +26,7 @@ install(app)
     summary="Add a destination (a verification link is mailed to it)",
     security=BEARER,
     responses=errors(
-        401, 409, 415, 422, success=(201, "Created, pending"), location="The destination: `/api/destinations/{id}`"
+        401, 409, 415, 422, 429, success=(201, "Created, pending"), location="The destination: `/api/destinations/{id}`"
     ),
 )
 def create_destination(body: DestinationCreate, idempotency_key: IdempotencyKey = None) -> Response[Destination]:

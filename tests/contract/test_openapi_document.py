@@ -40,7 +40,7 @@ CONTRACT_ERRORS = {
     "exportAll": {401},
     "importAliases": {401, 403, 413, 415, 422},
     "listDestinations": {400, 401},
-    "createDestination": {401, 409, 422},
+    "createDestination": {401, 409, 422, 429},  # 429: the verification links' limits (decision 0112)
     "getDestination": {401, 404},
     "resendDestinationLink": {401, 404, 409, 429},
     "deleteDestination": {401, 404, 409, 412},

@@ -2,7 +2,7 @@
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from postmask.schemas.common import Destinations, DomainName, Email, Model, RequestModel, Timestamp
 
@@ -77,7 +77,7 @@ class UserList(Model):
 
 
 class UserUpdate(RequestModel):
-    disabled: bool
+    disabled: StrictBool = Field(description="true: the user's tokens are refused and their mail blocked")
 
 
 class AccountDelete(RequestModel):
