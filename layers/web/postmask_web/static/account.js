@@ -9,6 +9,8 @@ postmask.page(async () => {
 
   const sessionList = $("#session-list");
   const tokenList = $("#token-list");
+  // Tokens made on this page: its list may still be loading, and must not lose them when it arrives.
+  const madeHere = [];
   let sessions = [];
 
   function describe() {
@@ -117,7 +119,8 @@ postmask.page(async () => {
         ? "It may only create aliases: give it to your password manager."
         : "It may do everything you can do: keep it as safe as a password.";
     $("#new-token").hidden = false;
-    tokenList.prepend(tokenItem({ ...created, kind: "api", last_used_at: null }));
+    madeHere.push({ ...created, kind: "api", last_used_at: null });
+    tokenList.prepend(tokenItem(madeHere.at(-1)));
     describe();
     postmask.announce(`Token “${created.name}” created. Copy it now: it is not shown again.`);
   });
@@ -147,7 +150,10 @@ postmask.page(async () => {
     setText(document, "email", me.email);
     sessions = tokens.items.filter((token) => token.kind === "session");
     sessionList.replaceChildren(...sessions.map(sessionItem));
-    tokenList.replaceChildren(...tokens.items.filter((token) => token.kind !== "session").map(tokenItem));
+    const listed = tokens.items.filter((token) => token.kind !== "session");
+    const known = new Set(listed.map((token) => token.id));
+    const missing = madeHere.filter((token) => !known.has(token.id)).reverse(); // newest first, as prepended
+    tokenList.replaceChildren(...missing.map(tokenItem), ...listed.map(tokenItem));
     describe();
   } catch (error) {
     $("#sessions-error").textContent = postmask.errorText(error) ?? "";
