@@ -15,7 +15,7 @@ OFFLINE_REGION := AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1}
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv run sam-local sam-invoke test test-fast lint typecheck template-check build deploy admin prune-versions openapi chromium gnupg bench clean
+.PHONY: help venv run sam-local sam-invoke test test-fast lint typecheck template-check build deploy admin prune-versions openapi key-families chromium gnupg bench clean
 
 help:
 	@echo "make run        start postmask locally (API, web, SMTP) on embedded moto"
@@ -23,6 +23,7 @@ help:
 	@echo "make sam-invoke FUNCTION=ForwarderFunction EVENT=events/ses-receipt.json   beside make sam-local"
 	@echo "make test       the whole test suite (bootstraps .venv)"
 	@echo "make lint       ruff + mypy"
+	@echo "make key-families  rewrite decision 0074's key-family table from template.yaml's statements"
 	@echo "make openapi    regenerate functions/docs/openapi.json from the handlers (commit the result)"
 	@echo "make build      sam build"
 	@echo "make deploy     sam deploy (GUIDED=1 the first time)"
@@ -85,6 +86,9 @@ deploy: build
 # The one OpenAPI document, built from every function's resolver; a test fails when the committed one drifts.
 openapi: $(STAMP)
 	$(PY) -m scripts.openapi
+
+key-families: $(STAMP)
+	AWS_DEFAULT_REGION=eu-west-1 $(PY) -m tests.support.key_families
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own browsers here).
 chromium:
