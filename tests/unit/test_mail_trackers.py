@@ -223,6 +223,39 @@ def test_an_html_part_too_large_to_rewrite_is_left_untouched(monkeypatch: pytest
     assert removal.removed.as_dict() == {"pixels": 0, "links": 0}
 
 
+def test_an_html_part_too_large_as_it_arrives_is_never_decoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Decoding is what costs (about 10x the part, bench/trackers.py): a part over the limit is passed on as it came.
+    encoded = base64.encodebytes(HTML).replace(b"\n", b"\r\n")
+    monkeypatch.setattr("postmask.mail.trackers.MAX_HTML_BYTES", len(encoded) - 1)
+
+    def decoded(*_: object) -> bytes:
+        raise AssertionError("a part over the limit was decoded")
+
+    monkeypatch.setattr("postmask.mail.lines._decoded", decoded)
+    body = _message(encoded, "base64").partition(b"\r\n\r\n")[2]
+    removal = TrackerRemoval(Mode.PIXELS_AND_LINKS, HOSTS, "m1")
+    sent = lines.sendable_body(b' multipart/alternative; boundary="b"', None, memoryview(body), b"\r\n", removal)
+    assert b"".join(bytes(chunk) for chunk in sent.chunks) == body
+    assert removal.removed.as_dict() == {"pixels": 0, "links": 0}
+
+
+def test_html_parts_past_the_messages_budget_are_left_untouched(monkeypatch: pytest.MonkeyPatch) -> None:
+    encoded = base64.encodebytes(HTML).replace(b"\n", b"\r\n")
+    monkeypatch.setattr("postmask.mail.trackers.MAX_HTML_BYTES_PER_MESSAGE", 2 * len(encoded))
+    part = b"--b\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" + encoded
+    body = part + b"\r\n" + part + b"\r\n" + part + b"\r\n--b--\r\n"
+    removal = TrackerRemoval(Mode.PIXELS_AND_LINKS, HOSTS, "m1")
+    sent = lines.sendable_body(b' multipart/mixed; boundary="b"', None, memoryview(body), b"\r\n", removal)
+    out = b"".join(bytes(chunk) for chunk in sent.chunks)
+    message = message_from_bytes(b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n' + out)
+    assert [payload for _, payload in leaf_payloads(message)] == [
+        HTML_CLEAN,
+        HTML_CLEAN,
+        HTML,  # the third: past the budget, as it came
+    ]
+    assert removal.removed.as_dict() == {"pixels": 2, "links": 2}
+
+
 def test_only_html_parts_are_rewritten() -> None:
     removal = TrackerRemoval(Mode.PIXELS_AND_LINKS, HOSTS, "m1")
     assert removal.text(HTML, "utf-8", "text/plain") is None
