@@ -348,8 +348,8 @@ def _redirect_target(url: str, hosts: Hosts) -> str | None:
             target = _as_url(unquote(value))
             if target is not None:
                 return target
-    for segment in parts.path.split("/"):
-        target = _as_url(segment) if len(segment) >= 16 else None
+    for segment in parts.path.split("/"):  # a target in a path segment: base64, or URL-encoded (Amazon SES's /L0/)
+        target = _as_url(unquote(segment)) if len(segment) >= 16 else None
         if target is not None:
             return target
     return None
