@@ -16,14 +16,20 @@ from tests.support.destinations import open_link_from_the_outbox
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 
-def test_an_aliases_contacts_and_writing_to_someone_new(screen: Screen, user: User, stack: Any) -> None:  # noqa: F811
-    # Given an alias with a verified destination, and a stranger who wrote to it
+def alias_to_a_confirmed_mailbox(user: User, stack: Any, local_part: str) -> dict[str, Any]:  # noqa: F811
+    """A new alias of the user's, forwarding to a mailbox confirmed by the link mailed to it."""
     destination = f"me-{user.domain}@real.example"
     status, alias = user.api(
-        "POST", "/api/aliases", {"domain": user.domain, "local_part": "shop", "destinations": [destination]}
+        "POST", "/api/aliases", {"domain": user.domain, "local_part": local_part, "destinations": [destination]}
     )
     assert status == 201, alias
     open_link_from_the_outbox(stack, destination)
+    return dict(alias)
+
+
+def test_an_aliases_contacts_and_writing_to_someone_new(screen: Screen, user: User, stack: Any) -> None:  # noqa: F811
+    # Given an alias with a verified destination, and a stranger who wrote to it
+    alias = alias_to_a_confirmed_mailbox(user, stack, "shop")
     message = EmailMessage()
     message["From"] = "Sam Stranger <sam@outside.example>"
     message["To"] = alias["address"]
@@ -93,12 +99,7 @@ sale</a> is on.</p><img src="https://shop.example/o/open.gif?id=4f2a" width="1" 
 
 def test_an_aliass_trackers_are_chosen_and_counted(screen: Screen, user: User, stack: Any) -> None:  # noqa: F811
     # Given an alias with a verified destination, which removes pixels (the default)
-    destination = f"me-{user.domain}@real.example"
-    status, alias = user.api(
-        "POST", "/api/aliases", {"domain": user.domain, "local_part": "news", "destinations": [destination]}
-    )
-    assert status == 201, alias
-    open_link_from_the_outbox(stack, destination)
+    alias = alias_to_a_confirmed_mailbox(user, stack, "news")
     page = screen.page
     sign_in(screen, user.token)
     screen.goto(f"/aliases/{alias['id']}")
