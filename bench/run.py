@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import activity, coldstart, faults, forwarder, importing, listing, session, sizes
+from bench import activity, coldstart, faults, forwarder, importing, listing, session, sizes, trackers
 from bench.calls import CallRecorder, describe
 from bench.lambda_env import FunctionSpec, Sites, compile_bytecode, function_spec
 from bench.moto_server import MotoServer
@@ -38,7 +38,7 @@ from local import sam_template
 RESULTS = Path(__file__).resolve().parent / "results.json"
 COLD_RATIO_TARGET = 1.3  # every function's cold start at most this times its floor's (issue 20)
 AUTHORIZER_RATIO_TARGET = 1.1  # the authorizer's: it is on the path of every session's first request
-BENCHMARKS = ("calls", "cold", "list", "activity", "forwarder", "import", "faults", "sizes")
+BENCHMARKS = ("calls", "cold", "list", "activity", "forwarder", "trackers", "import", "faults", "sizes")
 
 
 def median(values: Sequence[float]) -> float:
@@ -269,6 +269,8 @@ def print_report(results: dict[str, Any]) -> None:
             module.print_report(results[name], out)
     if "forwarder" in results:
         forwarder.print_report(results["forwarder"], out)
+    if "trackers" in results:
+        trackers.print_report(results["trackers"], out)
     if "import" in results:
         importing.print_report(results["import"], out)
     if "faults" in results:
@@ -367,6 +369,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                             lab.spec, new_world(), workdir, lab.xray, rounds=args.rounds
                         )
                         results["forwarder"]["calls"] = calls
+                if "trackers" in wanted:
+                    message = "tracker removal from HTML parts of 256 KiB to 8 MiB: time and peak memory"
+                    with _section(results, "trackers", message):
+                        results["trackers"] = trackers.measure()
                 if "import" in wanted:
                     with _section(results, "import", "import of 1,000 and 10,000 rows"):
                         results["import"] = importing.measure()

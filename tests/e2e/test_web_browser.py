@@ -896,6 +896,8 @@ def test_an_alias_can_be_created_and_deleted_with_the_keyboard_alone(screen: Scr
     keyboard.type("typed")
     keyboard.press("Tab")
     expect(page.locator("#create-form").get_by_label("Website")).to_be_focused()  # optional: left empty
+    keyboard.press("Tab")  # the trackers' choices are one stop, at the chosen one (the default)
+    expect(page.get_by_role("radio", name="Remove tracking pixels (recommended)")).to_be_focused()
     keyboard.press("Tab")
     expect(page.get_by_role("button", name="Create alias")).to_be_focused()
     keyboard.press("Enter")

@@ -121,8 +121,8 @@ class _Chained:
     def __init__(self, rewrites: list[lines.Rewrite]) -> None:
         self._rewrites = rewrites
 
-    def rewrites(self, content_type: str, filename: str | None) -> bool:
-        return any(rewrite.rewrites(content_type, filename) for rewrite in self._rewrites)
+    def rewrites(self, content_type: str, filename: str | None, size: int = 0) -> bool:
+        return any(rewrite.rewrites(content_type, filename, size) for rewrite in self._rewrites)
 
     def changes_structure(self) -> bool:
         return any(rewrite.changes_structure() for rewrite in self._rewrites)

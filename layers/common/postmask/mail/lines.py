@@ -41,8 +41,9 @@ class Rewrite(Protocol):
     """A change made to every text-like part and part header on the way (the reply path's address scrubbing,
     postmask.mail.scrub). `text` and `field` return None when they leave the thing as it was."""
 
-    def rewrites(self, content_type: str, filename: str | None) -> bool:
-        """Whether a part (its full content type, its file name) is text to hand to `text`."""
+    def rewrites(self, content_type: str, filename: str | None, size: int = 0) -> bool:
+        """Whether a part (its full content type, its file name, its content's size as it arrived: still encoded)
+        is text to decode and hand to `text`."""
 
     def removes(self, content_type: str) -> bool:
         """Whether a part is to be left out of the message."""
@@ -150,7 +151,8 @@ def _content(
     if maintype in _MESSAGES and passes_through:
         _entity(content, newline, out, depth + 1, rewrite)
         return None
-    if rewrite is not None and rewrite.rewrites(maintype, filename := _filename(content_type, disposition)):
+    filename = _filename(content_type, disposition) if rewrite is not None else None
+    if rewrite is not None and rewrite.rewrites(maintype, filename, len(content)):
         decoded = _decoded(content_type, transfer_encoding, content)
         changed = rewrite.text(decoded, _charset(content_type), maintype, filename)
         if changed is not None:

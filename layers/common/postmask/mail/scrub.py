@@ -200,7 +200,7 @@ class AddressSwap:
         out.append(text[position:])
         return "".join(out)
 
-    def rewrites(self, content_type: str, filename: str | None) -> bool:
+    def rewrites(self, content_type: str, filename: str | None, size: int = 0) -> bool:
         """Whether a part is text to scrub: any text/* (shown or attached), and calendar and contact files."""
         return (
             not content_type

@@ -33,11 +33,15 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from postmask.mail.scrub import _codec
 from postmask.observability import logger
 
-# A decoded HTML part above this is forwarded untouched (and logged): rewriting holds the part about five times
-# over (bytes, text, the rewritten text, its bytes, its base64), which stays within the forwarder's memory
-# (decision 0021's budget: 1.5x the message) for any message above ~16 MB, and HTML parts in real mail are far
-# below it (the corpus's largest is under 100 KB).
+# Measured in `make bench` (bench/trackers.py, decision 0029): rewriting a part holds about 10x its decoded size at
+# its peak (12x for base64: mostly the decode) and takes about 0.3 s a MiB on the benchmark's machine. An HTML
+# part larger than MAX_HTML_BYTES as it arrives is forwarded untouched, never decoded (and logged): at most ~24 MiB
+# over the forward path's own (97 MB resident for a 30 MB message; MemorySize 512 MB). Real HTML parts are far
+# below it (the corpus's largest is under 100 KB). A message's HTML parts are rewritten until
+# MAX_HTML_BYTES_PER_MESSAGE of them have been (each mode's body its own): the time a message costs stays a few
+# seconds whatever the number of its parts, within the forwarder's 120 s on Lambda's share of a CPU.
 MAX_HTML_BYTES = 2 * 1024 * 1024
+MAX_HTML_BYTES_PER_MESSAGE = 8 * 1024 * 1024
 
 
 class Mode(StrEnum):
@@ -105,33 +109,14 @@ class Hosts:
 
 def strip(text: str, hosts: Hosts, *, links: bool) -> tuple[str, Removed]:
     """`text` (an HTML document) without its trackers, and what was removed; `text` itself when nothing was."""
-    found = _StartTags(text)
+    found = _TrackerTags(text, hosts, links=links)
     try:
         found.feed(text)
         found.close()
-    except Exception:  # the tokenizer is tolerant; anything it still raises leaves the part as it was
-        logger.warning("HTML part could not be tokenized; its trackers are left in")
+    except Exception:  # the tokenizer is tolerant; anything it (or a check of a tag) still raises leaves the part
+        logger.exception("HTML part could not be read for trackers; left untouched")
         return text, Removed()
-    removed = Removed()
-    edits: list[tuple[int, int, str]] = []
-    for start, raw, tag, attrs in found.tags:
-        spans = _attribute_spans(raw)
-        if spans is None or [(name, value) for name, value, *_ in spans] != attrs:
-            continue  # not where the tokenizer says it is: never cut what we cannot place
-        values = dict(attrs)
-        if tag == "img" and _is_pixel(values, hosts):
-            edits.append((start, start + len(raw), ""))
-            removed.pixels += 1
-            continue
-        for name, value, begin, end, through in spans:
-            if name == "background" and value and hosts.tracked(_host(value)):
-                edits.append((start + begin, start + through, ""))  # with the space after it
-                removed.pixels += 1
-            elif links and name == "href" and tag in ("a", "area") and value:
-                target = _clean_link(value, hosts)
-                if target != value:
-                    edits.append((start + begin, start + end, f'href="{html.escape(target, quote=True)}"'))
-                    removed.links += 1
+    edits, removed = found.edits, found.removed
     if not edits:
         return text, removed
     pieces, position = [], 0
@@ -150,11 +135,29 @@ class TrackerRemoval:
         self._links = mode is Mode.PIXELS_AND_LINKS
         self._hosts = hosts
         self._message_id = message_id
+        self._left = MAX_HTML_BYTES_PER_MESSAGE  # HTML bytes (as they arrived) this body may still rewrite
         self.removed = Removed()
 
-    def rewrites(self, content_type: str, filename: str | None) -> bool:
-        """HTML parts only: every other part leaves byte for byte."""
-        return content_type == "text/html"
+    def rewrites(self, content_type: str, filename: str | None, size: int = 0) -> bool:
+        """HTML parts only (every other part leaves byte for byte), and not one too large to decode and rewrite
+        within the forwarder's memory, nor one past the message's budget (a part's size as it arrived bounds its
+        decoded size: base64 and quoted-printable only shrink when decoded). Asked once per part, in order."""
+        if content_type != "text/html":
+            return False
+        if size > MAX_HTML_BYTES:
+            logger.info(
+                "HTML part too large to remove trackers from; left untouched", message_id=self._message_id, size=size
+            )
+            return False
+        if size > self._left:
+            logger.info(
+                "the message's HTML parts are too large to remove trackers from all of them; this one left untouched",
+                message_id=self._message_id,
+                size=size,
+            )
+            return False
+        self._left -= size
+        return True
 
     def removes(self, content_type: str) -> bool:
         return False  # a tracker is taken out of a part, never a whole part
@@ -167,7 +170,7 @@ class TrackerRemoval:
     ) -> bytes | None:
         if content_type != "text/html":
             return None
-        if len(data) > MAX_HTML_BYTES:
+        if len(data) > MAX_HTML_BYTES:  # a caller that did not ask `rewrites` with the part's size
             logger.info("HTML part too large to remove trackers from; left untouched", message_id=self._message_id)
             return None
         codec = _codec(charset, data)
@@ -196,14 +199,18 @@ class TrackerRemoval:
         return None  # trackers live in HTML, not in part headers
 
 
-class _StartTags(html_parser.HTMLParser):
-    """Every start tag of the kinds a tracker hides in: where it starts in the text, its source, its attributes."""
+class _TrackerTags(html_parser.HTMLParser):
+    """The edits that take the trackers out of a document, found tag by tag as the tokenizer reads it: only the
+    edits are kept, never the tags (a part's peak memory stays a few times its size, bench/trackers.py)."""
 
     _WANTED = frozenset({"img", "a", "area"})
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, hosts: Hosts, *, links: bool) -> None:
         super().__init__(convert_charrefs=False)
-        self.tags: list[tuple[int, str, str, list[tuple[str, str | None]]]] = []
+        self.edits: list[tuple[int, int, str]] = []  # (start, end, replacement) in the text
+        self.removed = Removed()
+        self._hosts = hosts
+        self._links = links
         self._line_starts = [0]
         position = text.find("\n")
         while position != -1:
@@ -217,8 +224,24 @@ class _StartTags(html_parser.HTMLParser):
         raw = self.get_starttag_text()
         line, column = self.getpos()
         start = self._line_starts[line - 1] + column
-        if raw is not None and self._text.startswith(raw, start):
-            self.tags.append((start, raw, tag, attrs))
+        if raw is None or not self._text.startswith(raw, start):
+            return
+        spans = _attribute_spans(raw)
+        if spans is None or [(name, value) for name, value, *_ in spans] != attrs:
+            return  # not where the tokenizer says it is: never cut what we cannot place
+        if tag == "img" and _is_pixel(dict(attrs), self._hosts):
+            self.edits.append((start, start + len(raw), ""))
+            self.removed.pixels += 1
+            return
+        for name, value, begin, end, through in spans:
+            if name == "background" and value and self._hosts.tracked(_host(value)):
+                self.edits.append((start + begin, start + through, ""))  # with the space after it
+                self.removed.pixels += 1
+            elif self._links and name == "href" and tag in ("a", "area") and value:
+                target = _clean_link(value, self._hosts)
+                if target != value:
+                    self.edits.append((start + begin, start + end, f'href="{html.escape(target, quote=True)}"'))
+                    self.removed.links += 1
 
     handle_startendtag = handle_starttag
 
@@ -325,8 +348,8 @@ def _redirect_target(url: str, hosts: Hosts) -> str | None:
             target = _as_url(unquote(value))
             if target is not None:
                 return target
-    for segment in parts.path.split("/"):
-        target = _as_url(segment) if len(segment) >= 16 else None
+    for segment in parts.path.split("/"):  # a target in a path segment: base64, or URL-encoded (Amazon SES's /L0/)
+        target = _as_url(unquote(segment)) if len(segment) >= 16 else None
         if target is not None:
             return target
     return None

@@ -1,50 +1,71 @@
 """The hosts e-mail service providers track opens and clicks through (docs/decisions/0029).
 
-postmask's own list, written from each provider's public documentation of its tracking (the source beside
-each entry), not copied from a tracker list: the lists other services use (Disconnect's "Email" category, which
-Firefox Relay uses) are licensed CC BY-NC-SA, which postmask cannot ship. An entry matches the host and its
-subdomains. An operator adds hosts they are entitled to use with the stack parameter `TrackerListS3Uri` (an S3
-object, one host per line, `#` comments), read once per cold start.
+postmask's own list, each host with a public page that names it as the provider's tracking domain (the
+provider's documentation where it says so, else an independent page), not copied from a tracker list: the lists
+other services use (Disconnect's "Email" category, which Firefox Relay uses) are licensed CC BY-NC-SA, which
+postmask cannot ship. An entry matches the host and its subdomains. An operator adds hosts they are entitled to
+use with the stack parameter `TrackerListS3Uri` (an S3 object, one host per line, `#` comments), read once per
+cold start.
 """
 
 from __future__ import annotations
 
 import os
 from functools import cache
+from typing import NamedTuple
 
 from postmask.mail.trackers import Hosts
 from postmask.observability import logger
 
-OWN_HOSTS: dict[str, str] = {
-    # Mailchimp: opens at <dc>.list-manage.com/track/open.php, clicks at <dc>.list-manage.com/track/click
-    "list-manage.com": "https://mailchimp.com/help/about-open-tracking/",
-    # Mandrill (Mailchimp Transactional): mandrillapp.com/track/open.php and /track/click
-    "mandrillapp.com": "https://mailchimp.com/developer/transactional/docs/tracking-reports/",
-    # SendGrid: u<n>.ct.sendgrid.net/wf/open and /ls/click when no link branding is set up
-    "ct.sendgrid.net": "https://www.twilio.com/docs/sendgrid/ui/account-and-settings/how-to-set-up-link-branding",
-    # Amazon SES: <region>.awstrack.me/I0/... (opens) and /L0/... (clicks) without a custom tracking domain
-    "awstrack.me": "https://docs.aws.amazon.com/ses/latest/dg/configure-custom-open-click-domains.html",
-    # Postmark: click.pstmrk.it (link tracking)
-    "pstmrk.it": "https://postmarkapp.com/support/article/1142-how-does-link-tracking-work",
-    # Mailjet: <x>.mjt.lu (open and click tracking)
-    "mjt.lu": "https://documentation.mailjet.com/hc/en-us/articles/360042412774",
-    # HubSpot: <x>.hubspotlinks.com (click tracking), track.hubspot.com
-    "hubspotlinks.com": "https://knowledge.hubspot.com/marketing-email/manage-email-tracking",
-    "track.hubspot.com": "https://knowledge.hubspot.com/marketing-email/manage-email-tracking",
-    # Klaviyo: trk.klclick.com / ctrk.klclick.com (click tracking)
-    "klclick.com": "https://help.klaviyo.com/hc/en-us/articles/115005084928",
-    # Salesforce Marketing Cloud (ExactTarget): click.exacttarget.com, cl.exct.net
-    "exacttarget.com": "https://help.salesforce.com/s/articleView?id=sf.mc_es_link_tracking.htm",
-    "exct.net": "https://help.salesforce.com/s/articleView?id=sf.mc_es_link_tracking.htm",
-    # Constant Contact: r20.rs6.net/tn.jsp (click redirects)
-    "rs6.net": "https://knowledgebase.constantcontact.com/articles/KnowledgeBase/5784-understanding-click-tracking",
-    # Campaign Monitor: <x>.createsend1.com / cmail<n>.com tracking links
-    "createsend1.com": "https://help.campaignmonitor.com/s/article/link-tracking",
-    # Customer.io: track.customer.io / e.customeriomail.com
-    "customeriomail.com": "https://customer.io/docs/journeys/link-tracking/",
-    "track.customer.io": "https://customer.io/docs/journeys/link-tracking/",
-    # Mailtrack (Gmail extension): mailtrack.io/trace
-    "mailtrack.io": "https://mailtrack.io/en/faq",
+
+class Source(NamedTuple):
+    """Where an entry comes from: a public page that names the host as the provider's open or click tracking
+    domain. `by_provider`: the provider's own documentation (or its staff, on its own forum); False: an independent
+    page, the provider's own saying so not found. A host no page was found for is not listed (decision 0029)."""
+
+    url: str
+    by_provider: bool
+
+
+# Checked on 2026-12-06 against the pages themselves (each quoted in the comment above its entry).
+OWN_HOSTS: dict[str, Source] = {
+    # Mandrill (Mailchimp Transactional): "By default, the open tracking image and all click-tracking URLs
+    # reference mandrillapp.com."
+    "mandrillapp.com": Source(
+        "https://mandrill.zendesk.com/hc/en-us/articles/360038797994-How-to-Use-a-Custom-Tracking-Domain", True
+    ),
+    # Mailchimp: "List-manage.com is the domain Mailchimp uses for click tracking, unsubscribe links, and
+    # view-in-browser links" (<dc>.list-manage.com/track/click, /track/open.php). Mailchimp's own page not found.
+    "list-manage.com": Source("https://mailflowauthority.com/definitions/list-manage-com-explained", False),
+    # SendGrid: link branding serves "the click-tracked links, opens, and images in your emails ... from your
+    # domain rather than sendgrid.net". Only its click and open host (u<n>.ct.sendgrid.net) is listed, not all of
+    # sendgrid.net, whose images are ordinary pictures too.
+    "ct.sendgrid.net": Source(
+        "https://www.twilio.com/docs/sendgrid/api-reference/link-branding/create-a-branded-link", True
+    ),
+    # Amazon SES: "awstrack.me is Amazon SES's default click-tracking domain" (<id>.r.<region>.awstrack.me). AWS's
+    # page (docs.aws.amazon.com/ses/latest/dg/configure-custom-open-click-domains.html) says the pixel and the
+    # links are on "a server operated by SES" without naming it.
+    "awstrack.me": Source("https://zackblog.work/post/132", False),
+    # Postmark: "The tracking domain that the user will see is click.pstmrk.it."
+    "pstmrk.it": Source("https://postmarkapp.com/developer/user-guide/tracking-links", True),
+    # Klaviyo: trk.klclick.com, "our shared click tracking domain" (a Klaviyo staff answer on its community).
+    "klclick.com": Source(
+        "https://community.klaviyo.com/campaigns-flows-and-sms-30/why-do-my-campaign-urls-say-trk-klclick-com-221",
+        True,
+    ),
+    # Salesforce Marketing Cloud Engagement: "The URLs for the Engagement click processors are either the default
+    # values, such as cl.exct.net, or branded domains".
+    "exct.net": Source(
+        "https://help.salesforce.com/s/articleView?id=mktg.mc_es_link_tracking.htm&language=en_US&type=5", True
+    ),
+    # Salesforce Marketing Cloud Next: email links' tracker domain cdp3.tracking.e360.salesforce.com by default.
+    "tracking.e360.salesforce.com": Source(
+        "https://help.salesforce.com/s/articleView?id=mktg.mktg_admin_domains_ref.htm&language=en_US&type=5", True
+    ),
+    # Constant Contact: "links are routed through r20.rs6.net (Constant Contact's click tracking redirect
+    # domain)". Constant Contact's own page not found.
+    "rs6.net": Source("https://www.consentstack.io/vendors/constant-contact", False),
 }
 
 TRACKER_LIST_ENV = "TRACKER_LIST_S3_URI"

@@ -50,7 +50,15 @@
 
   const reasonText = (reason) => (reason ? (REASONS[reason] ?? reason.replaceAll("_", " ")) : "");
 
-  /** One event as a row of the template `#activity-row` (includes/activity.html). */
+  /** "2 tracking pixels and 1 tracked link removed" from a forwarded event's `trackers_removed` ("" for none). */
+  function trackersText(removed) {
+    const parts = [];
+    if (removed?.pixels) parts.push(postmask.plural(removed.pixels, "tracking pixel", "tracking pixels"));
+    if (removed?.links) parts.push(postmask.plural(removed.links, "tracked link", "tracked links"));
+    return parts.length ? `${parts.join(" and ")} removed` : "";
+  }
+
+    /** One event as a row of the template `#activity-row` (includes/activity.html). */
   function eventRow(event) {
     const row = fromTemplate("activity-row");
     row.dataset.outcome = event.outcome;
@@ -59,6 +67,9 @@
     outcome.dataset.outcome = event.outcome;
     setText(row, "reason", reasonText(event.reason));
     $('[data-field="encrypted"]', row).hidden = !event.encrypted;
+    const trackers = trackersText(event.trackers_removed);
+    setText(row, "trackers", trackers);
+    $('[data-field="trackers"]', row).hidden = !trackers;
     if (event.reason === "foreign_sender") row.classList.add("foreign");
     setText(row, "address", event.address);
     setText(row, "sender", event.sender ?? "—");

@@ -1,5 +1,6 @@
 "use strict";
-/* An alias's page (/aliases/<id>): its encryption switch, its leak state and recent activity (static/activity.js), its contacts with
+/* An alias's page (/aliases/<id>): its encryption switch, its leak state, its trackers (the mode and what was removed),
+   its recent activity (static/activity.js), its contacts with
    their reply addresses, counts and block switches, and "write to someone new", which creates a contact and
    shows the address to write to. */
 postmask.page(async () => {
@@ -43,6 +44,18 @@ postmask.page(async () => {
     enabled.setAttribute("aria-label", `Enabled: forward mail sent to ${alias.address}`);
     // Its leak state and the switch that accepts mail from its site only.
     $("#alias-leak").replaceChildren(postmask.activity.leakCard(alias, { activityLink: false, named: false }));
+    showTrackers();
+  }
+
+  const trackersForm = $("#trackers-form");
+  function showTrackers() {
+    const { pixels, links } = alias.trackers_removed;
+    $("#trackers-totals").textContent =
+      pixels + links === 0
+        ? "Nothing removed from its mail yet."
+        : `Removed from its mail so far: ${postmask.plural(pixels, "tracking pixel", "tracking pixels")} and ` +
+          `${postmask.plural(links, "tracked link", "tracked links")}.`;
+    trackersForm.elements.trackers.value = alias.trackers;
   }
   showAlias();
   $("#copy-alias").addEventListener("click", (event) => postmask.copyText(alias.address, event.currentTarget));
@@ -66,6 +79,26 @@ postmask.page(async () => {
     }
     encrypt.checked = alias.encrypt;
     announce(alias.encrypt ? "Its mail is encrypted to destinations with a key." : "Its mail is sent unencrypted.");
+  });
+
+  const TRACKERS_SAVED = {
+    off: "Trackers are left in its mail.",
+    pixels: "Tracking pixels are removed from its mail.",
+    pixels_and_links: "Tracking pixels and tracked links are removed from its mail.",
+  };
+  // A choice is saved with its button, not on change: arrowing through the choices would save each one.
+  trackersForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = { trackers: trackersForm.elements.trackers.value };
+    try {
+      alias = await postmask.busy(trackersForm, () => api("PATCH", aliasPath, { body }));
+    } catch (error) {
+      postmask.showErrors(trackersForm, error, { sent: body });
+      return;
+    }
+    postmask.clearErrors(trackersForm);
+    showAlias();
+    announce(TRACKERS_SAVED[alias.trackers] ?? "Saved.");
   });
 
   enabled.addEventListener("change", async () => {

@@ -1,6 +1,6 @@
 "use strict";
 /* The alias editor (templates/includes/alias_edit.html), shared by the aliases list and an alias's own page:
-   destinations, the name shown on mail sent from it, note, website and expiry, saved with one PATCH. And the
+   destinations, the name shown on mail sent from it, note, website, expiry and trackers, saved with one PATCH. And the
    "Forward to" picker of the create form and the editor: confirmed mailboxes ticked, other addresses typed. */
 postmask.aliasEditor = (() => {
   const { $, api, setText } = postmask;
@@ -71,6 +71,7 @@ postmask.aliasEditor = (() => {
     form.elements.note.value = alias.note;
     form.elements.site.value = alias.site ?? "";
     form.elements.expires_at.value = localValue(alias.expires_at);
+    form.elements.trackers.value = alias.trackers;
     dialog.showModal();
     (form.querySelector('input[name="mailbox"]') ?? form.elements.destinations).focus();
   }
@@ -85,6 +86,7 @@ postmask.aliasEditor = (() => {
       note: form.elements.note.value,
       site: form.elements.site.value.trim() || null,
       expires_at: expires ? new Date(expires).toISOString() : null,
+      trackers: form.elements.trackers.value,
     };
     if (body.destinations.length === 0) {
       postmask.showFieldError(form, "destinations", "Tick a mailbox or type an address to forward to.");

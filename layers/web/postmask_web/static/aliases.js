@@ -467,6 +467,7 @@ postmask.page(async () => {
     if (localPart) body.local_part = localPart; // empty: the service picks a random one
     if (fields.note.value) body.note = fields.note.value;
     if (fields.site.value.trim()) body.site = fields.site.value.trim();
+    body.trackers = fields.trackers.value;
     if (body.destinations.length === 0) {
       postmask.showFieldError(createForm, "destinations", "Tick a mailbox or type an address to forward to.");
       return;
@@ -498,6 +499,7 @@ postmask.page(async () => {
     fields.local_part.value = "";
     fields.note.value = "";
     fields.site.value = "";
+    fields.trackers.value = "pixels"; // the API's default
     createSection.hidden = true;
     newAlias.setAttribute("aria-expanded", "false");
     const row = aliasRow(alias);
