@@ -12,7 +12,7 @@ install(app)
     "/api/me",
     tags=["Users"],
     operation_id="deleteMe",
-    summary="Delete your account: every alias, domain, destination, contact, token and event of yours",
+    summary="Delete your account: every alias, domain, destination, contact, token, event and stored message of yours",
     security=BEARER,
     responses=errors(401, 415, 422, success=(204, "Deleted; the token used stops working")),
 )

@@ -32,7 +32,7 @@ MAX_CALLS = {
     # An admin's rare click: the user, one transaction, then each of their tokens (decision 0041).
     "PATCH /api/users/{user_id}": 4,
     # An account's end reads each partition of the user's and deletes in batches (decision 0042): its fewest.
-    "DELETE /api/me": 12,
+    "DELETE /api/me": 13,
     # A password manager's alias (decision 0003) for a user who set no default destinations: the profile with the
     # domains' names, the oldest verified destination, then the one transaction.
     "POST /api/alias/random/new": 3,

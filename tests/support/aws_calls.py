@@ -329,7 +329,10 @@ def _s3(operation: str, params: Mapping[str, Any]) -> Iterator[Request]:
             source_bucket, source_key = source["Bucket"], source["Key"]
         yield Request("s3:GetObject", f"arn:aws:s3:::{source_bucket}/{source_key}")
         yield Request("s3:PutObject", f"arn:aws:s3:::{bucket}/{params['Key']}")
+    elif operation == "DeleteObjects":  # AWS authorises it key by key, as s3:DeleteObject
+        for listed in params["Delete"]["Objects"]:
+            yield Request("s3:DeleteObject", f"arn:aws:s3:::{bucket}/{listed['Key']}")
     elif operation in ("ListObjects", "ListObjectsV2"):
-        yield Request("s3:ListBucket", f"arn:aws:s3:::{bucket}")
+        yield Request("s3:ListBucket", f"arn:aws:s3:::{bucket}", {"s3:prefix": (str(params.get("Prefix") or ""),)})
     else:
         yield Request(f"s3:{operation}", "*")

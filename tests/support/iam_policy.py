@@ -23,7 +23,7 @@ from tests.support.transform import transformed
 # The condition keys the evaluator computes (tests/support/aws_calls.py); a statement naming another is an error.
 KNOWN_KEYS = re.compile(
     r"^(dynamodb:(LeadingKeys|Attributes|Select|ReturnValues)|ses:(FromAddress|Recipients|ApiVersion)"
-    r"|aws:(ResourceTag|RequestTag)/.+|aws:TagKeys)$"
+    r"|s3:prefix|aws:(ResourceTag|RequestTag)/.+|aws:TagKeys)$"
 )
 _OPERATORS = {"StringEquals", "StringLike", "StringNotEquals", "StringNotLike", "ArnEquals", "ArnLike"}
 

@@ -3,6 +3,7 @@ the public route's blindness to accounts), the mailer invoked through its alias,
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -177,7 +178,22 @@ def test_deleting_an_account_reaches_every_key_family_of_a_user_and_nothing_shar
         "IDEMPOTENCY#*",
         "RATE#USER#*",
         "SIGNIN#USER#*",
+        "QUAR#*",
+        "MAIL#*",  # the delivery records naming the user's addresses (store.accounts.mail_of)
     }
-    assert "MAIL#*" not in families  # nobody's: they expire
+    # Read: only whether a message was accounted for and to whom; the stored mail under its two prefixes.
+    assert granted["dynamodb:BatchGetItem"] == ["MAIL#*"]
+    assert "MAIL#*" not in (granted["dynamodb:Query"] or [])
     assert "SIGNIN#*" not in families  # sign-in codes are keyed by their hash: only the user's VOIDED item
-    assert set(other_actions(cfn, "MeDeleteFunction")) == {"ses:GetEmailIdentity", "ses:DeleteEmailIdentity"}
+    assert set(other_actions(cfn, "MeDeleteFunction")) == {
+        "ses:GetEmailIdentity",
+        "ses:DeleteEmailIdentity",
+        "s3:ListBucket",
+        "s3:DeleteObject",
+    }
+    s3 = {action: st for st in statements(cfn, "MeDeleteFunction") for action in st["Action"] if "s3:" in action}
+    assert s3["s3:ListBucket"]["Condition"] == {"StringLike": {"s3:prefix": ["quarantine/*"]}}
+    deletable = [json.dumps(resource) for resource in s3["s3:DeleteObject"]["Resource"]]
+    assert len(deletable) == 2
+    assert all(text.count("/quarantine/*") == 2 for text in deletable[:1])
+    assert all(text.count("/inbound/*") == 2 for text in deletable[1:])

@@ -161,3 +161,29 @@ def test_a_loaded_handler_says_which_code_runs_while_it_runs(tmp_path: Path) -> 
     with pytest.raises(LookupError):
         function_of(code.resolve(), "ProbeFunction")  # no function of the template has this code
     assert function_of((ROOT / "functions" / "health").resolve(), "") == "HealthFunction"
+
+
+def test_deleting_objects_is_authorised_key_by_key_and_a_listing_by_its_prefix() -> None:
+    """DELETE /api/me's stored mail (postmask.stored_mail): DeleteObjects is s3:DeleteObject on each key, and the
+    listing names its prefix; the function may list and delete under quarantine/ and delete under inbound/ only."""
+    params = {"Bucket": "mail", "Delete": {"Objects": [{"Key": "quarantine/u1/q1"}, {"Key": "inbound/m1"}]}}
+    requests = list(requests_for("s3", "DeleteObjects", params, "eu-west-1"))
+    assert [(r.action, r.resource) for r in requests] == [
+        ("s3:DeleteObject", "arn:aws:s3:::mail/quarantine/u1/q1"),
+        ("s3:DeleteObject", "arn:aws:s3:::mail/inbound/m1"),
+    ]
+    env = {**ENV, "MAIL_BUCKET": "mail"}
+    assert not denied(call("MeDeleteFunction", *requests, environment=env))
+    elsewhere = Request("s3:DeleteObject", "arn:aws:s3:::mail/outbound/x")
+    assert denied(call("MeDeleteFunction", requests[0], elsewhere, environment=env)) == [elsewhere.describe()]
+    other_bucket = Request("s3:DeleteObject", "arn:aws:s3:::other/inbound/m1")
+    assert denied(call("MeDeleteFunction", other_bucket, environment=env))
+
+    (listing,) = requests_for("s3", "ListObjectsV2", {"Bucket": "mail", "Prefix": "quarantine/u1/"}, "eu-west-1")
+    assert listing == Request("s3:ListBucket", "arn:aws:s3:::mail", {"s3:prefix": ("quarantine/u1/",)})
+    assert not denied(call("MeDeleteFunction", listing, environment=env))
+    (everything,) = requests_for("s3", "ListObjectsV2", {"Bucket": "mail"}, "eu-west-1")
+    assert denied(call("MeDeleteFunction", everything, environment=env))
+    (inbound,) = requests_for("s3", "ListObjectsV2", {"Bucket": "mail", "Prefix": "inbound/"}, "eu-west-1")
+    assert denied(call("MeDeleteFunction", inbound, environment=env))
+    assert not denied(call("ReconcileFunction", inbound, environment=env))

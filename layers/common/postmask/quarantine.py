@@ -144,6 +144,7 @@ def hold(copy: Copy, reason: str) -> bool:
             sender=copy.sender,
             destination=copy.destination,
             subject=copy.subject,
+            message_id=copy.message_id,
         )
     )
     notify(copy.user_id, copy.alias_id or copy.address, copy.address)

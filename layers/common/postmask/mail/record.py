@@ -103,6 +103,7 @@ def activity_event(
             encrypted=encrypted,
             notes=arrival.notes,
             trackers_removed=trackers_removed.as_dict() if trackers_removed is not None else None,
+            message_id=arrival.message_id,
         )
     )
 
@@ -134,6 +135,7 @@ def reply_activity(
             destination=target.email,
             subject=arrival.subject,
             notes=notes,
+            message_id=arrival.message_id,
         )
     )
 

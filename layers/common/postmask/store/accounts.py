@@ -11,10 +11,11 @@ gone afterwards whatever happened to it meanwhile.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from postmask.store import _dynamo as db
-from postmask.store import contacts, destinations, domains, link_limits, signin, threads, users
+from postmask.store import contacts, deliveries, destinations, domains, link_limits, quarantine, signin, threads, users
 from postmask.store.markers import marker_pk
 
 _KEY_ONLY = ("pk", "sk")
@@ -42,6 +43,56 @@ def _alias_keys(user_id: str, alias: db.Item) -> list[dict[str, Any]]:
     return keys
 
 
+@dataclass(frozen=True)
+class Mail:
+    """What the user's activity says of the mail SES stored for them (deleted first, decision 0042)."""
+
+    own: list[str]  # SES message ids of the stored messages that were theirs alone, accounted for
+    records: list[dict[str, Any]]  # keys of the MAIL# records that name their addresses, of those accounted for
+
+
+def mail_of(user_id: str) -> Mail:
+    """The stored messages that were the user's alone: every recipient of the message (its `MAIL#<id>/ACCOUNTED`
+    record, so every one has ended: forwarded, refused or quarantined) is an address the user's activity events
+    name for that message. A message another user (or nobody) also received, or not yet accounted for, is not
+    theirs alone: its stored copy stays, and expires with the bucket's lifecycle. And the delivery records
+    (`MAIL#<id>`) of the accounted messages that name their addresses: all of a message that was theirs alone,
+    their recipients' `SEND#` and `COUNTED#` records of one shared with others."""
+    theirs: dict[str, set[str]] = {}
+    named: dict[str, list[dict[str, Any]]] = {}
+    for event in _all(f"ACT#{user_id}", "EV#", (*_KEY_ONLY, "message_id", "address", "destination")):
+        message_id, address = event.get("message_id"), event.get("address")
+        if not message_id or not address:
+            continue
+        message_id, address = str(message_id), str(address)
+        theirs.setdefault(message_id, set()).add(address.lower())
+        pk = deliveries.mail_pk(message_id)
+        keys = named.setdefault(message_id, [])
+        keys.append(db.key(pk, f"COUNTED#{address}"))
+        if event.get("destination"):
+            keys.append(db.key(pk, f"SEND#{address}#{str(event['destination']).lower()}"))
+    ended = deliveries.accounted(sorted(theirs))
+    own = sorted(
+        message_id
+        for message_id, outcomes in ended.items()
+        if outcomes and {recipient.lower() for recipient in outcomes} <= theirs[message_id]
+    )
+    records: dict[tuple[str, str], dict[str, Any]] = {}
+    for message_id in ended:
+        keys = named[message_id]
+        if message_id in own:
+            pk = deliveries.mail_pk(message_id)
+            keys = [*keys, *(db.key(pk, sk) for sk in deliveries.MESSAGE_RECORDS)]
+        for key in keys:
+            records[(key["pk"]["S"], key["sk"]["S"])] = key
+    return Mail(own=own, records=list(records.values()))
+
+
+def delete_mail_records(mail: Mail) -> None:
+    """Delete the MAIL# records `mail_of` found (in batches of their own: the function may only delete them)."""
+    db.batch_delete(mail.records)
+
+
 def delete_everything(user_id: str, email: str) -> list[str]:
     """Delete every item of the user; the names of the domains they had (whose SES identities go next)."""
     user_pk = f"USER#{user_id}"
@@ -61,7 +112,7 @@ def delete_everything(user_id: str, email: str) -> list[str]:
         keys.append(_key(destination))
         if destination.get("token_hash"):
             keys.append(destinations.verify_key(destination["token_hash"]))
-    for pk in (f"ACT#{user_id}", f"IDEMPOTENCY#{user_id}", link_limits.user_pk(user_id)):
+    for pk in (f"ACT#{user_id}", f"IDEMPOTENCY#{user_id}", link_limits.user_pk(user_id), quarantine.pk(user_id)):
         keys.extend(_key(item) for item in _all(pk))
     keys.append(signin.voided_key(user_id))
     db.batch_delete(keys)

@@ -2,7 +2,8 @@
 
 | item                 | pk                         | sk                      | holds                           |
 |----------------------|----------------------------|-------------------------|---------------------------------|
-| event, user's view   | `ACT#<user_id>`            | `EV#<at>#<event id>`    | the ActivityEvent, purge_at     |
+| event, user's view   | `ACT#<user_id>`            | `EV#<at>#<event id>`    | the ActivityEvent, message_id,  |
+|                      |                            |                         | purge_at                        |
 | event, alias's view  | `ACT#<user_id>#<alias_id>` | `EV#<at>#<event id>`    | the same event                  |
 | day's counts         | `ACT#<user_id>`            | `DAY#<YYYY-MM-DD>`      | store/stats.py                  |
 
@@ -68,6 +69,9 @@ class Event:
     # What more the owner should know: what the sender's domain must publish, parts removed, from_ambiguous.
     notes: tuple[str, ...] = ()
     trackers_removed: dict[str, int] | None = None  # a forwarded copy's: {"pixels": n, "links": n}
+    # The SES message id of the stored message the decision was about (inbound mail and replies; never shown):
+    # deleting an account finds its stored mail by it (postmask.accounts, decision 0042).
+    message_id: str | None = None
 
     @property
     def id(self) -> str:
@@ -101,6 +105,7 @@ def item(event: Event) -> dict[str, Any]:
         **({"encrypted": True} if event.encrypted else {}),
         **({"notes": [note[: MAX_SUBJECT * 2] for note in event.notes[:MAX_NOTES]]} if event.notes else {}),
         **({"trackers_removed": event.trackers_removed} if event.trackers_removed is not None else {}),
+        **({"message_id": event.message_id} if event.message_id else {}),
         "purge_at": _epoch(event.at) + get_settings().activity_retention_days * 86_400,
     }
 

@@ -193,6 +193,9 @@ def release(held: Claim) -> None:
 # reconciliation looks for it beside every message the receipt rule stored.
 
 ACCOUNTED = "ACCOUNTED"
+# A message's records that name no recipient (its ACCOUNTED record, its loop markers): an account's deletion
+# deletes them with a message that was the user's alone (store.accounts.mail_of).
+MESSAGE_RECORDS = (ACCOUNTED, "HOP", "HOP#REPLY")
 
 
 def account(message_id: str, outcomes: dict[str, str]) -> None:
