@@ -18,7 +18,7 @@ from tests.support.destinations import open_link_from_the_outbox
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 SIGNED_OUT = ["/", "/verify", "/signin"]
-SIGNED_IN = ["/", "/aliases", "/activity", "/domains", "/destinations", "/account", "/settings", "/users"]
+SIGNED_IN = ["/", "/aliases", "/activity", "/domains", "/destinations", "/quarantine", "/account", "/settings", "/users"]
 
 
 def audit(screen: Screen, path: str, state: str) -> list[str]:
