@@ -99,7 +99,10 @@
         const params = { ...query, limit: pageSize, next_token: fromStart ? null : nextToken };
         page = await api("GET", "/api/activity", { query: params });
       } catch (failure) {
-        if (mine === request) error.textContent = postmask.errorText(failure) ?? "";
+        if (mine === request) {
+          error.textContent = postmask.errorText(failure) ?? "";
+          if (fromStart || shown === 0) summary.textContent = ""; // the error says it: no "Loading…" left behind
+        }
         return;
       } finally {
         if (mine === request) section.removeAttribute("aria-busy");

@@ -49,7 +49,10 @@ postmask.page(async () => {
     try {
       page = await api("GET", "/api/aliases", { query });
     } catch (error) {
-      if (request === listRequest) $("#list-error").textContent = postmask.errorText(error) ?? "";
+      if (request === listRequest) {
+        $("#list-error").textContent = postmask.errorText(error) ?? "";
+        if (fromStart || shown === 0) summary.textContent = ""; // the error says it: no "Loading…" left behind
+      }
       return;
     } finally {
       if (request === listRequest) rows.closest("table").removeAttribute("aria-busy");

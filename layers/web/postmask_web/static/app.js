@@ -161,6 +161,7 @@ const postmask = (() => {
         page = await api("GET", path, { query: { limit: pageSize, next_token: nextToken } });
       } catch (error) {
         errorBox.textContent = errorText(error) ?? "";
+        if (list.children.length === 0) summary.textContent = ""; // the error says it: no "Loading…" left behind
         return;
       }
       const items = sort ? [...page.items].sort(sort) : page.items;

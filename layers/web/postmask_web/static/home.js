@@ -91,6 +91,7 @@ postmask.page(async () => {
     try {
       const [me, domains] = await Promise.all([api("GET", "/api/me"), listAll("/api/domains")]);
       postmask.setText(section, "email", me.email);
+      $("#signed-in-as").hidden = false;
       const aliasCount = domains.items.reduce((sum, domain) => sum + domain.alias_count, 0);
       const more = domains.complete ? "" : "+";
       postmask.setText(section, "domain_count", `${domains.items.length}${more}`);

@@ -18,6 +18,8 @@ postmask.page(async () => {
     ]);
   } catch (error) {
     $("#defaults-error").textContent = postmask.errorText(error) ?? "";
+    // Without the account's settings (and address) neither form can do what it says: off until a reload.
+    for (const form of [defaultsForm, deleteForm]) for (const element of form.elements) element.disabled = true;
     return;
   }
   $("#admin-link").hidden = !me.is_admin;

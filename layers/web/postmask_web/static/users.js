@@ -7,7 +7,7 @@ postmask.page(async () => {
   try {
     me = await api("GET", "/api/me");
   } catch (error) {
-    $("#list-error").textContent = postmask.errorText(error) ?? "";
+    $("#users-error").textContent = postmask.errorText(error) ?? "";
     return;
   }
   if (!me.is_admin) {
