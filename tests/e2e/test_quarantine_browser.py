@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.test_destinations_e2e import local_command
 from tests.e2e.test_web_browser import Screen, User, browser, screen, sign_in, user  # noqa: F401 - fixtures
+from tests.support.axe import FAILING_IMPACTS, describe, violations
 from tests.support.destinations import open_link_from_the_outbox
 from tests.support.outbox import wait_for_messages
 
@@ -80,6 +81,8 @@ def test_quarantined_mail_is_counted_listed_shown_resent_and_deleted(
     expect(fields.locator("dd").filter(has_text="Café Shop <news@shop.example>")).to_have_count(1)
     expect(fields.locator("dd").filter(has_text="spring")).to_have_count(1)
     screen.no_sideways_scrolling()
+    serious = [describe(found) for found in violations(page) if found["impact"] in FAILING_IMPACTS]
+    assert serious == [], serious  # axe-core, with the header fields open
     screen.shot("2-headers")
 
     # When Resend is pressed while the mailbox is still suspended: the card says why, nothing is sent
