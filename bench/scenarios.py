@@ -610,11 +610,11 @@ def _get_quarantined(world: World) -> Invocation:
     return api_event(route, f"/api/quarantine/{_quarantined(world)}", world.alice)
 
 
-# Read the copy (GetItem); its destination's status (BatchGetItem); the sender's contact for the Reply-To, read as
-# the forwarder reads it but on its own (BatchGetItem; a known sender: no transaction); the message's loop marker
+# Read the copy (GetItem); in one BatchGetItem its destination's status and OpenPGP key, the alias's route (encrypt,
+# trackers) and the sender's contact for the Reply-To (a known sender: no transaction); the message's loop marker
 # (conditional PutItem: the forwarder's token when it wrote one) and the delivery ledger's claim (PutItem); the
 # claim's completion and resent_to (UpdateItem).
-@_scenario("POST /api/quarantine/{quarantine_id}/resend", GetItem=1, BatchGetItem=2, PutItem=2, UpdateItem=2)
+@_scenario("POST /api/quarantine/{quarantine_id}/resend", GetItem=1, BatchGetItem=1, PutItem=2, UpdateItem=2)
 def _resend_quarantined(world: World) -> Invocation:
     route = "POST /api/quarantine/{quarantine_id}/resend"
     return api_event(route, f"/api/quarantine/{_quarantined(world)}/resend", world.alice)

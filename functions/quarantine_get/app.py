@@ -1,5 +1,6 @@
-"""GET /api/quarantine/{quarantine_id}: one copy that could not be delivered (size, reason, when)."""
+"""GET /api/quarantine/{quarantine_id}: one copy that could not be delivered (headers, size, reason, when)."""
 
+from postmask import quarantine as quarantined
 from postmask.api import BEARER, APIGatewayHttpResolver, caller_id, errors, install, observed
 from postmask.schemas.quarantine import QuarantinedMessage
 from postmask.store import quarantine
@@ -17,7 +18,8 @@ install(app)
     responses=errors(401, 404),
 )
 def get_quarantined(quarantine_id: str) -> QuarantinedMessage:
-    return quarantine.to_model(quarantine.get(caller_id(app), quarantine_id))
+    held = quarantine.get(caller_id(app), quarantine_id)
+    return quarantine.to_model(held, quarantined.header_lines(held))
 
 
 lambda_handler = observed(app)

@@ -37,9 +37,10 @@ MAX_CALLS = {
     # domains' names, the oldest verified destination, then the one transaction.
     "POST /api/alias/random/new": 3,
     "POST /api/v1/aliases": 3,
-    # A quarantined copy resent (decision 0025), an owner's rare click: the copy, the destination's status and the
-    # sender's contact (two reads), the loop marker, the ledger's claim and completion, resent_to.
-    "POST /api/quarantine/{quarantine_id}/resend": 7,
+    # A quarantined copy resent (decision 0025), an owner's rare click: the copy, then the destination (status and
+    # key), the alias's route and the sender's contact in one read, the loop marker, the ledger's claim and
+    # completion, resent_to.
+    "POST /api/quarantine/{quarantine_id}/resend": 6,
 }
 
 

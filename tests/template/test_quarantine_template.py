@@ -63,13 +63,13 @@ def test_the_routes_are_routed_to_their_functions_with_or_without_forwarding() -
     ("function", "allowed", "other"),
     [
         ("QuarantineListFunction", {"dynamodb:Query": {"QUAR#*"}, "dynamodb:GetItem": {"USER#*"}}, set()),
-        ("QuarantineGetFunction", {"dynamodb:GetItem": {"QUAR#*"}}, set()),
+        ("QuarantineGetFunction", {"dynamodb:GetItem": {"QUAR#*"}}, {"s3:GetObject"}),
         (
             "QuarantineResendFunction",
             {
                 "dynamodb:GetItem": {"QUAR#*"},
                 "dynamodb:UpdateItem": {"QUAR#*", "MAIL#*"},
-                "dynamodb:BatchGetItem": {"DEST#*", "CONTACTS#*"},
+                "dynamodb:BatchGetItem": {"DEST#*", "CONTACTS#*", "ADDRESS#*"},
                 "dynamodb:PutItem": {"CONTACTS#*", "REPLY#*", "MAIL#*"},
                 "dynamodb:DeleteItem": {"MAIL#*"},
             },
@@ -85,7 +85,28 @@ def test_each_route_may_do_only_what_it_does_where_it_does_it(
     assert set(other_grants(function)) == other
     for action in ("s3:GetObject", "s3:DeleteObject"):
         if action in other:
-            assert "/quarantine/*" in other_grants(function)[action]  # never the raw mail under inbound/
+            (resource,) = [s["Resource"] for s in statements(function) if action in s["Action"]]
+            # Never the raw mail under inbound/: with forwarding the bucket's quarantine/ prefix, without it a
+            # bucket no stack creates.
+            assert resource["Fn::If"][0] == "ForwardingEnabled", function
+            for branch in resource["Fn::If"][1:]:
+                assert branch["Fn::Sub"].endswith("/quarantine/*"), (function, branch)
+            assert resource["Fn::If"][1]["Fn::Sub"] == "${MailBucket.Arn}/quarantine/*", function
+
+
+def test_resend_reads_exactly_the_attributes_its_policy_allows() -> None:
+    """The store's projection and the policy's dynamodb:Attributes must agree, or AWS refuses every resend."""
+    import inspect
+
+    from postmask.store import contacts, pgp_keys
+    from postmask.store import quarantine as store
+
+    (batch,) = [s for s in statements("QuarantineResendFunction") if s["Action"] == ["dynamodb:BatchGetItem"]]
+    allowed = batch["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"]
+    assert allowed == [*contacts.FORWARDER_READS, *pgp_keys.FORWARDER_ATTRIBUTES, *store.ROUTE_READS]
+    assert "*contacts.FORWARDER_READS, *pgp_keys.FORWARDER_ATTRIBUTES, *ROUTE_READS" in inspect.getsource(
+        store.resend_reads
+    )
 
 
 def test_quarantined_copies_outlive_the_raw_mail_under_their_own_prefix() -> None:

@@ -259,6 +259,24 @@ class QuarantinedDeliveredAlready(Conflict):
     message = "This message was delivered to that destination already: it is sent at most once per destination"
 
 
+class QuarantinedMessageGone(Conflict):
+    message = (
+        "The stored message is gone (it expired, or was deleted): it can no longer be resent. "
+        "Delete this entry, or ask the sender to send it again."
+    )
+
+
+class QuarantinedKeyUnusable(InvalidRequest):
+    message = (
+        "The destination's OpenPGP key cannot be used, and its fallback keeps mail in quarantine rather than send it "
+        "in clear: replace the key (PUT /api/destinations/{destination_id}/pgp), or set its fallback to plain. "
+        "The message stays quarantined."
+    )
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, loc=("body", "destination"))
+
+
 class QuarantinedNeverFits(TooLarge):
     message = (
         "This message is larger than Amazon SES sends (40 MB, headers included): it can never be resent. "

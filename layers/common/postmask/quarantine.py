@@ -32,6 +32,8 @@ from postmask import activity, aws, clock
 from postmask.errors import (
     NoSystemMailSender,
     QuarantinedDeliveredAlready,
+    QuarantinedKeyUnusable,
+    QuarantinedMessageGone,
     QuarantinedNeverFits,
     ResendDestinationInvalid,
 )
@@ -46,8 +48,10 @@ PREFIX = "quarantine/"
 NOTICE = "quarantine_notice"  # the system mail's template folder
 NOTICE_INTERVAL_SECONDS = 3600  # at most one notice per alias per hour
 NOTICE_LISTS = 10  # how many waiting copies a notice names
-FORWARD_TAG = "forward"  # the postmask-mail tag of forwarded copies (as the forwarder's)
 RESEND_LEASE_SECONDS = 60  # an API request's claim on a delivery: longer than API Gateway waits (29 s)
+HEADER_BYTES = 64 * 1024  # what GET one reads of the stored message for its header fields
+# S3 answers 403 AccessDenied, not 404, for a missing key to whoever may not ListBucket (the API's functions).
+_GONE = frozenset({"NoSuchKey", "404", "NotFound", "AccessDenied", "403"})
 
 
 class Reason:
@@ -199,13 +203,51 @@ def _send_notice(user_id: str, address: str) -> None:
     system_mail.send(NOTICE, to=to, user_id=user_id, context=context, sender=sender)
 
 
-# --- resend and delete (the API) -------------------------------------------------------------------------------
+# --- the API: one copy's header fields, resend, delete --------------------------------------------------------
+
+
+def header_lines(held: store.Held) -> list[tuple[str, str]] | None:
+    """The stored message's header fields as (name, value) to show: unfolded, encoded words decoded, control and
+    invisible characters removed (mail is hostile input), as far as its first HEADER_BYTES hold them (one ranged
+    GetObject); None when the stored message is gone (expired with QuarantineDays, or deleted), or there is no
+    mail bucket (forwarding was turned off since)."""
+    from postmask.mail.header_fields import parse_header
+    from postmask.mail.headers import clean_text
+
+    bucket = get_settings().mail_bucket
+    if not bucket:
+        return None
+    try:
+        response = _s3().get_object(Bucket=bucket, Key=held.object_key, Range=f"bytes=0-{HEADER_BYTES - 1}")
+    except ClientError as exc:
+        if _gone(exc):
+            return None
+        raise
+    with response["Body"] as body:
+        data = body.read(HEADER_BYTES)
+    parsed = parse_header(data)
+    fields = list(parsed.fields)
+    if parsed.body_offset >= len(data) and len(data) >= HEADER_BYTES and fields:
+        fields.pop()  # the header block goes on past what was read: its last field may be cut off
+    return [(field.name, clean_text(field.text())) for field in fields]
+
+
+def _gone(exc: ClientError) -> bool:
+    return str(exc.response.get("Error", {}).get("Code")) in _GONE
+
+
+# --- resend and delete -------------------------------------------------------------------------------
 
 
 def resend(user_id: str, quarantine_id: str, destination: str | None) -> Resent:
     """Send the quarantined copy to `destination` (a verified destination of the user; default: the one it was
-    for), at most once per destination (the delivery ledger)."""
+    for), at most once per destination (the delivery ledger). The copy is made by the forwarder's own code
+    (postmask.mail.copies): trackers removed per the alias's `trackers`, encrypted to the destination's OpenPGP key
+    when the alias encrypts. Reads: the copy (GetItem), the stored message (S3), then the destination, the alias's
+    route and the contacts the copy names (one BatchGetItem)."""
     from postmask import ses
+    from postmask.mail import copies, trackers
+    from postmask.mail.message import RawMessage
     from postmask.schemas.quarantine import Resent
     from postmask.store import deliveries, destinations
 
@@ -215,14 +257,75 @@ def resend(user_id: str, quarantine_id: str, destination: str | None) -> Resent:
         raise QuarantinedNeverFits
     if target.lower() in (address.lower() for address in held.resent_to):
         raise QuarantinedDeliveredAlready
-    status = destinations.statuses([(user_id, target)]).get((user_id, destinations.canonical(target)))
-    if status != "verified":
+    message = RawMessage.parse(_stored(held))
+    wanted = _wanted_contacts(held, message)
+    found = store.resend_reads(held, target, [address for _, address in wanted])
+    if found.status != "verified":
         raise ResendDestinationInvalid(
             f"{target} is not a verified destination of yours"
-            + (f" (it is {status})" if status else "")
+            + (f" (it is {found.status})" if found.status else "")
             + ": only verified destinations receive mail"
         )
-    parts, tags = _copy_for(held, target)
+    body, _ = copies.forwarded_body(message, held.message_id, trackers.mode_of(found.trackers))
+    copy = copies.forwarded(
+        message,
+        body,
+        alias=held.address,
+        destination=target,
+        envelope_sender=held.envelope_sender,
+        received={},
+        hop=f"{held.message_id}.{deliveries.hop_token(held.message_id)}",
+        reply_addresses=_reply_addresses(held, wanted, found.known),
+        key=found.key,
+        encrypt=found.encrypt,
+    )
+    try:
+        if copy.held:  # never sent in clear: checked before the claim, so nothing is recorded and it stays here
+            problem = copy.sealed.problem if copy.sealed is not None else None
+            raise QuarantinedKeyUnusable(
+                f"The OpenPGP key of {target} cannot be used"
+                + (f" ({problem})" if problem else "")
+                + ", and its fallback keeps mail in quarantine rather than send it in clear: replace the key, or set "
+                "its fallback to plain, then resend. The message stays quarantined."
+            )
+        ses_message_id = _send(held, target, copy.parts)
+    finally:
+        copy.close()  # an encrypted copy's files in /tmp
+    store.add_resent(user_id, quarantine_id, target)
+    metrics.add_metric(name="MailResent", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "quarantined copy resent",
+        quarantine_id=quarantine_id,
+        ses_message_id=ses_message_id,
+        encrypted=copy.encrypted,
+        plain_fallback=copy.plain_fallback,
+    )
+    return Resent(id=quarantine_id, destination=target)
+
+
+def _stored(held: store.Held) -> bytearray:
+    """The quarantined message's bytes; QuarantinedMessageGone when it expired or was deleted."""
+    from postmask.mail import inbox
+
+    bucket = get_settings().mail_bucket
+    if not bucket:
+        raise QuarantinedMessageGone("There is no mail bucket (forwarding is off): the message can no longer be sent")
+    try:
+        return inbox.read(bucket, held.object_key)
+    except inbox.MessageMissing as exc:
+        raise QuarantinedMessageGone from exc
+    except ClientError as exc:
+        if _gone(exc):
+            raise QuarantinedMessageGone from exc
+        raise
+
+
+def _send(held: store.Held, target: str, parts: tuple[bytes | memoryview, ...]) -> str:
+    """Send once per (message, address, destination) through the delivery ledger; SES's message id."""
+    from postmask import ses
+    from postmask.mail import delivery
+    from postmask.store import deliveries
+
     try:
         claim = deliveries.claim(held.message_id, held.address, target, lease_seconds=RESEND_LEASE_SECONDS, resend=True)
     except deliveries.DeliveryInProgress as exc:
@@ -232,6 +335,7 @@ def resend(user_id: str, quarantine_id: str, destination: str | None) -> Resent:
             raise QuarantinedNeverFits
         raise QuarantinedDeliveredAlready
     try:
+        tags = delivery.forward_tags(held.user_id, held.alias_id)
         ses_message_id = ses.send_raw(sender=held.address, destination=target, parts=parts, tags=tags)
     except ses.MessageTooLarge as exc:
         deliveries.complete(claim, deliveries.Status.TOO_LARGE)
@@ -243,52 +347,25 @@ def resend(user_id: str, quarantine_id: str, destination: str | None) -> Resent:
         deliveries.release(claim)
         raise
     deliveries.complete(claim, deliveries.Status.SENT, ses_message_id)
-    store.add_resent(user_id, quarantine_id, target)
-    metrics.add_metric(name="MailResent", unit=MetricUnit.Count, value=1)
-    logger.info("quarantined copy resent", quarantine_id=quarantine_id, ses_message_id=ses_message_id)
-    return Resent(id=quarantine_id, destination=target)
+    return ses_message_id
 
 
-def _copy_for(held: store.Held, destination: str) -> tuple[tuple[bytes | memoryview, ...], dict[str, str]]:
-    """The copy as the forwarder sends it (From the alias, Reply-To the sender's reply address, the loop marker),
-    read from the quarantined message; and its message tags."""
-    from postmask import ses
-    from postmask.mail import inbox
-    from postmask.mail.message import RawMessage, forwarded_header_block
-    from postmask.store import deliveries
+def _wanted_contacts(held: store.Held, message: Any) -> list[tuple[str, str]]:
+    """Whom the copy needs contacts for, as the forwarder picks them; nobody for a catch-all's copy."""
+    if held.alias_id is None:
+        return []
+    from postmask.mail.decisions import wanted_contacts
 
-    message = RawMessage.parse(inbox.read(_bucket(), held.object_key))
-    body = message.sendable_body()
-    header_block = forwarded_header_block(
-        message,
-        alias=held.address,
-        envelope_sender=held.envelope_sender,
-        now=clock.now(),
-        hop=f"{held.message_id}.{deliveries.hop_token(held.message_id)}",
-        transfer_encoding=body.transfer_encoding,
-        reply_addresses=_reply_addresses(held, message),
-    )
-    tags = {ses.KIND_TAG: FORWARD_TAG, ses.USER_TAG: held.user_id}
-    if held.alias_id:
-        tags[ses.ALIAS_TAG] = held.alias_id
-    return (header_block, *body.chunks), tags
+    return wanted_contacts(message, held.address, held.envelope_sender)
 
 
-def _reply_addresses(held: store.Held, message: Any) -> dict[str, str] | None:
-    """{address: its contact's reply address} for an alias's copy (the sender, To and Cc), the missing contacts
-    created; None for a catch-all's copy. As the forwarder does: a reply never leaves from the real mailbox."""
+def _reply_addresses(held: store.Held, wanted: list[tuple[str, str]], known: dict[str, Any]) -> dict[str, str] | None:
+    """{address: its contact's reply address} for an alias's copy, the missing contacts created; None for a
+    catch-all's copy. As the forwarder does: a reply never leaves from the real mailbox."""
     if held.alias_id is None:
         return None
-    from postmask.mail.message import contact_sender, correspondents
-    from postmask.store import _dynamo, contacts
+    from postmask.store import contacts
 
-    sender = contact_sender(message, held.envelope_sender)
-    wanted = [sender] if sender is not None else []
-    wanted += [found for found in correspondents(message, held.address) if sender is None or found[1] != sender[1]]
-    wanted = wanted[:20]
-    keys = [contacts.sender_key(held.alias_id, address) for _, address in wanted]
-    items = _dynamo.batch_get(keys, attributes=contacts.FORWARDER_READS) if keys else []
-    known = {address: found for (_, address), found in contacts.known_from(items).items()}
     alias = contacts.AliasRef(held.user_id, held.alias_id, held.address)
     found = contacts.find_or_create(alias, [(address, name or None) for name, address in wanted], known)
     return {address: entry.reply_address for address, entry in found.items()}

@@ -25,10 +25,14 @@ MESSAGE = (
 
 
 def held_copy(
-    mailroom: Mailroom, client: Client, alias: dict[str, Any], destination: str = "alice@real.example"
+    mailroom: Mailroom,
+    client: Client,
+    alias: dict[str, Any],
+    destination: str = "alice@real.example",
+    message: bytes = MESSAGE,
 ) -> quarantine.Copy:
     """A message SES stored for the alias, as one of its copies that could not be delivered."""
-    event = mailroom.receive(MESSAGE, [alias["address"]])
+    event = mailroom.receive(message, [alias["address"]])
     mail = event["Records"][0]["ses"]["mail"]
     return quarantine.Copy(
         user_id=user_id(client),

@@ -290,13 +290,23 @@ def _wanted_contacts(decision: Decision, headers_seen: RawMessage | None, envelo
         return decision
     seen = headers_seen or RawMessage.parse(b"\r\n")
     sender = contact_sender(seen, envelope_sender)
-    wanted = [sender] if sender is not None else []
-    wanted += [
-        found for found in correspondents(seen, decision.route.address) if sender is None or found[1] != sender[1]
-    ]
     return replace(
-        decision, wanted=tuple(wanted[:MAX_CONTACTS_PER_MESSAGE]), sender=sender[1] if sender is not None else None
+        decision,
+        wanted=tuple(wanted_contacts(seen, decision.route.address, envelope_sender, sender)),
+        sender=sender[1] if sender is not None else None,
     )
+
+
+def wanted_contacts(
+    message: RawMessage, alias: str, envelope_sender: str, sender: tuple[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """(name, email) of whom a forwarded copy of `message` to `alias` needs contacts for (its Reply-To and the
+    addresses it names): the sender (`sender` when read already), then every other address of To and Cc; at most
+    MAX_CONTACTS_PER_MESSAGE. The forwarder's and a quarantined copy's resend (postmask.quarantine)."""
+    sender = sender if sender is not None else contact_sender(message, envelope_sender)
+    wanted = [sender] if sender is not None else []
+    wanted += [found for found in correspondents(message, alias) if sender is None or found[1] != sender[1]]
+    return wanted[:MAX_CONTACTS_PER_MESSAGE]
 
 
 def _to_verified_destinations(

@@ -28,7 +28,7 @@ from postmask.mail import copies, decisions, delivery, record, reply
 from postmask.mail.arrival import Arrival, StoredMessage, arrive
 from postmask.mail.lines import Body
 from postmask.mail.message import RawMessage
-from postmask.mail.trackers import DEFAULT_MODE, Mode, Removed
+from postmask.mail.trackers import Mode, Removed, mode_of
 from postmask.observability import logger
 from postmask.store import deliveries, threads
 
@@ -105,8 +105,7 @@ def _process(event_record: SESEventRecord, summary: record.Summary, *, lease_sec
 def _trackers_mode(decision: decisions.Decision) -> Mode:
     """The alias's `trackers` mode; mail to a catch-all destination (no alias), or a value no version wrote, gets
     the default."""
-    value = decision.route.trackers if decision.route is not None else None
-    return next((mode for mode in Mode if mode.value == value), DEFAULT_MODE)
+    return mode_of(decision.route.trackers if decision.route is not None else None)
 
 
 def _forward(

@@ -53,6 +53,11 @@ class Mode(StrEnum):
 DEFAULT_MODE = Mode.PIXELS
 
 
+def mode_of(value: str | None) -> Mode:
+    """An alias's `trackers` as stored; no alias (a catch-all's copy), or a value no version wrote: the default."""
+    return next((mode for mode in Mode if mode.value == value), DEFAULT_MODE)
+
+
 @dataclass
 class Removed:
     pixels: int = 0

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,7 @@ from postmask.store import _dynamo as db
 
 if TYPE_CHECKING:
     from postmask.schemas.quarantine import QuarantinedList, QuarantinedMessage
+    from postmask.store import contacts, pgp_keys
 
 PK_PREFIX = "QUAR#"
 _MSG = "MSG#"
@@ -164,11 +165,19 @@ def get(user_id: str, quarantine_id: str) -> Held:
     return _held(item)
 
 
-def to_model(held: Held) -> QuarantinedMessage:
+def to_model(held: Held, headers: list[tuple[str, str]] | None = None) -> QuarantinedMessage:
+    """The API's view of `held`; `headers` (name, value) as GET one reads them, None in the list."""
     from postmask.schemas.quarantine import QuarantinedMessage
 
     values = {name: getattr(held, name) for name in _FIELDS if name != "id"}
-    return QuarantinedMessage.model_validate({**values, "id": held.quarantine_id, "resent_to": list(held.resent_to)})
+    return QuarantinedMessage.model_validate(
+        {
+            **values,
+            "id": held.quarantine_id,
+            "resent_to": list(held.resent_to),
+            "headers": None if headers is None else [{"name": name, "value": value} for name, value in headers],
+        }
+    )
 
 
 def list_page(
@@ -214,6 +223,58 @@ def waiting(user_id: str, *, limit: int) -> list[Held]:
         filter_values={":now": int(time.time())},
     )
     return [_held(item) for item in page.items]
+
+
+@dataclass(frozen=True)
+class ResendReads:
+    """What a resend needs of the table beside the copy, from one BatchGetItem: the destination's status and
+    OpenPGP key, the alias's `encrypt` and `trackers` (as its route carries them for the forwarder), and the
+    contacts the copy names."""
+
+    status: str | None  # the destination's; None when the user has no such destination
+    key: pgp_keys.ForwardingKey | None
+    encrypt: bool  # a catch-all's copy (no alias): always, as the forwarder's
+    trackers: str | None  # None: the default mode (a catch-all's copy, or an alias deleted since)
+    known: dict[str, contacts.Known]  # by email in lower case
+
+
+ROUTE_READS = ("alias_id", "encrypt", "trackers")
+
+
+def resend_reads(held: Held, destination: str, wanted: Sequence[str]) -> ResendReads:
+    """The destination, the alias's route and the contacts of `wanted` (emails) of the held copy's alias: one
+    BatchGetItem (its attributes only: those the forwarder reads of each)."""
+    from postmask.store import contacts, destinations, pgp_keys
+    from postmask.store.aliases import _route_key
+
+    destination_key = destinations.key_of(held.user_id, destination)
+    keys = [destination_key]
+    route_key = None
+    if held.alias_id is not None:
+        route_key = _route_key(held.address)
+        keys += [route_key, *(contacts.sender_key(held.alias_id, email) for email in wanted)]
+    items = {
+        (item["pk"], item["sk"]): item
+        for item in db.batch_get(
+            keys, attributes=(*contacts.FORWARDER_READS, *pgp_keys.FORWARDER_ATTRIBUTES, *ROUTE_READS)
+        )
+    }
+    found = items.get(_key_id(destination_key))
+    route = items.get(_key_id(route_key)) if route_key is not None else None
+    if route is not None and route.get("alias_id") != held.alias_id:
+        route = None  # the address is another alias's now
+    known = {email: entry for (_, email), entry in contacts.known_from(items.values()).items()}
+    return ResendReads(
+        status=found.get("status") if found is not None else None,
+        key=pgp_keys.forwarding_key(found) if found is not None else None,
+        encrypt=route.get("encrypt") is not False if route is not None else True,
+        trackers=route.get("trackers") if route is not None else None,
+        known=known,
+    )
+
+
+def _key_id(key: Mapping[str, Any]) -> tuple[str, str]:
+    return key["pk"]["S"], key["sk"]["S"]
 
 
 def add_resent(user_id: str, quarantine_id: str, destination: str) -> None:

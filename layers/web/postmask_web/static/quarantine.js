@@ -10,6 +10,7 @@ postmask.page(async () => {
     destination_suspended: "Mailbox suspended",
     retries_exhausted: "Sending failed",
     delivery_unconfirmed: "Perhaps delivered",
+    pgp_key_unusable: "OpenPGP key unusable",
   };
 
   const verified = await postmask
@@ -69,6 +70,41 @@ postmask.page(async () => {
       fill(item, held);
       announce(`Resent to ${destination ?? held.destination}.`);
     }
+
+    /* The header fields, read when first opened (GET one reads them from the stored message; the list does not).
+       Mail is hostile input: the API gives them decoded and cleaned, and they are only ever set as text. */
+    const details = $('[data-field="headers"]', item);
+    let headersShown = false;
+    details.addEventListener("toggle", async () => {
+      if (!details.open || headersShown) return;
+      postmask.clearRowError(item);
+      const status = $('[data-field="headers_status"]', item);
+      status.textContent = "Loading…";
+      let found;
+      try {
+        found = await api("GET", path());
+      } catch (error) {
+        status.textContent = "";
+        postmask.showRowError(item, error);
+        return;
+      }
+      headersShown = true;
+      if (found.headers === null) {
+        status.textContent = "The stored message is gone (it expired): it can no longer be resent.";
+        return;
+      }
+      status.textContent = found.headers.length ? "" : "The message has no header fields.";
+      status.hidden = found.headers.length > 0;
+      $('[data-field="header_fields"]', item).replaceChildren(
+        ...found.headers.flatMap((field) => {
+          const name = document.createElement("dt");
+          const value = document.createElement("dd");
+          name.textContent = field.name;
+          value.textContent = field.value;
+          return [name, value];
+        }),
+      );
+    });
 
     $('[data-action="resend"]', item).addEventListener("click", (event) => resend(event.currentTarget, null));
     $('[data-action="resend-to"]', item).addEventListener("click", (event) =>
