@@ -1,12 +1,12 @@
 """Encrypted forwarding (contract: "Encrypted forwarding (OpenPGP)", decisions 0027 and 0028): how one copy goes.
 
 A copy to a destination with an OpenPGP key, for an alias whose `encrypt` is on (a catch-all's copy: always), is
-sent encrypted (postmask.mail.encryption). When the key cannot be used (expired, revoked since, broken), the
-key's `fallback` decides: `plain` sends the copy in clear; `quarantine` (the default) never does: the copy is not
-sent, and is recorded `failed` with the reason `pgp_key_unusable` (the stored message is kept; issue 30's
-quarantine takes it from there once it is on main). A key that expires within 14 days (or has expired) earns its
-owner one notice mail per key (`pgp_key_expiry`), claimed on the destination item so that concurrent copies
-send one.
+sent encrypted (postmask.mail.encryption). When the key cannot be used (expired, revoked since, broken), the key's
+`fallback` decides: `plain` sends the copy in clear; `quarantine` (the default) never does: the copy is not sent:
+it is quarantined with the reason `pgp_key_unusable` (postmask.quarantine; recorded `failed` when there is nowhere
+to keep it), to resend once the key is replaced or its fallback changed. A key that expires within 14 days (or has
+expired) earns its owner one notice mail per key (`pgp_key_expiry`), claimed on the destination item so that
+concurrent copies send one.
 """
 
 from __future__ import annotations
