@@ -67,6 +67,17 @@ def test_quarantined_mail_is_counted_listed_shown_resent_and_deleted(
     expect(stat).to_contain_text("2 messages not delivered")
     screen.shot("1-overview")
     stat.get_by_role("link").click()
+    expect(page).to_have_url(f"{screen.base_url}/quarantine")
+
+    # And Activity says what became of each, in words, with the way to it
+    screen.goto("/activity")
+    page.get_by_label("What happened").select_option("quarantined")
+    expect(page.locator("tr.event")).to_have_count(2)  # the welcome forwarded and the bounce are not listed
+    held = page.locator("tr.event", has_text="Your order ✓")
+    expect(held.locator('[data-field="outcome"]')).to_have_text("Quarantined")
+    expect(held).to_contain_text("this mailbox bounced or complained, and is suspended")
+    screen.shot("1b-activity")
+    held.get_by_role("link", name="Resend or delete it").click()
 
     # And the page lists them, each with its headers (decoded, unfolded) one click away
     expect(page).to_have_url(f"{screen.base_url}/quarantine")

@@ -13,6 +13,7 @@
     dropped: "Dropped",
     refused: "Refused",
     failed: "Failed",
+    quarantined: "Quarantined",
     bounced: "Bounced",
     complained: "Complaint",
   };
@@ -43,6 +44,8 @@
     too_large: "too large for Amazon SES",
     pgp_key_unusable: "the destination's OpenPGP key expired or cannot be used; not sent unencrypted",
     rejected_by_ses: "Amazon SES refused the copy",
+    retries_exhausted: "sending failed after every retry",
+    delivery_unconfirmed: "Amazon SES did not confirm the copy was sent (it may have arrived)",
     send_error: "Amazon SES did not answer; postmask tries again",
     hard_bounce: "the mailbox does not exist or refused it",
     complaint: "marked as spam by its reader",
@@ -71,6 +74,7 @@
     setText(row, "trackers", trackers);
     $('[data-field="trackers"]', row).hidden = !trackers;
     if (event.reason === "foreign_sender") row.classList.add("foreign");
+    $('[data-field="quarantine_link"]', row).hidden = event.outcome !== "quarantined"; // kept there, to resend
     setText(row, "address", event.address);
     setText(row, "sender", event.sender ?? "—");
     setText(row, "destination", event.destination ? `→ ${event.destination}` : "");
