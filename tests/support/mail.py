@@ -15,13 +15,15 @@ def corpus() -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(FIXTURES.glob("*.eml"))}
 
 
-def large_message(attachment_bytes: int, *, seed: int = 25) -> tuple[bytes, bytes]:
+def large_message(attachment_bytes: int, *, seed: int = 25, one_line: bool = False) -> tuple[bytes, bytes]:
     """(a multipart/mixed message with a text part and one random binary attachment, the attachment's bytes).
 
-    Base64 makes the message about 4/3 of `attachment_bytes`: 19 MB of attachment is a 25 MB message.
+    Base64 makes the message about 4/3 of `attachment_bytes`: 19 MB of attachment is a 25 MB message. With
+    `one_line`, the attachment's base64 is one line (as some mailers write it): a line SES cannot carry.
     """
     attachment = random.Random(seed).randbytes(attachment_bytes)
-    encoded = base64.encodebytes(attachment)  # 76-character lines, as mailers write them
+    # 76-character lines, as mailers write them; or one line
+    encoded = base64.b64encode(attachment) + b"\n" if one_line else base64.encodebytes(attachment)
     boundary = b"=_large_boundary_7f3a"
     lines = [
         b"From: Big Sender <big@sender.example>",

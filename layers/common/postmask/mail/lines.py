@@ -19,10 +19,12 @@ signature removed), and the preamble and epilogue are dropped (no reader shows t
 from __future__ import annotations
 
 import base64
+import quopri
 import re
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email import policy as email_policy
+from email._encoded_words import decode_b  # what Message.get_payload(decode=True) decodes base64 with
 from typing import Protocol
 
 from postmask.mail import headers
@@ -403,26 +405,50 @@ def _head_bounds(entity: memoryview) -> tuple[int, int]:
     return end, found.end()
 
 
-def _base64(content_type: bytes | None, transfer_encoding: bytes | None, content: memoryview, newline: bytes) -> bytes:
+def _base64(content_type: bytes | None, transfer_encoding: bytes | None, content: memoryview, newline: bytes) -> Chunk:
     """The content decoded exactly as the stdlib decodes it, as base64 in 76-character lines."""
     return _base64_lines(_decoded(content_type, transfer_encoding, content), newline)
 
 
 def _decoded(content_type: bytes | None, transfer_encoding: bytes | None, content: memoryview) -> bytes:
-    """The content decoded from its transfer encoding exactly as the stdlib decodes it."""
+    """The content decoded from its transfer encoding exactly as the stdlib decodes it (`get_payload(decode=True)`
+    of the part). The stdlib's parse holds several copies of the content (as bytes, as text, as its lines); for the
+    usual case, a leaf part in base64 or quoted-printable, the same decoding is done here on one copy of the bytes
+    (the forwarder's memory, decision 0062): the headers alone are parsed by the stdlib, to read them as it does."""
     head = b""
     if content_type is not None:
         head += b"Content-Type:" + content_type + b"\n"
     if transfer_encoding is not None:
         head += b"Content-Transfer-Encoding:" + transfer_encoding + b"\n"
+    shape = message_from_bytes(head + b"\n")
+    encoding = str(shape.get("content-transfer-encoding", "")).lower()  # as get_payload reads it
+    leaf = shape.get_payload() == "" and shape.get_content_maintype() not in ("multipart", "message")
+    if leaf and encoding == "quoted-printable":
+        return quopri.decodestring(content.tobytes())
+    if leaf and encoding == "base64":
+        # get_payload: decode_b(b"".join(payload.splitlines())); bytes split at \r, \n and \r\n only.
+        value, _defects = decode_b(content.tobytes().translate(None, b"\r\n"))
+        return value
     payload = message_from_bytes(head + b"\n" + content.tobytes()).get_payload(decode=True)
     return payload if isinstance(payload, bytes) else b""
 
 
-def _base64_lines(data: bytes, newline: bytes) -> bytes:
-    encoded = base64.b64encode(data)
-    lines = [encoded[start : start + _BASE64_LINE] for start in range(0, len(encoded), _BASE64_LINE)]
-    return newline.join(lines)
+def _base64_lines(data: bytes, newline: bytes) -> Chunk:
+    """`data` as base64 in 76-character lines, written into one buffer (not a list of lines, then joined)."""
+    encoded = memoryview(base64.b64encode(data))
+    if len(encoded) <= _BASE64_LINE:
+        return encoded
+    breaks = (len(encoded) - 1) // _BASE64_LINE
+    out = bytearray(len(encoded) + breaks * len(newline))
+    position = 0
+    for start in range(0, len(encoded), _BASE64_LINE):
+        line = encoded[start : start + _BASE64_LINE]
+        out[position : position + len(line)] = line
+        position += len(line)
+        if position < len(out):
+            out[position : position + len(newline)] = newline
+            position += len(newline)
+    return memoryview(out)
 
 
 def _cut(text: Chunk, newline: bytes) -> Chunk:
