@@ -17,6 +17,7 @@ postmask.page(async () => {
   try {
     alias = await api("GET", aliasPath);
   } catch (error) {
+    $("#alias-loading").hidden = true;
     // A missing alias (deleted, or not yours) shows only that: no contacts to load, nobody to write to.
     $("#alias-error").textContent = error.status === 404 ? "There is no such alias among yours." : postmask.errorText(error) ?? "";
     return;
@@ -57,6 +58,7 @@ postmask.page(async () => {
           `${postmask.plural(links, "tracked link", "tracked links")}.`;
     trackersForm.elements.trackers.value = alias.trackers;
   }
+  $("#alias-loading").hidden = true;
   showAlias();
   $("#copy-alias").addEventListener("click", (event) => postmask.copyText(alias.address, event.currentTarget));
   summaryCard.hidden = false;
