@@ -297,3 +297,29 @@ def test_every_corpus_message_is_forwarded_with_a_header_block_without_defects(
     assert summary["forwarded"] == ["box@alice.example"]
     (mail,) = sent.sent
     assert header_problems(mail.raw, "box@alice.example") == []
+
+
+# Encoded words the stdlib's decoder raises on (email.errors.HeaderParseError, CharsetError), as a sender writes
+# them to break a parser: base64 padding past the end, a charset name that is not ASCII.
+BROKEN_ENCODED_WORDS = (
+    b"From: =?utf-8?b?A===?= <news@shop.example>\r\n"
+    b"To: box@alice.example\r\n"
+    b"Subject: =?utf-8?b?A===?=\r\n"
+    b"X-Campaign: =?utf-\xc3\xa9?q?spring?=\r\n"
+    b"Message-ID: <broken-words@shop.example>\r\n"
+    b"\r\n"
+    b"Hello\r\n"
+)
+
+
+def test_encoded_words_the_decoder_chokes_on_do_not_stop_the_copy(
+    alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
+) -> None:
+    new_alias(alice, alice_domain, "box", ["alice@real.example"])
+
+    summary = mailroom.deliver(BROKEN_ENCODED_WORDS, ["box@alice.example"])
+
+    assert summary["forwarded"] == ["box@alice.example"]
+    (mail,) = sent.sent
+    assert header_problems(mail.raw, "box@alice.example") == []
+    assert b"Subject: =?utf-8?b?A===?=" in mail.raw  # as written: nothing to decode it to

@@ -18,6 +18,7 @@ from postmask.mail import inbox
 from tests.integration.forwarding.conftest import BUCKET, Mailroom
 from tests.integration.forwarding.test_encrypted_forwarding import add_key, store_key_unchecked
 from tests.integration.forwarding.test_forwarder import new_alias
+from tests.integration.forwarding.test_forwarding_safety import BROKEN_ENCODED_WORDS
 from tests.integration.forwarding.test_quarantine import held_copy, listed
 from tests.integration.forwarding.test_trackers import HTML
 from tests.integration.forwarding.test_verified_destinations import user_id
@@ -237,3 +238,18 @@ def test_resend_with_an_unusable_key_whose_fallback_is_plain_sends_in_clear(
     (copy,) = sent.to(ME)
     assert b"multipart/encrypted" not in copy.raw
     assert copy.body.endswith(b"Hidden: not a header, the body\r\n")
+
+
+def test_encoded_words_the_decoder_chokes_on_are_shown_as_written_and_resent(
+    alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
+) -> None:
+    alias = new_alias(alice, alice_domain, "shop", [ME])
+    item = quarantined(mailroom, alice, alias, BROKEN_ENCODED_WORDS)
+
+    found = alice.get(f"/api/quarantine/{item['id']}")
+    resent = alice.post(f"/api/quarantine/{item['id']}/resend", {})
+
+    assert found.status == 200, found.body
+    assert ("Subject", "=?utf-8?b?A===?=") in [(field["name"], field["value"]) for field in found.json()["headers"]]
+    assert resent.status == 202, resent.body
+    assert len(sent.to(ME)) == 1

@@ -35,12 +35,13 @@ class HeaderField:
 
     def text(self) -> str:
         """The value unfolded and RFC 2047-decoded: for decisions and logs, never sent as is."""
+        from email.errors import MessageError
         from email.header import decode_header, make_header
 
         value = headers.header_text(self.raw_value).strip()
         try:
             return str(make_header(decode_header(value)))
-        except (LookupError, UnicodeError, ValueError):  # HeaderParseError is a ValueError
+        except (LookupError, UnicodeError, ValueError, MessageError):  # HeaderParseError, CharsetError: MessageError
             return value  # an unknown charset or a broken encoded word: show it as written
 
 
