@@ -76,12 +76,15 @@ MAX_LINE = 998  # RFC 5322, and what SES refuses beyond
 
 
 def header_block(raw: bytes) -> bytes:
-    """The bytes before the first empty line (the whole message when there is none)."""
-    for separator in (b"\r\n\r\n", b"\n\n"):
-        index = raw.find(separator)
-        if index >= 0:
-            return raw[: index + len(separator) // 2]
-    return raw
+    """The bytes before the first empty line, whichever line break ends it (the whole message when there is
+    none), with the break of the block's last line."""
+    found = [
+        (index, separator) for separator in (b"\r\n\r\n", b"\n\r\n", b"\n\n") if (index := raw.find(separator)) >= 0
+    ]
+    if not found:
+        return raw
+    index, separator = min(found)
+    return raw[: index + (2 if separator == b"\r\n\r\n" else 1)]
 
 
 def header_problems(raw: bytes, alias: str) -> list[str]:

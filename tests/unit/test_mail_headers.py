@@ -14,6 +14,8 @@ import unicodedata
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from postmask.mail.message import RawMessage, forwarded_header_block
 from tests.support.mail import as_email, corpus, header_block, header_problems
@@ -288,3 +290,72 @@ def test_every_corpus_message_gets_a_header_block_without_defects(name: str) -> 
     out = forwarded(corpus()[name])
     assert header_problems(out, ALIAS) == []
     assert header_block(out).count(b"\nFrom:") + header_block(out).startswith(b"From:") == 1
+
+
+# --- any header at all --------------------------------------------------------------------------------------
+
+# The pieces attackers build header values from: encoded-word syntax broken every way (bad base64 padding, a
+# charset name that is not ASCII or not known, a stateful charset), raw 8-bit bytes, control characters, folds
+# and bare line breaks, quoting and address syntax.
+_PIECES = [
+    b"=?",
+    b"?=",
+    b"?b?",
+    b"?q?",
+    b"utf-8",
+    b"x-unknown",
+    b"iso-2022-jp",
+    b"utf-16",
+    b"utf-\xc3\xa9",
+    b"=FF",
+    b"\xff",
+    b"\xc3\xa9",
+    b"\r\n ",
+    b"\r\n",
+    b"\n",
+    b"\r",
+    b":",
+    b"abc",
+    b"====",
+    b"A===",
+    b"\x00",
+    b"\x1b$B",
+    b"=?utf-8*en?q?x?=",
+    b" ",
+    b"\t",
+    b"?",
+    b"=",
+    b"<",
+    b">",
+    b"@",
+    b",",
+    b'"',
+    b"\\",
+    b"(",
+    b")",
+    b";",
+]
+_VALUE = st.lists(st.sampled_from(_PIECES), max_size=25).map(b"".join)
+
+
+@given(from_value=_VALUE, subject=_VALUE, other=_VALUE)
+@settings(max_examples=400, deadline=None)
+def test_any_from_and_subject_give_a_header_block_a_reader_and_ses_accept(
+    from_value: bytes, subject: bytes, other: bytes
+) -> None:
+    raw = (
+        b"From: "
+        + from_value
+        + b"\r\nSubject: "
+        + subject
+        + b"\r\nX-Other: "
+        + other
+        + b"\r\n"
+        + b"To: "
+        + ALIAS.encode()
+    )
+    raw += b"\r\n\r\nbody\r\n"
+
+    out = forwarded(raw)
+
+    assert header_problems(out, ALIAS) == []
