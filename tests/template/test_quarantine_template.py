@@ -69,7 +69,7 @@ def test_the_routes_are_routed_to_their_functions_with_or_without_forwarding() -
             {
                 "dynamodb:GetItem": {"QUAR#*"},
                 "dynamodb:UpdateItem": {"QUAR#*", "MAIL#*"},
-                "dynamodb:BatchGetItem": {"DEST#*", "CONTACTS#*", "ADDRESS#*"},
+                "dynamodb:BatchGetItem": {"DEST#*", "DOMAIN#*", "CONTACTS#*", "ADDRESS#*"},
                 "dynamodb:PutItem": {"CONTACTS#*", "REPLY#*", "MAIL#*"},
                 "dynamodb:DeleteItem": {"MAIL#*"},
             },
@@ -103,9 +103,11 @@ def test_resend_reads_exactly_the_attributes_its_policy_allows() -> None:
 
     (batch,) = [s for s in statements("QuarantineResendFunction") if s["Action"] == ["dynamodb:BatchGetItem"]]
     allowed = batch["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"]
-    assert allowed == [*contacts.FORWARDER_READS, *pgp_keys.FORWARDER_ATTRIBUTES, *store.ROUTE_READS]
-    assert "*contacts.FORWARDER_READS, *pgp_keys.FORWARDER_ATTRIBUTES, *ROUTE_READS" in inspect.getsource(
-        store.resend_reads
+    reads = [*contacts.FORWARDER_READS, *pgp_keys.FORWARDER_ATTRIBUTES, *store.ROUTE_READS, *store.MARKER_READS]
+    assert allowed == reads
+    assert (
+        "*contacts.FORWARDER_READS, *pgp_keys.FORWARDER_ATTRIBUTES, *ROUTE_READS, *MARKER_READS"
+        in inspect.getsource(store.resend_reads)
     )
 
 

@@ -266,6 +266,10 @@ class QuarantinedMessageGone(Conflict):
     )
 
 
+class QuarantinedAddressGone(Conflict):
+    message = "The address this message came to is no longer yours: it can no longer be resent. Delete this entry."
+
+
 class QuarantinedKeyUnusable(InvalidRequest):
     message = (
         "The destination's OpenPGP key cannot be used, and its fallback keeps mail in quarantine rather than send it "

@@ -31,6 +31,7 @@ from botocore.exceptions import ClientError
 from postmask import activity, aws, clock
 from postmask.errors import (
     NoSystemMailSender,
+    QuarantinedAddressGone,
     QuarantinedDeliveredAlready,
     QuarantinedKeyUnusable,
     QuarantinedMessageGone,
@@ -260,6 +261,11 @@ def resend(user_id: str, quarantine_id: str, destination: str | None) -> Resent:
     message = RawMessage.parse(_stored(held))
     wanted = _wanted_contacts(held, message)
     found = store.resend_reads(held, target, [address for _, address in wanted])
+    if not found.address_theirs:
+        raise QuarantinedAddressGone(
+            f"{held.address} is no longer an address of yours (its alias or its domain was deleted): mail is not "
+            "sent from it any more. Delete this entry."
+        )
     if found.status != "verified":
         raise ResendDestinationInvalid(
             f"{target} is not a verified destination of yours"

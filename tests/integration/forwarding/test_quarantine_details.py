@@ -253,3 +253,35 @@ def test_encoded_words_the_decoder_chokes_on_are_shown_as_written_and_resent(
     assert ("Subject", "=?utf-8?b?A===?=") in [(field["name"], field["value"]) for field in found.json()["headers"]]
     assert resent.status == 202, resent.body
     assert len(sent.to(ME)) == 1
+
+
+def test_a_copy_to_an_alias_deleted_since_is_not_resent(
+    alice: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
+) -> None:
+    alias = new_alias(alice, alice_domain, "shop", [ME])
+    item = quarantined(mailroom, alice, alias, HOSTILE)
+    assert alice.request("DELETE", f"/api/aliases/{alias['id']}").status == 204
+
+    resent = alice.post(f"/api/quarantine/{item['id']}/resend", {})
+
+    assert resent.status == 409, resent.body
+    assert "no longer an address of yours" in resent.json()["message"]
+    assert sent.sent == []
+
+
+def test_a_copy_is_not_resent_from_an_address_someone_else_has_now(
+    alice: Client, bob: Client, alice_domain: str, mailroom: Mailroom, sent: SesRecorder
+) -> None:
+    # Alice's alias and domain go; Bob registers the domain and makes the same address his.
+    alias = new_alias(alice, alice_domain, "shop", [ME])
+    item = quarantined(mailroom, alice, alias, HOSTILE)
+    assert alice.request("DELETE", f"/api/aliases/{alias['id']}").status == 204
+    assert alice.request("DELETE", f"/api/domains/{alice_domain}").status == 204
+    assert bob.post("/api/domains", {"name": alice_domain}).status == 201
+    new_alias(bob, alice_domain, "shop", ["bob@real.example"])
+
+    resent = alice.post(f"/api/quarantine/{item['id']}/resend", {})
+
+    assert resent.status == 409, resent.body
+    assert sent.to(ME) == []
+    assert sent.to("bob@real.example") == []

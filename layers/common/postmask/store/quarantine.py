@@ -234,21 +234,27 @@ class ResendReads:
     status: str | None  # the destination's; None when the user has no such destination
     key: pgp_keys.ForwardingKey | None
     encrypt: bool  # a catch-all's copy (no alias): always, as the forwarder's
-    trackers: str | None  # None: the default mode (a catch-all's copy, or an alias deleted since)
+    trackers: str | None  # None: the default mode (a catch-all's copy)
     known: dict[str, contacts.Known]  # by email in lower case
+    address_theirs: bool  # the address is still the user's: its alias (if any) exists, its domain is theirs
 
 
 ROUTE_READS = ("alias_id", "encrypt", "trackers")
+MARKER_READS = ("owner_id",)  # of the domain's marker: who has the domain now
 
 
 def resend_reads(held: Held, destination: str, wanted: Sequence[str]) -> ResendReads:
-    """The destination, the alias's route and the contacts of `wanted` (emails) of the held copy's alias: one
-    BatchGetItem (its attributes only: those the forwarder reads of each)."""
+    """The destination, the domain's marker, the alias's route and the contacts of `wanted` (emails) of the held
+    copy's alias: one BatchGetItem (its attributes only: those the forwarder reads of each, and the marker's
+    owner). The address is no longer the user's when its domain is not (removed, perhaps registered by someone
+    else since) or its alias is gone (deleted, or the address another alias's)."""
     from postmask.store import contacts, destinations, pgp_keys
     from postmask.store.aliases import _route_key
+    from postmask.store.markers import marker_pk
 
     destination_key = destinations.key_of(held.user_id, destination)
-    keys = [destination_key]
+    marker_key = db.key(marker_pk(held.address.rpartition("@")[2].lower()), "DOMAIN")
+    keys = [destination_key, marker_key]
     route_key = None
     if held.alias_id is not None:
         route_key = _route_key(held.address)
@@ -256,13 +262,18 @@ def resend_reads(held: Held, destination: str, wanted: Sequence[str]) -> ResendR
     items = {
         (item["pk"], item["sk"]): item
         for item in db.batch_get(
-            keys, attributes=(*contacts.FORWARDER_READS, *pgp_keys.FORWARDER_ATTRIBUTES, *ROUTE_READS)
+            keys,
+            attributes=(*contacts.FORWARDER_READS, *pgp_keys.FORWARDER_ATTRIBUTES, *ROUTE_READS, *MARKER_READS),
         )
     }
     found = items.get(_key_id(destination_key))
+    marker = items.get(_key_id(marker_key))
     route = items.get(_key_id(route_key)) if route_key is not None else None
     if route is not None and route.get("alias_id") != held.alias_id:
         route = None  # the address is another alias's now
+    address_theirs = (marker is not None and marker.get("owner_id") == held.user_id) and (
+        held.alias_id is None or route is not None
+    )
     known = {email: entry for (_, email), entry in contacts.known_from(items.values()).items()}
     return ResendReads(
         status=found.get("status") if found is not None else None,
@@ -270,6 +281,7 @@ def resend_reads(held: Held, destination: str, wanted: Sequence[str]) -> ResendR
         encrypt=route.get("encrypt") is not False if route is not None else True,
         trackers=route.get("trackers") if route is not None else None,
         known=known,
+        address_theirs=address_theirs,
     )
 
 
