@@ -80,3 +80,12 @@ def test_deleting_an_account_deletes_its_stored_mail_and_keeps_the_others(
     assert len(bob.get("/api/activity").json()["items"]) >= 3
     bobs_record = {"pk": {"S": f"MAIL#{both}"}, "sk": {"S": f"SEND#{news['address']}#bob@real.example"}}
     assert "Item" in boto3.client("dynamodb").get_item(TableName=table, Key=bobs_record)
+
+
+def test_stored_mail_deletes_the_prefix_the_quarantine_writes_under() -> None:
+    # stored_mail does not import postmask.quarantine (it would bring the mail path into DELETE /api/me): the two
+    # names of the prefix must stay one, or a deleted account's quarantined copies would outlive it.
+    from postmask import quarantine, stored_mail
+
+    assert stored_mail.QUARANTINE_PREFIX == quarantine.PREFIX
+    assert stored_mail.quarantine_prefix("u1") == f"{quarantine.PREFIX}u1/"

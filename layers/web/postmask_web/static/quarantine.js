@@ -90,7 +90,7 @@ postmask.page(async () => {
       }
       headersShown = true;
       if (found.headers === null) {
-        status.textContent = "The stored message is gone (it expired): it can no longer be resent.";
+        status.textContent = "The stored message is gone (it expired, or was deleted): it can no longer be resent.";
         return;
       }
       status.textContent = found.headers.length ? "" : "The message has no header fields.";
