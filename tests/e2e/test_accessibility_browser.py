@@ -38,10 +38,8 @@ def audit(screen: Screen, path: str, state: str, shown: str | None = None) -> li
     page = screen.page
     page.wait_for_load_state("load")
     # What the page lists is there (a first request may be a cold start on a loaded machine: up to 30 s). A part
-    # shown only once a request is answered (the admin's user list, the chart) has no "Loading…" to wait for:
-    # the page's requests are waited for too.
-    if path.startswith("/aliases/"):  # an alias's page shows its parts once the alias is read: audit those
-        expect(page.locator("#alias-summary")).to_be_visible(timeout=30_000)
+    # shown only once a request is answered (the admin's user list, the chart, an alias's parts) has no "Loading…"
+    # of its own to wait for: the page's requests are waited for too, then what `shown` names.
     expect(page.locator("text=Loading… >> visible=true")).to_have_count(0, timeout=30_000)
     page.wait_for_load_state("networkidle", timeout=30_000)
     if shown:
@@ -88,7 +86,11 @@ def test_pages_with_data_have_no_serious_violations(screen: Screen, user: User, 
     alias_id = with_data(user, stack)
     sign_in(screen, user.token)
     paths = [*SIGNED_IN, f"/aliases/{alias_id}"]
-    shown = {"/": "#chart svg", "/users": "#not-admin"}  # a user who is not an admin is told so on /users
+    shown = {
+        "/": "#chart svg",
+        "/users": "#not-admin",  # a user who is not an admin is told so on /users
+        f"/aliases/{alias_id}": "#alias-summary",  # its parts, once the alias is read
+    }
     problems = [problem for path in paths for problem in audit(screen, path, "data", shown.get(path))]
     assert problems == []
 
